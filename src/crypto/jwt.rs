@@ -1,0 +1,115 @@
+//! ES256 JWTs (RFC 7515/7519) with jwt-compact. Issuing signs any serializable claims with the
+//! current key and `kid`; verifying accepts only `alg: ES256` from one of our `kid`s, so forged,
+//! `alg: none` and foreign-key tokens fail before any claim is read. Time claims are checked by
+//! the caller with the worker clock (jwt-compact's chrono clock is not used).
+
+use super::keys::KeySet;
+use jwt_compact::alg::Es256;
+use super::b64url_decode;
+use jwt_compact::{AlgorithmExt, Claims, Empty, Header, UntrustedToken};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+/// Why a presented token is not accepted. Callers answer all of them the same way
+/// (`invalid_token`, or `active: false`), so the detail is only for logs and tests.
+#[derive(Debug, PartialEq, Eq)]
+pub enum JwtError {
+    Malformed,
+    UnsupportedAlgorithm,
+    UnknownKey,
+    BadSignature,
+    WrongType,
+}
+
+/// Signs `claims` with header `typ` and our `kid`.
+pub fn sign<T: Serialize>(keys: &KeySet, typ: &str, claims: &T) -> String {
+    let header = Header::empty().with_key_id(keys.current.kid.clone()).with_token_type(typ);
+    Es256
+        .token(&header, &Claims::new(claims), &keys.signing)
+        .expect("serializing plain claims cannot fail")
+}
+
+/// Verifies signature, algorithm and key, and (when given) the `typ` header, then returns the
+/// claims. Expiry, issuer and audience are the caller's to check.
+pub fn verify<T: DeserializeOwned>(keys: &KeySet, token: &str, typ: Option<&str>) -> Result<T, JwtError> {
+    if token.len() > 8192 {
+        return Err(JwtError::Malformed);
+    }
+    let untrusted = UntrustedToken::new(token).map_err(|_| JwtError::Malformed)?;
+    if untrusted.algorithm() != "ES256" {
+        return Err(JwtError::UnsupportedAlgorithm);
+    }
+    let header = untrusted.header();
+    if let Some(expected) = typ {
+        let actual = header.token_type.as_deref().unwrap_or("");
+        // RFC 9068 §4: "at+jwt" (the media type "application/at+jwt" is also allowed).
+        if !actual.eq_ignore_ascii_case(expected)
+            && !actual.eq_ignore_ascii_case(&format!("application/{expected}"))
+        {
+            return Err(JwtError::WrongType);
+        }
+    }
+    let kid = header.key_id.as_deref().ok_or(JwtError::UnknownKey)?;
+    let key = keys.verifying_key(kid).ok_or(JwtError::UnknownKey)?;
+    // jwt-compact checks the signature; the claims are then read from the payload directly,
+    // because its `Claims` wrapper would take `exp`/`iat`/`nbf` away from `T`.
+    Es256.validator::<Empty>(&key.key).validate(&untrusted).map_err(|e| match e {
+        jwt_compact::ValidationError::InvalidSignature => JwtError::BadSignature,
+        _ => JwtError::Malformed,
+    })?;
+    let payload = token.split('.').nth(1).and_then(b64url_decode).ok_or(JwtError::Malformed)?;
+    serde_json::from_slice(&payload).map_err(|_| JwtError::Malformed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crypto::b64url;
+    use crate::crypto::keys::tests::TEST_JWK;
+    use serde::Deserialize;
+
+    #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+    struct C {
+        sub: String,
+        exp: u64,
+    }
+
+    fn keys() -> KeySet {
+        KeySet::load(TEST_JWK, None).unwrap()
+    }
+
+    #[test]
+    fn sign_and_verify_roundtrip() {
+        let k = keys();
+        let c = C { sub: "alice".into(), exp: 10 };
+        let t = sign(&k, "at+jwt", &c);
+        let header: serde_json::Value =
+            serde_json::from_slice(&crate::crypto::b64url_decode(t.split('.').next().unwrap()).unwrap()).unwrap();
+        assert_eq!(header["alg"], "ES256");
+        assert_eq!(header["typ"], "at+jwt");
+        assert_eq!(header["kid"], k.current.kid);
+        assert_eq!(verify::<C>(&k, &t, Some("at+jwt")).unwrap(), c);
+        assert_eq!(verify::<C>(&k, &t, Some("JWT")).unwrap_err(), JwtError::WrongType);
+    }
+
+    #[test]
+    fn tampered_none_and_foreign_tokens_fail() {
+        let k = keys();
+        let t = sign(&k, "at+jwt", &C { sub: "alice".into(), exp: 10 });
+        let parts: Vec<&str> = t.split('.').collect();
+        // Payload swapped: signature no longer matches.
+        let forged_payload = b64url(br#"{"sub":"admin","exp":10}"#);
+        let forged = format!("{}.{}.{}", parts[0], forged_payload, parts[2]);
+        assert_eq!(verify::<C>(&k, &forged, None).unwrap_err(), JwtError::BadSignature);
+        // alg: none.
+        let none_header = b64url(br#"{"alg":"none","typ":"at+jwt"}"#);
+        let none = format!("{none_header}.{}.", parts[1]);
+        assert_ne!(verify::<C>(&k, &none, None).err(), None);
+        // A token signed by a key that is not ours.
+        let foreign = KeySet::from_signing_key(p256::ecdsa::SigningKey::from_slice(&[7u8; 32]).unwrap());
+        let foreign_token = sign(&foreign, "at+jwt", &C { sub: "admin".into(), exp: 10 });
+        assert_eq!(verify::<C>(&k, &foreign_token, None).unwrap_err(), JwtError::UnknownKey);
+        assert_eq!(verify::<C>(&k, "not-a-jwt", None).unwrap_err(), JwtError::Malformed);
+        assert_eq!(verify::<C>(&k, "", None).unwrap_err(), JwtError::Malformed);
+    }
+}

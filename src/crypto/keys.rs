@@ -1,0 +1,177 @@
+//! ES256 keys: the signing key from the `JWT_SIGNING_KEY` secret (a private JWK or a PKCS#8
+//! PEM), previous public keys kept for verification during rotation, and the JWKS document.
+//! Every `kid` is the key's RFC 7638 JWK thumbprint (SHA-256, base64url).
+
+use super::b64url;
+use jwt_compact::jwk::JsonWebKey;
+use p256::ecdsa::{SigningKey, VerifyingKey};
+use p256::pkcs8::DecodePrivateKey;
+use serde_json::{json, Value};
+use sha2::Sha256;
+
+/// A public key that verifies tokens, with its thumbprint.
+#[derive(Clone)]
+pub struct PublicKey {
+    pub kid: String,
+    pub key: VerifyingKey,
+}
+
+/// The key set: one signing key and the public keys that still verify.
+pub struct KeySet {
+    pub signing: SigningKey,
+    pub current: PublicKey,
+    pub previous: Vec<PublicKey>,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub struct KeyError(pub String);
+
+impl std::fmt::Debug for KeySet {
+    /// Names the key ids only; the private key is never printed.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let previous: Vec<&str> = self.previous.iter().map(|k| k.kid.as_str()).collect();
+        f.debug_struct("KeySet").field("kid", &self.current.kid).field("previous", &previous).finish()
+    }
+}
+
+impl std::fmt::Display for KeyError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+fn thumbprint(key: &VerifyingKey) -> String {
+    let jwk = JsonWebKey::from(key);
+    b64url(&jwk.thumbprint::<Sha256>())
+}
+
+impl PublicKey {
+    pub fn new(key: VerifyingKey) -> Self {
+        Self { kid: thumbprint(&key), key }
+    }
+
+    /// The JWKS entry (RFC 7517 §4, RFC 7518 §6.2.1).
+    pub fn to_jwk(&self) -> Value {
+        let point = self.key.to_encoded_point(false);
+        json!({
+            "kty": "EC",
+            "crv": "P-256",
+            "x": b64url(point.x().expect("uncompressed point has x")),
+            "y": b64url(point.y().expect("uncompressed point has y")),
+            "kid": self.kid,
+            "use": "sig",
+            "alg": "ES256",
+        })
+    }
+}
+
+impl KeySet {
+    /// Parses the signing key secret and the optional JSON array of previous public JWKs.
+    pub fn load(signing_secret: &str, previous: Option<&str>) -> Result<Self, KeyError> {
+        let signing = parse_signing_key(signing_secret)?;
+        let current = PublicKey::new(*signing.verifying_key());
+        let mut prev = Vec::new();
+        if let Some(p) = previous.map(str::trim).filter(|p| !p.is_empty()) {
+            let list: Vec<Value> = serde_json::from_str(p)
+                .map_err(|_| KeyError("JWT_PREVIOUS_KEYS is not a JSON array of JWKs".into()))?;
+            for v in list {
+                let jwk: JsonWebKey<'_> = serde_json::from_value(v)
+                    .map_err(|_| KeyError("JWT_PREVIOUS_KEYS holds an entry that is not a JWK".into()))?;
+                let key = VerifyingKey::try_from(&jwk)
+                    .map_err(|_| KeyError("JWT_PREVIOUS_KEYS holds a key that is not a P-256 public key".into()))?;
+                let pk = PublicKey::new(key);
+                if pk.kid != current.kid {
+                    prev.push(pk);
+                }
+            }
+        }
+        Ok(Self { signing, current, previous: prev })
+    }
+
+    pub fn from_signing_key(signing: SigningKey) -> Self {
+        let current = PublicKey::new(*signing.verifying_key());
+        Self { signing, current, previous: Vec::new() }
+    }
+
+    /// The key that verifies a token with this `kid`, if it is one of ours.
+    pub fn verifying_key(&self, kid: &str) -> Option<&PublicKey> {
+        std::iter::once(&self.current).chain(&self.previous).find(|k| k.kid == kid)
+    }
+
+    pub fn jwks(&self) -> Value {
+        let keys: Vec<Value> = std::iter::once(&self.current).chain(&self.previous).map(PublicKey::to_jwk).collect();
+        json!({ "keys": keys })
+    }
+}
+
+fn parse_signing_key(secret: &str) -> Result<SigningKey, KeyError> {
+    let s = secret.trim();
+    if s.is_empty() {
+        return Err(KeyError("JWT_SIGNING_KEY is not set".into()));
+    }
+    if s.starts_with('{') {
+        let jwk: JsonWebKey<'_> =
+            serde_json::from_str(s).map_err(|_| KeyError("JWT_SIGNING_KEY is not a valid JWK".into()))?;
+        return SigningKey::try_from(&jwk)
+            .map_err(|e| KeyError(format!("JWT_SIGNING_KEY is not a P-256 private JWK: {e}")));
+    }
+    if s.starts_with("-----BEGIN PRIVATE KEY-----") {
+        return SigningKey::from_pkcs8_pem(s)
+            .map_err(|_| KeyError("JWT_SIGNING_KEY is not a PKCS#8 P-256 private key".into()));
+    }
+    Err(KeyError("JWT_SIGNING_KEY must be a private JWK or a PKCS#8 PEM ('-----BEGIN PRIVATE KEY-----')".into()))
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// A fixed P-256 test key (RFC 7515 appendix A.3's ES256 key).
+    pub const TEST_JWK: &str = r#"{"kty":"EC","crv":"P-256",
+        "x":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU",
+        "y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0",
+        "d":"jpsQnnGQmL-YBIffH1136cspYG6-0iY7X1fCE9-E9LI"}"#;
+
+    #[test]
+    fn loads_jwk_and_computes_rfc7638_thumbprint() {
+        let ks = KeySet::load(TEST_JWK, None).unwrap();
+        // Thumbprint computed independently over {"crv","kty","x","y"} in lexicographic order.
+        let canonical = r#"{"crv":"P-256","kty":"EC","x":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU","y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"}"#;
+        use sha2::Digest;
+        assert_eq!(ks.current.kid, b64url(&Sha256::digest(canonical.as_bytes())));
+        let jwks = ks.jwks();
+        assert_eq!(jwks["keys"][0]["x"], "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU");
+        assert_eq!(jwks["keys"][0]["alg"], "ES256");
+        assert!(jwks["keys"][0].get("d").is_none(), "private part must never be published");
+    }
+
+    #[test]
+    fn loads_pkcs8_pem() {
+        let pem = "-----BEGIN PRIVATE KEY-----\n\
+MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgjpsQnnGQmL+YBIff\n\
+H1136cspYG6+0iY7X1fCE9+E9LKhRANCAAR/zc4ncPbEXUGDy+5v20t7WAczNXvp\n\
+7xO6z248e9FURcfxRM0bvZt+hyzf7bnuufSzaV1uqQskrYpGIyiFiOWt\n\
+-----END PRIVATE KEY-----";
+        let from_pem = KeySet::load(pem, None).unwrap();
+        let from_jwk = KeySet::load(TEST_JWK, None).unwrap();
+        assert_eq!(from_pem.current.kid, from_jwk.current.kid);
+    }
+
+    #[test]
+    fn previous_keys_are_published_and_used() {
+        let other = SigningKey::from_slice(&[7u8; 32]).unwrap();
+        let prev = PublicKey::new(*other.verifying_key()).to_jwk();
+        let ks = KeySet::load(TEST_JWK, Some(&format!("[{prev}]"))).unwrap();
+        assert_eq!(ks.jwks()["keys"].as_array().unwrap().len(), 2);
+        assert!(ks.verifying_key(prev["kid"].as_str().unwrap()).is_some());
+    }
+
+    #[test]
+    fn malformed_keys_are_clear_errors() {
+        assert!(KeySet::load("", None).unwrap_err().0.contains("not set"));
+        assert!(KeySet::load("{nope", None).is_err());
+        assert!(KeySet::load("hello", None).is_err());
+        assert!(KeySet::load(r#"{"kty":"EC","crv":"P-256","x":"AA","y":"AA"}"#, None).is_err());
+        assert!(KeySet::load(TEST_JWK, Some("{}")).is_err());
+    }
+}

@@ -1,0 +1,170 @@
+//! `/register` and the admin-only `/clients` endpoints, and the admin check they share: a
+//! verified access token whose user has role `admin`, or the bootstrap token.
+
+use super::{App, Incoming, Outgoing};
+use crate::crypto::constant_time_eq;
+use crate::oauth::clients::ClientMetadata;
+use crate::oauth::users::{validate_registration, ADMIN_ROLE, DEFAULT_ROLE};
+use crate::oauth::{OAuthError, OAuthResult};
+use crate::store::{Client, ClientType, Store, User};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+pub enum AdminCheck {
+    Admin,
+    /// No bearer token was sent.
+    Missing,
+}
+
+/// An invalid, expired or revoked token is 401 `invalid_token`; a valid one of another role is
+/// 403. The role is read only from a token whose signature, issuer and expiry were verified.
+pub async fn authorize_admin<S: Store>(app: &App<'_, S>, req: &Incoming) -> OAuthResult<AdminCheck> {
+    let Some(token) = req.bearer()? else { return Ok(AdminCheck::Missing) };
+    if let Some(bootstrap) = app.bootstrap_token.filter(|b| b.len() >= 16) {
+        if constant_time_eq(token.as_bytes(), bootstrap.as_bytes()) {
+            return Ok(AdminCheck::Admin);
+        }
+    }
+    let claims = app
+        .provider
+        .verify_access_token(&token)
+        .await?
+        .ok_or_else(|| OAuthError::invalid_token("the access token is invalid, expired or revoked"))?;
+    if claims.role.as_deref() == Some(ADMIN_ROLE) {
+        Ok(AdminCheck::Admin)
+    } else {
+        Err(OAuthError::insufficient_scope("this needs an administrator"))
+    }
+}
+
+async fn require_admin<S: Store>(app: &App<'_, S>, req: &Incoming) -> OAuthResult<()> {
+    match authorize_admin(app, req).await? {
+        AdminCheck::Admin => Ok(()),
+        AdminCheck::Missing => Err(OAuthError::invalid_token("an admin bearer access token is required")),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Registration {
+    username: String,
+    email: String,
+    password: String,
+    role: Option<String>,
+}
+
+pub async fn register<S: Store>(app: &App<'_, S>, req: &Incoming) -> OAuthResult<Outgoing> {
+    let body: Registration = req.json()?;
+    let new = validate_registration(body.username.trim(), body.email.trim(), &body.password, body.role.as_deref())?;
+    if new.role != DEFAULT_ROLE {
+        match authorize_admin(app, req).await? {
+            AdminCheck::Admin => {}
+            AdminCheck::Missing => return Err(OAuthError::access_denied(format!("role '{}' needs an admin bearer token", new.role))),
+        }
+    }
+    let user = app.provider.register_user(new).await?;
+    Ok(Outgoing::json(201, &user_json(&user)))
+}
+
+pub fn user_json(u: &User) -> Value {
+    json!({ "id": u.id, "username": u.username, "email": u.email, "role": u.role, "createdAt": iso8601(u.created_at) })
+}
+
+/// A client as shown to admins: never the secret or its hash.
+pub fn client_json(c: &Client) -> Value {
+    json!({
+        "client_id": c.client_id,
+        "client_name": c.client_name,
+        "client_type": if c.client_type == ClientType::Public { "public" } else { "confidential" },
+        "grant_types": c.grant_types,
+        "redirect_uris": c.redirect_uris,
+        "post_logout_redirect_uris": c.post_logout_redirect_uris,
+        "response_types": c.response_types,
+        "scopes": c.scopes,
+        "scope": c.scopes.join(" "),
+        "token_endpoint_auth_method": c.token_endpoint_auth_method,
+        "is_active": c.is_active,
+        "client_id_issued_at": c.created_at,
+        "created_at": iso8601(c.created_at),
+        "updated_at": iso8601(c.updated_at),
+    })
+}
+
+fn with_secret(c: &Client, secret: Option<&str>) -> Value {
+    let mut v = client_json(c);
+    if let Some(s) = secret {
+        v["client_secret"] = json!(s);
+        // RFC 7591 §3.2.1: 0 means the secret does not expire.
+        v["client_secret_expires_at"] = json!(0);
+    }
+    v
+}
+
+pub async fn list_clients<S: Store>(app: &App<'_, S>, req: &Incoming) -> OAuthResult<Outgoing> {
+    require_admin(app, req).await?;
+    let clients = app.provider.store.clients().await.map_err(crate::oauth::store_error)?;
+    Ok(Outgoing::json(200, &clients.iter().map(client_json).collect::<Vec<_>>()))
+}
+
+pub async fn create_client<S: Store>(app: &App<'_, S>, req: &Incoming) -> OAuthResult<Outgoing> {
+    require_admin(app, req).await?;
+    let meta: ClientMetadata = req.json()?;
+    let (client, secret) = app.provider.create_client(meta).await?;
+    Ok(Outgoing::json(201, &with_secret(&client, secret.as_deref())))
+}
+
+pub async fn client<S: Store>(app: &App<'_, S>, req: &Incoming, client_id: &str, method: &str) -> OAuthResult<Outgoing> {
+    require_admin(app, req).await?;
+    let store = app.provider.store;
+    let not_found = || OAuthError::not_found("no such client");
+    match method {
+        "GET" => {
+            let c = store.client(client_id).await.map_err(crate::oauth::store_error)?.ok_or_else(not_found)?;
+            Ok(Outgoing::json(200, &client_json(&c)))
+        }
+        "PUT" => {
+            let meta: ClientMetadata = req.json()?;
+            let c = app.provider.update_client(client_id, meta).await?;
+            Ok(Outgoing::json(200, &client_json(&c)))
+        }
+        _ => {
+            if store.delete_client(client_id).await.map_err(crate::oauth::store_error)? {
+                Ok(Outgoing::empty(204))
+            } else {
+                Err(not_found())
+            }
+        }
+    }
+}
+
+pub async fn new_secret<S: Store>(app: &App<'_, S>, req: &Incoming, client_id: &str) -> OAuthResult<Outgoing> {
+    require_admin(app, req).await?;
+    let (client, secret) = app.provider.rotate_client_secret(client_id).await?;
+    Ok(Outgoing::json(200, &with_secret(&client, Some(&secret))))
+}
+
+/// `YYYY-MM-DDTHH:MM:SSZ` from Unix seconds (proleptic Gregorian, H. Hinnant's algorithm).
+pub fn iso8601(secs: u64) -> String {
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn iso8601() {
+        assert_eq!(super::iso8601(0), "1970-01-01T00:00:00Z");
+        assert_eq!(super::iso8601(951_782_400), "2000-02-29T00:00:00Z");
+        assert_eq!(super::iso8601(1_796_042_096), "2026-11-30T12:34:56Z");
+    }
+}

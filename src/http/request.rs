@@ -1,0 +1,192 @@
+//! The incoming request as a value, and the strict parsing every endpoint shares: form and JSON
+//! bodies, query strings, repeated parameters, HTTP Basic client credentials and bearer tokens.
+
+use crate::crypto::b64url_decode;
+use crate::form;
+use crate::oauth::clients::ClientCredentials;
+use crate::oauth::{ErrorCode, OAuthError, OAuthResult};
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use serde::de::DeserializeOwned;
+
+#[derive(Debug, Default, Clone)]
+pub struct Incoming {
+    pub method: String,
+    /// Path without query, as received (still percent-encoded).
+    pub path: String,
+    /// Query string without the `?`.
+    pub query: String,
+    /// Header names in lower case.
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+    /// Set when the body was over `MAX_BODY` (and was not read).
+    pub body_too_large: bool,
+    /// `scheme://host[:port]` of the request URL.
+    pub origin: String,
+}
+
+/// Decoded parameters; a parameter sent twice is an error when it is read (RFC 6749 §3.1,
+/// §3.2: "parameters MUST NOT be included more than once").
+#[derive(Debug, Default, Clone)]
+pub struct Params(Vec<(String, String)>);
+
+impl Params {
+    pub fn get(&self, name: &str) -> OAuthResult<Option<String>> {
+        let mut found = self.0.iter().filter(|(k, _)| k == name);
+        let first = found.next().map(|(_, v)| v.clone());
+        if found.next().is_some() {
+            return Err(OAuthError::invalid_request(format!("{name} is repeated")));
+        }
+        Ok(first)
+    }
+
+    /// Like `get`, with an empty value read as absent.
+    pub fn opt(&self, name: &str) -> OAuthResult<Option<String>> {
+        Ok(self.get(name)?.filter(|v| !v.is_empty()))
+    }
+
+    pub fn pairs(&self) -> &[(String, String)] {
+        &self.0
+    }
+}
+
+impl Incoming {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+    }
+
+    fn content_type(&self) -> String {
+        self.header("content-type").unwrap_or("").split(';').next().unwrap_or("").trim().to_ascii_lowercase()
+    }
+
+    pub fn is_form(&self) -> bool {
+        self.content_type() == "application/x-www-form-urlencoded"
+    }
+
+    pub fn is_json(&self) -> bool {
+        let ct = self.content_type();
+        ct == "application/json" || (ct.starts_with("application/") && ct.ends_with("+json"))
+    }
+
+    pub fn query_params(&self) -> OAuthResult<Params> {
+        form::parse(&self.query).map(Params).ok_or_else(|| OAuthError::invalid_request("the query string is not valid UTF-8"))
+    }
+
+    /// The body as a form (RFC 6749 §3.2 requires `application/x-www-form-urlencoded`).
+    pub fn form(&self) -> OAuthResult<Params> {
+        if !self.is_form() {
+            return Err(OAuthError::invalid_request("the body must be application/x-www-form-urlencoded"));
+        }
+        let text = std::str::from_utf8(&self.body).map_err(|_| OAuthError::invalid_request("the body is not valid UTF-8"))?;
+        form::parse(text).map(Params).ok_or_else(|| OAuthError::invalid_request("the body is not valid UTF-8"))
+    }
+
+    /// The body as JSON of type `T`; errors name the offending field where serde can.
+    pub fn json<T: DeserializeOwned>(&self) -> OAuthResult<T> {
+        if !self.is_json() {
+            return Err(OAuthError::new(ErrorCode::InvalidRequest, "the body must be application/json"));
+        }
+        serde_json::from_slice(&self.body).map_err(|e| {
+            let msg = e.to_string();
+            // serde's messages name fields and types, never values; keep them short.
+            OAuthError::invalid_request(format!("invalid JSON body: {}", msg.chars().take(160).collect::<String>()))
+        })
+    }
+
+    /// `Authorization: Bearer <token>` (RFC 6750 §2.1); `Ok(None)` without the header.
+    pub fn bearer(&self) -> OAuthResult<Option<String>> {
+        let Some(h) = self.header("authorization").map(str::trim) else { return Ok(None) };
+        let (scheme, rest) = h.split_once(' ').unwrap_or((h, ""));
+        if !scheme.eq_ignore_ascii_case("bearer") {
+            return Ok(None);
+        }
+        let token = rest.trim();
+        if token.is_empty() || token.len() > 8192 {
+            return Err(OAuthError::invalid_token("malformed bearer token"));
+        }
+        Ok(Some(token.to_string()))
+    }
+
+    /// `Authorization: Basic` client credentials (RFC 6749 §2.3.1: id and secret are
+    /// form-urlencoded before base64, so they are decoded after splitting on the colon).
+    pub fn basic(&self) -> OAuthResult<Option<(String, String)>> {
+        let Some(h) = self.header("authorization").map(str::trim) else { return Ok(None) };
+        let (scheme, rest) = h.split_once(' ').unwrap_or((h, ""));
+        if !scheme.eq_ignore_ascii_case("basic") {
+            return Ok(None);
+        }
+        let bad = || OAuthError::invalid_client("malformed Basic credentials");
+        let raw = rest.trim();
+        if raw.len() > 2048 {
+            return Err(bad());
+        }
+        let decoded = STANDARD.decode(raw).ok().or_else(|| b64url_decode(raw.trim_end_matches('='))).ok_or_else(bad)?;
+        let text = String::from_utf8(decoded).map_err(|_| bad())?;
+        let (id, secret) = text.split_once(':').ok_or_else(bad)?;
+        let id = form::decode(id).ok_or_else(bad)?;
+        let secret = form::decode(secret).ok_or_else(bad)?;
+        if id.is_empty() {
+            return Err(bad());
+        }
+        Ok(Some((id, secret)))
+    }
+
+    /// Client credentials from the Authorization header and the form.
+    pub fn client_credentials(&self, form: &Params) -> OAuthResult<ClientCredentials> {
+        Ok(ClientCredentials {
+            basic: self.basic()?,
+            form_id: form.opt("client_id")?,
+            form_secret: form.opt("client_secret")?,
+        })
+    }
+
+    pub fn wants_json(&self) -> bool {
+        self.header("accept").is_some_and(|a| a.contains("application/json"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_auth(value: &str) -> Incoming {
+        Incoming { headers: vec![("authorization".into(), value.into())], ..Default::default() }
+    }
+
+    #[test]
+    fn basic_credentials_are_urldecoded_after_the_split() {
+        // id "my:client" and secret "p@ss word" form-urlencoded, then base64 (RFC 6749 §2.3.1).
+        let raw = STANDARD.encode("my%3Aclient:p%40ss+word");
+        let got = with_auth(&format!("Basic {raw}")).basic().unwrap().unwrap();
+        assert_eq!(got, ("my:client".to_string(), "p@ss word".to_string()));
+        let plain = STANDARD.encode("id:secret:with:colons");
+        assert_eq!(with_auth(&format!("basic {plain}")).basic().unwrap().unwrap().1, "secret:with:colons");
+    }
+
+    #[test]
+    fn malformed_basic_and_bearer() {
+        for v in ["Basic", "Basic !!!", &format!("Basic {}", STANDARD.encode("nocolon")), &format!("Basic {}", STANDARD.encode(":secret")), &format!("Basic {}", STANDARD.encode([0xff, b':', b'x']))] {
+            let e = with_auth(v).basic().unwrap_err();
+            assert_eq!(e.code, ErrorCode::InvalidClient, "{v}");
+        }
+        assert_eq!(with_auth("Bearer abc").basic().unwrap(), None);
+        assert_eq!(with_auth("Bearer abc").bearer().unwrap().as_deref(), Some("abc"));
+        assert_eq!(with_auth("Bearer ").bearer().unwrap_err().code, ErrorCode::InvalidToken);
+        assert_eq!(with_auth("Basic abc").bearer().unwrap(), None);
+    }
+
+    #[test]
+    fn forms_and_repeats() {
+        let req = Incoming {
+            headers: vec![("content-type".into(), "application/x-www-form-urlencoded; charset=UTF-8".into())],
+            body: b"a=1&b=&a=2".to_vec(),
+            ..Default::default()
+        };
+        let f = req.form().unwrap();
+        assert!(f.get("a").is_err());
+        assert_eq!(f.get("b").unwrap().as_deref(), Some(""));
+        assert_eq!(f.opt("b").unwrap(), None);
+        let json = Incoming { body: b"a=1".to_vec(), headers: vec![("content-type".into(), "application/json".into())], ..Default::default() };
+        assert!(json.form().is_err());
+    }
+}

@@ -1,0 +1,84 @@
+//! `/token`, `/introspect`, `/revoke` and `/userinfo`.
+
+use super::admin::{authorize_admin, AdminCheck};
+use super::{App, Incoming, Outgoing};
+use crate::oauth::tokens::TokenRequest;
+use crate::oauth::{OAuthError, OAuthResult};
+use crate::store::Store;
+use serde::Deserialize;
+
+pub async fn token<S: Store>(app: &App<'_, S>, req: &Incoming) -> OAuthResult<Outgoing> {
+    let form = req.form()?;
+    let creds = req.client_credentials(&form)?;
+    let tr = TokenRequest {
+        grant_type: form.opt("grant_type")?,
+        code: form.opt("code")?,
+        redirect_uri: form.opt("redirect_uri")?,
+        code_verifier: form.opt("code_verifier")?,
+        refresh_token: form.opt("refresh_token")?,
+        username: form.opt("username")?,
+        password: form.opt("password")?,
+        scope: form.get("scope")?,
+    };
+    let response = app.provider.token(&creds, &tr).await?;
+    // RFC 6749 §5.1: no-store (set by Outgoing::json) and Pragma: no-cache.
+    Ok(Outgoing::json(200, &response).header("pragma", "no-cache"))
+}
+
+#[derive(Deserialize)]
+struct IntrospectJson {
+    token: String,
+    #[allow(dead_code)]
+    token_type_hint: Option<String>,
+}
+
+/// RFC 7662 §2.1: the caller is a client (Basic or post) or holds an admin bearer token.
+pub async fn introspect<S: Store>(app: &App<'_, S>, req: &Incoming) -> OAuthResult<Outgoing> {
+    let (token, creds) = if req.is_json() {
+        let body: IntrospectJson = req.json()?;
+        (Some(body.token), crate::oauth::clients::ClientCredentials { basic: req.basic()?, ..Default::default() })
+    } else {
+        let form = req.form()?;
+        (form.get("token")?, req.client_credentials(&form)?)
+    };
+    if creds.basic.is_some() || creds.form_id.is_some() {
+        let client = app.provider.authenticate_client(&creds).await?;
+        if client.client_type != crate::store::ClientType::Confidential {
+            return Err(OAuthError::invalid_client("introspection needs a confidential client or an admin token"));
+        }
+    } else {
+        match authorize_admin(app, req).await? {
+            AdminCheck::Admin => {}
+            AdminCheck::Missing => return Err(OAuthError::invalid_client("authenticate as a client or with an admin bearer token")),
+        }
+    }
+    let token = token.ok_or_else(|| OAuthError::invalid_request("token is required"))?;
+    Ok(Outgoing::json(200, &app.provider.introspect(&token).await?))
+}
+
+pub async fn revoke<S: Store>(app: &App<'_, S>, req: &Incoming) -> OAuthResult<Outgoing> {
+    let form = req.form()?;
+    let creds = req.client_credentials(&form)?;
+    let client = app.provider.authenticate_client(&creds).await?;
+    let token = form.get("token")?.ok_or_else(|| OAuthError::invalid_request("token is required"))?;
+    let hint = form.opt("token_type_hint")?;
+    app.provider.revoke(&client, &token, hint.as_deref()).await?;
+    Ok(Outgoing::empty(200))
+}
+
+/// OIDC Core §5.3: the token comes in the Authorization header or, for POST, in the form body
+/// (RFC 6750 §2.2), never both.
+pub async fn userinfo<S: Store>(app: &App<'_, S>, req: &Incoming) -> OAuthResult<Outgoing> {
+    let header = req.bearer()?;
+    let body = if req.method == "POST" && req.is_form() { req.form()?.opt("access_token")? } else { None };
+    let token = match (header, body) {
+        (Some(_), Some(_)) => return Err(OAuthError::invalid_request("send the token once (RFC 6750 §2)")),
+        (Some(t), None) | (None, Some(t)) => t,
+        (None, None) => {
+            // RFC 6750 §3.1: no credentials → 401 with a bare challenge.
+            return Ok(Outgoing::error(&OAuthError::invalid_token("a bearer access token is required"))
+                .header("www-authenticate", "Bearer realm=\"edge-oidc\""));
+        }
+    };
+    Ok(Outgoing::json(200, &app.provider.userinfo(&token).await?))
+}

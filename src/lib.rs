@@ -1,0 +1,135 @@
+//! edge-oidc: an OAuth 2.0 / OpenID Connect authorization server as a Cloudflare Worker.
+//! This file is the `#[event(fetch)]` entry: it turns workerd's request into an `Incoming`,
+//! builds the per-request context from the environment, and hands over to `http::handle`.
+
+pub mod crypto;
+pub mod form;
+pub mod http;
+pub mod oauth;
+pub mod store;
+
+use crypto::keys::KeySet;
+use http::{App, Incoming, Outgoing, MAX_BODY};
+use oauth::{Config, Provider};
+use std::cell::RefCell;
+use std::rc::Rc;
+use store::cloudflare::CloudflareStore;
+use worker::{event, Context, Env, Headers, Request, Response, Result};
+
+thread_local! {
+    /// Parsed keys, kept for the isolate's life: parsing and the thumbprint cost more than a
+    /// signature. Keyed by the secrets so a rotation is picked up at once.
+    static KEYS: RefCell<Option<(String, Rc<std::result::Result<KeySet, String>>)>> = const { RefCell::new(None) };
+}
+
+fn text_binding(env: &Env, name: &str) -> Option<String> {
+    env.secret(name).ok().map(|v| v.to_string()).or_else(|| env.var(name).ok().map(|v| v.to_string()))
+}
+
+fn keys(env: &Env) -> Rc<std::result::Result<KeySet, String>> {
+    let signing = text_binding(env, "JWT_SIGNING_KEY").unwrap_or_default();
+    let previous = text_binding(env, "JWT_PREVIOUS_KEYS");
+    let cache_key = format!("{signing}\u{0}{}", previous.as_deref().unwrap_or(""));
+    KEYS.with(|cell| {
+        if let Some((k, v)) = cell.borrow().as_ref() {
+            if *k == cache_key {
+                return v.clone();
+            }
+        }
+        let loaded = Rc::new(KeySet::load(&signing, previous.as_deref()).map_err(|e| e.0));
+        *cell.borrow_mut() = Some((cache_key, loaded.clone()));
+        loaded
+    })
+}
+
+fn number<T: std::str::FromStr + PartialOrd + Copy>(env: &Env, name: &str, default: T, min: T, max: T) -> T {
+    text_binding(env, name).and_then(|v| v.trim().parse().ok()).filter(|v| *v >= min && *v <= max).unwrap_or(default)
+}
+
+fn config(env: &Env, origin: &str) -> Config {
+    let issuer = text_binding(env, "ISSUER")
+        .map(|s| s.trim().trim_end_matches('/').to_string())
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| origin.to_string());
+    let mut c = Config::for_issuer(&issuer);
+    if let Some(aud) = text_binding(env, "ACCESS_TOKEN_AUDIENCE").filter(|s| !s.trim().is_empty()) {
+        c.access_token_audience = aud.trim().to_string();
+    }
+    c.access_token_ttl = number(env, "ACCESS_TOKEN_TTL", c.access_token_ttl, 60, 86_400);
+    c.id_token_ttl = number(env, "ID_TOKEN_TTL", c.id_token_ttl, 60, 86_400);
+    c.refresh_token_ttl = number(env, "REFRESH_TOKEN_TTL", c.refresh_token_ttl, 60, 365 * 86_400);
+    c.auth_code_ttl = number(env, "AUTH_CODE_TTL", c.auth_code_ttl, 10, 600);
+    c.pbkdf2_iterations = number(
+        env,
+        "PBKDF2_ITERATIONS",
+        c.pbkdf2_iterations,
+        crypto::password::MIN_ITERATIONS,
+        crypto::password::MAX_ITERATIONS,
+    );
+    c
+}
+
+async fn incoming(mut req: Request) -> Result<Incoming> {
+    let url = req.url()?;
+    let origin = url.origin().ascii_serialization();
+    let headers: Vec<(String, String)> = req.headers().entries().map(|(k, v)| (k.to_ascii_lowercase(), v)).collect();
+    let declared = headers.iter().find(|(k, _)| k == "content-length").and_then(|(_, v)| v.trim().parse::<usize>().ok());
+    let method = req.method().to_string();
+    let (body, too_large) = if declared.is_some_and(|n| n > MAX_BODY) {
+        (Vec::new(), true)
+    } else if matches!(method.as_str(), "GET" | "HEAD") {
+        (Vec::new(), false)
+    } else {
+        let b = req.bytes().await.unwrap_or_default();
+        let too_large = b.len() > MAX_BODY;
+        (b, too_large)
+    };
+    Ok(Incoming {
+        method,
+        path: url.path().to_string(),
+        query: url.query().unwrap_or("").to_string(),
+        headers,
+        body,
+        body_too_large: too_large,
+        origin,
+    })
+}
+
+fn outgoing(out: Outgoing, head: bool) -> Result<Response> {
+    let headers = Headers::new();
+    for (k, v) in &out.headers {
+        headers.set(k, v)?;
+    }
+    let body = if head { Vec::new() } else { out.body };
+    let resp = if body.is_empty() { Response::empty()? } else { Response::from_bytes(body)? };
+    Ok(resp.with_status(out.status).with_headers(headers))
+}
+
+#[event(fetch)]
+pub async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
+    let started = worker::Date::now().as_millis();
+    let req = incoming(req).await?;
+    let store = CloudflareStore { db: env.d1("DB")?, codes: env.kv("AUTH_CODES")? };
+    let keys = keys(&env);
+    let config = config(&env, &req.origin);
+    let bootstrap = text_binding(&env, "BOOTSTRAP_ADMIN_TOKEN").filter(|s| !s.is_empty());
+    let app = App {
+        provider: Provider {
+            store: &store,
+            keys: keys.as_ref().as_ref().map_err(|e| e.as_str()),
+            config: &config,
+            now: started / 1000,
+        },
+        bootstrap_token: bootstrap.as_deref(),
+    };
+    let out = http::handle(&app, &req).await;
+    // One structured line per request; never secrets, codes or tokens (only the path).
+    worker::console_log!(
+        "{}",
+        serde_json::json!({
+            "method": req.method, "path": req.path, "status": out.status,
+            "ms": worker::Date::now().as_millis().saturating_sub(started),
+        })
+    );
+    outgoing(out, req.method == "HEAD")
+}

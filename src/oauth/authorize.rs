@@ -1,0 +1,175 @@
+//! The authorization request (RFC 6749 §4.1.1, OIDC Core §3.1.2.1, RFC 7636 §4.3) and the
+//! authorization code it ends in. `/authorize` and `/login` validate the same parameters here.
+
+use super::scope::Scope;
+use super::{pkce, redirect, store_error, ErrorCode, OAuthError, OAuthResult, Provider};
+use crate::crypto::{random_token, sha256_b64url};
+use crate::form::append_query;
+use crate::store::{AuthorizationCode, Client, ClientType, Store, User};
+
+/// Parameters as received (query of `/authorize`, form of `/login`).
+#[derive(Debug, Default, Clone)]
+pub struct AuthorizationParams {
+    pub client_id: Option<String>,
+    pub redirect_uri: Option<String>,
+    pub response_type: Option<String>,
+    pub response_mode: Option<String>,
+    pub scope: Option<String>,
+    pub state: Option<String>,
+    pub nonce: Option<String>,
+    pub code_challenge: Option<String>,
+    pub code_challenge_method: Option<String>,
+    pub prompt: Option<String>,
+}
+
+/// An authorization request that passed every check.
+#[derive(Debug, Clone)]
+pub struct AuthorizationRequest {
+    pub client: Client,
+    pub redirect_uri: String,
+    pub scope: Scope,
+    pub state: Option<String>,
+    pub nonce: Option<String>,
+    pub code_challenge: Option<String>,
+}
+
+/// RFC 6749 §4.1.2.1: errors about the client or the redirect URI are shown to the user and
+/// never redirected; every other error goes back to the (now trusted) redirect URI.
+#[derive(Debug)]
+pub enum AuthorizeError {
+    Show(OAuthError),
+    Redirect { redirect_uri: String, state: Option<String>, error: OAuthError },
+}
+
+impl AuthorizeError {
+    pub fn error(&self) -> &OAuthError {
+        match self {
+            Self::Show(e) | Self::Redirect { error: e, .. } => e,
+        }
+    }
+}
+
+const MAX_PARAM: usize = 2048;
+
+impl<S: Store> Provider<'_, S> {
+    /// Validates an authorization request. `/login` passes `response_type` as `code`.
+    pub async fn validate_authorization(&self, p: &AuthorizationParams) -> Result<AuthorizationRequest, AuthorizeError> {
+        let show = |msg: &str| AuthorizeError::Show(OAuthError::invalid_request(msg));
+        for v in [&p.client_id, &p.redirect_uri, &p.scope, &p.state, &p.nonce, &p.code_challenge].into_iter().flatten() {
+            if v.len() > MAX_PARAM {
+                return Err(show("a parameter is too long"));
+            }
+        }
+        // Who is asking, and where may the answer go?
+        let client = match (&p.client_id, &p.redirect_uri) {
+            (Some(id), _) if !id.is_empty() => self.store.client(id).await.map_err(|e| AuthorizeError::Show(store_error(e)))?,
+            (_, Some(uri)) => {
+                // `/login` without client_id: the one client that registered this URI.
+                let mut found = self.store.clients_with_redirect(uri).await.map_err(|e| AuthorizeError::Show(store_error(e)))?;
+                if found.len() > 1 {
+                    return Err(show("client_id is required: several clients registered this redirect URI"));
+                }
+                found.pop()
+            }
+            _ => return Err(show("client_id is required")),
+        };
+        let client = match client {
+            Some(c) if c.is_active => c,
+            _ => return Err(AuthorizeError::Show(OAuthError::invalid_request("unknown or inactive client"))),
+        };
+        let redirect_uri = match &p.redirect_uri {
+            Some(uri) if redirect::matches(uri, &client.redirect_uris) => uri.clone(),
+            Some(_) => return Err(show("redirect_uri is not registered for this client")),
+            // RFC 6749 §3.1.2.3: may be omitted when exactly one is registered.
+            None if client.redirect_uris.len() == 1 => client.redirect_uris[0].clone(),
+            None => return Err(show("redirect_uri is required")),
+        };
+
+        // From here on errors are redirected (RFC 6749 §4.1.2.1).
+        let redirect = |error: OAuthError| AuthorizeError::Redirect {
+            redirect_uri: redirect_uri.clone(),
+            state: p.state.clone(),
+            error,
+        };
+        match p.response_type.as_deref() {
+            Some("code") => {}
+            None => return Err(redirect(OAuthError::invalid_request("response_type is required"))),
+            Some(_) => {
+                return Err(redirect(OAuthError::new(
+                    ErrorCode::UnsupportedResponseType,
+                    "only response_type=code is supported",
+                )))
+            }
+        }
+        if !client.allows_grant("authorization_code") {
+            return Err(redirect(OAuthError::new(ErrorCode::UnauthorizedClient, "client may not use the authorization code grant")));
+        }
+        if !matches!(p.response_mode.as_deref(), None | Some("query")) {
+            return Err(redirect(OAuthError::invalid_request("only response_mode=query is supported")));
+        }
+        let allowed = Scope::from_list(client.scopes.iter().cloned());
+        let requested = match p.scope.as_deref() {
+            Some(s) => Some(Scope::parse(s).ok_or_else(|| redirect(OAuthError::invalid_scope("malformed scope")))?),
+            None => None,
+        };
+        let scope = Scope::narrow(requested.as_ref(), &allowed)
+            .ok_or_else(|| redirect(OAuthError::invalid_scope("scope exceeds what the client may request")))?;
+        // PKCE (RFC 7636 §4.4.1): required for public clients (RFC 8252 §8.1), S256 only.
+        let code_challenge = match (&p.code_challenge, p.code_challenge_method.as_deref()) {
+            (None, None) if client.client_type == ClientType::Public => {
+                return Err(redirect(OAuthError::invalid_request("code_challenge is required for public clients (PKCE)")))
+            }
+            (None, None) => None,
+            (None, Some(_)) => return Err(redirect(OAuthError::invalid_request("code_challenge is required with code_challenge_method"))),
+            // RFC 7636 §4.3: the method defaults to "plain", which is not supported.
+            (Some(_), None | Some("plain")) => {
+                return Err(redirect(OAuthError::invalid_request("code_challenge_method must be S256")))
+            }
+            (Some(c), Some("S256")) if pkce::is_valid_challenge(c) => Some(c.clone()),
+            (Some(_), Some("S256")) => return Err(redirect(OAuthError::invalid_request("malformed code_challenge"))),
+            (Some(_), Some(_)) => return Err(redirect(OAuthError::invalid_request("code_challenge_method must be S256"))),
+        };
+        if let Some(n) = &p.nonce {
+            if n.is_empty() {
+                return Err(redirect(OAuthError::invalid_request("nonce must not be empty")));
+            }
+        }
+        Ok(AuthorizationRequest { client, redirect_uri, scope, state: p.state.clone(), nonce: p.nonce.clone(), code_challenge })
+    }
+
+    /// Issues a single-use code for an authenticated user and returns the redirect location
+    /// `redirect_uri?code=..&state=..&iss=..` (RFC 6749 §4.1.2, RFC 9207 for `iss`).
+    pub async fn issue_code(&self, req: &AuthorizationRequest, user: &User, auth_time: u64) -> OAuthResult<String> {
+        let code = random_token();
+        let record = AuthorizationCode {
+            client_id: req.client.client_id.clone(),
+            redirect_uri: req.redirect_uri.clone(),
+            scope: req.scope.to_string(),
+            nonce: req.nonce.clone(),
+            code_challenge: req.code_challenge.clone(),
+            user_id: user.id.clone(),
+            username: user.username.clone(),
+            email: user.email.clone(),
+            role: user.role.clone(),
+            auth_time,
+            expires_at: self.now + self.config.auth_code_ttl,
+        };
+        self.store.put_code(&sha256_b64url(&code), &record, self.config.auth_code_ttl).await.map_err(store_error)?;
+        let mut params = vec![("code", code.as_str())];
+        if let Some(s) = &req.state {
+            params.push(("state", s));
+        }
+        params.push(("iss", &self.config.issuer));
+        Ok(append_query(&req.redirect_uri, params))
+    }
+}
+
+/// The location that carries an authorization error back to the client (RFC 6749 §4.1.2.1).
+pub fn error_redirect(redirect_uri: &str, state: Option<&str>, error: &OAuthError, issuer: &str) -> String {
+    let mut params = vec![("error", error.code.as_str()), ("error_description", error.description.as_str())];
+    if let Some(s) = state {
+        params.push(("state", s));
+    }
+    params.push(("iss", issuer));
+    append_query(redirect_uri, params)
+}

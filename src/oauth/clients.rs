@@ -1,0 +1,298 @@
+//! Clients: the metadata rules for registering and updating them (RFC 7591 §2 names, RFC 6749
+//! §2.1 types, RFC 8252 redirect rules) and client authentication at the token, revocation and
+//! introspection endpoints (RFC 6749 §2.3).
+
+use super::{redirect, scope::Scope, store_error, OAuthError, OAuthResult, Provider, GRANT_TYPES};
+use crate::crypto::{random_id, random_token, secret_matches_hash, sha256_b64url};
+use crate::store::{Client, ClientType, Store};
+use serde::Deserialize;
+
+pub const AUTH_METHODS: [&str; 3] = ["client_secret_basic", "client_secret_post", "none"];
+
+/// The fields of `POST /clients` and `PUT /clients/{id}`; all optional so one type serves both
+/// (unknown fields are refused).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClientMetadata {
+    pub client_name: Option<String>,
+    pub client_type: Option<String>,
+    pub grant_types: Option<Vec<String>>,
+    pub redirect_uris: Option<Vec<String>>,
+    pub post_logout_redirect_uris: Option<Vec<String>>,
+    pub response_types: Option<Vec<String>>,
+    pub scopes: Option<Vec<String>>,
+    /// RFC 7591 spells scopes as one space-separated `scope` string; accepted as well.
+    pub scope: Option<String>,
+    pub token_endpoint_auth_method: Option<String>,
+    pub is_active: Option<bool>,
+}
+
+fn bad(msg: impl Into<String>) -> OAuthError {
+    OAuthError::invalid_request(msg)
+}
+
+/// Applies `meta` to `client` (a new default one when registering) and checks the result as a
+/// whole, so that an update can never leave an inconsistent client behind.
+pub fn apply_metadata(client: &mut Client, meta: ClientMetadata, creating: bool) -> OAuthResult<()> {
+    if let Some(name) = meta.client_name {
+        let name = name.trim().to_string();
+        if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
+            return Err(bad("client_name: 1 to 100 characters"));
+        }
+        client.client_name = name;
+    } else if creating {
+        return Err(bad("client_name is required"));
+    }
+    if let Some(t) = meta.client_type {
+        if !creating {
+            return Err(bad("client_type cannot be changed"));
+        }
+        client.client_type = match t.as_str() {
+            "confidential" => ClientType::Confidential,
+            "public" => ClientType::Public,
+            _ => return Err(bad("client_type: 'confidential' or 'public'")),
+        };
+    }
+    if creating {
+        client.token_endpoint_auth_method =
+            if client.client_type == ClientType::Public { "none" } else { "client_secret_basic" }.into();
+    }
+    if let Some(m) = meta.token_endpoint_auth_method {
+        if !AUTH_METHODS.contains(&m.as_str()) {
+            return Err(bad("token_endpoint_auth_method: client_secret_basic, client_secret_post or none"));
+        }
+        client.token_endpoint_auth_method = m;
+    }
+    let list_field = |name: &str, v: Vec<String>, max: usize| -> OAuthResult<Vec<String>> {
+        if v.len() > max {
+            return Err(bad(format!("{name}: at most {max} entries")));
+        }
+        let mut out: Vec<String> = Vec::with_capacity(v.len());
+        for item in v {
+            if !out.contains(&item) {
+                out.push(item);
+            }
+        }
+        Ok(out)
+    };
+    if let Some(g) = meta.grant_types {
+        let g = list_field("grant_types", g, 4)?;
+        if let Some(x) = g.iter().find(|x| !GRANT_TYPES.contains(&x.as_str())) {
+            return Err(bad(format!("grant_types: unsupported grant type '{}'", truncate(x))));
+        }
+        client.grant_types = g;
+    }
+    if let Some(r) = meta.response_types {
+        let r = list_field("response_types", r, 1)?;
+        if r.iter().any(|x| x != "code") {
+            return Err(bad("response_types: only 'code' is supported"));
+        }
+        client.response_types = r;
+    }
+    for (field, value, target) in [
+        ("redirect_uris", meta.redirect_uris, &mut client.redirect_uris),
+        ("post_logout_redirect_uris", meta.post_logout_redirect_uris, &mut client.post_logout_redirect_uris),
+    ] {
+        if let Some(v) = value {
+            let v = list_field(field, v, 20)?;
+            for uri in &v {
+                redirect::validate_registered(uri).map_err(|why| bad(format!("{field}: '{}' {why}", truncate(uri))))?;
+            }
+            *target = v;
+        }
+    }
+    let scopes = match (meta.scopes, meta.scope) {
+        (Some(_), Some(_)) => return Err(bad("send either scopes or scope, not both")),
+        (Some(list), None) => Some(list_field("scopes", list, 50)?),
+        (None, Some(s)) => Some(Scope::parse(&s).ok_or_else(|| bad("scope: malformed"))?.to_vec()),
+        (None, None) => None,
+    };
+    if let Some(list) = scopes {
+        let joined = list.join(" ");
+        match Scope::parse(&joined) {
+            Some(s) if s.iter().count() == list.len() => client.scopes = list,
+            _ => return Err(bad("scopes: each scope is one token of printable ASCII without spaces, quotes or backslashes")),
+        }
+    }
+    if let Some(active) = meta.is_active {
+        if creating && !active {
+            // Allowed but unusual; kept as given.
+        }
+        client.is_active = active;
+    }
+
+    // Whole-client consistency.
+    match client.client_type {
+        ClientType::Public => {
+            if client.token_endpoint_auth_method != "none" {
+                return Err(bad("token_endpoint_auth_method: a public client uses 'none'"));
+            }
+            if client.allows_grant("client_credentials") {
+                return Err(bad("grant_types: client_credentials needs a confidential client"));
+            }
+        }
+        ClientType::Confidential => {
+            if client.token_endpoint_auth_method == "none" {
+                return Err(bad("token_endpoint_auth_method: a confidential client authenticates with a secret"));
+            }
+        }
+    }
+    if client.grant_types.is_empty() {
+        return Err(bad("grant_types: at least one grant type"));
+    }
+    if client.allows_grant("authorization_code") {
+        if client.redirect_uris.is_empty() {
+            return Err(bad("redirect_uris: required for the authorization_code grant"));
+        }
+        if client.response_types.is_empty() {
+            client.response_types = vec!["code".into()];
+        }
+    }
+    Ok(())
+}
+
+fn truncate(s: &str) -> String {
+    s.chars().take(80).collect()
+}
+
+/// A new client with the defaults a registration starts from.
+pub fn new_client(now: u64) -> Client {
+    Client {
+        client_id: random_id(),
+        client_secret_hash: None,
+        client_name: String::new(),
+        client_type: ClientType::Confidential,
+        token_endpoint_auth_method: "client_secret_basic".into(),
+        grant_types: vec!["authorization_code".into(), "refresh_token".into()],
+        redirect_uris: vec![],
+        post_logout_redirect_uris: vec![],
+        response_types: vec!["code".into()],
+        scopes: vec!["openid".into(), "profile".into(), "email".into()],
+        is_active: true,
+        created_at: now,
+        updated_at: now,
+    }
+}
+
+/// How the client presented itself at an endpoint (RFC 6749 §2.3.1).
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct ClientCredentials {
+    /// From HTTP Basic (already form-urldecoded, RFC 6749 §2.3.1).
+    pub basic: Option<(String, String)>,
+    /// `client_id` and `client_secret` form parameters.
+    pub form_id: Option<String>,
+    pub form_secret: Option<String>,
+}
+
+impl<S: Store> Provider<'_, S> {
+    /// Creates a client; returns it and, for a confidential client, its secret (shown once).
+    pub async fn create_client(&self, meta: ClientMetadata) -> OAuthResult<(Client, Option<String>)> {
+        let mut client = new_client(self.now);
+        apply_metadata(&mut client, meta, true)?;
+        let secret = (client.client_type == ClientType::Confidential).then(random_token);
+        client.client_secret_hash = secret.as_deref().map(sha256_b64url);
+        self.store.insert_client(&client).await.map_err(store_error)?;
+        Ok((client, secret))
+    }
+
+    pub async fn update_client(&self, client_id: &str, meta: ClientMetadata) -> OAuthResult<Client> {
+        let mut client = self.store.client(client_id).await.map_err(store_error)?.ok_or_else(|| OAuthError::not_found("no such client"))?;
+        apply_metadata(&mut client, meta, false)?;
+        client.updated_at = self.now;
+        if !self.store.update_client(&client).await.map_err(store_error)? {
+            return Err(OAuthError::not_found("no such client"));
+        }
+        Ok(client)
+    }
+
+    pub async fn rotate_client_secret(&self, client_id: &str) -> OAuthResult<(Client, String)> {
+        let client = self.store.client(client_id).await.map_err(store_error)?.ok_or_else(|| OAuthError::not_found("no such client"))?;
+        if client.client_type == ClientType::Public {
+            return Err(bad("a public client has no secret"));
+        }
+        let secret = random_token();
+        self.store.set_client_secret_hash(client_id, &sha256_b64url(&secret), self.now).await.map_err(store_error)?;
+        Ok((client, secret))
+    }
+
+    /// Authenticates the client as registered (RFC 6749 §2.3). Every failure is
+    /// `invalid_client` (401); using two methods at once is `invalid_request`.
+    pub async fn authenticate_client(&self, creds: &ClientCredentials) -> OAuthResult<Client> {
+        if creds.basic.is_some() && (creds.form_secret.is_some()) {
+            return Err(bad("use one client authentication method, not several (RFC 6749 §2.3)"));
+        }
+        let (id, secret, method) = match (&creds.basic, &creds.form_id, &creds.form_secret) {
+            (Some((id, secret)), form_id, _) => {
+                if form_id.as_ref().is_some_and(|f| f != id) {
+                    return Err(bad("client_id does not match the Authorization header"));
+                }
+                (id.as_str(), Some(secret.as_str()), "client_secret_basic")
+            }
+            (None, Some(id), Some(secret)) => (id.as_str(), Some(secret.as_str()), "client_secret_post"),
+            (None, Some(id), None) => (id.as_str(), None, "none"),
+            (None, None, _) => return Err(OAuthError::invalid_client("client authentication is required")),
+        };
+        let fail = || OAuthError::invalid_client("client authentication failed");
+        if id.is_empty() || id.len() > 128 {
+            return Err(fail());
+        }
+        let client = self.store.client(id).await.map_err(store_error)?.ok_or_else(fail)?;
+        if !client.is_active || client.token_endpoint_auth_method != method {
+            return Err(fail());
+        }
+        match (secret, &client.client_secret_hash) {
+            (None, _) if method == "none" => Ok(client),
+            (Some(s), Some(h)) if secret_matches_hash(s, h) => Ok(client),
+            _ => Err(fail()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn meta(json: &str) -> ClientMetadata {
+        serde_json::from_str(json).unwrap()
+    }
+
+    #[test]
+    fn registration_defaults_and_rules() {
+        let mut c = new_client(0);
+        apply_metadata(&mut c, meta(r#"{"client_name":"App","redirect_uris":["https://app.example/cb"]}"#), true).unwrap();
+        assert_eq!(c.token_endpoint_auth_method, "client_secret_basic");
+
+        let mut p = new_client(0);
+        apply_metadata(&mut p, meta(r#"{"client_name":"SPA","client_type":"public","redirect_uris":["http://127.0.0.1/cb"]}"#), true).unwrap();
+        assert_eq!(p.token_endpoint_auth_method, "none");
+
+        for bad_json in [
+            r#"{"redirect_uris":["https://a.example/cb"]}"#,
+            r#"{"client_name":"A","redirect_uris":["http://a.example/cb"]}"#,
+            r#"{"client_name":"A","redirect_uris":["javascript:alert(1)"]}"#,
+            r#"{"client_name":"A","redirect_uris":["https://a.example/cb#x"]}"#,
+            r#"{"client_name":"A"}"#,
+            r#"{"client_name":"A","client_type":"public","grant_types":["client_credentials"]}"#,
+            r#"{"client_name":"A","client_type":"public","token_endpoint_auth_method":"client_secret_post","redirect_uris":["https://a.example/cb"]}"#,
+            r#"{"client_name":"A","grant_types":["implicit"],"redirect_uris":["https://a.example/cb"]}"#,
+            r#"{"client_name":"A","response_types":["token"],"redirect_uris":["https://a.example/cb"]}"#,
+            r#"{"client_name":"A","client_type":"other","redirect_uris":["https://a.example/cb"]}"#,
+            r#"{"client_name":"A","scopes":["has space"],"redirect_uris":["https://a.example/cb"]}"#,
+        ] {
+            let mut c = new_client(0);
+            assert_eq!(apply_metadata(&mut c, meta(bad_json), true).unwrap_err().status(), 400, "{bad_json}");
+        }
+        assert!(serde_json::from_str::<ClientMetadata>(r#"{"client_secret":"x"}"#).is_err());
+    }
+
+    #[test]
+    fn update_keeps_the_client_consistent() {
+        let mut c = new_client(0);
+        apply_metadata(&mut c, meta(r#"{"client_name":"App","redirect_uris":["https://app.example/cb"]}"#), true).unwrap();
+        assert!(apply_metadata(&mut c.clone(), meta(r#"{"redirect_uris":[]}"#), false).is_err());
+        assert!(apply_metadata(&mut c.clone(), meta(r#"{"client_type":"public"}"#), false).is_err());
+        apply_metadata(&mut c, meta(r#"{"is_active":false,"client_name":"Renamed"}"#), false).unwrap();
+        assert!(!c.is_active);
+        assert_eq!(c.client_name, "Renamed");
+    }
+}

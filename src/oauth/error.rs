@@ -1,0 +1,166 @@
+//! The error answers of the protocol: RFC 6749 §5.2 (token endpoint) and §4.1.2.1
+//! (authorization endpoint), RFC 6750 §3.1 (bearer-protected resources), RFC 7009 §2.2.1,
+//! and the plain HTTP errors of the contract. Each carries its status; the HTTP layer turns
+//! it into `{"error", "error_description"}`.
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorCode {
+    /// The request is missing a required parameter, includes an unsupported parameter value,
+    /// repeats a parameter, or is otherwise malformed (RFC 6749 §5.2).
+    InvalidRequest,
+    /// Client authentication failed (unknown client, no client authentication included, or
+    /// unsupported authentication method). 401; with `WWW-Authenticate` when the client used
+    /// the Authorization header (RFC 6749 §5.2).
+    InvalidClient,
+    /// The grant (code, refresh token, resource owner credentials) is invalid, expired,
+    /// revoked, does not match the redirection URI used in the authorization request, or was
+    /// issued to another client (RFC 6749 §5.2).
+    InvalidGrant,
+    /// The authenticated client is not authorized to use this grant type (RFC 6749 §5.2).
+    UnauthorizedClient,
+    /// The grant type is not supported by the authorization server (RFC 6749 §5.2).
+    UnsupportedGrantType,
+    /// The requested scope is invalid, unknown, malformed, or exceeds the scope granted by the
+    /// resource owner (RFC 6749 §5.2).
+    InvalidScope,
+    /// The resource owner or authorization server denied the request (RFC 6749 §4.1.2.1).
+    AccessDenied,
+    /// The authorization server does not support this response type (RFC 6749 §4.1.2.1).
+    UnsupportedResponseType,
+    /// The End-User is not authenticated and `prompt=none` was sent (OIDC Core §3.1.2.6).
+    LoginRequired,
+    /// The access token is expired, revoked, malformed, or invalid for other reasons: 401 with
+    /// `WWW-Authenticate: Bearer error="invalid_token"` (RFC 6750 §3.1).
+    InvalidToken,
+    /// The request requires higher privileges than provided by the access token: 403
+    /// (RFC 6750 §3.1).
+    InsufficientScope,
+    NotFound,
+    Conflict,
+    MethodNotAllowed,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    RateLimited,
+    ServerError,
+    /// Valid request, but the server cannot serve it now (misconfiguration such as a missing
+    /// signing key): 503.
+    TemporarilyUnavailable,
+}
+
+impl ErrorCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::InvalidRequest => "invalid_request",
+            Self::InvalidClient => "invalid_client",
+            Self::InvalidGrant => "invalid_grant",
+            Self::UnauthorizedClient => "unauthorized_client",
+            Self::UnsupportedGrantType => "unsupported_grant_type",
+            Self::InvalidScope => "invalid_scope",
+            Self::AccessDenied => "access_denied",
+            Self::UnsupportedResponseType => "unsupported_response_type",
+            Self::LoginRequired => "login_required",
+            Self::InvalidToken => "invalid_token",
+            Self::InsufficientScope => "insufficient_scope",
+            Self::NotFound => "not_found",
+            Self::Conflict => "conflict",
+            Self::MethodNotAllowed => "method_not_allowed",
+            Self::PayloadTooLarge => "payload_too_large",
+            Self::UnsupportedMediaType => "unsupported_media_type",
+            Self::RateLimited => "rate_limited",
+            Self::ServerError => "server_error",
+            Self::TemporarilyUnavailable => "temporarily_unavailable",
+        }
+    }
+
+    pub fn status(self) -> u16 {
+        match self {
+            Self::InvalidClient | Self::InvalidToken => 401,
+            Self::InsufficientScope | Self::AccessDenied => 403,
+            Self::NotFound => 404,
+            Self::MethodNotAllowed => 405,
+            Self::Conflict => 409,
+            Self::PayloadTooLarge => 413,
+            Self::UnsupportedMediaType => 415,
+            Self::RateLimited => 429,
+            Self::ServerError => 500,
+            Self::TemporarilyUnavailable => 503,
+            _ => 400,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OAuthError {
+    pub code: ErrorCode,
+    pub description: String,
+}
+
+impl OAuthError {
+    pub fn new(code: ErrorCode, description: impl Into<String>) -> Self {
+        Self { code, description: description.into() }
+    }
+    pub fn status(&self) -> u16 {
+        self.code.status()
+    }
+}
+
+macro_rules! constructors {
+    ($($name:ident => $code:ident),* $(,)?) => {
+        impl OAuthError {
+            $(pub fn $name(description: impl Into<String>) -> Self { Self::new(ErrorCode::$code, description) })*
+        }
+    };
+}
+
+constructors! {
+    invalid_request => InvalidRequest,
+    invalid_client => InvalidClient,
+    invalid_grant => InvalidGrant,
+    unauthorized_client => UnauthorizedClient,
+    unsupported_grant_type => UnsupportedGrantType,
+    invalid_scope => InvalidScope,
+    access_denied => AccessDenied,
+    invalid_token => InvalidToken,
+    insufficient_scope => InsufficientScope,
+    not_found => NotFound,
+    conflict => Conflict,
+    server_error => ServerError,
+    unavailable => TemporarilyUnavailable,
+}
+
+pub type OAuthResult<T> = Result<T, OAuthError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_code_maps_to_its_rfc_name_and_status() {
+        let table = [
+            (ErrorCode::InvalidRequest, "invalid_request", 400),
+            (ErrorCode::InvalidClient, "invalid_client", 401),
+            (ErrorCode::InvalidGrant, "invalid_grant", 400),
+            (ErrorCode::UnauthorizedClient, "unauthorized_client", 400),
+            (ErrorCode::UnsupportedGrantType, "unsupported_grant_type", 400),
+            (ErrorCode::InvalidScope, "invalid_scope", 400),
+            (ErrorCode::AccessDenied, "access_denied", 403),
+            (ErrorCode::UnsupportedResponseType, "unsupported_response_type", 400),
+            (ErrorCode::LoginRequired, "login_required", 400),
+            (ErrorCode::InvalidToken, "invalid_token", 401),
+            (ErrorCode::InsufficientScope, "insufficient_scope", 403),
+            (ErrorCode::NotFound, "not_found", 404),
+            (ErrorCode::Conflict, "conflict", 409),
+            (ErrorCode::MethodNotAllowed, "method_not_allowed", 405),
+            (ErrorCode::PayloadTooLarge, "payload_too_large", 413),
+            (ErrorCode::UnsupportedMediaType, "unsupported_media_type", 415),
+            (ErrorCode::RateLimited, "rate_limited", 429),
+            (ErrorCode::ServerError, "server_error", 500),
+            (ErrorCode::TemporarilyUnavailable, "temporarily_unavailable", 503),
+        ];
+        for (code, name, status) in table {
+            assert_eq!(code.as_str(), name);
+            assert_eq!(code.status(), status, "{name}");
+        }
+        assert_eq!(OAuthError::invalid_grant("x").status(), 400);
+    }
+}

@@ -1,0 +1,157 @@
+//! Storage: the records the protocol keeps and the one trait through which it reaches them.
+//! `cloudflare` implements it on D1 and KV; `memory` implements it for host tests. The trait
+//! uses native `async fn` without `Send`: futures in Workers are not `Send`.
+
+pub mod cloudflare;
+pub mod memory;
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct User {
+    pub id: String,
+    pub username: String,
+    pub email: String,
+    pub password_hash: String,
+    pub role: String,
+    pub created_at: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ClientType {
+    Confidential,
+    Public,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Client {
+    pub client_id: String,
+    /// SHA-256 (base64url) of the secret; `None` for public clients.
+    pub client_secret_hash: Option<String>,
+    pub client_name: String,
+    pub client_type: ClientType,
+    pub token_endpoint_auth_method: String,
+    pub grant_types: Vec<String>,
+    pub redirect_uris: Vec<String>,
+    pub post_logout_redirect_uris: Vec<String>,
+    pub response_types: Vec<String>,
+    pub scopes: Vec<String>,
+    pub is_active: bool,
+    pub created_at: u64,
+    pub updated_at: u64,
+}
+
+impl Client {
+    pub fn allows_grant(&self, grant: &str) -> bool {
+        self.grant_types.iter().any(|g| g == grant)
+    }
+}
+
+/// What an authorization code stands for. Stored in KV under the SHA-256 of the code; the
+/// user's claims are copied in so the exchange needs no user lookup.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuthorizationCode {
+    pub client_id: String,
+    pub redirect_uri: String,
+    pub scope: String,
+    pub nonce: Option<String>,
+    pub code_challenge: Option<String>,
+    pub user_id: String,
+    pub username: String,
+    pub email: String,
+    pub role: String,
+    pub auth_time: u64,
+    /// The code's own expiry (KV's TTL cannot go under 60 s, so it is checked here).
+    pub expires_at: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefreshToken {
+    pub token_hash: String,
+    pub family_id: String,
+    pub client_id: String,
+    pub user_id: String,
+    pub scope: String,
+    pub auth_time: u64,
+    pub issued_at: u64,
+    pub expires_at: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RefreshStatus {
+    Active,
+    Rotated,
+    Revoked,
+}
+
+/// A refresh token as found, with its status and its user (absent when the user was deleted).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefreshRecord {
+    pub token: RefreshToken,
+    pub status: RefreshStatus,
+    pub user: Option<User>,
+}
+
+/// The record of a redeemed code: what its redemption issued, so that a replay can revoke it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsumedCode {
+    pub code_hash: String,
+    pub family_id: Option<String>,
+    pub access_jti: String,
+    pub access_exp: u64,
+    pub expires_at: u64,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum Redemption {
+    /// This was the first redemption; the refresh token (if any) was stored with it.
+    First,
+    /// The code had been redeemed before: here is what that redemption issued.
+    Replayed(Option<ConsumedCode>),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreError {
+    /// A unique constraint failed; the field it names.
+    Conflict(String),
+    /// The backend failed; the detail is logged, never shown.
+    Backend(String),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+#[allow(async_fn_in_trait)]
+pub trait Store {
+    async fn insert_user(&self, user: &User) -> StoreResult<()>;
+    async fn user_by_username(&self, username: &str) -> StoreResult<Option<User>>;
+    async fn user_by_id(&self, id: &str) -> StoreResult<Option<User>>;
+    async fn set_password_hash(&self, user_id: &str, hash: &str) -> StoreResult<()>;
+
+    async fn insert_client(&self, client: &Client) -> StoreResult<()>;
+    async fn client(&self, client_id: &str) -> StoreResult<Option<Client>>;
+    async fn clients(&self) -> StoreResult<Vec<Client>>;
+    /// Clients that registered this exact redirect URI (for `/login` without `client_id`).
+    async fn clients_with_redirect(&self, redirect_uri: &str) -> StoreResult<Vec<Client>>;
+    async fn update_client(&self, client: &Client) -> StoreResult<bool>;
+    /// Deletes the client and revokes its refresh tokens; false when it did not exist.
+    async fn delete_client(&self, client_id: &str) -> StoreResult<bool>;
+    async fn set_client_secret_hash(&self, client_id: &str, hash: &str, now: u64) -> StoreResult<bool>;
+
+    async fn put_code(&self, code_hash: &str, code: &AuthorizationCode, ttl_seconds: u64) -> StoreResult<()>;
+    async fn code(&self, code_hash: &str) -> StoreResult<Option<AuthorizationCode>>;
+    /// Marks a code consumed with one conditional write, storing `refresh` in the same
+    /// transaction only when this is the first redemption.
+    async fn redeem_code(&self, consumed: &ConsumedCode, refresh: Option<&RefreshToken>) -> StoreResult<Redemption>;
+
+    async fn insert_refresh(&self, token: &RefreshToken) -> StoreResult<()>;
+    async fn refresh(&self, token_hash: &str) -> StoreResult<Option<RefreshRecord>>;
+    /// Atomically marks `old_hash` rotated (only if still active and unexpired) and stores
+    /// `new`; false when another request rotated or revoked it first.
+    async fn rotate_refresh(&self, old_hash: &str, new: &RefreshToken, now: u64) -> StoreResult<bool>;
+    async fn revoke_family(&self, family_id: &str) -> StoreResult<()>;
+
+    async fn revoke_access(&self, jti: &str, expires_at: u64) -> StoreResult<()>;
+    async fn is_access_revoked(&self, jti: &str) -> StoreResult<bool>;
+}
