@@ -1,0 +1,106 @@
+// Shared helpers of the end-to-end tests: plain HTTP against the worker under `wrangler dev`.
+import { Agent, setGlobalDispatcher } from 'undici';
+import { createHash, randomBytes, createPublicKey, verify } from 'node:crypto';
+
+// wrangler 4.86's dev proxy may answer 503 on a keep-alive connection idle for ~5 s; closing
+// idle connections after 1 s avoids reusing one (TOOLCHAIN.md §3). This affects only the test
+// client, never what is asserted.
+setGlobalDispatcher(new Agent({ keepAliveTimeout: 1000, keepAliveMaxTimeout: 1000 }));
+
+export const BASE = process.env.E2E_BASE_URL;
+export const BOOTSTRAP = process.env.E2E_BOOTSTRAP_TOKEN;
+if (!BASE || !BOOTSTRAP) throw new Error('run through tests/run-e2e.mjs (npm test)');
+
+export const uniq = (p = 'u') => `${p}${Date.now().toString(36)}${randomBytes(4).toString('hex')}`;
+export const b64url = (buf) => Buffer.from(buf).toString('base64url');
+
+/** One HTTP request; never follows redirects. */
+export async function http(method, path, { json, form, headers = {}, body } = {}) {
+  const h = { ...headers };
+  let payload = body;
+  if (json !== undefined) { h['content-type'] = 'application/json'; payload = JSON.stringify(json); }
+  if (form !== undefined) { h['content-type'] = 'application/x-www-form-urlencoded'; payload = new URLSearchParams(form).toString(); }
+  const res = await fetch(new URL(path, BASE), { method, headers: h, body: payload, redirect: 'manual' });
+  const text = await res.text();
+  let data;
+  try { data = text ? JSON.parse(text) : undefined; } catch { data = undefined; }
+  return { status: res.status, headers: res.headers, text, json: data };
+}
+
+export const basic = (id, secret) =>
+  'Basic ' + Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64');
+export const bearer = (t) => ({ authorization: `Bearer ${t}` });
+export const admin = () => bearer(BOOTSTRAP);
+
+export async function registerUser({ role, password = 'correct horse battery', headers } = {}) {
+  const username = uniq('user');
+  const r = await http('POST', '/register', { json: { username, email: `${username}@example.com`, password, ...(role ? { role } : {}) }, headers });
+  if (r.status !== 201) throw new Error(`register: ${r.status} ${r.text}`);
+  return { ...r.json, password };
+}
+
+export async function createClient(meta = {}) {
+  const body = {
+    client_name: 'Test app',
+    client_type: 'confidential',
+    grant_types: ['authorization_code', 'refresh_token', 'password', 'client_credentials'],
+    redirect_uris: ['http://127.0.0.1:9999/callback'],
+    response_types: ['code'],
+    scopes: ['openid', 'profile', 'email', 'api:read'],
+    token_endpoint_auth_method: 'client_secret_basic',
+    ...meta,
+  };
+  const r = await http('POST', '/clients', { json: body, headers: admin() });
+  if (r.status !== 201) throw new Error(`create client: ${r.status} ${r.text}`);
+  return r.json;
+}
+
+export function pkce() {
+  const verifier = b64url(randomBytes(32));
+  const challenge = b64url(createHash('sha256').update(verifier).digest());
+  return { verifier, challenge };
+}
+
+/** Signs in through POST /login (JSON answer) and returns the code and the redirect URL. */
+export async function login(client, user, { scope = 'openid profile email', nonce, challenge, state = uniq('s'), redirect } = {}) {
+  const form = { username: user.username, password: user.password, redirect: redirect ?? client.redirect_uris[0], state, client_id: client.client_id, scope };
+  if (nonce) form.nonce = nonce;
+  if (challenge) { form.code_challenge = challenge; form.code_challenge_method = 'S256'; }
+  const r = await http('POST', '/login', { form, headers: { accept: 'application/json' } });
+  if (r.status !== 200) throw new Error(`login: ${r.status} ${r.text}`);
+  const url = new URL(r.json);
+  return { code: url.searchParams.get('code'), state: url.searchParams.get('state'), url };
+}
+
+export async function token(client, form, { auth = 'basic' } = {}) {
+  const headers = {};
+  const f = { ...form };
+  if (auth === 'basic') headers.authorization = basic(client.client_id, client.client_secret);
+  else if (auth === 'post') { f.client_id = client.client_id; f.client_secret = client.client_secret; }
+  else if (auth === 'none') f.client_id = client.client_id;
+  return http('POST', '/token', { form: f, headers });
+}
+
+export function decodeJwt(t) {
+  const [h, p] = t.split('.');
+  return { header: JSON.parse(Buffer.from(h, 'base64url')), payload: JSON.parse(Buffer.from(p, 'base64url')) };
+}
+
+/** Verifies an ES256 JWT against the served JWKS, by kid. */
+export async function verifyWithJwks(jwt) {
+  const { header } = decodeJwt(jwt);
+  const jwks = (await http('GET', '/.well-known/jwks.json')).json;
+  const jwk = jwks.keys.find((k) => k.kid === header.kid);
+  if (!jwk || header.alg !== 'ES256') return false;
+  const [h, p, s] = jwt.split('.');
+  return verify('sha256', Buffer.from(`${h}.${p}`), { key: createPublicKey({ key: jwk, format: 'jwk' }), dsaEncoding: 'ieee-p1363' }, Buffer.from(s, 'base64url'));
+}
+
+/** An admin user's access token, obtained through the password grant. */
+export async function adminAccessToken() {
+  const user = await registerUser({ role: 'admin', headers: admin() });
+  const client = await createClient();
+  const r = await token(client, { grant_type: 'password', username: user.username, password: user.password, scope: 'openid profile' });
+  if (r.status !== 200) throw new Error(`admin token: ${r.status} ${r.text}`);
+  return { token: r.json.access_token, user, client };
+}
