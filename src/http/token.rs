@@ -39,7 +39,7 @@ pub async fn introspect<S: Store>(app: &App<'_, S>, req: &Incoming) -> OAuthResu
         (Some(body.token), crate::oauth::clients::ClientCredentials { basic: req.basic()?, ..Default::default() })
     } else {
         let form = req.form()?;
-        (form.get("token")?, req.client_credentials(&form)?)
+        (form.opt("token")?, req.client_credentials(&form)?)
     };
     if creds.basic.is_some() || creds.form_id.is_some() {
         let client = app.provider.authenticate_client(&creds).await?;
@@ -52,7 +52,7 @@ pub async fn introspect<S: Store>(app: &App<'_, S>, req: &Incoming) -> OAuthResu
             AdminCheck::Missing => return Err(OAuthError::invalid_client("authenticate as a client or with an admin bearer token")),
         }
     }
-    let token = token.ok_or_else(|| OAuthError::invalid_request("token is required"))?;
+    let token = token.filter(|t| !t.is_empty()).ok_or_else(|| OAuthError::invalid_request("token is required"))?;
     Ok(Outgoing::json(200, &app.provider.introspect(&token).await?))
 }
 
@@ -60,7 +60,7 @@ pub async fn revoke<S: Store>(app: &App<'_, S>, req: &Incoming) -> OAuthResult<O
     let form = req.form()?;
     let creds = req.client_credentials(&form)?;
     let client = app.provider.authenticate_client(&creds).await?;
-    let token = form.get("token")?.ok_or_else(|| OAuthError::invalid_request("token is required"))?;
+    let token = form.opt("token")?.ok_or_else(|| OAuthError::invalid_request("token is required"))?;
     let hint = form.opt("token_type_hint")?;
     app.provider.revoke(&client, &token, hint.as_deref()).await?;
     Ok(Outgoing::empty(200))
