@@ -475,3 +475,177 @@ struct Minted {
     refresh: Option<RefreshToken>,
     response: TokenResponse,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crypto::keys::{tests::TEST_JWK, KeySet};
+    use crate::oauth::authorize::AuthorizationParams;
+    use crate::oauth::clients::ClientMetadata;
+    use crate::oauth::users::validate_registration;
+    use crate::oauth::{block_on, Config};
+    use crate::store::memory::MemoryStore;
+
+    struct World {
+        store: MemoryStore,
+        keys: KeySet,
+        config: Config,
+    }
+
+    impl World {
+        fn new() -> Self {
+            let mut config = Config::for_issuer("https://issuer.example");
+            config.pbkdf2_iterations = 1000;
+            Self { store: MemoryStore::default(), keys: KeySet::load(TEST_JWK, None).unwrap(), config }
+        }
+        fn at(&self, now: u64) -> Provider<'_, MemoryStore> {
+            Provider { store: &self.store, keys: Ok(&self.keys), config: &self.config, now }
+        }
+    }
+
+    fn setup(w: &World) -> (Client, String, crate::store::User) {
+        let p = w.at(1000);
+        let meta: ClientMetadata = serde_json::from_str(
+            r#"{"client_name":"App","grant_types":["authorization_code","refresh_token","password"],"redirect_uris":["https://app.example/cb"]}"#,
+        )
+        .unwrap();
+        let (client, secret) = block_on(p.create_client(meta)).unwrap();
+        let user = block_on(p.register_user(validate_registration("alice", "alice@example.com", "correct horse", None).unwrap())).unwrap();
+        (client, secret.unwrap(), user)
+    }
+
+    fn basic(client: &Client, secret: &str) -> ClientCredentials {
+        ClientCredentials { basic: Some((client.client_id.clone(), secret.to_string())), ..Default::default() }
+    }
+
+    fn code(w: &World, client: &Client, user: &crate::store::User, challenge: Option<&str>) -> String {
+        let p = w.at(1000);
+        let params = AuthorizationParams {
+            client_id: Some(client.client_id.clone()),
+            redirect_uri: Some("https://app.example/cb".into()),
+            response_type: Some("code".into()),
+            scope: Some("openid profile".into()),
+            state: Some("s".into()),
+            nonce: Some("n".into()),
+            code_challenge: challenge.map(String::from),
+            code_challenge_method: challenge.map(|_| "S256".into()),
+            ..Default::default()
+        };
+        let req = block_on(p.validate_authorization(&params)).unwrap();
+        let loc = block_on(p.issue_code(&req, user, 1000)).unwrap();
+        let q = loc.split_once('?').unwrap().1;
+        crate::form::parse(q).unwrap().into_iter().find(|(k, _)| k == "code").unwrap().1
+    }
+
+    #[test]
+    fn code_exchange_issues_verifiable_tokens_once_and_replay_revokes() {
+        let w = World::new();
+        let (client, secret, user) = setup(&w);
+        let verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+        let c = code(&w, &client, &user, Some("E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"));
+        let req = TokenRequest {
+            grant_type: Some("authorization_code".into()),
+            code: Some(c),
+            redirect_uri: Some("https://app.example/cb".into()),
+            code_verifier: Some(verifier.into()),
+            ..Default::default()
+        };
+        let p = w.at(1010);
+        let t = block_on(p.token(&basic(&client, &secret), &req)).unwrap();
+        let claims = block_on(p.verify_access_token(&t.access_token)).unwrap().unwrap();
+        assert_eq!(claims.sub, user.id);
+        assert_eq!(claims.username.as_deref(), Some("alice"));
+        let id: serde_json::Value = jwt::verify(&w.keys, t.id_token.as_ref().unwrap(), Some("JWT")).unwrap();
+        assert_eq!(id["nonce"], "n");
+        assert_eq!(id["aud"], client.client_id.as_str());
+        assert_eq!(id["at_hash"], at_hash(&t.access_token).as_str());
+        assert_eq!(id["auth_time"], 1000);
+        // Replay: invalid_grant, and the first access and refresh tokens die.
+        let e = block_on(p.token(&basic(&client, &secret), &req)).unwrap_err();
+        assert_eq!(e.code, crate::oauth::ErrorCode::InvalidGrant);
+        assert!(block_on(p.verify_access_token(&t.access_token)).unwrap().is_none());
+        let rt = TokenRequest { grant_type: Some("refresh_token".into()), refresh_token: t.refresh_token.clone(), ..Default::default() };
+        assert!(block_on(p.token(&basic(&client, &secret), &rt)).is_err());
+    }
+
+    #[test]
+    fn expired_codes_and_tokens_are_refused() {
+        let w = World::new();
+        let (client, secret, user) = setup(&w);
+        let c = code(&w, &client, &user, None);
+        let req = TokenRequest {
+            grant_type: Some("authorization_code".into()),
+            code: Some(c),
+            redirect_uri: Some("https://app.example/cb".into()),
+            ..Default::default()
+        };
+        let late = w.at(1000 + w.config.auth_code_ttl);
+        assert_eq!(block_on(late.token(&basic(&client, &secret), &req)).unwrap_err().code, crate::oauth::ErrorCode::InvalidGrant);
+        let p = w.at(1000);
+        let pw = TokenRequest {
+            grant_type: Some("password".into()),
+            username: Some("alice".into()),
+            password: Some("correct horse".into()),
+            ..Default::default()
+        };
+        let t = block_on(p.token(&basic(&client, &secret), &pw)).unwrap();
+        let after = w.at(1000 + w.config.access_token_ttl);
+        assert!(block_on(after.verify_access_token(&t.access_token)).unwrap().is_none());
+        assert_eq!(block_on(after.introspect(&t.access_token)).unwrap(), json!({ "active": false }));
+    }
+
+    #[test]
+    fn refresh_rotation_and_family_revocation() {
+        let w = World::new();
+        let (client, secret, _) = setup(&w);
+        let p = w.at(1000);
+        let creds = basic(&client, &secret);
+        let pw = TokenRequest {
+            grant_type: Some("password".into()),
+            username: Some("alice".into()),
+            password: Some("correct horse".into()),
+            scope: Some("openid profile".into()),
+            ..Default::default()
+        };
+        let t1 = block_on(p.token(&creds, &pw)).unwrap();
+        let refresh = |rt: &Option<String>, scope: Option<&str>| TokenRequest {
+            grant_type: Some("refresh_token".into()),
+            refresh_token: rt.clone(),
+            scope: scope.map(String::from),
+            ..Default::default()
+        };
+        assert_eq!(block_on(p.token(&creds, &refresh(&t1.refresh_token, Some("openid email")))).unwrap_err().code, crate::oauth::ErrorCode::InvalidScope);
+        let t2 = block_on(p.token(&creds, &refresh(&t1.refresh_token, Some("openid")))).unwrap();
+        assert_eq!(t2.scope, "openid");
+        assert_ne!(t2.refresh_token, t1.refresh_token);
+        // Reuse of the rotated token revokes the family, including t2's refresh token.
+        assert!(block_on(p.token(&creds, &refresh(&t1.refresh_token, None))).is_err());
+        assert!(block_on(p.token(&creds, &refresh(&t2.refresh_token, None))).is_err());
+    }
+
+    #[test]
+    fn client_authentication_rules() {
+        let w = World::new();
+        let (client, secret, _) = setup(&w);
+        let p = w.at(1000);
+        assert!(block_on(p.authenticate_client(&basic(&client, &secret))).is_ok());
+        let wrong = basic(&client, "nope");
+        assert_eq!(block_on(p.authenticate_client(&wrong)).unwrap_err().code, crate::oauth::ErrorCode::InvalidClient);
+        // Registered for Basic: the same secret in the form is refused.
+        let post = ClientCredentials { form_id: Some(client.client_id.clone()), form_secret: Some(secret.clone()), ..Default::default() };
+        assert_eq!(block_on(p.authenticate_client(&post)).unwrap_err().code, crate::oauth::ErrorCode::InvalidClient);
+        // No secret at all for a confidential client.
+        let none = ClientCredentials { form_id: Some(client.client_id.clone()), ..Default::default() };
+        assert!(block_on(p.authenticate_client(&none)).is_err());
+        // Two methods at once.
+        let both = ClientCredentials { basic: Some((client.client_id.clone(), secret.clone())), form_secret: Some(secret), ..Default::default() };
+        assert_eq!(block_on(p.authenticate_client(&both)).unwrap_err().code, crate::oauth::ErrorCode::InvalidRequest);
+    }
+
+    #[test]
+    fn at_hash_is_left_half_of_sha256() {
+        // OIDC Core §3.1.3.6: 16 bytes → 22 base64url characters.
+        assert_eq!(at_hash("token").len(), 22);
+        assert_eq!(at_hash("token"), b64url(&Sha256::digest(b"token")[..16]));
+    }
+}
