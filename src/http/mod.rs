@@ -153,6 +153,14 @@ pub async fn handle<S: Store>(app: &App<'_, S>, req: &Incoming) -> Outgoing {
         return Outgoing::error(&OAuthError::not_found("no such endpoint"));
     };
     let method = if req.method == "HEAD" { "GET" } else { req.method.as_str() };
+    let cors = cors_allowed(route.path);
+    if method == "OPTIONS" && cors {
+        // CORS preflight: browser apps (SPAs with PKCE) call these endpoints directly. No
+        // cookies are involved, so any origin may call them without credentials.
+        return with_cors(Outgoing::empty(204), route)
+            .header("access-control-allow-headers", "authorization, content-type")
+            .header("access-control-max-age", "86400");
+    }
     if !route.methods.contains(&method) {
         return Outgoing::error(&OAuthError::new(ErrorCode::MethodNotAllowed, format!("use {}", route.methods.join(" or "))))
             .header("allow", &route.methods.join(", "));
@@ -175,12 +183,61 @@ pub async fn handle<S: Store>(app: &App<'_, S>, req: &Incoming) -> Outgoing {
         ("/clients/{client_id}", m) => admin::client(app, req, param.unwrap_or(""), m).await,
         _ => admin::new_secret(app, req, param.unwrap_or("")).await,
     };
-    result.unwrap_or_else(|e| Outgoing::error(&e))
+    let out = result.unwrap_or_else(|e| Outgoing::error(&e));
+    if cors {
+        with_cors(out, route)
+    } else {
+        out
+    }
+}
+
+/// Endpoints a browser application may call cross-origin (tokens travel in headers or bodies,
+/// never in cookies). The login, authorize, logout and admin endpoints are not among them.
+fn cors_allowed(path: &str) -> bool {
+    matches!(
+        path,
+        "/.well-known/openid-configuration" | "/.well-known/jwks.json" | "/openapi.json" | "/token" | "/userinfo" | "/revoke"
+    )
+}
+
+fn with_cors(out: Outgoing, route: &Route) -> Outgoing {
+    out.header("access-control-allow-origin", "*")
+        .header("access-control-allow-methods", &route.methods.join(", "))
+        .header("access-control-expose-headers", "www-authenticate")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::oauth::{block_on, Config};
+    use crate::store::memory::MemoryStore;
+
+    fn get(path: &str) -> Incoming {
+        Incoming { method: "GET".into(), path: path.into(), origin: "http://127.0.0.1:8787".into(), ..Default::default() }
+    }
+
+    #[test]
+    fn a_missing_signing_key_is_a_clear_503_not_a_panic() {
+        let store = MemoryStore::default();
+        let config = Config::for_issuer("http://127.0.0.1:8787");
+        let app = App {
+            provider: Provider { store: &store, keys: Err("JWT_SIGNING_KEY is not set"), config: &config, now: 1 },
+            bootstrap_token: None,
+        };
+        let out = block_on(handle(&app, &get("/.well-known/jwks.json")));
+        assert_eq!(out.status, 503);
+        let body: serde_json::Value = serde_json::from_slice(&out.body).unwrap();
+        assert_eq!(body["error"], "temporarily_unavailable");
+        assert!(body["error_description"].as_str().unwrap().contains("JWT_SIGNING_KEY is not set"));
+        // Discovery does not need the key.
+        assert_eq!(block_on(handle(&app, &get("/.well-known/openid-configuration"))).status, 200);
+        let mut big = get("/register");
+        big.method = "POST".into();
+        big.body_too_large = true;
+        assert_eq!(block_on(handle(&app, &big)).status, 413);
+        assert_eq!(block_on(handle(&app, &get("/nowhere"))).status, 404);
+        assert_eq!(block_on(handle(&app, &get("/token"))).status, 405);
+    }
 
     #[test]
     fn route_matching() {

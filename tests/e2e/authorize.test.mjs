@@ -176,3 +176,20 @@ test('openapi: every served route is documented and every documented path is ser
     }
   }
 });
+
+test('CORS: browser apps may call discovery, keys, token, userinfo and revoke; not login or admin', async () => {
+  const pre = await http('OPTIONS', '/token', { headers: { origin: 'https://spa.example.com', 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' } });
+  assert.equal(pre.status, 204);
+  assert.equal(pre.headers.get('access-control-allow-origin'), '*');
+  assert.match(pre.headers.get('access-control-allow-headers'), /content-type/);
+  const disc = await http('GET', '/.well-known/openid-configuration', { headers: { origin: 'https://spa.example.com' } });
+  assert.equal(disc.headers.get('access-control-allow-origin'), '*');
+  const err = await http('POST', '/token', { form: {}, headers: { origin: 'https://spa.example.com' } });
+  assert.equal(err.status, 400);
+  assert.equal(err.headers.get('access-control-allow-origin'), '*');
+  const login = await http('OPTIONS', '/login', { headers: { origin: 'https://spa.example.com' } });
+  assert.equal(login.status, 405);
+  assert.equal(login.headers.get('access-control-allow-origin'), null);
+  const clients = await http('GET', '/clients', { headers: { origin: 'https://spa.example.com' } });
+  assert.equal(clients.headers.get('access-control-allow-origin'), null);
+});
