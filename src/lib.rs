@@ -14,7 +14,8 @@ use oauth::{Config, Provider};
 use std::cell::RefCell;
 use std::rc::Rc;
 use store::cloudflare::CloudflareStore;
-use worker::{event, Context, Env, Headers, Request, Response, Result};
+use store::Store;
+use worker::{event, Context, Env, Headers, Request, Response, Result, ScheduleContext, ScheduledEvent};
 
 thread_local! {
     /// Parsed keys, kept for the isolate's life: parsing and the thumbprint cost more than a
@@ -132,4 +133,19 @@ pub async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
         })
     );
     outgoing(out, req.method == "HEAD")
+}
+
+/// Cron trigger (`[triggers] crons` in wrangler.toml): deletes expired refresh tokens,
+/// consumed-code records, revoked-token records and stale sign-in throttle rows.
+#[event(scheduled)]
+pub async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
+    let now = worker::Date::now().as_millis() / 1000;
+    let result = match (env.d1("DB"), env.kv("AUTH_CODES")) {
+        (Ok(db), Ok(codes)) => CloudflareStore { db, codes }.purge_expired(now).await.map_err(|e| format!("{e:?}")),
+        _ => Err("the DB or AUTH_CODES binding is missing".to_string()),
+    };
+    match result {
+        Ok(n) => worker::console_log!("{}", serde_json::json!({ "event": "purge", "deleted": n })),
+        Err(e) => worker::console_error!("{}", serde_json::json!({ "event": "purge", "error": e })),
+    }
 }

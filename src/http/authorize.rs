@@ -132,6 +132,11 @@ pub async fn login<S: Store>(app: &App<'_, S>, req: &Incoming) -> Outgoing {
     };
     let user = match app.provider.authenticate_user(&username, &password).await {
         Ok(u) => u,
+        Err(e) if e.code == ErrorCode::RateLimited && !json => {
+            let wait = e.retry_after.unwrap_or(60);
+            let msg = format!("Too many failed sign-in attempts. Try again in {wait} seconds.");
+            return login_page(429, &r, &username, Some(&msg)).header("retry-after", &wait.to_string());
+        }
         Err(e) => return fail(e),
     };
     let Some(user) = user else {

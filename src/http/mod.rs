@@ -81,7 +81,7 @@ impl Outgoing {
             ),
             // RFC 6749 §5.2: 401 invalid_client carries a challenge for the scheme used.
             ErrorCode::InvalidClient => out.header("www-authenticate", "Basic realm=\"edge-oidc\""),
-            ErrorCode::RateLimited => out.header("retry-after", "60"),
+            ErrorCode::RateLimited => out.header("retry-after", &e.retry_after.unwrap_or(60).to_string()),
             _ => out,
         }
     }

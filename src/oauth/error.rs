@@ -93,11 +93,19 @@ impl ErrorCode {
 pub struct OAuthError {
     pub code: ErrorCode,
     pub description: String,
+    /// Seconds after which a retry may succeed (`Retry-After`, with `rate_limited`).
+    pub retry_after: Option<u64>,
 }
 
 impl OAuthError {
     pub fn new(code: ErrorCode, description: impl Into<String>) -> Self {
-        Self { code, description: description.into() }
+        Self { code, description: description.into(), retry_after: None }
+    }
+    pub fn rate_limited(retry_after: u64) -> Self {
+        Self {
+            retry_after: Some(retry_after.max(1)),
+            ..Self::new(ErrorCode::RateLimited, "too many failed sign-in attempts; try again later")
+        }
     }
     pub fn status(&self) -> u16 {
         self.code.status()

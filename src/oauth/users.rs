@@ -2,7 +2,7 @@
 
 use super::{store_error, OAuthError, OAuthResult, Provider};
 use crate::crypto::password::{burn_equal_work, PasswordHash};
-use crate::crypto::random_id;
+use crate::crypto::{random_id, sha256_b64url};
 use crate::store::{Store, User};
 
 pub const DEFAULT_ROLE: &str = "user";
@@ -60,6 +60,12 @@ fn is_plausible_email(email: &str) -> bool {
         && domain.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-')
 }
 
+/// The throttle row's key: SHA-256 of the lower-cased username (usernames are matched
+/// case-insensitively, and mistyped passwords in the username field are not stored).
+fn throttle_key(username: &str) -> String {
+    sha256_b64url(&username.to_lowercase())
+}
+
 impl<S: Store> Provider<'_, S> {
     pub async fn register_user(&self, new: NewUser) -> OAuthResult<User> {
         let user = User {
@@ -77,7 +83,32 @@ impl<S: Store> Provider<'_, S> {
     /// Checks a username and password. `None` for an unknown user or a wrong password: both
     /// cost the same PBKDF2 work, so neither answer nor timing tells them apart. A hash made
     /// with fewer iterations than configured is replaced after a successful check.
+    ///
+    /// Brute force: failures are counted per username whether or not it exists (so a lock says
+    /// nothing about existence); after `LOCK_AFTER_FAILURES` the username is locked for a
+    /// doubling time and every check answers `rate_limited` with the seconds left, without
+    /// spending PBKDF2 work. A success clears the count.
     pub async fn authenticate_user(&self, username: &str, password: &str) -> OAuthResult<Option<User>> {
+        let key = throttle_key(username);
+        let throttle = self.store.throttle(&key).await.map_err(store_error)?;
+        if throttle.locked_until > self.now {
+            return Err(OAuthError::rate_limited(throttle.locked_until - self.now));
+        }
+        let user = self.check_password(username, password).await?;
+        match &user {
+            Some(_) if throttle.failures > 0 => self.store.clear_failures(&key).await.map_err(store_error)?,
+            Some(_) => {}
+            None => {
+                let t = self.store.record_failure(&key, self.now).await.map_err(store_error)?;
+                if t.locked_until > self.now {
+                    return Err(OAuthError::rate_limited(t.locked_until - self.now));
+                }
+            }
+        }
+        Ok(user)
+    }
+
+    async fn check_password(&self, username: &str, password: &str) -> OAuthResult<Option<User>> {
         if username.is_empty() || username.len() > 64 || password.len() > 1024 {
             burn_equal_work(password, self.config.pbkdf2_iterations);
             return Ok(None);
@@ -140,6 +171,22 @@ mod tests {
         block_on(p.authenticate_user("alice", "correct horse")).unwrap().unwrap();
         let stored = block_on(store.user_by_username("alice")).unwrap().unwrap().password_hash;
         assert!(stored.contains("i=2000"), "{stored}");
+        // Five failures lock the username (known or not) with a Retry-After; success clears.
+        for name in ["alice", "nobody-else"] {
+            for i in 0..5 {
+                let r = block_on(p.authenticate_user(name, "bad password"));
+                if i < 4 {
+                    assert!(r.unwrap().is_none());
+                } else {
+                    assert_eq!(r.unwrap_err().retry_after, Some(crate::store::LOCK_BASE_SECONDS));
+                }
+            }
+            let locked = block_on(p.authenticate_user(name, "correct horse")).unwrap_err();
+            assert_eq!(locked.code, crate::oauth::ErrorCode::RateLimited);
+        }
+        let later = Provider { store: &store, keys: Err("none"), config: &config, now: 1 + crate::store::LOCK_BASE_SECONDS };
+        assert!(block_on(later.authenticate_user("alice", "correct horse")).unwrap().is_some());
+        assert!(block_on(later.authenticate_user("alice", "bad password")).unwrap().is_none(), "success cleared the count");
         // Duplicates are conflicts.
         let dup = validate_registration("Alice", "other@example.com", "correct horse", None).unwrap();
         assert_eq!(block_on(p.register_user(dup)).unwrap_err().status(), 409);

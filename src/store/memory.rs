@@ -12,6 +12,7 @@ pub struct MemoryStore {
     consumed: RefCell<HashMap<String, ConsumedCode>>,
     refresh: RefCell<HashMap<String, (RefreshToken, RefreshStatus)>>,
     revoked: RefCell<HashMap<String, u64>>,
+    throttles: RefCell<HashMap<String, (Throttle, u64)>>,
 }
 
 impl Store for MemoryStore {
@@ -143,5 +144,42 @@ impl Store for MemoryStore {
     }
     async fn is_access_revoked(&self, jti: &str) -> StoreResult<bool> {
         Ok(self.revoked.borrow().contains_key(jti))
+    }
+
+    async fn throttle(&self, key: &str) -> StoreResult<Throttle> {
+        Ok(self.throttles.borrow().get(key).map(|(t, _)| *t).unwrap_or_default())
+    }
+    async fn record_failure(&self, key: &str, now: u64) -> StoreResult<Throttle> {
+        let mut map = self.throttles.borrow_mut();
+        let entry = map.entry(key.to_string()).or_default();
+        entry.0.failures += 1;
+        entry.0.locked_until = lock_until(entry.0.failures, now).max(entry.0.locked_until);
+        entry.1 = now;
+        Ok(entry.0)
+    }
+    async fn clear_failures(&self, key: &str) -> StoreResult<()> {
+        self.throttles.borrow_mut().remove(key);
+        Ok(())
+    }
+    async fn purge_expired(&self, now: u64) -> StoreResult<u64> {
+        let mut n = 0;
+        let mut count = |before: usize, after: usize| n += (before - after) as u64;
+        let mut r = self.refresh.borrow_mut();
+        let b = r.len();
+        r.retain(|_, (t, _)| t.expires_at > now);
+        count(b, r.len());
+        let mut c = self.consumed.borrow_mut();
+        let b = c.len();
+        c.retain(|_, v| v.expires_at > now);
+        count(b, c.len());
+        let mut v = self.revoked.borrow_mut();
+        let b = v.len();
+        v.retain(|_, exp| *exp > now);
+        count(b, v.len());
+        let mut t = self.throttles.borrow_mut();
+        let b = t.len();
+        t.retain(|_, (th, updated)| th.locked_until > now || *updated + THROTTLE_MEMORY > now);
+        count(b, t.len());
+        Ok(n)
     }
 }

@@ -112,6 +112,31 @@ pub enum Redemption {
     Replayed(Option<ConsumedCode>),
 }
 
+/// Failed sign-in attempts for one username (known or not), for brute-force protection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Throttle {
+    pub failures: u32,
+    /// Unix seconds until which password checks for this username are refused.
+    pub locked_until: u64,
+}
+
+/// After this many consecutive failures a username is locked, first for `LOCK_BASE_SECONDS`,
+/// doubling with each further failure up to `LOCK_MAX_SECONDS`.
+pub const LOCK_AFTER_FAILURES: u32 = 5;
+pub const LOCK_BASE_SECONDS: u64 = 30;
+pub const LOCK_MAX_SECONDS: u64 = 3600;
+/// Failures older than this (with no lock in force) are forgotten by the cleanup.
+pub const THROTTLE_MEMORY: u64 = 24 * 3600;
+
+/// The lock that follows `failures` consecutive failures at `now`.
+pub fn lock_until(failures: u32, now: u64) -> u64 {
+    if failures < LOCK_AFTER_FAILURES {
+        return 0;
+    }
+    let doublings = (failures - LOCK_AFTER_FAILURES).min(16);
+    now + (LOCK_BASE_SECONDS << doublings).min(LOCK_MAX_SECONDS)
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StoreError {
     /// A unique constraint failed; the field it names.
@@ -153,5 +178,14 @@ pub trait Store {
     async fn revoke_family(&self, family_id: &str) -> StoreResult<()>;
 
     async fn revoke_access(&self, jti: &str, expires_at: u64) -> StoreResult<()>;
+
+    /// The throttle state of a sign-in key (a hash of the lower-cased username).
+    async fn throttle(&self, key: &str) -> StoreResult<Throttle>;
+    /// Counts one more failure with one atomic upsert and returns the new state.
+    async fn record_failure(&self, key: &str, now: u64) -> StoreResult<Throttle>;
+    async fn clear_failures(&self, key: &str) -> StoreResult<()>;
+    /// Deletes what has expired: refresh tokens, consumed-code records, revoked-token records
+    /// and stale throttle rows. Returns how many rows went.
+    async fn purge_expired(&self, now: u64) -> StoreResult<u64>;
     async fn is_access_revoked(&self, jti: &str) -> StoreResult<bool>;
 }

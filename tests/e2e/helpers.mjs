@@ -14,14 +14,30 @@ if (!BASE || !BOOTSTRAP) throw new Error('run through tests/run-e2e.mjs (npm tes
 export const uniq = (p = 'u') => `${p}${Date.now().toString(36)}${randomBytes(4).toString('hex')}`;
 export const b64url = (buf) => Buffer.from(buf).toString('base64url');
 
+// wrangler 4.86's dev proxy sometimes loses its pooled connection to the runtime after a burst
+// of slow concurrent requests and answers 503 "Your worker restarted mid-request" without the
+// worker having answered (TOOLCHAIN.md §3; newer wranglers retry, but need Node 22). Exactly
+// that answer is retried here, never any other 503 and never a product answer. A retry cannot
+// turn a failure into a pass: a request the worker did process shows up as a conflict or
+// invalid_grant on the retry, which the tests count as a failure.
+const PROXY_RESTART = 'Your worker restarted mid-request';
+export let proxyRetries = 0;
+
 /** One HTTP request; never follows redirects. */
 export async function http(method, path, { json, form, headers = {}, body } = {}) {
   const h = { ...headers };
   let payload = body;
   if (json !== undefined) { h['content-type'] = 'application/json'; payload = JSON.stringify(json); }
   if (form !== undefined) { h['content-type'] = 'application/x-www-form-urlencoded'; payload = new URLSearchParams(form).toString(); }
-  const res = await fetch(new URL(path, BASE), { method, headers: h, body: payload, redirect: 'manual' });
-  const text = await res.text();
+  let res, text;
+  for (let attempt = 0; ; attempt++) {
+    res = await fetch(new URL(path, BASE), { method, headers: h, body: payload, redirect: 'manual' });
+    text = await res.text();
+    if (res.status !== 503 || !text.startsWith(PROXY_RESTART) || attempt === 3) break;
+    proxyRetries++;
+    console.error(`[harness] wrangler dev proxy answered "${PROXY_RESTART}" for ${method} ${path}; retrying`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
   let data;
   try { data = text ? JSON.parse(text) : undefined; } catch { data = undefined; }
   return { status: res.status, headers: res.headers, text, json: data };
@@ -103,4 +119,16 @@ export async function adminAccessToken() {
   const r = await token(client, { grant_type: 'password', username: user.username, password: user.password, scope: 'openid profile' });
   if (r.status !== 200) throw new Error(`admin token: ${r.status} ${r.text}`);
   return { token: r.json.access_token, user, client };
+}
+
+/** Runs SQL against the worker's local D1 (the throw-away state of this run); returns rows. */
+// Asynchronous on purpose: a blocked event loop would keep idle pooled connections open past
+// the server's keep-alive timeout, and the next request would fail on a closed socket.
+export async function d1(sql) {
+  const { execFile } = await import('node:child_process');
+  const { promisify } = await import('node:util');
+  const wrangler = new URL('../../node_modules/.bin/wrangler', import.meta.url).pathname;
+  const { stdout } = await promisify(execFile)(wrangler, ['d1', 'execute', 'DB', '--local', '--persist-to', process.env.E2E_PERSIST, '--json', '--command', sql],
+    { encoding: 'utf8', env: { ...process.env, WRANGLER_SEND_METRICS: 'false' }, maxBuffer: 64 * 1024 * 1024 });
+  return JSON.parse(stdout)[0].results;
 }
