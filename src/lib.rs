@@ -4,6 +4,8 @@
 
 pub mod crypto;
 pub mod form;
+#[cfg(test)]
+mod fuzz;
 pub mod http;
 pub mod oauth;
 pub mod store;

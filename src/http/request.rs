@@ -86,11 +86,8 @@ impl Incoming {
         if !self.is_json() {
             return Err(OAuthError::new(ErrorCode::InvalidRequest, "the body must be application/json"));
         }
-        serde_json::from_slice(&self.body).map_err(|e| {
-            let msg = e.to_string();
-            // serde's messages name fields and types, never values; keep them short.
-            OAuthError::invalid_request(format!("invalid JSON body: {}", msg.chars().take(160).collect::<String>()))
-        })
+        serde_json::from_slice(&self.body)
+            .map_err(|e| OAuthError::invalid_request(format!("invalid JSON body: {}", redact_values(&e.to_string()))))
     }
 
     /// `Authorization: Bearer <token>` (RFC 6750 §2.1); `Ok(None)` without the header.
@@ -145,9 +142,59 @@ impl Incoming {
     }
 }
 
+/// serde's messages name fields and expected types, but quote the offending value too
+/// (`invalid type: string "hunter2", expected u32`): values are dropped so that an error never
+/// echoes a password or secret sent in the wrong shape. Backticked identifiers (field names)
+/// stay; other backticked or double-quoted text goes.
+fn redact_values(msg: &str) -> String {
+    let mut out = String::new();
+    let mut rest = msg;
+    while let Some(i) = rest.find(['"', '`']) {
+        let quote = rest.as_bytes()[i] as char;
+        out.push_str(&rest[..i]);
+        let after = &rest[i + 1..];
+        let Some(j) = after.find(quote) else {
+            rest = "";
+            break;
+        };
+        let inner = &after[..j];
+        let is_identifier = quote == '`' && !inner.is_empty() && inner.bytes().all(|b| b.is_ascii_lowercase() || b == b'_');
+        if is_identifier {
+            out.push('`');
+            out.push_str(inner);
+            out.push('`');
+        }
+        rest = &after[j + 1..];
+    }
+    out.push_str(rest);
+    let out = out.split_whitespace().collect::<Vec<_>>().join(" ");
+    out.chars().take(160).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn json_errors_never_echo_values() {
+        let req = |body: &str| Incoming {
+            headers: vec![("content-type".into(), "application/json".into())],
+            body: body.as_bytes().to_vec(),
+            ..Default::default()
+        };
+        #[derive(serde::Deserialize, Debug)]
+        #[serde(deny_unknown_fields)]
+        #[allow(dead_code)]
+        struct R {
+            password: u32,
+        }
+        for body in [r#"{"password":"hunter2"}"#, r#"{"password":-7777}"#, r#"{"hunter2":1}"#] {
+            let e = req(body).json::<R>().unwrap_err().description;
+            assert!(!e.contains("hunter2") && !e.contains("7777"), "{e}");
+        }
+        let e = req(r#"{"other":1}"#).json::<R>().unwrap_err().description;
+        assert!(e.contains("`password`"), "{e}");
+    }
 
     fn with_auth(value: &str) -> Incoming {
         Incoming { headers: vec![("authorization".into(), value.into())], ..Default::default() }
