@@ -115,6 +115,7 @@ fn random_requests_never_get_a_5xx() {
     let app = App {
         provider: Provider { store: &store, keys: Ok(&keys), config: &config, now: 1_000_000 },
         bootstrap_token: Some("bootstrap-token-for-fuzzing-000"),
+        branding: crate::http::pages::Branding::default(),
     };
     let paths = [
         "/token", "/introspect", "/revoke", "/userinfo", "/login", "/authorize", "/logout", "/register", "/clients",

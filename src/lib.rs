@@ -62,6 +62,7 @@ fn config(env: &Env, origin: &str) -> Config {
     c.id_token_ttl = number(env, "ID_TOKEN_TTL", c.id_token_ttl, 60, 86_400);
     c.refresh_token_ttl = number(env, "REFRESH_TOKEN_TTL", c.refresh_token_ttl, 60, 365 * 86_400);
     c.auth_code_ttl = number(env, "AUTH_CODE_TTL", c.auth_code_ttl, 10, 600);
+    c.session_ttl = number(env, "SESSION_TTL", c.session_ttl, 60, 30 * 86_400);
     c.pbkdf2_iterations = number(
         env,
         "PBKDF2_ITERATIONS",
@@ -124,6 +125,7 @@ pub async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
             now: started / 1000,
         },
         bootstrap_token: bootstrap.as_deref(),
+        branding: http::pages::Branding::new(text_binding(&env, "PRODUCT_NAME"), text_binding(&env, "BRAND_COLOR")),
     };
     let out = http::handle(&app, &req).await;
     // One structured line per request; never secrets, codes or tokens (only the path).

@@ -21,6 +21,7 @@ fn params_from(p: &Params, redirect_key: &str) -> OAuthResult<AuthorizationParam
         code_challenge: p.opt("code_challenge")?,
         code_challenge_method: p.opt("code_challenge_method")?,
         prompt: p.opt("prompt")?,
+        max_age: p.opt("max_age")?,
     })
 }
 
@@ -41,49 +42,108 @@ fn hidden_fields(r: &AuthorizationRequest) -> Vec<(&'static str, String)> {
     h
 }
 
-fn login_page(status: u16, r: &AuthorizationRequest, username: &str, error: Option<&str>) -> Outgoing {
+fn login_page<S>(app: &App<'_, S>, status: u16, r: &AuthorizationRequest, username: &str, error: Option<&str>) -> Outgoing {
     let hidden = hidden_fields(r);
     let refs: Vec<(&str, &str)> = hidden.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    Outgoing::html(status, pages::login(&r.client.client_name, &refs, username, error))
+    // Chromium applies form-action to the redirect that follows the post, so the client's
+    // origin is allowed too (any port for a loopback redirect URI, as RFC 8252 §7.3 matches).
+    let target = origin_of(&r.redirect_uri);
+    let target = match target.rsplit_once(':') {
+        Some((host, port)) if (host == "http://127.0.0.1" || host == "http://[::1]") && port.bytes().all(|b| b.is_ascii_digit()) => format!("{host}:*"),
+        _ if target == "http://127.0.0.1" || target == "http://[::1]" => format!("{target}:*"),
+        _ => target,
+    };
+    Outgoing::html(status, pages::login(&app.branding, &r.client.client_name, &refs, username, error))
+        .header("content-security-policy", &super::page_csp(&format!("'self' {target}")))
+}
+
+fn error_page<S>(app: &App<'_, S>, status: u16, title: &str, message: &str) -> Outgoing {
+    Outgoing::html(status, pages::error(&app.branding, title, message))
+}
+
+/// The session cookie: `__Host-` prefixed and `Secure` when the issuer is https (the prefix
+/// requires Secure); a plain name over http (local development), where Secure cannot be set.
+fn session_cookie_name(issuer: &str) -> &'static str {
+    if issuer.starts_with("https://") {
+        "__Host-edge_oidc_session"
+    } else {
+        "edge_oidc_session"
+    }
+}
+
+fn session_cookie(issuer: &str, value: &str, max_age: u64) -> String {
+    let secure = if issuer.starts_with("https://") { "; Secure" } else { "" };
+    format!("{}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}", session_cookie_name(issuer))
+}
+
+fn session_token<'r, S>(app: &App<'_, S>, req: &'r Incoming) -> Option<&'r str> {
+    req.cookie(session_cookie_name(&app.provider.config.issuer))
 }
 
 fn authorize_error<S: Store>(app: &App<'_, S>, e: AuthorizeError) -> Outgoing {
     match e {
-        AuthorizeError::Show(err) => {
-            Outgoing::html(err.status().max(400), pages::error("Cannot sign in", &err.description))
-        }
+        AuthorizeError::Show(err) => error_page(app, err.status().max(400), "Cannot sign in", &err.description),
         AuthorizeError::Redirect { redirect_uri, state, error } => {
             Outgoing::redirect(&error_redirect(&redirect_uri, state.as_deref(), &error, &app.provider.config.issuer))
         }
     }
 }
 
-/// `GET /authorize` (RFC 6749 §4.1.1, OIDC Core §3.1.2).
+/// `GET /authorize` (RFC 6749 §4.1.1, OIDC Core §3.1.2). A signed-in browser (session cookie)
+/// gets its code at once, unless `prompt=login` or an exceeded `max_age` asks for credentials
+/// again; `prompt=none` without a usable session answers `login_required` (OIDC Core §3.1.2.6).
 pub async fn authorize<S: Store>(app: &App<'_, S>, req: &Incoming) -> Outgoing {
     let p = match req.query_params().and_then(|q| params_from(&q, "redirect_uri")) {
         Ok(p) => p,
-        Err(e) => return Outgoing::html(400, pages::error("Cannot sign in", &e.description)),
+        Err(e) => return error_page(app, 400, "Cannot sign in", &e.description),
     };
     let r = match app.provider.validate_authorization(&p).await {
         Ok(r) => r,
         Err(e) => return authorize_error(app, e),
     };
-    // No browser session yet: prompt=none cannot be satisfied (OIDC Core §3.1.2.6).
-    if p.prompt.as_deref().is_some_and(|pr| pr.split(' ').any(|x| x == "none")) {
-        let err = OAuthError::new(ErrorCode::LoginRequired, "the user is not signed in");
-        return Outgoing::redirect(&error_redirect(&r.redirect_uri, r.state.as_deref(), &err, &app.provider.config.issuer));
+    let issuer = &app.provider.config.issuer;
+    let back = |err: OAuthError| Outgoing::redirect(&error_redirect(&r.redirect_uri, r.state.as_deref(), &err, issuer));
+    let prompts: Vec<&str> = p.prompt.as_deref().unwrap_or("").split(' ').filter(|x| !x.is_empty()).collect();
+    let prompt_none = prompts.contains(&"none");
+    if prompt_none && prompts.len() > 1 {
+        return back(OAuthError::invalid_request("prompt=none cannot be combined with other values"));
     }
-    login_page(200, &r, "", None)
+    let max_age = match p.max_age.as_deref().map(str::parse::<u64>) {
+        None => None,
+        Some(Ok(m)) => Some(m),
+        Some(Err(_)) => return back(OAuthError::invalid_request("max_age must be a non-negative integer")),
+    };
+    let session = match session_token(app, req) {
+        Some(t) if !prompts.contains(&"login") => match app.provider.current_session(t).await {
+            Ok(s) => s,
+            Err(e) => return back(e),
+        },
+        _ => None,
+    };
+    let now = app.provider.now;
+    // OIDC Core §3.1.2.1: re-authenticate when more than max_age seconds have passed; max_age=0
+    // asks for it always (as node-oidc-provider reads it).
+    match session.filter(|(s, _)| max_age.is_none_or(|m| m > 0 && now.saturating_sub(s.auth_time) <= m)) {
+        Some((s, user)) => match app.provider.issue_code(&r, &user, s.auth_time).await {
+            Ok(location) => Outgoing::redirect(&location),
+            Err(e) => back(e),
+        },
+        None if prompt_none => back(OAuthError::new(ErrorCode::LoginRequired, "the user is not signed in")),
+        None => login_page(app, 200, &r, "", None),
+    }
 }
 
-/// A cross-site form post (login CSRF) is refused: the browser tells us through `Origin`
-/// and `Sec-Fetch-Site`.
+/// A cross-site form post (login CSRF) is refused. Browsers say where a post comes from in
+/// `Sec-Fetch-Site` and `Origin`; either naming another site is enough to refuse. `Origin: null`
+/// is what a same-origin form sends under `Referrer-Policy: no-referrer` (our pages' policy), so
+/// it alone is not a refusal; with it, `Sec-Fetch-Site` decides.
 fn is_cross_site(issuer: &str, req: &Incoming) -> bool {
-    if req.header("sec-fetch-site").is_some_and(|s| s.eq_ignore_ascii_case("cross-site")) {
+    let fetch_site = req.header("sec-fetch-site").map(str::to_ascii_lowercase);
+    if matches!(fetch_site.as_deref(), Some("cross-site") | Some("same-site")) {
         return true;
     }
     match req.header("origin") {
-        None => false,
+        None | Some("null") => false,
         Some(o) => !(o.eq_ignore_ascii_case(&origin_of(issuer)) || o.eq_ignore_ascii_case(&req.origin)),
     }
 }
@@ -99,7 +159,7 @@ fn origin_of(url: &str) -> String {
 /// `POST /login` (seed): authenticates and issues a code.
 pub async fn login<S: Store>(app: &App<'_, S>, req: &Incoming) -> Outgoing {
     let json = req.wants_json();
-    let fail = |e: OAuthError| if json { Outgoing::error(&e) } else { Outgoing::html(e.status(), pages::error("Cannot sign in", &e.description)) };
+    let fail = |e: OAuthError| if json { Outgoing::error(&e) } else { error_page(app, e.status(), "Cannot sign in", &e.description) };
     if is_cross_site(&app.provider.config.issuer, req) {
         return fail(OAuthError::access_denied("cross-site login form posts are refused"));
     }
@@ -135,7 +195,7 @@ pub async fn login<S: Store>(app: &App<'_, S>, req: &Incoming) -> Outgoing {
         Err(e) if e.code == ErrorCode::RateLimited && !json => {
             let wait = e.retry_after.unwrap_or(60);
             let msg = format!("Too many failed sign-in attempts. Try again in {wait} seconds.");
-            return login_page(429, &r, &username, Some(&msg)).header("retry-after", &wait.to_string());
+            return login_page(app, 429, &r, &username, Some(&msg)).header("retry-after", &wait.to_string());
         }
         Err(e) => return fail(e),
     };
@@ -144,20 +204,40 @@ pub async fn login<S: Store>(app: &App<'_, S>, req: &Incoming) -> Outgoing {
         return if json {
             Outgoing::error(&OAuthError::new(ErrorCode::AccessDenied, "invalid username or password")).with_status(401)
         } else {
-            login_page(401, &r, &username, Some(msg))
+            login_page(app, 401, &r, &username, Some(msg))
         };
     };
-    match app.provider.issue_code(&r, &user, app.provider.now).await {
-        Ok(location) if json => Outgoing::json(200, &location),
-        Ok(location) => Outgoing::redirect(&location),
-        Err(e) => fail(e),
+    let location = match app.provider.issue_code(&r, &user, app.provider.now).await {
+        Ok(l) => l,
+        Err(e) => return fail(e),
+    };
+    let out = if json { Outgoing::json(200, &location) } else { Outgoing::redirect(&location) };
+    // The browser is now signed in: later authorization requests skip the form.
+    match app.provider.start_session(&user).await {
+        Ok(token) => out.header(
+            "set-cookie",
+            &session_cookie(&app.provider.config.issuer, &token, app.provider.config.session_ttl),
+        ),
+        Err(_) => out,
     }
 }
 
 /// `GET|POST /logout` (RP-Initiated Logout 1.0 §2-§3): redirects only to a URI registered for
 /// the client named by `id_token_hint` or `client_id`; otherwise shows the signed-out page.
 pub async fn logout<S: Store>(app: &App<'_, S>, req: &Incoming) -> Outgoing {
-    let show_error = |msg: &str| Outgoing::html(400, pages::error("Cannot sign out", msg));
+    // The browser session ends whatever else the request says.
+    let issuer = &app.provider.config.issuer;
+    if let Some(t) = session_token(app, req) {
+        if let Err(e) = app.provider.end_session(t).await {
+            return Outgoing::error(&e);
+        }
+    }
+    let clear = session_cookie(issuer, "", 0);
+    ended_session(app, req).await.header("set-cookie", &clear)
+}
+
+async fn ended_session<S: Store>(app: &App<'_, S>, req: &Incoming) -> Outgoing {
+    let show_error = |msg: &str| error_page(app, 400, "Cannot sign out", msg);
     let params = if req.method == "POST" && req.is_form() { req.form() } else { req.query_params() };
     let params = match params {
         Ok(p) => p,
@@ -187,7 +267,7 @@ pub async fn logout<S: Store>(app: &App<'_, S>, req: &Incoming) -> Outgoing {
         (Some(a), Some(b)) if a != b => return show_error("client_id does not match id_token_hint"),
         (a, b) => a.or(b),
     };
-    let signed_out = || Outgoing::html(200, pages::signed_out()).header("clear-site-data", "\"cookies\"");
+    let signed_out = || Outgoing::html(200, pages::signed_out(&app.branding));
     let Some(target) = target else { return signed_out() };
     let Some(client_id) = client_id else {
         return show_error("post_logout_redirect_uri needs id_token_hint or client_id");

@@ -38,10 +38,7 @@ impl Outgoing {
             .header("x-frame-options", "DENY")
             .header("referrer-policy", "no-referrer")
             .header("x-content-type-options", "nosniff")
-            .header(
-                "content-security-policy",
-                "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-            )
+            .header("content-security-policy", &page_csp("'self'"))
     }
 
     pub fn empty(status: u16) -> Self {
@@ -87,6 +84,11 @@ impl Outgoing {
     }
 }
 
+/// The pages' CSP: nothing loads but inline styles; forms post only to `form_action`; no framing.
+pub fn page_csp(form_action: &str) -> String {
+    format!("default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action {form_action}; frame-ancestors 'none'; base-uri 'none'")
+}
+
 fn header_safe(s: &str) -> String {
     s.chars().filter(|c| *c != '"' && *c != '\\' && !c.is_control()).collect()
 }
@@ -95,6 +97,7 @@ fn header_safe(s: &str) -> String {
 pub struct App<'a, S> {
     pub provider: Provider<'a, S>,
     pub bootstrap_token: Option<&'a str>,
+    pub branding: pages::Branding,
 }
 
 /// One route of the router: the single source for dispatch, 405 answers and `/openapi.json`.
@@ -223,6 +226,7 @@ mod tests {
         let app = App {
             provider: Provider { store: &store, keys: Err("JWT_SIGNING_KEY is not set"), config: &config, now: 1 },
             bootstrap_token: None,
+            branding: pages::Branding::default(),
         };
         let out = block_on(handle(&app, &get("/.well-known/jwks.json")));
         assert_eq!(out.status, 503);

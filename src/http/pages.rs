@@ -1,5 +1,6 @@
 //! The HTML pages: login, error and signed-out. Every interpolated value is HTML-escaped; no
-//! external assets; the pages work without JavaScript.
+//! external assets (the CSP allows none); the pages work without JavaScript. Product name and
+//! accent colour come from the `PRODUCT_NAME` and `BRAND_COLOR` vars.
 
 /// Escapes text for HTML element content and quoted attribute values.
 pub fn escape(s: &str) -> String {
@@ -17,56 +18,103 @@ pub fn escape(s: &str) -> String {
     out
 }
 
-const STYLE: &str = "*{box-sizing:border-box}body{margin:0;min-height:100vh;display:flex;align-items:center;\
-justify-content:center;background:#f4f5f7;font:16px/1.5 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;color:#1f2328}\
-main{background:#fff;width:100%;max-width:24rem;margin:1rem;padding:2rem;border-radius:12px;box-shadow:0 2px 12px rgba(0,0,0,.08)}\
-h1{font-size:1.4rem;margin:0 0 .25rem}p{margin:.25rem 0 1rem;color:#57606a}label{display:block;font-weight:600;margin:.75rem 0 .25rem}\
-input{width:100%;padding:.6rem .7rem;border:1px solid #8c959f;border-radius:6px;font:inherit}\
-input:focus,button:focus{outline:3px solid #0969da;outline-offset:1px}\
-button{margin-top:1.25rem;width:100%;padding:.7rem;border:0;border-radius:6px;background:#0969da;color:#fff;font:inherit;font-weight:600;cursor:pointer}\
-.error{color:#b42318;background:#fef3f2;border:1px solid #fda29b;border-radius:6px;padding:.5rem .75rem}";
+#[derive(Debug, Clone)]
+pub struct Branding {
+    pub product_name: String,
+    /// A `#rgb` or `#rrggbb` colour (anything else is ignored: it lands in CSS).
+    pub color: String,
+}
 
-fn page(title: &str, body: &str) -> String {
+impl Default for Branding {
+    fn default() -> Self {
+        Self { product_name: "edge-oidc".into(), color: "#0b57d0".into() }
+    }
+}
+
+impl Branding {
+    pub fn new(product_name: Option<String>, color: Option<String>) -> Self {
+        let d = Self::default();
+        let name = product_name.map(|n| n.trim().chars().take(60).collect::<String>()).filter(|n| !n.is_empty());
+        let color = color.map(|c| c.trim().to_string()).filter(|c| {
+            (c.len() == 4 || c.len() == 7) && c.starts_with('#') && c[1..].bytes().all(|b| b.is_ascii_hexdigit())
+        });
+        Self { product_name: name.unwrap_or(d.product_name), color: color.unwrap_or(d.color) }
+    }
+}
+
+fn style(accent: &str) -> String {
     format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
-<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\"><title>{}</title><style>{STYLE}</style></head>\
-<body><main>{body}</main></body></html>",
-        escape(title)
+        ":root{{--accent:{accent};--text:#1f2328;--muted:#59636e;--line:#8c959f;--bg:#f3f4f6;--card:#fff;--err:#b42318;--errbg:#fef3f2}}\
+@media (prefers-color-scheme:dark){{:root{{--text:#e6edf3;--muted:#9198a1;--line:#656c76;--bg:#0d1117;--card:#161b22;--err:#ff8182;--errbg:#3c1618}}}}\
+*{{box-sizing:border-box}}html{{font:16px/1.5 system-ui,-apple-system,\"Segoe UI\",Roboto,sans-serif;color:var(--text);background:var(--bg)}}\
+body{{margin:0;min-height:100vh;display:flex;flex-direction:column;align-items:center;justify-content:center;padding:1rem}}\
+main{{background:var(--card);width:100%;max-width:25rem;padding:2rem;border-radius:12px;box-shadow:0 1px 3px rgba(0,0,0,.12),0 8px 24px rgba(0,0,0,.06)}}\
+.brand{{margin:0 0 1.25rem;font-weight:700;color:var(--accent);letter-spacing:.01em}}\
+h1{{font-size:1.5rem;line-height:1.25;margin:0 0 .25rem}}p{{margin:.25rem 0 1rem;color:var(--muted)}}\
+label{{display:block;font-weight:600;margin:1rem 0 .3rem}}\
+input{{width:100%;padding:.65rem .75rem;border:1px solid var(--line);border-radius:8px;font:inherit;color:inherit;background:transparent}}\
+input[aria-invalid=true]{{border-color:var(--err)}}\
+input:focus-visible,button:focus-visible,a:focus-visible{{outline:3px solid var(--accent);outline-offset:2px}}\
+button{{margin-top:1.5rem;width:100%;padding:.75rem;border:0;border-radius:8px;background:var(--accent);color:#fff;font:inherit;font-weight:600;cursor:pointer}}\
+button:hover{{filter:brightness(1.08)}}\
+.error{{color:var(--err);background:var(--errbg);border-radius:8px;padding:.6rem .8rem;margin:1rem 0 0}}\
+footer{{margin-top:1rem;font-size:.85rem;color:var(--muted)}}"
     )
 }
 
-/// The login form. `hidden` are the authorization parameters carried to `/login`.
-pub fn login(client_name: &str, hidden: &[(&str, &str)], username: &str, error: Option<&str>) -> String {
+fn page(b: &Branding, title: &str, body: &str) -> String {
+    format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\"><meta name=\"robots\" content=\"noindex\">\
+<title>{} · {}</title><style>{}</style></head>\
+<body><main><p class=\"brand\">{}</p>{body}</main><footer>Secured by {}</footer></body></html>",
+        escape(title),
+        escape(&b.product_name),
+        style(&b.color),
+        escape(&b.product_name),
+        escape(&b.product_name),
+    )
+}
+
+/// The login form. `hidden` are the authorization parameters carried to `/login`; `error` is
+/// shown above the form and tied to both inputs with `aria-describedby`.
+pub fn login(b: &Branding, client_name: &str, hidden: &[(&str, &str)], username: &str, error: Option<&str>) -> String {
     let fields: String = hidden
         .iter()
         .map(|(k, v)| format!("<input type=\"hidden\" name=\"{}\" value=\"{}\">", escape(k), escape(v)))
         .collect();
     let (err_html, described) = match error {
-        Some(e) => (format!("<p id=\"login-error\" class=\"error\" role=\"alert\">{}</p>", escape(e)), " aria-describedby=\"login-error\" aria-invalid=\"true\""),
+        Some(e) => (
+            format!("<p id=\"login-error\" class=\"error\" role=\"alert\">{}</p>", escape(e)),
+            " aria-describedby=\"login-error\" aria-invalid=\"true\"",
+        ),
         None => (String::new(), ""),
     };
     page(
+        b,
         "Sign in",
         &format!(
             "<h1>Sign in</h1><p>to continue to <strong>{}</strong></p>{err_html}\
 <form method=\"post\" action=\"/login\">{fields}\
 <label for=\"username\">Username</label>\
-<input id=\"username\" name=\"username\" autocomplete=\"username\" required autofocus value=\"{}\"{described}>\
+<input id=\"username\" name=\"username\" autocomplete=\"username\" autocapitalize=\"none\" spellcheck=\"false\" required maxlength=\"64\" value=\"{}\"{described}{}>\
 <label for=\"password\">Password</label>\
-<input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"current-password\" required{described}>\
+<input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"current-password\" required maxlength=\"256\"{described}{}>\
 <button type=\"submit\">Sign in</button></form>",
             escape(client_name),
             escape(username),
+            if username.is_empty() { " autofocus" } else { "" },
+            if username.is_empty() { "" } else { " autofocus" },
         ),
     )
 }
 
-pub fn error(title: &str, message: &str) -> String {
-    page(title, &format!("<h1>{}</h1><p class=\"error\" role=\"alert\">{}</p>", escape(title), escape(message)))
+pub fn error(b: &Branding, title: &str, message: &str) -> String {
+    page(b, title, &format!("<h1>{}</h1><p class=\"error\" role=\"alert\">{}</p>", escape(title), escape(message)))
 }
 
-pub fn signed_out() -> String {
-    page("Signed out", "<h1>Signed out</h1><p>You have been signed out. You can close this window.</p>")
+pub fn signed_out(b: &Branding) -> String {
+    page(b, "Signed out", "<h1>Signed out</h1><p>You have been signed out. You can close this window.</p>")
 }
 
 #[cfg(test)]
@@ -75,11 +123,15 @@ mod tests {
 
     #[test]
     fn escapes_everything_interpolated() {
-        let html = login("<script>x</script>", &[("state", "\"><img src=x onerror=alert(1)>")], "a'b", Some("<b>"));
+        let b = Branding::new(Some("<Acme>".into()), Some("red;}</style>".into()));
+        let html = login(&b, "<script>x</script>", &[("state", "\"><img src=x onerror=alert(1)>")], "a'b", Some("<b>"));
         assert!(!html.contains("<script>x"));
         assert!(!html.contains("<img"));
         assert!(html.contains("&lt;script&gt;"));
         assert!(html.contains("a&#39;b"));
         assert!(html.contains("&lt;b&gt;"));
+        assert!(html.contains("&lt;Acme&gt;"));
+        assert!(!html.contains("</style>\"") && html.contains("--accent:#0b57d0"), "an unsafe colour falls back");
+        assert!(html.contains("aria-describedby=\"login-error\""));
     }
 }

@@ -137,6 +137,15 @@ impl Incoming {
         })
     }
 
+    /// A cookie's value from the `Cookie` header (RFC 6265 §5.4).
+    pub fn cookie(&self, name: &str) -> Option<&str> {
+        self.header("cookie")?
+            .split(';')
+            .filter_map(|pair| pair.trim().split_once('='))
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.trim_matches('"'))
+    }
+
     pub fn wants_json(&self) -> bool {
         self.header("accept").is_some_and(|a| a.contains("application/json"))
     }

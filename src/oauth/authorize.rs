@@ -20,6 +20,7 @@ pub struct AuthorizationParams {
     pub code_challenge: Option<String>,
     pub code_challenge_method: Option<String>,
     pub prompt: Option<String>,
+    pub max_age: Option<String>,
 }
 
 /// An authorization request that passed every check.

@@ -8,6 +8,7 @@ pub mod error;
 pub mod pkce;
 pub mod redirect;
 pub mod scope;
+pub mod session;
 pub mod tokens;
 pub mod users;
 
@@ -28,6 +29,8 @@ pub struct Config {
     pub refresh_token_ttl: u64,
     pub auth_code_ttl: u64,
     pub pbkdf2_iterations: u32,
+    /// Lifetime of a browser session (single sign-on at /authorize).
+    pub session_ttl: u64,
 }
 
 impl Config {
@@ -40,6 +43,7 @@ impl Config {
             refresh_token_ttl: 30 * 24 * 3600,
             auth_code_ttl: 60,
             pbkdf2_iterations: crate::crypto::password::DEFAULT_ITERATIONS,
+            session_ttl: 8 * 3600,
         }
     }
 }

@@ -417,6 +417,37 @@ impl Store for CloudflareStore {
     async fn clear_failures(&self, key: &str) -> StoreResult<()> {
         self.run("DELETE FROM login_throttle WHERE key = ?", &[s(key)]).await.map(|_| ())
     }
+    async fn create_session(&self, x: &Session) -> StoreResult<()> {
+        self.run(
+            "INSERT INTO sessions (id_hash, user_id, auth_time, expires_at) VALUES (?, ?, ?, ?)",
+            &[s(&x.id_hash), s(&x.user_id), n(x.auth_time), n(x.expires_at)],
+        )
+        .await
+        .map(|_| ())
+    }
+    async fn session(&self, id_hash: &str, now: u64) -> StoreResult<Option<(Session, User)>> {
+        let row = self
+            .first::<SessionRow>(
+                "SELECT s.id_hash, s.user_id, s.auth_time, s.expires_at, u.username, u.email, u.password_hash, u.role, u.created_at \
+                 FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = ? AND s.expires_at > ?",
+                &[s(id_hash), n(now)],
+            )
+            .await?;
+        Ok(row.map(|r| {
+            let user = User {
+                id: r.user_id.clone(),
+                username: r.username,
+                email: r.email,
+                password_hash: r.password_hash,
+                role: r.role,
+                created_at: r.created_at as u64,
+            };
+            (Session { id_hash: r.id_hash, user_id: r.user_id, auth_time: r.auth_time as u64, expires_at: r.expires_at as u64 }, user)
+        }))
+    }
+    async fn delete_session(&self, id_hash: &str) -> StoreResult<()> {
+        self.run("DELETE FROM sessions WHERE id_hash = ?", &[s(id_hash)]).await.map(|_| ())
+    }
     async fn purge_expired(&self, now: u64) -> StoreResult<u64> {
         let results = self
             .db
@@ -428,11 +459,25 @@ impl Store for CloudflareStore {
                     "DELETE FROM login_throttle WHERE locked_until <= ? AND updated_at + ? <= ?",
                     &[n(now), n(THROTTLE_MEMORY), n(now)],
                 )?,
+                self.stmt("DELETE FROM sessions WHERE expires_at <= ?", &[n(now)])?,
             ])
             .await
             .map_err(backend)?;
         Ok(results.iter().map(|r| changes(r) as u64).sum())
     }
+}
+
+#[derive(Deserialize)]
+struct SessionRow {
+    id_hash: String,
+    user_id: String,
+    auth_time: f64,
+    expires_at: f64,
+    username: String,
+    email: String,
+    password_hash: String,
+    role: String,
+    created_at: f64,
 }
 
 #[derive(Deserialize)]

@@ -13,6 +13,7 @@ pub struct MemoryStore {
     refresh: RefCell<HashMap<String, (RefreshToken, RefreshStatus)>>,
     revoked: RefCell<HashMap<String, u64>>,
     throttles: RefCell<HashMap<String, (Throttle, u64)>>,
+    sessions: RefCell<HashMap<String, Session>>,
 }
 
 impl Store for MemoryStore {
@@ -176,10 +177,28 @@ impl Store for MemoryStore {
         let b = v.len();
         v.retain(|_, exp| *exp > now);
         count(b, v.len());
+        let mut ss = self.sessions.borrow_mut();
+        let b = ss.len();
+        ss.retain(|_, x| x.expires_at > now);
+        count(b, ss.len());
         let mut t = self.throttles.borrow_mut();
         let b = t.len();
         t.retain(|_, (th, updated)| th.locked_until > now || *updated + THROTTLE_MEMORY > now);
         count(b, t.len());
         Ok(n)
+    }
+
+    async fn create_session(&self, session: &Session) -> StoreResult<()> {
+        self.sessions.borrow_mut().insert(session.id_hash.clone(), session.clone());
+        Ok(())
+    }
+    async fn session(&self, id_hash: &str, now: u64) -> StoreResult<Option<(Session, User)>> {
+        let found = self.sessions.borrow().get(id_hash).filter(|s| s.expires_at > now).cloned();
+        let Some(session) = found else { return Ok(None) };
+        Ok(self.user_by_id(&session.user_id).await?.map(|u| (session, u)))
+    }
+    async fn delete_session(&self, id_hash: &str) -> StoreResult<()> {
+        self.sessions.borrow_mut().remove(id_hash);
+        Ok(())
     }
 }

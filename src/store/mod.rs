@@ -112,6 +112,15 @@ pub enum Redemption {
     Replayed(Option<ConsumedCode>),
 }
 
+/// A browser session: who signed in, and when (OIDC `auth_time`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    pub id_hash: String,
+    pub user_id: String,
+    pub auth_time: u64,
+    pub expires_at: u64,
+}
+
 /// Failed sign-in attempts for one username (known or not), for brute-force protection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Throttle {
@@ -184,8 +193,14 @@ pub trait Store {
     /// Counts one more failure with one atomic upsert and returns the new state.
     async fn record_failure(&self, key: &str, now: u64) -> StoreResult<Throttle>;
     async fn clear_failures(&self, key: &str) -> StoreResult<()>;
+    async fn create_session(&self, session: &Session) -> StoreResult<()>;
+    /// The unexpired session with this id hash, with its user (who must still exist).
+    async fn session(&self, id_hash: &str, now: u64) -> StoreResult<Option<(Session, User)>>;
+    async fn delete_session(&self, id_hash: &str) -> StoreResult<()>;
+
     /// Deletes what has expired: refresh tokens, consumed-code records, revoked-token records
-    /// and stale throttle rows. Returns how many rows went.
+    /// stale throttle rows and
+    /// expired sessions. Returns how many rows went.
     async fn purge_expired(&self, now: u64) -> StoreResult<u64>;
     async fn is_access_revoked(&self, jti: &str) -> StoreResult<bool>;
 }

@@ -1,7 +1,7 @@
 // /authorize, /login, /logout and /openapi.json.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { http, BASE, registerUser, createClient, pkce, token, uniq } from './helpers.mjs';
+import { http, BASE, registerUser, createClient, pkce, token, uniq, decodeJwt } from './helpers.mjs';
 
 const authz = (params) => http('GET', '/authorize?' + new URLSearchParams(params));
 
@@ -192,4 +192,56 @@ test('CORS: browser apps may call discovery, keys, token, userinfo and revoke; n
   assert.equal(login.headers.get('access-control-allow-origin'), null);
   const clients = await http('GET', '/clients', { headers: { origin: 'https://spa.example.com' } });
   assert.equal(clients.headers.get('access-control-allow-origin'), null);
+});
+
+test('session: a signed-in browser skips the form; prompt=login forces it; prompt=none needs it; logout ends it', async () => {
+  const user = await registerUser();
+  const client = await createClient();
+  const params = { response_type: 'code', client_id: client.client_id, redirect_uri: client.redirect_uris[0], scope: 'openid', state: 's1' };
+  // Without a session, prompt=none is login_required.
+  let r = await authz({ ...params, prompt: 'none' });
+  assert.equal(new URL(r.headers.get('location')).searchParams.get('error'), 'login_required');
+  const login = await http('POST', '/login', { form: { username: user.username, password: user.password, redirect: client.redirect_uris[0], state: 's1', client_id: client.client_id, scope: 'openid' } });
+  assert.equal(login.status, 302);
+  const setCookie = login.headers.get('set-cookie');
+  assert.match(setCookie, /^edge_oidc_session=[\w-]{43}; Path=\/; HttpOnly; SameSite=Lax; Max-Age=\d+/);
+  const cookie = setCookie.split(';')[0];
+  const withCookie = (q) => http('GET', '/authorize?' + new URLSearchParams(q), { headers: { cookie } });
+  r = await withCookie(params);
+  assert.equal(r.status, 302);
+  let loc = new URL(r.headers.get('location'));
+  assert.ok(loc.searchParams.get('code'));
+  assert.equal(loc.searchParams.get('state'), 's1');
+  const t = await token(client, { grant_type: 'authorization_code', code: loc.searchParams.get('code'), redirect_uri: client.redirect_uris[0] });
+  assert.equal(t.status, 200);
+  assert.equal(decodeJwt(t.json.id_token).payload.sub, user.id);
+  r = await withCookie({ ...params, prompt: 'none' });
+  assert.ok(new URL(r.headers.get('location')).searchParams.get('code'));
+  r = await withCookie({ ...params, prompt: 'login' });
+  assert.equal(r.status, 200);
+  assert.match(r.text, /<form method="post" action="\/login"/);
+  r = await withCookie({ ...params, max_age: '0' });
+  assert.equal(r.status, 200, 'an exceeded max_age asks again');
+  r = await withCookie({ ...params, prompt: 'none login' });
+  assert.equal(new URL(r.headers.get('location')).searchParams.get('error'), 'invalid_request');
+  // Logout ends the session server-side, not only in the browser.
+  r = await http('GET', '/logout', { headers: { cookie } });
+  assert.equal(r.status, 200);
+  assert.match(r.headers.get('set-cookie'), /^edge_oidc_session=; .*Max-Age=0/);
+  r = await withCookie(params);
+  assert.equal(r.status, 200);
+  r = await withCookie({ ...params, prompt: 'none' });
+  assert.equal(new URL(r.headers.get('location')).searchParams.get('error'), 'login_required');
+});
+
+test('login: a same-origin form under no-referrer (Origin: null) is accepted, a same-site one is not', async () => {
+  const user = await registerUser();
+  const client = await createClient({ redirect_uris: [`https://${uniq('app')}.example.com/cb`] });
+  const form = { username: user.username, password: user.password, redirect: client.redirect_uris[0], state: 's' };
+  let r = await http('POST', '/login', { form, headers: { origin: 'null', 'sec-fetch-site': 'same-origin' } });
+  assert.equal(r.status, 302);
+  r = await http('POST', '/login', { form, headers: { origin: 'null', 'sec-fetch-site': 'cross-site' } });
+  assert.equal(r.status, 403);
+  r = await http('POST', '/login', { form, headers: { 'sec-fetch-site': 'same-site' } });
+  assert.equal(r.status, 403);
 });

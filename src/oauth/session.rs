@@ -1,0 +1,60 @@
+//! Browser sessions (OIDC Core §3.1.2.3: the authorization server may use an existing session
+//! instead of asking for credentials again). The cookie holds a 256-bit random token; only its
+//! SHA-256 is stored.
+
+use super::{store_error, OAuthResult, Provider};
+use crate::crypto::{random_token, sha256_b64url};
+use crate::store::{Session, Store, User};
+
+impl<S: Store> Provider<'_, S> {
+    /// Starts a session for a user who just authenticated; returns the cookie value.
+    pub async fn start_session(&self, user: &User) -> OAuthResult<String> {
+        let token = random_token();
+        let session = Session {
+            id_hash: sha256_b64url(&token),
+            user_id: user.id.clone(),
+            auth_time: self.now,
+            expires_at: self.now + self.config.session_ttl,
+        };
+        self.store.create_session(&session).await.map_err(store_error)?;
+        Ok(token)
+    }
+
+    /// The live session behind a cookie value, with its user.
+    pub async fn current_session(&self, token: &str) -> OAuthResult<Option<(Session, User)>> {
+        if token.is_empty() || token.len() > 128 {
+            return Ok(None);
+        }
+        self.store.session(&sha256_b64url(token), self.now).await.map_err(store_error)
+    }
+
+    pub async fn end_session(&self, token: &str) -> OAuthResult<()> {
+        if token.is_empty() || token.len() > 128 {
+            return Ok(());
+        }
+        self.store.delete_session(&sha256_b64url(token)).await.map_err(store_error)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::oauth::users::validate_registration;
+    use crate::oauth::{block_on, Config, Provider};
+    use crate::store::memory::MemoryStore;
+
+    #[test]
+    fn sessions_start_expire_and_end() {
+        let store = MemoryStore::default();
+        let mut config = Config::for_issuer("https://issuer.example");
+        config.pbkdf2_iterations = 1000;
+        let at = |now| Provider { store: &store, keys: Err("none"), config: &config, now };
+        let user = block_on(at(100).register_user(validate_registration("alice", "a@example.com", "password1", None).unwrap())).unwrap();
+        let token = block_on(at(100).start_session(&user)).unwrap();
+        let (s, u) = block_on(at(200).current_session(&token)).unwrap().unwrap();
+        assert_eq!((s.auth_time, u.id.as_str()), (100, user.id.as_str()));
+        assert!(block_on(at(100 + config.session_ttl).current_session(&token)).unwrap().is_none());
+        assert!(block_on(at(200).current_session("forged")).unwrap().is_none());
+        block_on(at(200).end_session(&token)).unwrap();
+        assert!(block_on(at(200).current_session(&token)).unwrap().is_none());
+    }
+}
