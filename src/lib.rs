@@ -127,13 +127,19 @@ pub async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
         bootstrap_token: bootstrap.as_deref(),
         branding: http::pages::Branding::new(text_binding(&env, "PRODUCT_NAME"), text_binding(&env, "BRAND_COLOR")),
     };
-    let out = http::handle(&app, &req).await;
-    // One structured line per request; never secrets, codes or tokens (only the path).
+    let request_id = req.header("cf-ray").map(str::to_string).unwrap_or_else(crypto::random_id);
+    let out = http::handle(&app, &req).await.header("x-request-id", &request_id);
+    // One structured line per request (wrangler dev and wrangler tail show it): the route
+    // template, never the query, body, codes, tokens or secrets.
     worker::console_log!(
         "{}",
         serde_json::json!({
-            "method": req.method, "path": req.path, "status": out.status,
-            "ms": worker::Date::now().as_millis().saturating_sub(started),
+            "request_id": request_id,
+            "method": req.method,
+            "route": http::route_of(&req.path).unwrap_or("(unknown)"),
+            "status": out.status,
+            "duration_ms": worker::Date::now().as_millis().saturating_sub(started),
+            "client_id": http::client_of(&req),
         })
     );
     outgoing(out, req.method == "HEAD")

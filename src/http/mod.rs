@@ -146,6 +146,22 @@ fn match_route<'p>(template: &str, path: &'p str) -> Option<Option<&'p str>> {
     }
 }
 
+/// The route template a path belongs to (for logs), if any.
+pub fn route_of(path: &str) -> Option<&'static str> {
+    let path = if path.len() > 1 { path.trim_end_matches('/') } else { path };
+    ROUTES.iter().find(|r| match_route(r.path, path).is_some()).map(|r| r.path)
+}
+
+/// The client a request names, for logs: the Basic user name, or a `client_id` parameter in
+/// the query or form body. Never a secret.
+pub fn client_of(req: &Incoming) -> Option<String> {
+    if let Ok(Some((id, _))) = req.basic() {
+        return Some(id);
+    }
+    let from = |p: request::Params| p.opt("client_id").ok().flatten();
+    req.query_params().ok().and_then(from).or_else(|| if req.is_form() { req.form().ok().and_then(from) } else { None })
+}
+
 /// Serves one request. Never panics on input; every failure is an `Outgoing` with a status.
 pub async fn handle<S: Store>(app: &App<'_, S>, req: &Incoming) -> Outgoing {
     if req.body_too_large {

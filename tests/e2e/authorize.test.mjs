@@ -245,3 +245,21 @@ test('login: a same-origin form under no-referrer (Origin: null) is accepted, a 
   r = await http('POST', '/login', { form, headers: { 'sec-fetch-site': 'same-site' } });
   assert.equal(r.status, 403);
 });
+
+test('openapi: the document is valid OpenAPI 3.1 (maintained schema validator)', async () => {
+  const { Validator } = await import('@seriousme/openapi-schema-validator');
+  const doc = (await http('GET', '/openapi.json')).json;
+  const validator = new Validator();
+  const result = await validator.validate(doc);
+  assert.equal(validator.version, '3.1');
+  assert.equal(result.valid, true, JSON.stringify(result.errors, null, 2));
+  // The validator does reject a broken document (so the check above can fail).
+  assert.equal((await new Validator().validate({ ...doc, paths: { '/x': { get: { responses: 5 } } } })).valid, false);
+  // Every operation has a request body where it takes one, and responses with schemas.
+  assert.ok(doc.paths['/token'].post.requestBody.content['application/x-www-form-urlencoded']);
+  assert.ok(doc.paths['/register'].post.requestBody.content['application/json']);
+  assert.ok(doc.components.securitySchemes.bearerAuth);
+  for (const [path, ops] of Object.entries(doc.paths)) {
+    for (const [m, op] of Object.entries(ops)) assert.ok(Object.keys(op.responses).length >= 2, `${m} ${path}`);
+  }
+});

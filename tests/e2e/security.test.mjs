@@ -183,3 +183,26 @@ test('secrets are never stored in the clear', async () => {
   assert.ok(!dump.includes(t.json.refresh_token));
   assert.ok(!dump.includes(client.client_secret));
 });
+
+test('logs: one JSON line per request with route, status, duration, request id and client id; never secrets', async () => {
+  const { readFileSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const user = await registerUser({ password: 'log-canary-password-1' });
+  const client = await createClient();
+  const t = await token(client, { grant_type: 'password', username: user.username, password: user.password });
+  assert.equal(t.status, 200);
+  const reqId = t.headers.get('x-request-id');
+  assert.ok(reqId);
+  await http('POST', '/login', { form: { username: user.username, password: user.password, redirect: client.redirect_uris[0], state: 's', client_id: client.client_id } });
+  await new Promise((r) => setTimeout(r, 500));
+  const log = readFileSync(join(process.env.E2E_OUTPUT, 'wrangler-dev.log'), 'utf8');
+  const lines = log.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
+  const mine = lines.find((l) => l.request_id === reqId);
+  assert.ok(mine, 'the token request is logged under its request id');
+  assert.equal(mine.route, '/token'); assert.equal(mine.method, 'POST'); assert.equal(mine.status, 200);
+  assert.equal(mine.client_id, client.client_id);
+  assert.equal(typeof mine.duration_ms, 'number');
+  for (const secret of [user.password, client.client_secret, t.json.access_token, t.json.refresh_token]) {
+    assert.ok(!log.includes(secret), 'a secret reached the log');
+  }
+});
