@@ -76,7 +76,7 @@ const files = readdirSync(e2eDir).filter((f) => f.endsWith('.test.mjs'))
   .filter((f) => only.length === 0 || only.some((o) => f.includes(o))).sort().map((f) => join(e2eDir, f));
 const run = spawnSync(process.execPath, ['--test', '--test-concurrency=1', ...files], {
   cwd: root,
-  env: { ...env, E2E_BASE_URL: base, E2E_BOOTSTRAP_TOKEN: vars.BOOTSTRAP_ADMIN_TOKEN, E2E_OUTPUT: outDir, E2E_PERSIST: join(state, 'wrangler') },
+  env: { ...env, E2E_BASE_URL: base, E2E_BOOTSTRAP_TOKEN: vars.BOOTSTRAP_ADMIN_TOKEN, E2E_OUTPUT: outDir, E2E_PERSIST: join(state, 'wrangler'), E2E_SIGNING_KEY: vars.JWT_SIGNING_KEY },
   stdio: 'inherit',
 });
 stop();

@@ -1,0 +1,140 @@
+#!/usr/bin/env node
+// Operator commands. Run `node scripts/ops.mjs help` (or `npm run ops -- help`).
+//
+//   keys new                     print a new ES256 private JWK (for JWT_SIGNING_KEY)
+//   keys public [FILE|-]         print the public JWK (with its RFC 7638 kid) of a private key
+//                                given as JWK or PKCS#8 PEM (for JWT_PREVIOUS_KEYS)
+//   keys rotate-dev [--file F]   rotate .dev.vars (or F): new JWT_SIGNING_KEY, old public key
+//                                kept in JWT_PREVIOUS_KEYS so tokens it signed still verify
+//   bootstrap [--url U] [--token T] [--admin-username N] [--admin-email E] [--admin-password P]
+//             [--client-name C] [--redirect-uri R] [--public]
+//                                create the first admin user and a client through the API,
+//                                authenticated with the bootstrap token (default: .dev.vars)
+//   migrate --local|--remote     apply the D1 migrations
+import { createPrivateKey, createPublicKey, createHash, randomBytes } from 'node:crypto';
+import { readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { newSigningJwk, formatVars } from './gen-dev-vars.mjs';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const devVarsPath = join(root, '.dev.vars');
+
+function fail(msg) {
+  console.error(`ops: ${msg}`);
+  process.exit(1);
+}
+
+function parseArgs(argv) {
+  const out = { _: [] };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a.startsWith('--')) {
+      const [k, v] = a.slice(2).split(/=(.*)/s);
+      out[k] = v !== undefined ? v : (argv[i + 1] && !argv[i + 1].startsWith('--') ? argv[++i] : true);
+    } else out._.push(a);
+  }
+  return out;
+}
+
+/** .dev.vars as an object (dotenv syntax with single-quoted values, as written by this repo). */
+export function readDevVars(path = devVarsPath) {
+  if (!existsSync(path)) return {};
+  const vars = {};
+  for (const line of readFileSync(path, 'utf8').split('\n')) {
+    const m = line.match(/^([A-Z0-9_]+)=(?:'(.*)'|"(.*)"|(.*))$/);
+    if (m) vars[m[1]] = m[2] ?? m[3] ?? m[4];
+  }
+  return vars;
+}
+
+/** The public JWK of a private key (JWK JSON or PKCS#8 PEM), with kid = RFC 7638 thumbprint. */
+export function publicJwk(privateText) {
+  const text = privateText.trim();
+  const key = text.startsWith('{') ? createPrivateKey({ key: JSON.parse(text), format: 'jwk' }) : createPrivateKey(text);
+  const jwk = createPublicKey(key).export({ format: 'jwk' });
+  if (jwk.kty !== 'EC' || jwk.crv !== 'P-256') fail('the key is not an EC P-256 key');
+  const canonical = JSON.stringify({ crv: jwk.crv, kty: jwk.kty, x: jwk.x, y: jwk.y });
+  const kid = createHash('sha256').update(canonical).digest('base64url');
+  return { kty: 'EC', crv: 'P-256', x: jwk.x, y: jwk.y, kid, use: 'sig', alg: 'ES256' };
+}
+
+function readInput(file) {
+  if (!file || file === '-') return readFileSync(0, 'utf8');
+  return readFileSync(file, 'utf8');
+}
+
+async function api(base, path, { token, json }) {
+  const res = await fetch(new URL(path, base), {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify(json),
+  });
+  const body = await res.json().catch(() => ({}));
+  if (!res.ok) fail(`${path}: ${res.status} ${body.error ?? ''} ${body.error_description ?? ''}`.trim());
+  return body;
+}
+
+async function bootstrap(args) {
+  const dev = readDevVars();
+  const base = args.url ?? `http://127.0.0.1:${process.env.PORT ?? 8787}`;
+  const token = args.token ?? process.env.BOOTSTRAP_ADMIN_TOKEN ?? dev.BOOTSTRAP_ADMIN_TOKEN;
+  if (!token) fail('no bootstrap token: pass --token or set BOOTSTRAP_ADMIN_TOKEN');
+  const username = args['admin-username'] ?? 'admin';
+  const email = args['admin-email'] ?? `${username}@example.com`;
+  const password = args['admin-password'] ?? randomBytes(18).toString('base64url');
+  const user = await api(base, '/register', { token, json: { username, email, password, role: 'admin' } });
+  const redirect = args['redirect-uri'];
+  const client = await api(base, '/clients', {
+    token,
+    json: {
+      client_name: args['client-name'] ?? 'First client',
+      client_type: args.public ? 'public' : 'confidential',
+      grant_types: redirect ? ['authorization_code', 'refresh_token'] : ['client_credentials'],
+      ...(redirect ? { redirect_uris: [redirect] } : {}),
+      ...(args.public ? { token_endpoint_auth_method: 'none' } : {}),
+    },
+  });
+  const out = {
+    issuer: base,
+    admin: { id: user.id, username, email, ...(args['admin-password'] ? {} : { password }) },
+    client: { client_id: client.client_id, ...(client.client_secret ? { client_secret: client.client_secret } : {}), grant_types: client.grant_types, redirect_uris: client.redirect_uris },
+  };
+  console.log(JSON.stringify(out, null, 2));
+  console.error('Store these now: the password and client secret are not shown again. Then delete BOOTSTRAP_ADMIN_TOKEN.');
+}
+
+function rotateDev(file = devVarsPath) {
+  const vars = readDevVars(file);
+  if (!vars.JWT_SIGNING_KEY) fail('.dev.vars has no JWT_SIGNING_KEY (run npm start once)');
+  const previous = vars.JWT_PREVIOUS_KEYS ? JSON.parse(vars.JWT_PREVIOUS_KEYS) : [];
+  const old = publicJwk(vars.JWT_SIGNING_KEY);
+  vars.JWT_PREVIOUS_KEYS = JSON.stringify([old, ...previous.filter((k) => k.kid !== old.kid)]);
+  vars.JWT_SIGNING_KEY = newSigningJwk();
+  writeFileSync(file, '# Development secrets. Never commit.\n' + formatVars(vars), { mode: 0o600 });
+  console.error(`rotated: new kid ${publicJwk(vars.JWT_SIGNING_KEY).kid}; ${old.kid} kept for verification`);
+}
+
+function migrate(args) {
+  const where = args.remote ? '--remote' : args.local ? '--local' : fail('say --local or --remote');
+  const r = spawnSync(join(root, 'node_modules', '.bin', 'wrangler'), ['d1', 'migrations', 'apply', 'DB', where], { stdio: 'inherit', cwd: root });
+  process.exit(r.status ?? 1);
+}
+
+const args = parseArgs(process.argv.slice(2));
+const [cmd, sub] = args._;
+switch (`${cmd} ${sub ?? ''}`.trim()) {
+  case 'keys new': console.log(newSigningJwk()); break;
+  case 'keys public': console.log(JSON.stringify(publicJwk(readInput(args._[2])))); break;
+  case 'keys rotate-dev': rotateDev(args.file); break;
+  case 'bootstrap': await bootstrap(args); break;
+  case 'migrate': migrate(args); break;
+  default:
+    {
+      const lines = readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1);
+      const header = lines.slice(0, lines.findIndex((l) => !l.startsWith('//')));
+      console.log(header.map((l) => l.replace(/^\/\/ ?/, '')).join('\n'));
+    }
+    if (cmd && cmd !== 'help') process.exit(1);
+}
