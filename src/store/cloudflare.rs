@@ -152,6 +152,24 @@ struct ConsumedRow {
 const CLIENT_COLUMNS: &str = "client_id, client_secret_hash, client_name, client_type, token_endpoint_auth_method, \
      grant_types, redirect_uris, post_logout_redirect_uris, response_types, scopes, is_active, created_at, updated_at";
 
+/// The columns an update may change (client type, secret and creation time are not among them).
+const MUTABLE_CLIENT_COLUMNS: &str = "client_name, token_endpoint_auth_method, grant_types, redirect_uris, \
+     post_logout_redirect_uris, response_types, scopes, is_active, updated_at";
+
+fn mutable_client_values(c: &Client) -> Vec<JsValue> {
+    vec![
+        s(&c.client_name),
+        s(&c.token_endpoint_auth_method),
+        json_list(&c.grant_types),
+        json_list(&c.redirect_uris),
+        json_list(&c.post_logout_redirect_uris),
+        json_list(&c.response_types),
+        json_list(&c.scopes),
+        n(c.is_active as u64),
+        n(c.updated_at),
+    ]
+}
+
 const INSERT_REFRESH: &str = "INSERT INTO refresh_tokens \
      (token_hash, family_id, client_id, user_id, scope, auth_time, issued_at, expires_at, status) \
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'active')";
@@ -195,28 +213,14 @@ impl Store for CloudflareStore {
     }
 
     async fn insert_client(&self, c: &Client) -> StoreResult<()> {
-        let sql = format!("INSERT INTO clients ({CLIENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+        let sql = format!(
+            "INSERT INTO clients (client_id, client_secret_hash, client_type, created_at, {MUTABLE_CLIENT_COLUMNS}) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        );
         let ty = if c.client_type == ClientType::Public { "public" } else { "confidential" };
-        self.run(
-            &sql,
-            &[
-                s(&c.client_id),
-                opt(c.client_secret_hash.as_deref()),
-                s(&c.client_name),
-                s(ty),
-                s(&c.token_endpoint_auth_method),
-                json_list(&c.grant_types),
-                json_list(&c.redirect_uris),
-                json_list(&c.post_logout_redirect_uris),
-                json_list(&c.response_types),
-                json_list(&c.scopes),
-                n(c.is_active as u64),
-                n(c.created_at),
-                n(c.updated_at),
-            ],
-        )
-        .await
-        .map(|_| ())
+        let mut args = vec![s(&c.client_id), opt(c.client_secret_hash.as_deref()), s(ty), n(c.created_at)];
+        args.extend(mutable_client_values(c));
+        self.run(&sql, &args).await.map(|_| ())
     }
     async fn client(&self, client_id: &str) -> StoreResult<Option<Client>> {
         let sql = format!("SELECT {CLIENT_COLUMNS} FROM clients WHERE client_id = ?");
@@ -234,26 +238,13 @@ impl Store for CloudflareStore {
         Ok(self.all::<ClientRow>(&sql, &[s(redirect_uri)]).await?.into_iter().map(Client::from).collect())
     }
     async fn update_client(&self, c: &Client) -> StoreResult<bool> {
-        let changed = self
-            .run(
-                "UPDATE clients SET client_name = ?, token_endpoint_auth_method = ?, grant_types = ?, \
-                 redirect_uris = ?, post_logout_redirect_uris = ?, response_types = ?, scopes = ?, \
-                 is_active = ?, updated_at = ? WHERE client_id = ?",
-                &[
-                    s(&c.client_name),
-                    s(&c.token_endpoint_auth_method),
-                    json_list(&c.grant_types),
-                    json_list(&c.redirect_uris),
-                    json_list(&c.post_logout_redirect_uris),
-                    json_list(&c.response_types),
-                    json_list(&c.scopes),
-                    n(c.is_active as u64),
-                    n(c.updated_at),
-                    s(&c.client_id),
-                ],
-            )
-            .await?;
-        Ok(changed == 1)
+        // SQLite row-value assignment: the same columns, in the same order, as the insert.
+        let sql = format!(
+            "UPDATE clients SET ({MUTABLE_CLIENT_COLUMNS}) = (?, ?, ?, ?, ?, ?, ?, ?, ?) WHERE client_id = ?"
+        );
+        let mut args = mutable_client_values(c);
+        args.push(s(&c.client_id));
+        Ok(self.run(&sql, &args).await? == 1)
     }
     async fn delete_client(&self, client_id: &str) -> StoreResult<bool> {
         // One transaction: the client goes and its refresh tokens stop working together.
