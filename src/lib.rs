@@ -2,6 +2,7 @@
 //! This file is the `#[event(fetch)]` entry: it turns workerd's request into an `Incoming`,
 //! builds the per-request context from the environment, and hands over to `http::handle`.
 
+pub mod bench;
 pub mod crypto;
 pub mod form;
 #[cfg(test)]
@@ -127,6 +128,9 @@ pub async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
         bootstrap_token: bootstrap.as_deref(),
         branding: http::pages::Branding::new(text_binding(&env, "PRODUCT_NAME"), text_binding(&env, "BRAND_COLOR")),
     };
+    if req.path == "/__bench" && text_binding(&env, "BENCH").as_deref() == Some("1") {
+        return bench_route(&req, &keys);
+    }
     let request_id = req.header("cf-ray").map(str::to_string).unwrap_or_else(crypto::random_id);
     let out = http::handle(&app, &req).await.header("x-request-id", &request_id);
     // One structured line per request (wrangler dev and wrangler tail show it): the route
@@ -158,4 +162,20 @@ pub async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) 
         Ok(n) => worker::console_log!("{}", serde_json::json!({ "event": "purge", "deleted": n })),
         Err(e) => worker::console_error!("{}", serde_json::json!({ "event": "purge", "error": e })),
     }
+}
+
+/// `GET /__bench?op=sign|verify|pbkdf2&n=N`: runs a crypto loop inside workerd so `npm run bench`
+/// can read its CPU cost from the runtime process. Served only when the `BENCH` var is "1".
+fn bench_route(req: &Incoming, keys: &std::result::Result<KeySet, String>) -> Result<Response> {
+    let params = form::parse(&req.query).unwrap_or_default();
+    let get = |k: &str| params.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+    let n: u32 = get("n").and_then(|v| v.parse().ok()).unwrap_or(1).min(10_000_000);
+    let Ok(keys) = keys else { return Response::error("no signing key", 503) };
+    let result = match get("op") {
+        Some("sign") => bench::es256_sign(keys, n),
+        Some("verify") => bench::es256_verify(keys, n),
+        Some("pbkdf2") => bench::pbkdf2(n),
+        _ => return Response::error("op: sign, verify or pbkdf2", 400),
+    };
+    Response::ok(result.to_string())
 }

@@ -1,0 +1,31 @@
+//! Native timings of the crypto the worker does, for the wasm/native ratios of `npm run bench`.
+//! Prints one JSON object: microseconds per ES256 sign and verify, nanoseconds per PBKDF2
+//! iteration. Run with `cargo run --release --example crypto_bench`.
+
+use edge_oidc::bench;
+use edge_oidc::crypto::keys::KeySet;
+use std::time::Instant;
+
+fn per_op<F: FnMut(u32) -> usize>(n: u32, mut f: F) -> f64 {
+    f(n / 10 + 1); // warm-up
+    let t = Instant::now();
+    std::hint::black_box(f(n));
+    t.elapsed().as_secs_f64() / n as f64
+}
+
+fn main() {
+    let key = p256::ecdsa::SigningKey::from_slice(&[7u8; 32]).expect("a valid scalar");
+    let keys = KeySet::from_signing_key(key);
+    let sign = per_op(2000, |n| bench::es256_sign(&keys, n));
+    let verify = per_op(1000, |n| bench::es256_verify(&keys, n));
+    let iterations = 600_000;
+    let pbkdf2 = per_op(3, |n| (0..n).map(|_| bench::pbkdf2(iterations)).sum()) / iterations as f64;
+    println!(
+        "{}",
+        serde_json::json!({
+            "es256_sign_us": sign * 1e6,
+            "es256_verify_us": verify * 1e6,
+            "pbkdf2_iteration_ns": pbkdf2 * 1e9,
+        })
+    );
+}
