@@ -75,8 +75,7 @@ fn config(env: &Env, origin: &str) -> Config {
 }
 
 async fn incoming(mut req: Request) -> Result<Incoming> {
-    let url = req.url()?;
-    let origin = url.origin().ascii_serialization();
+    let (origin, path, query) = http::request::split_url(&req.inner().url());
     let headers: Vec<(String, String)> = req.headers().entries().map(|(k, v)| (k.to_ascii_lowercase(), v)).collect();
     let declared = headers.iter().find(|(k, _)| k == "content-length").and_then(|(_, v)| v.trim().parse::<usize>().ok());
     let method = req.method().to_string();
@@ -91,8 +90,8 @@ async fn incoming(mut req: Request) -> Result<Incoming> {
     };
     Ok(Incoming {
         method,
-        path: url.path().to_string(),
-        query: url.query().unwrap_or("").to_string(),
+        path,
+        query,
         headers,
         body,
         body_too_large: too_large,

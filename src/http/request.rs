@@ -151,6 +151,18 @@ impl Incoming {
     }
 }
 
+/// Splits an absolute URL into origin, path and query without `url::Url` (whose IDNA tables
+/// would be linked into the wasm only for this); workerd hands us normalised URLs.
+pub fn split_url(url: &str) -> (String, String, String) {
+    let (scheme, rest) = url.split_once("://").unwrap_or(("http", url));
+    let rest = rest.split('#').next().unwrap_or("");
+    let path_start = rest.find(['/', '?']).unwrap_or(rest.len());
+    let (authority, path_query) = rest.split_at(path_start);
+    let (path, query) = path_query.split_once('?').unwrap_or((path_query, ""));
+    let path = if path.is_empty() { "/" } else { path };
+    (format!("{}://{}", scheme.to_ascii_lowercase(), authority.to_ascii_lowercase()), path.to_string(), query.to_string())
+}
+
 /// serde's messages name fields and expected types, but quote the offending value too
 /// (`invalid type: string "hunter2", expected u32`): values are dropped so that an error never
 /// echoes a password or secret sent in the wrong shape. Backticked identifiers (field names)
@@ -183,6 +195,16 @@ fn redact_values(msg: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn urls_split_into_origin_path_and_query() {
+        let s = |u: &str| split_url(u);
+        assert_eq!(s("http://127.0.0.1:8787/token?a=1&b=2"), ("http://127.0.0.1:8787".into(), "/token".into(), "a=1&b=2".into()));
+        assert_eq!(s("HTTPS://Auth.Example.com"), ("https://auth.example.com".into(), "/".into(), "".into()));
+        assert_eq!(s("https://a.example/x/y?"), ("https://a.example".into(), "/x/y".into(), "".into()));
+        assert_eq!(s("https://a.example?q=1#frag"), ("https://a.example".into(), "/".into(), "q=1".into()));
+        assert_eq!(s("https://a.example/p?q=a?b"), ("https://a.example".into(), "/p".into(), "q=a?b".into()));
+    }
 
     #[test]
     fn json_errors_never_echo_values() {
