@@ -233,6 +233,7 @@ out('|---|---|---|');
 out(`| bundle, gzip | ${fmt(size.gz / 1024)} KiB (wasm + JS; target < 300 KiB: ${size.gz < 300 * 1024 ? 'met' : 'missed'}) | ${fmt(peer.bundle.gz / 1024)} KiB (its node_modules .js/.json) |`);
 out(`| start to first answered request | ${fmt(w.startup, 0)} ms (wrangler dev + workerd) | ${fmt(peer.startup, 0)} ms (node) |`);
 out();
+out('Discovery does no crypto and no storage: its row is the floor set by wrangler dev (dev proxy + runtime), which every edge-oidc row includes and the Node peer does not.');
 out('Peers not yet in this run: @cloudflare/workers-oauth-provider and @openauthjs/openauth (see README, Performance).');
 out('oidc-provider serves client_credentials and discovery here; its code flow needs an interactive login and it refuses to introspect JWT access tokens, so those rows are n/a.');
 const report = lines.join('\n') + '\n';
