@@ -374,13 +374,19 @@ impl Store for CloudflareStore {
         .await
         .map(|_| ())
     }
-    async fn is_access_revoked(&self, jti: &str) -> StoreResult<bool> {
+    async fn access_token_usable(&self, jti: &str, client_id: &str) -> StoreResult<bool> {
         #[derive(Deserialize)]
-        struct One {
-            #[allow(dead_code)]
-            jti: String,
+        struct Usable {
+            usable: f64,
         }
-        Ok(self.first::<One>("SELECT jti FROM revoked_access_tokens WHERE jti = ?", &[s(jti)]).await?.is_some())
+        let row = self
+            .first::<Usable>(
+                "SELECT (EXISTS (SELECT 1 FROM clients WHERE client_id = ? AND is_active = 1) \
+                 AND NOT EXISTS (SELECT 1 FROM revoked_access_tokens WHERE jti = ?)) AS usable",
+                &[s(client_id), s(jti)],
+            )
+            .await?;
+        Ok(row.is_some_and(|r| r.usable != 0.0))
     }
 
     async fn throttle(&self, key: &str) -> StoreResult<Throttle> {

@@ -143,8 +143,9 @@ impl Store for MemoryStore {
         self.revoked.borrow_mut().insert(jti.to_string(), expires_at);
         Ok(())
     }
-    async fn is_access_revoked(&self, jti: &str) -> StoreResult<bool> {
-        Ok(self.revoked.borrow().contains_key(jti))
+    async fn access_token_usable(&self, jti: &str, client_id: &str) -> StoreResult<bool> {
+        let active = self.clients.borrow().iter().any(|c| c.client_id == client_id && c.is_active);
+        Ok(active && !self.revoked.borrow().contains_key(jti))
     }
 
     async fn throttle(&self, key: &str) -> StoreResult<Throttle> {

@@ -202,5 +202,7 @@ pub trait Store {
     /// stale throttle rows and
     /// expired sessions. Returns how many rows went.
     async fn purge_expired(&self, now: u64) -> StoreResult<u64>;
-    async fn is_access_revoked(&self, jti: &str) -> StoreResult<bool>;
+    /// Whether an access token may still be used: its `jti` is not revoked and its client
+    /// exists and is active (asked in one query).
+    async fn access_token_usable(&self, jti: &str, client_id: &str) -> StoreResult<bool>;
 }
