@@ -6,6 +6,7 @@
 //  - inside workerd: CPU per ES256 sign/verify and per PBKDF2 iteration beside native;
 //  - gzip size of the deployable bundle, and time from start to the first answered request.
 // Prints a markdown table and writes bench/RESULTS.md.
+// Peers: @cloudflare/workers-oauth-provider under wrangler dev (same workerd) and node-oidc-provider.
 import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync, readFileSync, readdirSync, openSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
@@ -196,6 +197,42 @@ async function benchOidcProvider() {
   return { results, startup, bundle };
 }
 
+// ---------------------------------------------------------------- workers-oauth-provider
+async function benchWorkersOauthProvider() {
+  const config = join(here, 'peers', 'workers-oauth-provider', 'wrangler.toml');
+  const state = mkdtempSync(join(tmpdir(), 'wop-bench-'));
+  execFileSync(wrangler, ['deploy', '--dry-run', '--outdir', join(state, 'out'), '-c', config], { cwd: here, stdio: 'ignore', env: { ...process.env, WRANGLER_SEND_METRICS: 'false' } });
+  const bundleGz = readdirSync(join(state, 'out')).filter((f) => /\.(m?js|wasm)$/.test(f)).reduce((n, f) => n + gzipSync(readFileSync(join(state, 'out', f)), { level: 9 }).length, 0);
+  const port = await freePort();
+  const started = performance.now();
+  const child = spawn(wrangler, ['dev', '-c', config, '--ip', '127.0.0.1', '--port', String(port), '--persist-to', join(state, 'w'), '--show-interactive-dev-session=false'],
+    { cwd: here, detached: true, stdio: 'ignore', env: { ...process.env, WRANGLER_SEND_METRICS: 'false' } });
+  children.push(child);
+  const base = `http://127.0.0.1:${port}`;
+  const startup = await waitReady(`${base}/health`, started);
+  const client = await (await fetch(`${base}/bench/client`, { method: 'POST' })).json();
+  const auth = { authorization: basic(client.clientId, client.clientSecret) };
+  const verifier = b64url(randomBytes(32));
+  const challenge = b64url(createHash('sha256').update(verifier).digest());
+  const redirect = 'https://client.example/cb';
+  const authorizeUrl = `${base}/authorize?${form({ response_type: 'code', client_id: client.clientId, redirect_uri: redirect, scope: 'read', state: 's', code_challenge: challenge, code_challenge_method: 'S256' })}`;
+  const newCode = async () => new URL((await fetch(authorizeUrl, { redirect: 'manual' })).headers.get('location')).searchParams.get('code');
+  const exchange = (code) => post(`${base}/oauth/token`, form({ grant_type: 'authorization_code', code, redirect_uri: redirect, code_verifier: verifier }), auth);
+  const results = {};
+  for (const c of [1, 16]) {
+    const n = REQUESTS[c];
+    results[`discovery c${c}`] = await load(c, n, async () => (await fetch(`${base}/.well-known/oauth-authorization-server`).then(async (r) => { await r.arrayBuffer(); return r.status === 200; })));
+    const codes = [];
+    for (let i = 0; i < n; i++) codes.push(await newCode());
+    results[`code exchange c${c}`] = await load(c, n, async (i) => (await exchange(codes[i])).status === 200);
+    const refresh = [];
+    for (let i = 0; i < n; i++) refresh.push((await exchange(await newCode())).json.refresh_token);
+    results[`refresh c${c}`] = await load(c, n, async (i) => (await post(`${base}/oauth/token`, form({ grant_type: 'refresh_token', refresh_token: refresh[i] }), auth)).status === 200);
+  }
+  process.kill(-child.pid, 'SIGTERM');
+  return { results, startup, bundle: { gz: bundleGz } };
+}
+
 // ---------------------------------------------------------------- report
 const fmt = (x, d = 1) => (x === undefined ? 'n/a' : x.toFixed(d));
 const w = await startWorker();
@@ -204,6 +241,7 @@ const ours = await benchWorker(w);
 const wasm = await cryptoInWorker(w);
 const native = cryptoNative();
 const size = bundleSize();
+const wop = await benchWorkersOauthProvider();
 const peer = await benchOidcProvider();
 
 const lines = [];
@@ -214,12 +252,13 @@ out();
 out(`Run ${new Date().toISOString()} on ${cpuInfo}, ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}; loopback only.`);
 out(`Requests per scenario: ${REQUESTS[1]} at concurrency 1, ${REQUESTS[16]} at concurrency 16. Latency in ms.`);
 out();
-out('| scenario | edge-oidc req/s | p50 | p99 | errors | oidc-provider req/s | p50 | p99 | errors | faster? |');
-out('|---|---|---|---|---|---|---|---|---|---|');
+out('| scenario | edge-oidc req/s · p50 · p99 · errors | workers-oauth-provider (same workerd) | oidc-provider (Node) | beats the same-workerd peer? |');
+out('|---|---|---|---|---|');
+const cell = (r) => (r ? `${fmt(r.rps)} · ${fmt(r.p50, 2)} · ${fmt(r.p99, 2)} · ${r.errors}` : 'n/a');
 for (const k of Object.keys(ours)) {
-  const a = ours[k], b = peer.results[k];
-  const better = b ? (a.rps > b.rps && a.p99 < b.p99 ? 'yes' : `no (${fmt(a.rps / b.rps, 2)}× req/s, ${fmt(a.p99 / b.p99, 2)}× p99)`) : 'peer n/a';
-  out(`| ${k} | ${fmt(a.rps)} | ${fmt(a.p50, 2)} | ${fmt(a.p99, 2)} | ${a.errors} | ${b ? fmt(b.rps) : 'n/a'} | ${b ? fmt(b.p50, 2) : ''} | ${b ? fmt(b.p99, 2) : ''} | ${b ? b.errors : ''} | ${better} |`);
+  const a = ours[k], b = wop.results[k];
+  const verdict = !b ? 'peer has no such grant' : a.rps > b.rps && a.p99 < b.p99 ? 'yes' : `no: ${fmt(a.rps / b.rps, 2)}× req/s, ${fmt(a.p99 / b.p99, 2)}× p99`;
+  out(`| ${k} | ${cell(a)} | ${cell(b)} | ${cell(peer.results[k])} | ${verdict} |`);
 }
 out();
 out('| crypto (CPU per operation) | in workerd (wasm) | native | wasm/native | target |');
@@ -228,14 +267,15 @@ out(`| ES256 sign | ${fmt(wasm.es256_sign_us)} µs | ${fmt(native.es256_sign_us)
 out(`| ES256 verify | ${fmt(wasm.es256_verify_us)} µs | ${fmt(native.es256_verify_us)} µs | ${fmt(wasm.es256_verify_us / native.es256_verify_us, 2)}× | |`);
 out(`| PBKDF2-HMAC-SHA256 iteration | ${fmt(wasm.pbkdf2_iteration_ns)} ns | ${fmt(native.pbkdf2_iteration_ns)} ns | ${fmt(wasm.pbkdf2_iteration_ns / native.pbkdf2_iteration_ns, 2)}× | ≤ 2× ${wasm.pbkdf2_iteration_ns / native.pbkdf2_iteration_ns <= 2 ? 'met' : 'missed'} |`);
 out();
-out('| deployable size and start | edge-oidc | oidc-provider |');
-out('|---|---|---|');
-out(`| bundle, gzip | ${fmt(size.gz / 1024)} KiB (wasm + JS; target < 300 KiB: ${size.gz < 300 * 1024 ? 'met' : 'missed'}) | ${fmt(peer.bundle.gz / 1024)} KiB (its node_modules .js/.json) |`);
-out(`| start to first answered request | ${fmt(w.startup, 0)} ms (wrangler dev + workerd) | ${fmt(peer.startup, 0)} ms (node) |`);
+out('| deployable size and start | edge-oidc | workers-oauth-provider | oidc-provider |');
+out('|---|---|---|---|');
+out(`| bundle, gzip | ${fmt(size.gz / 1024)} KiB (wasm + JS; target < 300 KiB: ${size.gz < 300 * 1024 ? 'met' : 'missed'}) | ${fmt(wop.bundle.gz / 1024)} KiB (wrangler deploy --dry-run) | ${fmt(peer.bundle.gz / 1024)} KiB (its node_modules .js/.json) |`);
+out(`| start to first answered request | ${fmt(w.startup, 0)} ms (wrangler dev) | ${fmt(wop.startup, 0)} ms (wrangler dev) | ${fmt(peer.startup, 0)} ms (node) |`);
 out();
-out('Discovery does no crypto and no storage: its row is the floor set by wrangler dev (dev proxy + runtime), which every edge-oidc row includes and the Node peer does not.');
-out('Peers not yet in this run: @cloudflare/workers-oauth-provider and @openauthjs/openauth (see README, Performance).');
+out('Discovery does no crypto and no storage: its row is the floor set by wrangler dev (dev proxy + runtime), which both workerd rows include and the Node peer does not.');
+out('workers-oauth-provider serves authorization_code and refresh_token (opaque tokens kept in KV, no signing); its /authorize is a handler that approves at once.');
 out('oidc-provider serves client_credentials and discovery here; its code flow needs an interactive login and it refuses to introspect JWT access tokens, so those rows are n/a.');
+out('Not yet in this run: @openauthjs/openauth (its issuer needs nodejs_compat and a 60 s TTL clamp on KV, TOOLCHAIN.md §3).');
 const report = lines.join('\n') + '\n';
 console.log(report);
 writeFileSync(join(here, 'RESULTS.md'), report);

@@ -20,44 +20,41 @@ use store::cloudflare::CloudflareStore;
 use store::Store;
 use worker::{event, Context, Env, Headers, Request, Response, Result, ScheduleContext, ScheduledEvent};
 
+/// Everything read from the environment, once per isolate: a secret or var change deploys a
+/// new version, which starts new isolates. Parsing the key (and its thumbprint) costs more than
+/// a signature, and each binding read crosses into JavaScript, so none of it is per request.
+struct Settings {
+    keys: std::result::Result<KeySet, String>,
+    /// The configuration; its issuer is replaced per request unless `ISSUER` is set.
+    config: Config,
+    fixed_issuer: bool,
+    fixed_audience: bool,
+    bootstrap_token: Option<String>,
+    branding: http::pages::Branding,
+    log_requests: bool,
+    bench: bool,
+}
+
 thread_local! {
-    /// Parsed keys, kept for the isolate's life: parsing and the thumbprint cost more than a
-    /// signature. Keyed by the secrets so a rotation is picked up at once.
-    static KEYS: RefCell<Option<(String, Rc<std::result::Result<KeySet, String>>)>> = const { RefCell::new(None) };
+    static SETTINGS: RefCell<Option<Rc<Settings>>> = const { RefCell::new(None) };
 }
 
 fn text_binding(env: &Env, name: &str) -> Option<String> {
     env.secret(name).ok().map(|v| v.to_string()).or_else(|| env.var(name).ok().map(|v| v.to_string()))
 }
 
-fn keys(env: &Env) -> Rc<std::result::Result<KeySet, String>> {
-    let signing = text_binding(env, "JWT_SIGNING_KEY").unwrap_or_default();
-    let previous = text_binding(env, "JWT_PREVIOUS_KEYS");
-    let cache_key = format!("{signing}\u{0}{}", previous.as_deref().unwrap_or(""));
-    KEYS.with(|cell| {
-        if let Some((k, v)) = cell.borrow().as_ref() {
-            if *k == cache_key {
-                return v.clone();
-            }
-        }
-        let loaded = Rc::new(KeySet::load(&signing, previous.as_deref()).map_err(|e| e.0));
-        *cell.borrow_mut() = Some((cache_key, loaded.clone()));
-        loaded
-    })
-}
-
 fn number<T: std::str::FromStr + PartialOrd + Copy>(env: &Env, name: &str, default: T, min: T, max: T) -> T {
     text_binding(env, name).and_then(|v| v.trim().parse().ok()).filter(|v| *v >= min && *v <= max).unwrap_or(default)
 }
 
-fn config(env: &Env, origin: &str) -> Config {
-    let issuer = text_binding(env, "ISSUER")
-        .map(|s| s.trim().trim_end_matches('/').to_string())
-        .filter(|s| !s.is_empty())
-        .unwrap_or_else(|| origin.to_string());
-    let mut c = Config::for_issuer(&issuer);
-    if let Some(aud) = text_binding(env, "ACCESS_TOKEN_AUDIENCE").filter(|s| !s.trim().is_empty()) {
-        c.access_token_audience = aud.trim().to_string();
+fn load_settings(env: &Env) -> Settings {
+    let signing = text_binding(env, "JWT_SIGNING_KEY").unwrap_or_default();
+    let previous = text_binding(env, "JWT_PREVIOUS_KEYS");
+    let issuer = text_binding(env, "ISSUER").map(|s| s.trim().trim_end_matches('/').to_string()).filter(|s| !s.is_empty());
+    let audience = text_binding(env, "ACCESS_TOKEN_AUDIENCE").map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
+    let mut c = Config::for_issuer(issuer.as_deref().unwrap_or(""));
+    if let Some(aud) = &audience {
+        c.access_token_audience = aud.clone();
     }
     c.access_token_ttl = number(env, "ACCESS_TOKEN_TTL", c.access_token_ttl, 60, 86_400);
     c.id_token_ttl = number(env, "ID_TOKEN_TTL", c.id_token_ttl, 60, 86_400);
@@ -71,7 +68,35 @@ fn config(env: &Env, origin: &str) -> Config {
         crypto::password::MIN_ITERATIONS,
         crypto::password::MAX_ITERATIONS,
     );
-    c
+    Settings {
+        keys: KeySet::load(&signing, previous.as_deref()).map_err(|e| e.0),
+        config: c,
+        fixed_issuer: issuer.is_some(),
+        fixed_audience: audience.is_some(),
+        bootstrap_token: text_binding(env, "BOOTSTRAP_ADMIN_TOKEN").filter(|s| !s.is_empty()),
+        branding: http::pages::Branding::new(text_binding(env, "PRODUCT_NAME"), text_binding(env, "BRAND_COLOR")),
+        log_requests: text_binding(env, "LOG_REQUESTS").as_deref() != Some("0"),
+        bench: text_binding(env, "BENCH").as_deref() == Some("1"),
+    }
+}
+
+fn settings(env: &Env) -> Rc<Settings> {
+    SETTINGS.with(|cell| cell.borrow_mut().get_or_insert_with(|| Rc::new(load_settings(env))).clone())
+}
+
+impl Settings {
+    /// The configuration for one request: the issuer is the request's origin unless `ISSUER`
+    /// is set (API.md), and the default audience follows the issuer.
+    fn config_for(&self, origin: &str) -> Config {
+        let mut c = self.config.clone();
+        if !self.fixed_issuer {
+            c.issuer = origin.to_string();
+        }
+        if !self.fixed_audience {
+            c.access_token_audience = c.issuer.clone();
+        }
+        c
+    }
 }
 
 async fn incoming(mut req: Request) -> Result<Incoming> {
@@ -113,38 +138,39 @@ fn outgoing(out: Outgoing, head: bool) -> Result<Response> {
 pub async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
     let started = worker::Date::now().as_millis();
     let req = incoming(req).await?;
+    let settings = settings(&env);
+    if settings.bench && req.path == "/__bench" {
+        return bench_route(&req, &settings.keys);
+    }
     let store = CloudflareStore { db: env.d1("DB")?, codes: env.kv("AUTH_CODES")? };
-    let keys = keys(&env);
-    let config = config(&env, &req.origin);
-    let bootstrap = text_binding(&env, "BOOTSTRAP_ADMIN_TOKEN").filter(|s| !s.is_empty());
+    let config = settings.config_for(&req.origin);
     let app = App {
         provider: Provider {
             store: &store,
-            keys: keys.as_ref().as_ref().map_err(|e| e.as_str()),
+            keys: settings.keys.as_ref().map_err(|e| e.as_str()),
             config: &config,
             now: started / 1000,
         },
-        bootstrap_token: bootstrap.as_deref(),
-        branding: http::pages::Branding::new(text_binding(&env, "PRODUCT_NAME"), text_binding(&env, "BRAND_COLOR")),
+        bootstrap_token: settings.bootstrap_token.as_deref(),
+        branding: settings.branding.clone(),
     };
-    if req.path == "/__bench" && text_binding(&env, "BENCH").as_deref() == Some("1") {
-        return bench_route(&req, &keys);
-    }
     let request_id = req.header("cf-ray").map(str::to_string).unwrap_or_else(crypto::random_id);
     let out = http::handle(&app, &req).await.header("x-request-id", &request_id);
     // One structured line per request (wrangler dev and wrangler tail show it): the route
-    // template, never the query, body, codes, tokens or secrets.
-    worker::console_log!(
-        "{}",
-        serde_json::json!({
-            "request_id": request_id,
-            "method": req.method,
-            "route": http::route_of(&req.path).unwrap_or("(unknown)"),
-            "status": out.status,
-            "duration_ms": worker::Date::now().as_millis().saturating_sub(started),
-            "client_id": http::client_of(&req),
-        })
-    );
+    // template, never the query, body, codes, tokens or secrets. LOG_REQUESTS = "0" turns it off.
+    if settings.log_requests {
+        worker::console_log!(
+            "{}",
+            serde_json::json!({
+                "request_id": request_id,
+                "method": req.method,
+                "route": http::route_of(&req.path).unwrap_or("(unknown)"),
+                "status": out.status,
+                "duration_ms": worker::Date::now().as_millis().saturating_sub(started),
+                "client_id": http::client_of(&req),
+            })
+        );
+    }
     outgoing(out, req.method == "HEAD")
 }
 
