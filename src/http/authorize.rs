@@ -252,7 +252,7 @@ async fn ended_session<S: Store>(app: &App<'_, S>, req: &Incoming) -> Outgoing {
     if let Some(h) = &hint {
         let Ok(keys) = app.provider.keys() else { return show_error("signing keys are not configured") };
         // An expired ID token is still a valid hint (§2): only signature and issuer count.
-        match jwt::verify::<Value>(keys, h, None) {
+        match jwt::verify::<Value>(keys, h, Some("JWT")) {
             Ok(c) if c["iss"] == app.provider.config.issuer.as_str() => {
                 hinted_client = match &c["aud"] {
                     Value::String(s) => Some(s.clone()),

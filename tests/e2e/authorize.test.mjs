@@ -263,3 +263,12 @@ test('openapi: the document is valid OpenAPI 3.1 (maintained schema validator)',
     for (const [m, op] of Object.entries(ops)) assert.ok(Object.keys(op.responses).length >= 2, `${m} ${path}`);
   }
 });
+
+test('logout: an access token is not an id_token_hint', async () => {
+  const user = await registerUser();
+  const client = await createClient({ post_logout_redirect_uris: ['https://app.example.com/bye'] });
+  const t = await token(client, { grant_type: 'password', username: user.username, password: user.password, scope: 'openid' });
+  const r = await http('GET', '/logout?' + new URLSearchParams({ id_token_hint: t.json.access_token, post_logout_redirect_uri: 'https://app.example.com/bye' }));
+  assert.equal(r.status, 400);
+  assert.equal(r.headers.get('location'), null);
+});

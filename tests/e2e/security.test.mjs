@@ -194,10 +194,13 @@ test('logs: one JSON line per request with route, status, duration, request id a
   const reqId = t.headers.get('x-request-id');
   assert.ok(reqId);
   await http('POST', '/login', { form: { username: user.username, password: user.password, redirect: client.redirect_uris[0], state: 's', client_id: client.client_id } });
-  await new Promise((r) => setTimeout(r, 500));
-  const log = readFileSync(join(process.env.E2E_OUTPUT, 'wrangler-dev.log'), 'utf8');
-  const lines = log.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
-  const mine = lines.find((l) => l.request_id === reqId);
+  // wrangler writes the worker's console output asynchronously: wait for the line (up to 10 s).
+  let log = '', mine;
+  for (let i = 0; i < 50 && !mine; i++) {
+    await new Promise((r) => setTimeout(r, 200));
+    log = readFileSync(join(process.env.E2E_OUTPUT, 'wrangler-dev.log'), 'utf8');
+    mine = log.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l)).find((l) => l.request_id === reqId);
+  }
   assert.ok(mine, 'the token request is logged under its request id');
   assert.equal(mine.route, '/token'); assert.equal(mine.method, 'POST'); assert.equal(mine.status, 200);
   assert.equal(mine.client_id, client.client_id);
