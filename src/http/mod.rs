@@ -146,10 +146,15 @@ fn match_route<'p>(template: &str, path: &'p str) -> Option<Option<&'p str>> {
     }
 }
 
+/// The route a path belongs to (a trailing slash is ignored) and its `{client_id}`, if any.
+fn find_route(path: &str) -> Option<(&'static Route, Option<&str>)> {
+    let path = if path.len() > 1 { path.trim_end_matches('/') } else { path };
+    ROUTES.iter().find_map(|r| match_route(r.path, path).map(|p| (r, p)))
+}
+
 /// The route template a path belongs to (for logs), if any.
 pub fn route_of(path: &str) -> Option<&'static str> {
-    let path = if path.len() > 1 { path.trim_end_matches('/') } else { path };
-    ROUTES.iter().find(|r| match_route(r.path, path).is_some()).map(|r| r.path)
+    find_route(path).map(|(r, _)| r.path)
 }
 
 /// The client a request names, for logs: the Basic user name, or a `client_id` parameter in
@@ -167,8 +172,7 @@ pub async fn handle<S: Store>(app: &App<'_, S>, req: &Incoming) -> Outgoing {
     if req.body_too_large {
         return Outgoing::error(&OAuthError::new(ErrorCode::PayloadTooLarge, "request body is over 64 KiB"));
     }
-    let path = if req.path.len() > 1 { req.path.trim_end_matches('/') } else { req.path.as_str() };
-    let Some((route, param)) = ROUTES.iter().find_map(|r| match_route(r.path, path).map(|p| (r, p))) else {
+    let Some((route, param)) = find_route(&req.path) else {
         return Outgoing::error(&OAuthError::not_found("no such endpoint"));
     };
     let method = if req.method == "HEAD" { "GET" } else { req.method.as_str() };
