@@ -142,8 +142,8 @@ pub async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
     if settings.bench && req.path == "/__bench" {
         return bench_route(&req, &settings.keys);
     }
-    let store = CloudflareStore { db: env.d1("DB")?, codes: env.kv("AUTH_CODES")? };
     let config = settings.config_for(&req.origin);
+    let store = CloudflareStore::new(env);
     let app = App {
         provider: Provider {
             store: &store,
@@ -179,10 +179,7 @@ pub async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
 #[event(scheduled)]
 pub async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
     let now = worker::Date::now().as_millis() / 1000;
-    let result = match (env.d1("DB"), env.kv("AUTH_CODES")) {
-        (Ok(db), Ok(codes)) => CloudflareStore { db, codes }.purge_expired(now).await.map_err(|e| format!("{e:?}")),
-        _ => Err("the DB or AUTH_CODES binding is missing".to_string()),
-    };
+    let result = CloudflareStore::new(env).purge_expired(now).await.map_err(|e| format!("{e:?}"));
     match result {
         Ok(n) => worker::console_log!("{}", serde_json::json!({ "event": "purge", "deleted": n })),
         Err(e) => worker::console_error!("{}", serde_json::json!({ "event": "purge", "error": e })),

@@ -4,11 +4,15 @@
 
 use super::*;
 use worker::wasm_bindgen::JsValue;
-use worker::{D1Database, D1PreparedStatement, KvStore};
+use std::cell::OnceCell;
+use worker::{D1Database, D1PreparedStatement, Env, KvStore};
 
+/// Bindings are looked up on first use: a request that needs no storage (discovery, JWKS,
+/// the login page's errors) pays for no binding lookups.
 pub struct CloudflareStore {
-    pub db: D1Database,
-    pub codes: KvStore,
+    env: Env,
+    db: OnceCell<D1Database>,
+    codes: OnceCell<KvStore>,
 }
 
 fn backend<E: std::fmt::Display>(e: E) -> StoreError {
@@ -35,8 +39,28 @@ fn json_list(v: &[String]) -> JsValue {
 }
 
 impl CloudflareStore {
+    pub fn new(env: Env) -> Self {
+        Self { env, db: OnceCell::new(), codes: OnceCell::new() }
+    }
+
+    fn db(&self) -> StoreResult<&D1Database> {
+        if let Some(db) = self.db.get() {
+            return Ok(db);
+        }
+        let db = self.env.d1("DB").map_err(|e| StoreError::Backend(format!("the DB binding: {e}")))?;
+        Ok(self.db.get_or_init(|| db))
+    }
+
+    fn codes(&self) -> StoreResult<&KvStore> {
+        if let Some(kv) = self.codes.get() {
+            return Ok(kv);
+        }
+        let kv = self.env.kv("AUTH_CODES").map_err(|e| StoreError::Backend(format!("the AUTH_CODES binding: {e}")))?;
+        Ok(self.codes.get_or_init(|| kv))
+    }
+
     fn stmt(&self, sql: &str, args: &[JsValue]) -> StoreResult<D1PreparedStatement> {
-        self.db.prepare(sql).bind(args).map_err(backend)
+        self.db()?.prepare(sql).bind(args).map_err(backend)
     }
 
     async fn first<T: for<'de> Deserialize<'de>>(&self, sql: &str, args: &[JsValue]) -> StoreResult<Option<T>> {
@@ -249,7 +273,7 @@ impl Store for CloudflareStore {
     async fn delete_client(&self, client_id: &str) -> StoreResult<bool> {
         // One transaction: the client goes and its refresh tokens stop working together.
         let results = self
-            .db
+            .db()?
             .batch(vec![
                 self.stmt("UPDATE refresh_tokens SET status = 'revoked' WHERE client_id = ?", &[s(client_id)])?,
                 self.stmt("DELETE FROM clients WHERE client_id = ?", &[s(client_id)])?,
@@ -271,7 +295,7 @@ impl Store for CloudflareStore {
     async fn put_code(&self, code_hash: &str, code: &AuthorizationCode, ttl_seconds: u64) -> StoreResult<()> {
         // KV refuses expiration TTLs under 60 s; the code's own expiry is inside the value.
         let ttl = ttl_seconds.max(60);
-        self.codes
+        self.codes()?
             .put(code_hash, serde_json::to_string(code).map_err(backend)?)
             .map_err(backend)?
             .expiration_ttl(ttl)
@@ -280,7 +304,7 @@ impl Store for CloudflareStore {
             .map_err(backend)
     }
     async fn code(&self, code_hash: &str) -> StoreResult<Option<AuthorizationCode>> {
-        self.codes.get(code_hash).json::<AuthorizationCode>().await.map_err(backend)
+        self.codes()?.get(code_hash).json::<AuthorizationCode>().await.map_err(backend)
     }
     async fn redeem_code(&self, c: &ConsumedCode, refresh: Option<&RefreshToken>) -> StoreResult<Redemption> {
         let mut batch = vec![self.stmt(
@@ -292,7 +316,7 @@ impl Store for CloudflareStore {
             // Inserted only when the consumed-code insert above changed a row.
             batch.push(self.stmt(INSERT_REFRESH_IF_PREVIOUS_CHANGED, &refresh_args(t))?);
         }
-        let results = self.db.batch(batch).await.map_err(backend)?;
+        let results = self.db()?.batch(batch).await.map_err(backend)?;
         if results.first().map(changes) == Some(1) {
             return Ok(Redemption::First);
         }
@@ -350,7 +374,7 @@ impl Store for CloudflareStore {
     }
     async fn rotate_refresh(&self, old_hash: &str, new: &RefreshToken, now: u64) -> StoreResult<bool> {
         let results = self
-            .db
+            .db()?
             .batch(vec![
                 self.stmt(
                     "UPDATE refresh_tokens SET status = 'rotated' WHERE token_hash = ? AND status = 'active' AND expires_at > ?",
@@ -447,7 +471,7 @@ impl Store for CloudflareStore {
     }
     async fn purge_expired(&self, now: u64) -> StoreResult<u64> {
         let results = self
-            .db
+            .db()?
             .batch(vec![
                 self.stmt("DELETE FROM refresh_tokens WHERE expires_at <= ?", &[n(now)])?,
                 self.stmt("DELETE FROM consumed_codes WHERE expires_at <= ?", &[n(now)])?,
