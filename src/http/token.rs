@@ -47,9 +47,14 @@ pub async fn introspect<S: Store>(app: &App<'_, S>, req: &Incoming) -> OAuthResu
             return Err(OAuthError::invalid_client("introspection needs a confidential client or an admin token"));
         }
     } else {
-        match authorize_admin(app, req).await? {
-            AdminCheck::Admin => {}
-            AdminCheck::Missing => return Err(OAuthError::invalid_client("authenticate as a client or with an admin bearer token")),
+        // API.md: a client or an admin bearer, "else 401" — a valid token of another role too.
+        match authorize_admin(app, req).await {
+            Ok(AdminCheck::Admin) => {}
+            Ok(AdminCheck::Missing) => return Err(OAuthError::invalid_client("authenticate as a client or with an admin bearer token")),
+            Err(e) if e.code == crate::oauth::ErrorCode::InsufficientScope => {
+                return Err(OAuthError::invalid_token("only an administrator's bearer token may introspect"))
+            }
+            Err(e) => return Err(e),
         }
     }
     let token = token.filter(|t| !t.is_empty()).ok_or_else(|| OAuthError::invalid_request("token is required"))?;

@@ -52,6 +52,9 @@ pub fn apply_metadata(client: &mut Client, meta: ClientMetadata, creating: bool)
             "public" => ClientType::Public,
             _ => return Err(bad("client_type: 'confidential' or 'public'")),
         };
+    } else if creating && meta.token_endpoint_auth_method.as_deref() == Some("none") {
+        // RFC 7591 §2: a client registered with auth method "none" is a public client.
+        client.client_type = ClientType::Public;
     }
     if creating {
         client.token_endpoint_auth_method =
@@ -265,6 +268,9 @@ mod tests {
         let mut p = new_client(0);
         apply_metadata(&mut p, meta(r#"{"client_name":"SPA","client_type":"public","redirect_uris":["http://127.0.0.1/cb"]}"#), true).unwrap();
         assert_eq!(p.token_endpoint_auth_method, "none");
+        let mut n = new_client(0);
+        apply_metadata(&mut n, meta(r#"{"client_name":"SPA","token_endpoint_auth_method":"none","redirect_uris":["http://127.0.0.1/cb"]}"#), true).unwrap();
+        assert_eq!(n.client_type, ClientType::Public, "auth method none without client_type means public");
 
         for bad_json in [
             r#"{"redirect_uris":["https://a.example/cb"]}"#,

@@ -213,3 +213,12 @@ test('a deactivated client gets no tokens and its tokens stop working; deleting 
   r = await http('POST', '/introspect', { form: { token: t.json.refresh_token }, headers: admin() });
   assert.deepEqual(r.json, { active: false });
 });
+
+test('introspection: a bearer token of a non-admin user is refused with 401', async () => {
+  const user = await registerUser();
+  const client = await createClient();
+  const t = await token(client, { grant_type: 'password', username: user.username, password: user.password });
+  const r = await http('POST', '/introspect', { form: { token: t.json.access_token }, headers: bearer(t.json.access_token) });
+  assert.equal(r.status, 401);
+  assert.equal(r.json.error, 'invalid_token');
+});

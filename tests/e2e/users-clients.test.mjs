@@ -139,3 +139,10 @@ test('clients: registration rules', async () => {
   const loop = await createClient({ redirect_uris: ['http://127.0.0.1/cb', 'http://[::1]:8080/cb', 'http://localhost:3000/cb'] });
   assert.equal(loop.redirect_uris.length, 3);
 });
+
+test('clients: token_endpoint_auth_method none without client_type registers a public client', async () => {
+  const r = await http('POST', '/clients', { json: { client_name: 'SPA', token_endpoint_auth_method: 'none', grant_types: ['authorization_code'], redirect_uris: ['http://127.0.0.1:5173/cb'] }, headers: admin() });
+  assert.equal(r.status, 201, r.text);
+  assert.equal(r.json.client_type, 'public');
+  assert.equal(r.json.client_secret, undefined);
+});
