@@ -6,7 +6,7 @@ use super::clients::ClientCredentials;
 use super::scope::{Scope, EMAIL, OPENID, PROFILE};
 use super::{pkce, store_error, OAuthError, OAuthResult, Provider};
 use crate::crypto::{b64url, jwt, random_id, random_token, sha256_b64url};
-use crate::store::{Client, ClientType, ConsumedCode, RefreshStatus, RefreshToken, Redemption, Store};
+use crate::store::{AuthorizationCode, Client, ClientType, ConsumedCode, RefreshRecord, RefreshStatus, RefreshToken, Redemption, Store};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
@@ -73,6 +73,12 @@ fn required<'a>(v: &'a Option<String>, name: &str) -> OAuthResult<&'a str> {
     }
 }
 
+/// The storage key of a presented code or refresh token: its SHA-256; `None` for a value too
+/// long to be one of ours (never looked up).
+fn lookup_hash(presented: &str) -> Option<String> {
+    (presented.len() <= 256).then(|| sha256_b64url(presented))
+}
+
 fn parse_scope(s: &Option<String>) -> OAuthResult<Option<Scope>> {
     match s {
         None => Ok(None),
@@ -96,31 +102,59 @@ impl<S: Store> Provider<'_, S> {
         if !super::GRANT_TYPES.contains(&grant) {
             return Err(OAuthError::unsupported_grant_type(format!("unsupported grant_type '{}'", grant.chars().take(40).collect::<String>())));
         }
-        let client = self.authenticate_client(creds).await?;
+        // The client and the code or refresh token it presents are read concurrently (one
+        // round trip of latency); the client's result is checked first, so a bad client is
+        // still `invalid_client` whatever the grant.
+        let authenticated = self.authenticate_client(creds);
+        match grant {
+            "authorization_code" => {
+                let hash = lookup_hash(required(&req.code, "code")?);
+                required(&req.redirect_uri, "redirect_uri")?;
+                let lookup = async { if let Some(h) = &hash { self.store.code(h).await } else { Ok(None) } };
+                let (client, record) = super::join2(authenticated, lookup).await;
+                let client = self.ready_client(client?, grant)?;
+                self.code_grant(&client, req, hash, record.map_err(store_error)?).await
+            }
+            "refresh_token" => {
+                let hash = lookup_hash(required(&req.refresh_token, "refresh_token")?);
+                let lookup = async { if let Some(h) = &hash { self.store.refresh(h).await } else { Ok(None) } };
+                let (client, record) = super::join2(authenticated, lookup).await;
+                let client = self.ready_client(client?, grant)?;
+                self.refresh_grant(&client, req, hash, record.map_err(store_error)?).await
+            }
+            "password" => {
+                let client = self.ready_client(authenticated.await?, grant)?;
+                self.password_grant(&client, req).await
+            }
+            _ => {
+                let client = self.ready_client(authenticated.await?, grant)?;
+                self.client_credentials_grant(&client, req).await
+            }
+        }
+    }
+
+    /// The authenticated client may use this grant, and there is a key to sign with (checked
+    /// before anything is consumed).
+    fn ready_client(&self, client: Client, grant: &str) -> OAuthResult<Client> {
         if !client.allows_grant(grant) {
             return Err(OAuthError::unauthorized_client(format!("client may not use the {grant} grant")));
         }
-        // Sign only with a key that exists: fail before consuming anything.
         self.keys()?;
-        match grant {
-            "authorization_code" => self.code_grant(&client, req).await,
-            "refresh_token" => self.refresh_grant(&client, req).await,
-            "password" => self.password_grant(&client, req).await,
-            _ => self.client_credentials_grant(&client, req).await,
-        }
+        Ok(client)
     }
 
     /// RFC 6749 §4.1.3 with RFC 7636 §4.6. Single use is one conditional write: a second
     /// redemption fails and revokes what the first issued (RFC 6749 §4.1.2).
-    async fn code_grant(&self, client: &Client, req: &TokenRequest) -> OAuthResult<TokenResponse> {
-        let code = required(&req.code, "code")?;
+    async fn code_grant(
+        &self,
+        client: &Client,
+        req: &TokenRequest,
+        code_hash: Option<String>,
+        record: Option<AuthorizationCode>,
+    ) -> OAuthResult<TokenResponse> {
         let redirect_uri = required(&req.redirect_uri, "redirect_uri")?;
         let invalid = || OAuthError::invalid_grant("the authorization code is invalid, expired or already used");
-        if code.len() > 256 {
-            return Err(invalid());
-        }
-        let code_hash = sha256_b64url(code);
-        let record = self.store.code(&code_hash).await.map_err(store_error)?.ok_or_else(invalid)?;
+        let (Some(code_hash), Some(record)) = (code_hash, record) else { return Err(invalid()) };
         if record.client_id != client.client_id || record.expires_at <= self.now {
             return Err(invalid());
         }
@@ -170,14 +204,15 @@ impl<S: Store> Provider<'_, S> {
 
     /// RFC 6749 §6 with rotation: each use returns a new refresh token; presenting a rotated
     /// one again revokes the whole family (OAuth 2.0 Security BCP §4.14.2).
-    async fn refresh_grant(&self, client: &Client, req: &TokenRequest) -> OAuthResult<TokenResponse> {
-        let presented = required(&req.refresh_token, "refresh_token")?;
+    async fn refresh_grant(
+        &self,
+        client: &Client,
+        req: &TokenRequest,
+        hash: Option<String>,
+        record: Option<RefreshRecord>,
+    ) -> OAuthResult<TokenResponse> {
         let invalid = || OAuthError::invalid_grant("the refresh token is invalid, expired or revoked");
-        if presented.len() > 256 {
-            return Err(invalid());
-        }
-        let hash = sha256_b64url(presented);
-        let record = self.store.refresh(&hash).await.map_err(store_error)?.ok_or_else(invalid)?;
+        let (Some(hash), Some(record)) = (hash, record) else { return Err(invalid()) };
         if record.token.client_id != client.client_id {
             return Err(invalid());
         }
