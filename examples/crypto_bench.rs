@@ -17,6 +17,7 @@ fn main() {
     let key = p256::ecdsa::SigningKey::from_slice(&[7u8; 32]).expect("a valid scalar");
     let keys = KeySet::from_signing_key(key);
     let sign = per_op(2000, |n| bench::es256_sign(&keys, n));
+    let sign_plain = per_op(2000, |n| bench::es256_sign_plain(&keys, n));
     let verify = per_op(1000, |n| bench::es256_verify(&keys, n));
     let iterations = 600_000;
     let pbkdf2 = per_op(3, |n| (0..n).map(|_| bench::pbkdf2(iterations)).sum()) / iterations as f64;
@@ -24,6 +25,7 @@ fn main() {
         "{}",
         serde_json::json!({
             "es256_sign_us": sign * 1e6,
+            "es256_sign_plain_us": sign_plain * 1e6,
             "es256_verify_us": verify * 1e6,
             "pbkdf2_iteration_ns": pbkdf2 * 1e9,
         })

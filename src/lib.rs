@@ -186,7 +186,7 @@ pub async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) 
     }
 }
 
-/// `GET /__bench?op=sign|verify|pbkdf2&n=N`: runs a crypto loop inside workerd so `npm run bench`
+/// `GET /__bench?op=sign|sign_plain|verify|pbkdf2&n=N`: runs a crypto loop inside workerd so `npm run bench`
 /// can read its CPU cost from the runtime process. Served only when the `BENCH` var is "1".
 fn bench_route(req: &Incoming, keys: &std::result::Result<KeySet, String>) -> Result<Response> {
     let params = form::parse(&req.query).unwrap_or_default();
@@ -195,6 +195,7 @@ fn bench_route(req: &Incoming, keys: &std::result::Result<KeySet, String>) -> Re
     let Ok(keys) = keys else { return Response::error("no signing key", 503) };
     let result = match get("op") {
         Some("sign") => bench::es256_sign(keys, n),
+        Some("sign_plain") => bench::es256_sign_plain(keys, n),
         Some("verify") => bench::es256_verify(keys, n),
         Some("pbkdf2") => bench::pbkdf2(n),
         _ => return Response::error("op: sign, verify or pbkdf2", 400),

@@ -1,6 +1,7 @@
 //! Cryptography the protocol needs, free of the worker runtime: password hashing, random
 //! tokens, SHA-256 digests, constant-time comparison, and ES256 keys and JWTs.
 
+pub mod es256;
 pub mod jwt;
 pub mod keys;
 pub mod password;
