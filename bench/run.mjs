@@ -86,6 +86,21 @@ async function post(url, body, headers) {
   return { status: r.status, text, json: (() => { try { return JSON.parse(text); } catch { return undefined; } })() };
 }
 
+/**
+ * The code-exchange and refresh rows, the same way for every implementation: codes are made
+ * before the timed part (they expire in 60 s), and each refresh token is used once.
+ */
+async function codeAndRefresh(results, c, n, { newCode, exchange, refresh }) {
+  const codes = [];
+  for (let i = 0; i < n; i++) codes.push(await newCode());
+  results[`code exchange c${c}`] = await load(c, n, async (i) => (await exchange(codes[i])).status === 200);
+  const tokens = [];
+  for (let i = 0; i < n; i++) tokens.push((await exchange(await newCode())).json.refresh_token);
+  results[`refresh c${c}`] = await load(c, n, async (i) => (await refresh(tokens[i])).status === 200);
+}
+
+const discovery = (url) => async () => fetch(url).then(async (r) => { await r.arrayBuffer(); return r.status === 200; });
+
 // ---------------------------------------------------------------- this worker
 async function startWorker() {
   const state = mkdtempSync(join(tmpdir(), 'edge-oidc-bench-'));
@@ -122,15 +137,12 @@ async function benchWorker(w) {
   const results = {};
   for (const c of [1, 16]) {
     const n = REQUESTS[c];
-    results[`discovery c${c}`] = await load(c, n, async () => (await fetch(`${base}/.well-known/openid-configuration`).then(async (r) => { await r.arrayBuffer(); return r.status === 200; })));
+    results[`discovery c${c}`] = await load(c, n, discovery(`${base}/.well-known/openid-configuration`));
     results[`client_credentials c${c}`] = await load(c, n, async () => (await post(`${base}/token`, 'grant_type=client_credentials&scope=api%3Aread', auth)).status === 200);
-    // Codes are made before the timed part (session cookie, no password check) and expire in 60 s.
-    const codes = [];
-    for (let i = 0; i < n; i++) codes.push(await newCode());
-    results[`code exchange c${c}`] = await load(c, n, async (i) => (await exchange(codes[i])).status === 200);
-    const refresh = [];
-    for (let i = 0; i < n; i++) refresh.push((await exchange(await newCode())).json.refresh_token);
-    results[`refresh c${c}`] = await load(c, n, async (i) => (await post(`${base}/token`, form({ grant_type: 'refresh_token', refresh_token: refresh[i] }), auth)).status === 200);
+    // Codes come from /authorize with the session cookie: no password check per code.
+    await codeAndRefresh(results, c, n, {
+      newCode, exchange, refresh: (rt) => post(`${base}/token`, form({ grant_type: 'refresh_token', refresh_token: rt }), auth),
+    });
     const at = (await post(`${base}/token`, 'grant_type=client_credentials', auth)).json.access_token;
     results[`introspection c${c}`] = await load(c, n, async () => {
       const r = await post(`${base}/introspect`, form({ token: at }), auth);
@@ -184,7 +196,7 @@ async function benchOidcProvider() {
   const results = {};
   for (const c of [1, 16]) {
     const n = REQUESTS[c];
-    results[`discovery c${c}`] = await load(c, n, async () => (await fetch(`${base}/.well-known/openid-configuration`).then(async (r) => { await r.arrayBuffer(); return r.status === 200; })));
+    results[`discovery c${c}`] = await load(c, n, discovery(`${base}/.well-known/openid-configuration`));
     results[`client_credentials c${c}`] = await load(c, n, async () => (await post(`${base}/token`, 'grant_type=client_credentials&scope=api%3Aread', auth)).status === 200);
   }
   const bundle = (() => {
@@ -223,13 +235,10 @@ async function benchWorkersOauthProvider() {
   const results = {};
   for (const c of [1, 16]) {
     const n = REQUESTS[c];
-    results[`discovery c${c}`] = await load(c, n, async () => (await fetch(`${base}/.well-known/oauth-authorization-server`).then(async (r) => { await r.arrayBuffer(); return r.status === 200; })));
-    const codes = [];
-    for (let i = 0; i < n; i++) codes.push(await newCode());
-    results[`code exchange c${c}`] = await load(c, n, async (i) => (await exchange(codes[i])).status === 200);
-    const refresh = [];
-    for (let i = 0; i < n; i++) refresh.push((await exchange(await newCode())).json.refresh_token);
-    results[`refresh c${c}`] = await load(c, n, async (i) => (await post(`${base}/oauth/token`, form({ grant_type: 'refresh_token', refresh_token: refresh[i] }), auth)).status === 200);
+    results[`discovery c${c}`] = await load(c, n, discovery(`${base}/.well-known/oauth-authorization-server`));
+    await codeAndRefresh(results, c, n, {
+      newCode, exchange, refresh: (rt) => post(`${base}/oauth/token`, form({ grant_type: 'refresh_token', refresh_token: rt }), auth),
+    });
   }
   process.kill(-child.pid, 'SIGTERM');
   return { results, startup, bundle: { gz: bundleGz } };

@@ -68,9 +68,7 @@ impl PublicKey {
 impl KeySet {
     /// Parses the signing key secret and the optional JSON array of previous public JWKs.
     pub fn load(signing_secret: &str, previous: Option<&str>) -> Result<Self, KeyError> {
-        let signing = parse_signing_key(signing_secret)?;
-        let current = PublicKey::new(*signing.verifying_key());
-        let mut prev = Vec::new();
+        let mut set = Self::from_signing_key(parse_signing_key(signing_secret)?);
         if let Some(p) = previous.map(str::trim).filter(|p| !p.is_empty()) {
             let list: Vec<Value> = serde_json::from_str(p)
                 .map_err(|_| KeyError("JWT_PREVIOUS_KEYS is not a JSON array of JWKs".into()))?;
@@ -80,12 +78,12 @@ impl KeySet {
                 let key = VerifyingKey::try_from(&jwk)
                     .map_err(|_| KeyError("JWT_PREVIOUS_KEYS holds a key that is not a P-256 public key".into()))?;
                 let pk = PublicKey::new(key);
-                if pk.kid != current.kid {
-                    prev.push(pk);
+                if pk.kid != set.current.kid {
+                    set.previous.push(pk);
                 }
             }
         }
-        Ok(Self { signing, current, previous: prev })
+        Ok(set)
     }
 
     pub fn from_signing_key(signing: SigningKey) -> Self {
