@@ -1,55 +1,103 @@
-//! ES256 signing with a precomputed fixed-base table for the generator G, built once per isolate:
-//! k·G becomes 64 additions of table entries instead of ~256 doublings and 64 additions, which
-//! is most of an ECDSA signature's cost. Everything else is exactly ECDSA over P-256 with
-//! RFC 6979 deterministic nonces, so signatures are byte-identical to the `p256` crate's
-//! (`same_signatures_as_p256` checks it). Table entries are chosen with constant-time selection
-//! over all 16 candidates of a window, so memory access does not depend on the secret nonce.
+//! ES256 with precomputed fixed-base tables. A table holds `j · 16^i · P` for the 64 nibbles of
+//! a scalar, so `k·P` becomes 64 additions instead of ~256 doublings and 64 additions, which is
+//! most of an ECDSA operation's cost. The generator's table is built once per isolate; a public
+//! key's table once per key (`keys::PublicKey`).
+//!
+//! Signing is exactly ECDSA over P-256 with RFC 6979 deterministic nonces, so signatures are
+//! byte-identical to the `p256` crate's (`same_signatures_as_p256` checks it); its table entries
+//! are chosen with constant-time selection over all 16 candidates of a window, so memory access
+//! does not depend on the secret nonce. Verification handles only public values and indexes the
+//! tables directly; it agrees with `p256`'s verifier (`same_verdicts_as_p256`).
 
 use p256::ecdsa::{Signature, SigningKey};
 use p256::elliptic_curve::bigint::ArrayEncoding;
 use p256::elliptic_curve::ops::Reduce;
 use p256::elliptic_curve::point::AffineCoordinates;
 use p256::elliptic_curve::subtle::{ConditionallySelectable, ConstantTimeEq};
+use p256::elliptic_curve::group::Group;
 use p256::elliptic_curve::{Curve, PrimeField};
 use p256::{FieldBytes, NistP256, ProjectivePoint, Scalar, U256};
 use sha2::{Digest, Sha256};
 use std::sync::OnceLock;
 
-/// `TABLE[i][j] = j · 16^i · G` for the 64 nibbles of a 256-bit scalar.
-struct GeneratorTable([[ProjectivePoint; 16]; 64]);
+/// `self.0[i][j] = j · 16^i · P` for the 64 nibbles of a 256-bit scalar (~96 KB).
+pub struct PointTable(Box<[[ProjectivePoint; 16]; 64]>);
 
-fn table() -> &'static GeneratorTable {
-    static TABLE: OnceLock<Box<GeneratorTable>> = OnceLock::new();
-    TABLE.get_or_init(|| {
-        let mut t = Box::new(GeneratorTable([[ProjectivePoint::IDENTITY; 16]; 64]));
-        let mut base = ProjectivePoint::GENERATOR;
-        for window in t.0.iter_mut() {
+impl PointTable {
+    /// About 1,100 point additions: the cost of three plain signatures, paid once.
+    pub fn new(point: ProjectivePoint) -> Self {
+        let mut t = Box::new([[ProjectivePoint::IDENTITY; 16]; 64]);
+        let mut base = point;
+        for window in t.iter_mut() {
             for j in 1..16 {
                 window[j] = window[j - 1] + base;
             }
             // 16 · base for the next window.
             base = window[15] + base;
         }
-        t
-    })
+        Self(t)
+    }
+
+    /// Nibble `i` of a scalar, counted from the least significant end.
+    fn nibble(bytes: &FieldBytes, i: usize) -> u8 {
+        let byte = bytes[31 - i / 2];
+        if i % 2 == 0 { byte & 0x0f } else { byte >> 4 }
+    }
+
+    /// k·P in time independent of k's value (for secret scalars).
+    fn mul_ct(&self, k: &Scalar) -> ProjectivePoint {
+        let bytes = k.to_bytes();
+        let mut acc = ProjectivePoint::IDENTITY;
+        for (i, window) in self.0.iter().enumerate() {
+            let nibble = Self::nibble(&bytes, i);
+            let mut chosen = ProjectivePoint::IDENTITY;
+            for (j, candidate) in window.iter().enumerate() {
+                chosen.conditional_assign(candidate, (j as u8).ct_eq(&nibble));
+            }
+            acc += chosen;
+        }
+        acc
+    }
+
+    /// k·P for public scalars: entries indexed directly, zero nibbles skipped.
+    fn mul_vartime(&self, k: &Scalar) -> ProjectivePoint {
+        let bytes = k.to_bytes();
+        let mut acc = ProjectivePoint::IDENTITY;
+        for (i, window) in self.0.iter().enumerate() {
+            let nibble = Self::nibble(&bytes, i) as usize;
+            if nibble != 0 {
+                acc += window[nibble];
+            }
+        }
+        acc
+    }
 }
 
-/// k·G with the table, in time independent of k's value.
+fn generator_table() -> &'static PointTable {
+    static TABLE: OnceLock<PointTable> = OnceLock::new();
+    TABLE.get_or_init(|| PointTable::new(ProjectivePoint::GENERATOR))
+}
+
 fn mul_generator(k: &Scalar) -> ProjectivePoint {
-    let bytes = k.to_bytes(); // big-endian
-    let t = table();
-    let mut acc = ProjectivePoint::IDENTITY;
-    for (i, window) in t.0.iter().enumerate() {
-        // Nibble i counts from the least significant end.
-        let byte = bytes[31 - i / 2];
-        let nibble = if i % 2 == 0 { byte & 0x0f } else { byte >> 4 };
-        let mut chosen = ProjectivePoint::IDENTITY;
-        for (j, candidate) in window.iter().enumerate() {
-            chosen.conditional_assign(candidate, (j as u8).ct_eq(&nibble));
-        }
-        acc += chosen;
+    generator_table().mul_ct(k)
+}
+
+/// Verifies an ES256 signature over `message` (SEC 1 §4.1.4): R = (z/s)·G + (r/s)·Q, and
+/// x(R) mod n must equal r. `key` is the public key Q's table.
+pub fn verify(key: &PointTable, message: &[u8], signature: &Signature) -> bool {
+    let (r, s) = signature.split_scalars();
+    let digest: FieldBytes = Sha256::digest(message);
+    let z = <Scalar as Reduce<U256>>::reduce_bytes(&digest);
+    // s is a NonZeroScalar, so its inverse exists.
+    let Some(s_inv) = Option::<Scalar>::from(s.as_ref().invert()) else { return false };
+    let u1 = z * s_inv;
+    let u2 = *r * s_inv;
+    let point = generator_table().mul_vartime(&u1) + key.mul_vartime(&u2);
+    if bool::from(point.is_identity()) {
+        return false;
     }
-    acc
+    let x = <Scalar as Reduce<U256>>::reduce_bytes(&point.to_affine().x());
+    x == *r
 }
 
 /// Signs `message` (the JWS signing input) with ES256: SHA-256, RFC 6979 nonce, ECDSA.
@@ -87,11 +135,39 @@ mod tests {
 
     #[test]
     fn table_matches_scalar_multiplication() {
-        for v in [0u64, 1, 2, 15, 16, 255, 256, u64::MAX] {
-            let k = Scalar::from(v);
-            assert_eq!(mul_generator(&k).to_affine(), (ProjectivePoint::GENERATOR * k).to_affine(), "{v}");
-        }
+        let q = ProjectivePoint::GENERATOR * Scalar::from(12345u64);
+        let table_q = PointTable::new(q);
         let big = -Scalar::ONE; // n - 1: every nibble of the top windows is used.
-        assert_eq!(mul_generator(&big).to_affine(), (ProjectivePoint::GENERATOR * big).to_affine());
+        for k in [0u64, 1, 2, 15, 16, 255, 256, u64::MAX].map(Scalar::from).into_iter().chain([big]) {
+            assert_eq!(mul_generator(&k).to_affine(), (ProjectivePoint::GENERATOR * k).to_affine());
+            assert_eq!(generator_table().mul_vartime(&k).to_affine(), (ProjectivePoint::GENERATOR * k).to_affine());
+            assert_eq!(table_q.mul_vartime(&k).to_affine(), (q * k).to_affine());
+        }
+    }
+
+    #[test]
+    fn same_verdicts_as_p256() {
+        use p256::ecdsa::signature::Verifier;
+        for seed in 1u8..=10 {
+            let key = SigningKey::from_slice(&[seed; 32]).unwrap();
+            let vk = *key.verifying_key();
+            let table = PointTable::new(vk.as_affine().into());
+            let other = PointTable::new((*SigningKey::from_slice(&[seed + 100; 32]).unwrap().verifying_key().as_affine()).into());
+            let msg = format!("header.payload.{seed}");
+            let sig = sign(&key, msg.as_bytes());
+            assert!(verify(&table, msg.as_bytes(), &sig));
+            assert!(vk.verify(msg.as_bytes(), &sig).is_ok());
+            // Another message, another key, and every single-bit flip of the signature.
+            assert!(!verify(&table, b"header.payload.x", &sig));
+            assert!(!verify(&other, msg.as_bytes(), &sig));
+            let bytes = sig.to_bytes();
+            for bit in (0..512).step_by(7) {
+                let mut b = bytes;
+                b[bit / 8] ^= 1 << (bit % 8);
+                if let Ok(bad) = Signature::from_slice(&b) {
+                    assert_eq!(verify(&table, msg.as_bytes(), &bad), vk.verify(msg.as_bytes(), &bad).is_ok(), "bit {bit}");
+                }
+            }
+        }
     }
 }

@@ -3,17 +3,20 @@
 //! Every `kid` is the key's RFC 7638 JWK thumbprint (SHA-256, base64url).
 
 use super::b64url;
+use super::es256::PointTable;
+use std::sync::OnceLock;
 use jwt_compact::jwk::JsonWebKey;
 use p256::ecdsa::{SigningKey, VerifyingKey};
 use p256::pkcs8::DecodePrivateKey;
 use serde_json::{json, Value};
 use sha2::Sha256;
 
-/// A public key that verifies tokens, with its thumbprint.
-#[derive(Clone)]
+/// A public key that verifies tokens, with its thumbprint and (built on first use, then kept
+/// for the isolate's life) its fixed-base table for fast verification.
 pub struct PublicKey {
     pub kid: String,
     pub key: VerifyingKey,
+    table: OnceLock<PointTable>,
 }
 
 /// The key set: one signing key and the public keys that still verify.
@@ -47,7 +50,11 @@ fn thumbprint(key: &VerifyingKey) -> String {
 
 impl PublicKey {
     pub fn new(key: VerifyingKey) -> Self {
-        Self { kid: thumbprint(&key), key }
+        Self { kid: thumbprint(&key), key, table: OnceLock::new() }
+    }
+
+    pub fn table(&self) -> &PointTable {
+        self.table.get_or_init(|| PointTable::new((*self.key.as_affine()).into()))
     }
 
     /// The JWKS entry (RFC 7517 §4, RFC 7518 §6.2.1).
