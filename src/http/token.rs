@@ -41,24 +41,33 @@ pub async fn introspect<S: Store>(app: &App<'_, S>, req: &Incoming) -> OAuthResu
         let form = req.form()?;
         (form.opt("token")?, req.client_credentials(&form)?)
     };
-    if creds.basic.is_some() || creds.form_id.is_some() {
-        let client = app.provider.authenticate_client(&creds).await?;
-        if client.client_type != crate::store::ClientType::Confidential {
-            return Err(OAuthError::invalid_client("introspection needs a confidential client or an admin token"));
+    let caller = async {
+        if creds.basic.is_some() || creds.form_id.is_some() {
+            let client = app.provider.authenticate_client(&creds).await?;
+            if client.client_type != crate::store::ClientType::Confidential {
+                return Err(OAuthError::invalid_client("introspection needs a confidential client or an admin token"));
+            }
+            return Ok(());
         }
-    } else {
         // API.md: a client or an admin bearer, "else 401" — a valid token of another role too.
         match authorize_admin(app, req).await {
-            Ok(AdminCheck::Admin) => {}
-            Ok(AdminCheck::Missing) => return Err(OAuthError::invalid_client("authenticate as a client or with an admin bearer token")),
+            Ok(AdminCheck::Admin) => Ok(()),
+            Ok(AdminCheck::Missing) => Err(OAuthError::invalid_client("authenticate as a client or with an admin bearer token")),
             Err(e) if e.code == crate::oauth::ErrorCode::InsufficientScope => {
-                return Err(OAuthError::invalid_token("only an administrator's bearer token may introspect"))
+                Err(OAuthError::invalid_token("only an administrator's bearer token may introspect"))
             }
-            Err(e) => return Err(e),
+            Err(e) => Err(e),
         }
-    }
-    let token = token.filter(|t| !t.is_empty()).ok_or_else(|| OAuthError::invalid_request("token is required"))?;
-    Ok(Outgoing::json(200, &app.provider.introspect(&token).await?))
+    };
+    let Some(token) = token.filter(|t| !t.is_empty()) else {
+        caller.await?;
+        return Err(OAuthError::invalid_request("token is required"));
+    };
+    // The caller's authentication and the token's state are read concurrently; the answer is
+    // released only to an authenticated caller (introspection has no side effects).
+    let (caller, answer) = crate::oauth::join2(caller, app.provider.introspect(&token)).await;
+    caller?;
+    Ok(Outgoing::json(200, &answer?))
 }
 
 pub async fn revoke<S: Store>(app: &App<'_, S>, req: &Incoming) -> OAuthResult<Outgoing> {
