@@ -449,21 +449,20 @@ impl Store for CloudflareStore {
     async fn session(&self, id_hash: &str, now: u64) -> StoreResult<Option<(Session, User)>> {
         let row = self
             .first::<SessionRow>(
-                "SELECT s.id_hash, s.user_id, s.auth_time, s.expires_at, u.username, u.email, u.password_hash, u.role, u.created_at \
+                "SELECT s.id_hash, s.auth_time, s.expires_at, u.* \
                  FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = ? AND s.expires_at > ?",
                 &[s(id_hash), n(now)],
             )
             .await?;
         Ok(row.map(|r| {
-            let user = User {
-                id: r.user_id.clone(),
-                username: r.username,
-                email: r.email,
-                password_hash: r.password_hash,
-                role: r.role,
-                created_at: r.created_at as u64,
+            let user = User::from(r.user);
+            let session = Session {
+                id_hash: r.id_hash,
+                user_id: user.id.clone(),
+                auth_time: r.auth_time as u64,
+                expires_at: r.expires_at as u64,
             };
-            (Session { id_hash: r.id_hash, user_id: r.user_id, auth_time: r.auth_time as u64, expires_at: r.expires_at as u64 }, user)
+            (session, user)
         }))
     }
     async fn delete_session(&self, id_hash: &str) -> StoreResult<()> {
@@ -491,14 +490,10 @@ impl Store for CloudflareStore {
 #[derive(Deserialize)]
 struct SessionRow {
     id_hash: String,
-    user_id: String,
     auth_time: f64,
     expires_at: f64,
-    username: String,
-    email: String,
-    password_hash: String,
-    role: String,
-    created_at: f64,
+    #[serde(flatten)]
+    user: UserRow,
 }
 
 #[derive(Deserialize)]

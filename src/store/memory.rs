@@ -16,6 +16,14 @@ pub struct MemoryStore {
     sessions: RefCell<HashMap<String, Session>>,
 }
 
+/// Keeps the entries `keep` accepts and returns how many went.
+fn retain_counting<V>(map: &RefCell<HashMap<String, V>>, mut keep: impl FnMut(&V) -> bool) -> u64 {
+    let mut map = map.borrow_mut();
+    let before = map.len();
+    map.retain(|_, v| keep(v));
+    (before - map.len()) as u64
+}
+
 impl Store for MemoryStore {
     async fn insert_user(&self, user: &User) -> StoreResult<()> {
         let mut users = self.users.borrow_mut();
@@ -164,29 +172,11 @@ impl Store for MemoryStore {
         Ok(())
     }
     async fn purge_expired(&self, now: u64) -> StoreResult<u64> {
-        let mut n = 0;
-        let mut count = |before: usize, after: usize| n += (before - after) as u64;
-        let mut r = self.refresh.borrow_mut();
-        let b = r.len();
-        r.retain(|_, (t, _)| t.expires_at > now);
-        count(b, r.len());
-        let mut c = self.consumed.borrow_mut();
-        let b = c.len();
-        c.retain(|_, v| v.expires_at > now);
-        count(b, c.len());
-        let mut v = self.revoked.borrow_mut();
-        let b = v.len();
-        v.retain(|_, exp| *exp > now);
-        count(b, v.len());
-        let mut ss = self.sessions.borrow_mut();
-        let b = ss.len();
-        ss.retain(|_, x| x.expires_at > now);
-        count(b, ss.len());
-        let mut t = self.throttles.borrow_mut();
-        let b = t.len();
-        t.retain(|_, (th, updated)| th.locked_until > now || *updated + THROTTLE_MEMORY > now);
-        count(b, t.len());
-        Ok(n)
+        Ok(retain_counting(&self.refresh, |(t, _)| t.expires_at > now)
+            + retain_counting(&self.consumed, |c| c.expires_at > now)
+            + retain_counting(&self.revoked, |exp| *exp > now)
+            + retain_counting(&self.sessions, |x| x.expires_at > now)
+            + retain_counting(&self.throttles, |(th, updated)| th.locked_until > now || *updated + THROTTLE_MEMORY > now))
     }
 
     async fn create_session(&self, session: &Session) -> StoreResult<()> {
