@@ -6,7 +6,8 @@
 //  - inside workerd: CPU per ES256 sign/verify and per PBKDF2 iteration beside native;
 //  - gzip size of the deployable bundle, and time from start to the first answered request.
 // Prints a markdown table and writes bench/RESULTS.md.
-// Peers: @cloudflare/workers-oauth-provider under wrangler dev (same workerd) and node-oidc-provider.
+// Peers: @cloudflare/workers-oauth-provider and @openauthjs/openauth under wrangler dev (same
+// workerd), and node-oidc-provider on Node.
 import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync, readFileSync, readdirSync, openSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
@@ -105,7 +106,7 @@ const discovery = (url) => async () => fetch(url).then(async (r) => { await r.ar
 async function startWorker() {
   const state = mkdtempSync(join(tmpdir(), 'edge-oidc-bench-'));
   const vars = devVars();
-  writeFileSync(join(state, 'vars'), formatVars({ ...vars, BENCH: '1' }));
+  writeFileSync(join(state, 'vars'), formatVars({ ...vars, BENCH: '1', ...(process.env.LOG_REQUESTS ? { LOG_REQUESTS: process.env.LOG_REQUESTS } : {}) }));
   execFileSync(wrangler, ['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', join(state, 'w')], { cwd: root, stdio: 'ignore', env: { ...process.env, CI: 'true' } });
   const port = await freePort();
   const started = performance.now();
@@ -200,21 +201,37 @@ async function benchOidcProvider() {
     results[`client_credentials c${c}`] = await load(c, n, async () => (await post(`${base}/token`, 'grant_type=client_credentials&scope=api%3Aread', auth)).status === 200);
   }
   const bundle = (() => {
-    // oidc-provider has no deployable bundle: its installed package with its dependencies.
-    const dir = join(here, 'node_modules');
+    // oidc-provider has no deployable bundle: its installed package with its dependency closure
+    // (from package-lock.json, as npm resolved it; the other peers share bench/node_modules).
+    const lock = JSON.parse(readFileSync(join(here, 'package-lock.json'), 'utf8')).packages;
+    const resolve = (from, dep) => {
+      for (let base = from; ; base = base.slice(0, Math.max(0, base.lastIndexOf('/node_modules/')))) {
+        const candidate = `${base ? base + '/' : ''}node_modules/${dep}`;
+        if (lock[candidate]) return candidate;
+        if (!base) return undefined;
+      }
+    };
+    const closure = new Set();
+    for (const queue = ['node_modules/oidc-provider']; queue.length;) {
+      const pkg = queue.pop();
+      if (closure.has(pkg)) continue;
+      closure.add(pkg);
+      for (const dep of Object.keys(lock[pkg].dependencies ?? {})) { const r = resolve(pkg, dep); if (r) queue.push(r); }
+    }
     let gz = 0;
-    const walk = (d) => { for (const e of readdirSync(d, { withFileTypes: true })) { const p = join(d, e.name); if (e.isDirectory()) walk(p); else if (/\.(m?js|cjs|json)$/.test(e.name)) gz += gzipSync(readFileSync(p), { level: 9 }).length; } };
-    walk(dir);
+    const walk = (d) => { for (const e of readdirSync(d, { withFileTypes: true })) { const p = join(d, e.name); if (e.isDirectory()) { if (e.name !== 'node_modules') walk(p); } else if (/\.(m?js|cjs|json)$/.test(e.name)) gz += gzipSync(readFileSync(p), { level: 9 }).length; } };
+    for (const pkg of closure) walk(join(here, pkg));
     return { gz };
   })();
   process.kill(-child.pid, 'SIGTERM');
   return { results, startup, bundle };
 }
 
-// ---------------------------------------------------------------- workers-oauth-provider
-async function benchWorkersOauthProvider() {
-  const config = join(here, 'peers', 'workers-oauth-provider', 'wrangler.toml');
-  const state = mkdtempSync(join(tmpdir(), 'wop-bench-'));
+// ---------------------------------------------------------------- peers on the same workerd
+/** Bundles a peer with `wrangler deploy --dry-run` (for its size) and starts it under wrangler dev. */
+async function startWorkerdPeer(name) {
+  const config = join(here, 'peers', name, 'wrangler.toml');
+  const state = mkdtempSync(join(tmpdir(), `${name}-bench-`));
   execFileSync(wrangler, ['deploy', '--dry-run', '--outdir', join(state, 'out'), '-c', config], { cwd: here, stdio: 'ignore', env: { ...process.env, WRANGLER_SEND_METRICS: 'false' } });
   const bundleGz = readdirSync(join(state, 'out')).filter((f) => /\.(m?js|wasm)$/.test(f)).reduce((n, f) => n + gzipSync(readFileSync(join(state, 'out', f)), { level: 9 }).length, 0);
   const port = await freePort();
@@ -224,6 +241,12 @@ async function benchWorkersOauthProvider() {
   children.push(child);
   const base = `http://127.0.0.1:${port}`;
   const startup = await waitReady(`${base}/health`, started);
+  return { base, startup, bundleGz, child };
+}
+
+// ---------------------------------------------------------------- workers-oauth-provider
+async function benchWorkersOauthProvider() {
+  const { base, startup, bundleGz, child } = await startWorkerdPeer('workers-oauth-provider');
   const client = await (await fetch(`${base}/bench/client`, { method: 'POST' })).json();
   const auth = { authorization: basic(client.clientId, client.clientSecret) };
   const verifier = b64url(randomBytes(32));
@@ -244,6 +267,43 @@ async function benchWorkersOauthProvider() {
   return { results, startup, bundle: { gz: bundleGz } };
 }
 
+// ---------------------------------------------------------------- openauth
+async function benchOpenAuth() {
+  const { base, startup, bundleGz, child } = await startWorkerdPeer('openauth');
+  const redirect = 'https://client.example/cb';
+  const clientId = 'bench-app';
+  const authorize = (provider) => `${base}/authorize?${form({ provider, response_type: 'code', client_id: clientId, redirect_uri: redirect, state: 's' })}`;
+  // Its /authorize stores the request in an encrypted cookie and sends the browser to the provider.
+  async function startAuthorize(provider) {
+    const r = await fetch(authorize(provider), { redirect: 'manual' });
+    return { cookie: r.headers.get('set-cookie').split(';')[0], next: base + r.headers.get('location') };
+  }
+  const codeOf = (r) => new URL(r.headers.get('location')).searchParams.get('code');
+  async function newCode() {
+    const { cookie, next } = await startAuthorize('bench');
+    return codeOf(await fetch(next, { headers: { cookie }, redirect: 'manual' }));
+  }
+  const exchange = (code) => post(`${base}/token`, form({ grant_type: 'authorization_code', code, redirect_uri: redirect, client_id: clientId }));
+  // The real password login, once: a failure here fails the run.
+  const user = { email: 'bench@example.com', password: 'correct horse battery' };
+  await fetch(`${base}/bench/user`, { method: 'POST', body: JSON.stringify(user) });
+  const { cookie, next } = await startAuthorize('password');
+  const login = await fetch(next, { method: 'POST', redirect: 'manual', headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' }, body: form(user) });
+  if (login.status !== 302 || (await exchange(codeOf(login))).status !== 200) throw new Error(`openauth password login failed: ${login.status}`);
+  const cc = form({ grant_type: 'client_credentials', provider: 'bench', client_id: 'bench', client_secret: 'bench-secret-bench-secret-bench-secret' });
+  const results = {};
+  for (const c of [1, 16]) {
+    const n = REQUESTS[c];
+    results[`discovery c${c}`] = await load(c, n, discovery(`${base}/.well-known/oauth-authorization-server`));
+    results[`client_credentials c${c}`] = await load(c, n, async () => (await post(`${base}/token`, cc)).status === 200);
+    await codeAndRefresh(results, c, n, {
+      newCode, exchange, refresh: (rt) => post(`${base}/token`, form({ grant_type: 'refresh_token', refresh_token: rt })),
+    });
+  }
+  process.kill(-child.pid, 'SIGTERM');
+  return { results, startup, bundle: { gz: bundleGz } };
+}
+
 // ---------------------------------------------------------------- report
 const fmt = (x, d = 1) => (x === undefined ? 'n/a' : x.toFixed(d));
 const w = await startWorker();
@@ -255,12 +315,20 @@ if (process.env.BENCH_ONLY === 'crypto') {
   console.log(`bundle gzip: ${fmt(bundleSize().gz / 1024)} KiB`);
   process.exit(0);
 }
+const printRows = (label, results) => { for (const [k, r] of Object.entries(results)) console.log(`${label} ${k}: ${fmt(r.rps)} req/s, p50 ${fmt(r.p50, 2)}, p99 ${fmt(r.p99, 2)}, errors ${r.errors}`); };
+if (process.env.BENCH_ONLY === 'worker') {
+  // Quick check while tuning the request path: only this worker's rows.
+  printRows('edge-oidc', await benchWorker(w));
+  process.exit(0);
+}
 const ours = await benchWorker(w);
 const wasm = await cryptoInWorker(w);
 const native = cryptoNative();
 const size = bundleSize();
 const wop = await benchWorkersOauthProvider();
+const oa = await benchOpenAuth();
 const peer = await benchOidcProvider();
+const workerdPeers = [['workers-oauth-provider', wop], ['openauth', oa]];
 
 const lines = [];
 const out = (s = '') => lines.push(s);
@@ -268,15 +336,19 @@ const cpuInfo = readFileSync('/proc/cpuinfo', 'utf8').match(/model name\s*:\s*(.
 out(`# Benchmark results`);
 out();
 out(`Run ${new Date().toISOString()} on ${cpuInfo}, ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}; loopback only.`);
-out(`Requests per scenario: ${REQUESTS[1]} at concurrency 1, ${REQUESTS[16]} at concurrency 16. Latency in ms.`);
+out(`Requests per scenario: ${REQUESTS[1]} at concurrency 1, ${REQUESTS[16]} at concurrency 16. Latency in ms; each cell is req/s · p50 · p99 · errors.`);
 out();
-out('| scenario | edge-oidc req/s · p50 · p99 · errors | workers-oauth-provider (same workerd) | oidc-provider (Node) | beats the same-workerd peer? |');
-out('|---|---|---|---|---|');
+out('| scenario | edge-oidc | workers-oauth-provider (same workerd) | openauth (same workerd) | oidc-provider (Node) | beats every same-workerd peer? |');
+out('|---|---|---|---|---|---|');
 const cell = (r) => (r ? `${fmt(r.rps)} · ${fmt(r.p50, 2)} · ${fmt(r.p99, 2)} · ${r.errors}` : 'n/a');
 for (const k of Object.keys(ours)) {
-  const a = ours[k], b = wop.results[k];
-  const verdict = !b ? 'peer has no such grant' : a.rps > b.rps && a.p99 < b.p99 ? 'yes' : `no: ${fmt(a.rps / b.rps, 2)}× req/s, ${fmt(a.p99 / b.p99, 2)}× p99`;
-  out(`| ${k} | ${cell(a)} | ${cell(b)} | ${cell(peer.results[k])} | ${verdict} |`);
+  const a = ours[k];
+  const against = workerdPeers.filter(([, p]) => p.results[k]).map(([name, p]) => [name, p.results[k]]);
+  const lost = against.filter(([, b]) => !(a.rps > b.rps && a.p99 < b.p99));
+  const verdict = !against.length ? 'no peer has this grant'
+    : !lost.length ? 'yes'
+    : 'no: ' + lost.map(([name, b]) => `${fmt(a.rps / b.rps, 2)}× req/s, ${fmt(a.p99 / b.p99, 2)}× p99 vs ${name}`).join('; ');
+  out(`| ${k} | ${cell(a)} | ${cell(wop.results[k])} | ${cell(oa.results[k])} | ${cell(peer.results[k])} | ${verdict} |`);
 }
 out();
 out('| crypto (CPU per operation) | in workerd (wasm) | native | wasm/native | target |');
@@ -287,15 +359,15 @@ out(`| served wasm sign vs plain native sign | ${fmt(wasm.es256_sign_us)} µs | 
 out(`| ES256 verify | ${fmt(wasm.es256_verify_us)} µs | ${fmt(native.es256_verify_us)} µs | ${fmt(wasm.es256_verify_us / native.es256_verify_us, 2)}× | |`);
 out(`| PBKDF2-HMAC-SHA256 iteration | ${fmt(wasm.pbkdf2_iteration_ns)} ns | ${fmt(native.pbkdf2_iteration_ns)} ns | ${fmt(wasm.pbkdf2_iteration_ns / native.pbkdf2_iteration_ns, 2)}× | ≤ 2× ${wasm.pbkdf2_iteration_ns / native.pbkdf2_iteration_ns <= 2 ? 'met' : 'missed'} |`);
 out();
-out('| deployable size and start | edge-oidc | workers-oauth-provider | oidc-provider |');
-out('|---|---|---|---|');
-out(`| bundle, gzip | ${fmt(size.gz / 1024)} KiB (wasm + JS; target < 300 KiB: ${size.gz < 300 * 1024 ? 'met' : 'missed'}) | ${fmt(wop.bundle.gz / 1024)} KiB (wrangler deploy --dry-run) | ${fmt(peer.bundle.gz / 1024)} KiB (its node_modules .js/.json) |`);
-out(`| start to first answered request | ${fmt(w.startup, 0)} ms (wrangler dev) | ${fmt(wop.startup, 0)} ms (wrangler dev) | ${fmt(peer.startup, 0)} ms (node) |`);
+out('| deployable size and start | edge-oidc | workers-oauth-provider | openauth | oidc-provider |');
+out('|---|---|---|---|---|');
+out(`| bundle, gzip | ${fmt(size.gz / 1024)} KiB (wasm + JS; target < 300 KiB: ${size.gz < 300 * 1024 ? 'met' : 'missed'}) | ${fmt(wop.bundle.gz / 1024)} KiB (wrangler deploy --dry-run) | ${fmt(oa.bundle.gz / 1024)} KiB (wrangler deploy --dry-run) | ${fmt(peer.bundle.gz / 1024)} KiB (its node_modules .js/.json) |`);
+out(`| start to first answered request | ${fmt(w.startup, 0)} ms (wrangler dev) | ${fmt(wop.startup, 0)} ms (wrangler dev) | ${fmt(oa.startup, 0)} ms (wrangler dev) | ${fmt(peer.startup, 0)} ms (node) |`);
 out();
-out('Discovery does no crypto and no storage: its row is the floor set by wrangler dev (dev proxy + runtime), which both workerd rows include and the Node peer does not.');
+out('Discovery does no crypto and no storage: its row is the floor set by wrangler dev (dev proxy + runtime), which every workerd column includes and the Node peer does not.');
 out('workers-oauth-provider serves authorization_code and refresh_token (opaque tokens kept in KV, no signing); its /authorize is a handler that approves at once.');
 out('oidc-provider serves client_credentials and discovery here; its code flow needs an interactive login and it refuses to introspect JWT access tokens, so those rows are n/a.');
-out('Not yet in this run: @openauthjs/openauth (its issuer needs nodejs_compat and a 60 s TTL clamp on KV, TOOLCHAIN.md §3).');
+out('openauth serves authorization_code, refresh_token and client_credentials (ES256 JWT access tokens signed with WebCrypto, refresh tokens in KV, no client authentication for codes, no introspection); codes are minted through an auto-approving provider, and its password login is checked once per run (bench/peers/openauth).');
 const report = lines.join('\n') + '\n';
 console.log(report);
 writeFileSync(join(here, 'RESULTS.md'), report);
