@@ -33,7 +33,12 @@ struct Settings {
     branding: http::pages::Branding,
     log_requests: bool,
     bench: bool,
+    /// Seconds a client record may be reused from this isolate's cache (store/cache.rs).
+    client_cache_ttl: u64,
 }
+
+/// See store/cache.rs for what a cached client can get wrong within this many seconds.
+const DEFAULT_CLIENT_CACHE_TTL: u64 = 30;
 
 thread_local! {
     static SETTINGS: RefCell<Option<Rc<Settings>>> = const { RefCell::new(None) };
@@ -77,6 +82,7 @@ fn load_settings(env: &Env) -> Settings {
         branding: http::pages::Branding::new(text_binding(env, "PRODUCT_NAME"), text_binding(env, "BRAND_COLOR")),
         log_requests: text_binding(env, "LOG_REQUESTS").as_deref() != Some("0"),
         bench: text_binding(env, "BENCH").as_deref() == Some("1"),
+        client_cache_ttl: number(env, "CLIENT_CACHE_TTL", DEFAULT_CLIENT_CACHE_TTL, 0, 300),
     }
 }
 
@@ -143,7 +149,7 @@ pub async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
         return bench_route(&req, &settings.keys, env).await;
     }
     let config = settings.config_for(&req.origin);
-    let store = CloudflareStore::new(env);
+    let store = CloudflareStore::new(env, settings.client_cache_ttl);
     let app = App {
         provider: Provider {
             store: &store,
@@ -179,7 +185,7 @@ pub async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
 #[event(scheduled)]
 pub async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
     let now = worker::Date::now().as_millis() / 1000;
-    let result = CloudflareStore::new(env).purge_expired(now).await.map_err(|e| format!("{e:?}"));
+    let result = CloudflareStore::new(env, 0).purge_expired(now).await.map_err(|e| format!("{e:?}"));
     match result {
         Ok(n) => worker::console_log!("{}", serde_json::json!({ "event": "purge", "deleted": n })),
         Err(e) => worker::console_error!("{}", serde_json::json!({ "event": "purge", "error": e })),

@@ -239,15 +239,25 @@ impl<S: Store> Provider<'_, S> {
         if id.is_empty() || id.len() > 128 {
             return Err(fail());
         }
-        let client = self.store.client(id).await.map_err(store_error)?.ok_or_else(fail)?;
-        if !client.is_active || client.token_endpoint_auth_method != method {
+        let accepts = |client: &Client| {
+            client.is_active
+                && client.token_endpoint_auth_method == method
+                && match (secret, &client.client_secret_hash) {
+                    (None, _) => method == "none",
+                    (Some(s), Some(h)) => secret_matches_hash(s, h),
+                    (Some(_), None) => false,
+                }
+        };
+        let (client, cached) = self.store.client_for_auth(id, self.now).await.map_err(store_error)?;
+        if let Some(c) = client.filter(|c| accepts(c)) {
+            return Ok(c);
+        }
+        if !cached {
             return Err(fail());
         }
-        match (secret, &client.client_secret_hash) {
-            (None, _) if method == "none" => Ok(client),
-            (Some(s), Some(h)) if secret_matches_hash(s, h) => Ok(client),
-            _ => Err(fail()),
-        }
+        // A cached copy may predate a new secret, a re-activation or a change of method:
+        // only a fresh read can refuse.
+        self.store.client(id).await.map_err(store_error)?.filter(|c| accepts(c)).ok_or_else(fail)
     }
 }
 

@@ -6,7 +6,9 @@ use super::clients::ClientCredentials;
 use super::scope::{Scope, EMAIL, OPENID, PROFILE};
 use super::{pkce, store_error, OAuthError, OAuthResult, Provider};
 use crate::crypto::{b64url, jwt, random_id, random_token, sha256_b64url};
-use crate::store::{AuthorizationCode, Client, ClientType, ConsumedCode, RefreshRecord, RefreshStatus, RefreshToken, Redemption, Store};
+use crate::store::{
+    AuthorizationCode, Client, ClientType, ConsumedCode, NewRefresh, RefreshRecord, RefreshStatus, RefreshToken, Redemption, Rotation, Store,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
@@ -66,6 +68,10 @@ struct Subject<'a> {
     auth_time: u64,
 }
 
+fn invalid_refresh() -> OAuthError {
+    OAuthError::invalid_grant("the refresh token is invalid, expired or revoked")
+}
+
 fn required<'a>(v: &'a Option<String>, name: &str) -> OAuthResult<&'a str> {
     match v.as_deref() {
         Some(s) if !s.is_empty() => Ok(s),
@@ -117,6 +123,12 @@ impl<S: Store> Provider<'_, S> {
             }
             "refresh_token" => {
                 let hash = lookup_hash(required(&req.refresh_token, "refresh_token")?);
+                if req.scope.is_none() {
+                    // Nothing to check against the token before rotating it: the client (usually
+                    // from the isolate's cache), then rotate-and-read in one D1 round trip.
+                    let client = self.ready_client(authenticated.await?, grant)?;
+                    return self.refresh_in_one_trip(&client, hash).await;
+                }
                 let lookup = async { if let Some(h) = &hash { self.store.refresh(h).await } else { Ok(None) } };
                 let (client, record) = super::join2(authenticated, lookup).await;
                 let client = self.ready_client(client?, grant)?;
@@ -211,23 +223,15 @@ impl<S: Store> Provider<'_, S> {
         hash: Option<String>,
         record: Option<RefreshRecord>,
     ) -> OAuthResult<TokenResponse> {
-        let invalid = || OAuthError::invalid_grant("the refresh token is invalid, expired or revoked");
-        let (Some(hash), Some(record)) = (hash, record) else { return Err(invalid()) };
-        if record.token.client_id != client.client_id {
-            return Err(invalid());
+        let (Some(hash), Some(record)) = (hash, record) else { return Err(invalid_refresh()) };
+        let usable = record.token.client_id == client.client_id
+            && record.status == RefreshStatus::Active
+            && record.token.expires_at > self.now
+            && record.user.is_some();
+        if !usable {
+            return Err(self.refuse_refresh(client, Some(&record)).await);
         }
-        match record.status {
-            RefreshStatus::Active => {}
-            RefreshStatus::Rotated => {
-                self.store.revoke_family(&record.token.family_id).await.map_err(store_error)?;
-                return Err(invalid());
-            }
-            RefreshStatus::Revoked => return Err(invalid()),
-        }
-        if record.token.expires_at <= self.now {
-            return Err(invalid());
-        }
-        let user = record.user.as_ref().ok_or_else(invalid)?;
+        let user = record.user.as_ref().ok_or_else(invalid_refresh)?;
         let granted = Scope::parse(&record.token.scope).unwrap_or_default();
         let scope = Scope::narrow(parse_scope(&req.scope)?.as_ref(), &granted)
             .ok_or_else(|| OAuthError::invalid_scope("scope exceeds the scope originally granted"))?;
@@ -240,14 +244,55 @@ impl<S: Store> Provider<'_, S> {
         };
         // The new token keeps the family and the originally granted scope, so a narrowed
         // request does not shrink what later refreshes may ask for.
-        let issued = self.mint(client, Some(&subject), &scope, None, Some((&record.token.family_id, &granted)))?;
+        let issued = self.mint(client, Some(&subject), &scope, None, Some((&record.token.family_id, &granted, None)))?;
         let new = issued.refresh.as_ref().expect("refresh grant always rotates");
         if !self.store.rotate_refresh(&hash, new, self.now).await.map_err(store_error)? {
             // Another request rotated it first: that is reuse of a rotated token.
             self.store.revoke_family(&record.token.family_id).await.map_err(store_error)?;
-            return Err(invalid());
+            return Err(invalid_refresh());
         }
         Ok(issued.response)
+    }
+
+    /// The refresh grant without a `scope` parameter (the common case): the same rules as
+    /// `refresh_grant`, with the checks in the rotation's own conditional write
+    /// (`Store::rotate_refresh_for`), so the grant costs one D1 round trip.
+    async fn refresh_in_one_trip(&self, client: &Client, hash: Option<String>) -> OAuthResult<TokenResponse> {
+        let Some(hash) = hash else { return Err(invalid_refresh()) };
+        let token = random_token();
+        let new = NewRefresh {
+            token_hash: sha256_b64url(&token),
+            issued_at: self.now,
+            expires_at: self.now + self.config.refresh_token_ttl,
+        };
+        let Rotation { rotated, record } =
+            self.store.rotate_refresh_for(&hash, &client.client_id, &new, self.now).await.map_err(store_error)?;
+        let (true, Some(record)) = (rotated, record.as_ref()) else {
+            return Err(self.refuse_refresh(client, record.as_ref()).await);
+        };
+        let user = record.user.as_ref().ok_or_else(invalid_refresh)?;
+        let granted = Scope::parse(&record.token.scope).unwrap_or_default();
+        let subject = Subject {
+            user_id: &user.id,
+            username: &user.username,
+            email: &user.email,
+            role: &user.role,
+            auth_time: record.token.auth_time,
+        };
+        let issued = self.mint(client, Some(&subject), &granted, None, Some((&record.token.family_id, &granted, Some(token))))?;
+        Ok(issued.response)
+    }
+
+    /// The answer to a refresh token that cannot be used. Presenting one that was already
+    /// rotated is reuse: its whole family is revoked (OAuth 2.0 Security BCP §4.14.2). A token
+    /// of another client is refused without touching it (RFC 6749 §6: it is bound to its client).
+    async fn refuse_refresh(&self, client: &Client, record: Option<&RefreshRecord>) -> OAuthError {
+        if let Some(r) = record.filter(|r| r.token.client_id == client.client_id && r.status == RefreshStatus::Rotated) {
+            if let Err(e) = self.store.revoke_family(&r.token.family_id).await {
+                return store_error(e);
+            }
+        }
+        invalid_refresh()
     }
 
     /// RFC 6749 §4.3 (only for clients registered for it).
@@ -291,7 +336,9 @@ impl<S: Store> Provider<'_, S> {
         subject: Option<&Subject<'_>>,
         scope: &Scope,
         nonce: Option<&str>,
-        refresh_family: Option<(&str, &Scope)>,
+        // For a rotation: the family, the scope it was granted, and the new token when the
+        // caller already chose (and stored) it.
+        refresh_family: Option<(&str, &Scope, Option<String>)>,
     ) -> OAuthResult<Minted> {
         let keys = self.keys()?;
         let now = self.now;
@@ -332,10 +379,9 @@ impl<S: Store> Provider<'_, S> {
         };
         let (refresh_token, refresh) = match subject {
             Some(s) if client.allows_grant("refresh_token") => {
-                let token = random_token();
-                let (family_id, granted) = match refresh_family {
-                    Some((f, g)) => (f.to_string(), g.to_string()),
-                    None => (random_id(), scope.to_string()),
+                let (token, family_id, granted) = match refresh_family {
+                    Some((f, g, token)) => (token.unwrap_or_else(random_token), f.to_string(), g.to_string()),
+                    None => (random_token(), random_id(), scope.to_string()),
                 };
                 let record = RefreshToken {
                     token_hash: sha256_b64url(&token),
@@ -655,6 +701,53 @@ mod tests {
     }
 
     #[test]
+    fn refresh_without_scope_rotates_in_one_write_with_the_same_rules() {
+        let w = World::new();
+        let (client, secret, user) = setup(&w);
+        let p = w.at(1000);
+        let creds = basic(&client, &secret);
+        let pw = TokenRequest {
+            grant_type: Some("password".into()),
+            username: Some("alice".into()),
+            password: Some("correct horse".into()),
+            scope: Some("openid profile".into()),
+            ..Default::default()
+        };
+        let refresh = |rt: &Option<String>| TokenRequest {
+            grant_type: Some("refresh_token".into()),
+            refresh_token: rt.clone(),
+            ..Default::default()
+        };
+        let t1 = block_on(p.token(&creds, &pw)).unwrap();
+        let t2 = block_on(w.at(1100).token(&creds, &refresh(&t1.refresh_token))).unwrap();
+        assert_eq!(t2.scope, "openid profile");
+        assert!(t2.id_token.is_some());
+        let at = block_on(w.at(1100).verify_access_token(&t2.access_token)).unwrap().expect("a valid access token");
+        assert_eq!((at.sub.as_str(), at.auth_time, at.client_id.as_str()), (user.id.as_str(), Some(1000), client.client_id.as_str()));
+
+        // Another client cannot use it, and trying does not spend or revoke it.
+        let other_meta: ClientMetadata = serde_json::from_str(
+            r#"{"client_name":"Other","grant_types":["refresh_token"],"redirect_uris":["https://other.example/cb"]}"#,
+        )
+        .unwrap();
+        let (other, other_secret) = block_on(p.create_client(other_meta)).unwrap();
+        let err = block_on(p.token(&basic(&other, &other_secret.unwrap()), &refresh(&t2.refresh_token))).unwrap_err();
+        assert_eq!(err.code, crate::oauth::ErrorCode::InvalidGrant);
+        let t3 = block_on(p.token(&creds, &refresh(&t2.refresh_token))).unwrap();
+
+        // Reuse of a rotated token revokes the family, t3 included.
+        assert_eq!(block_on(p.token(&creds, &refresh(&t2.refresh_token))).unwrap_err().code, crate::oauth::ErrorCode::InvalidGrant);
+        assert!(block_on(p.token(&creds, &refresh(&t3.refresh_token))).is_err());
+        assert!(block_on(p.token(&creds, &refresh(&Some("unknown".into())))).is_err());
+
+        // An expired token is refused.
+        let t4 = block_on(p.token(&creds, &pw)).unwrap();
+        let late = w.at(1000 + w.config.refresh_token_ttl);
+        assert!(block_on(late.token(&creds, &refresh(&t4.refresh_token))).is_err());
+        assert!(block_on(p.token(&creds, &refresh(&t4.refresh_token))).is_ok(), "refusing an expired token spends nothing");
+    }
+
+    #[test]
     fn client_authentication_rules() {
         let w = World::new();
         let (client, secret, _) = setup(&w);
@@ -671,6 +764,26 @@ mod tests {
         // Two methods at once.
         let both = ClientCredentials { basic: Some((client.client_id.clone(), secret.clone())), form_secret: Some(secret), ..Default::default() };
         assert_eq!(block_on(p.authenticate_client(&both)).unwrap_err().code, crate::oauth::ErrorCode::InvalidRequest);
+    }
+
+    #[test]
+    fn a_stale_cached_client_never_decides_a_refusal() {
+        let w = World::new();
+        let (client, old_secret, _) = setup(&w);
+        let p = w.at(1000);
+        // Another isolate cached the client before its secret was rotated.
+        w.store.serve_stale_client(client.clone());
+        let (_, new_secret) = block_on(p.rotate_client_secret(&client.client_id)).unwrap();
+        assert!(block_on(p.authenticate_client(&basic(&client, &new_secret))).is_ok(), "the new secret works at once");
+        // The old one still matches the stale copy: accepted until the cache entry expires.
+        assert!(block_on(p.authenticate_client(&basic(&client, &old_secret))).is_ok());
+        assert!(block_on(p.authenticate_client(&basic(&client, "wrong"))).is_err());
+
+        // A copy cached while the client was inactive does not refuse it once re-activated.
+        let mut inactive = client.clone();
+        inactive.is_active = false;
+        w.store.serve_stale_client(inactive);
+        assert!(block_on(p.authenticate_client(&basic(&client, &new_secret))).is_ok());
     }
 
     #[test]

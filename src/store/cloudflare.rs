@@ -2,6 +2,7 @@
 //! tokens in D1 (strongly consistent, conditional writes); authorization codes in KV with a TTL.
 //! Every statement is prepared with `?` placeholders; no SQL is built from input.
 
+use super::cache::ClientCache;
 use super::*;
 use worker::wasm_bindgen::JsValue;
 use std::cell::OnceCell;
@@ -13,6 +14,13 @@ pub struct CloudflareStore {
     env: Env,
     db: OnceCell<D1Database>,
     codes: OnceCell<KvStore>,
+    /// Seconds a client record may be served from this isolate's cache (0: never).
+    client_cache_ttl: u64,
+}
+
+thread_local! {
+    /// Per isolate (an isolate runs one request at a time on one thread).
+    static CLIENTS: ClientCache = ClientCache::default();
 }
 
 fn backend<E: std::fmt::Display>(e: E) -> StoreError {
@@ -39,8 +47,12 @@ fn json_list(v: &[String]) -> JsValue {
 }
 
 impl CloudflareStore {
-    pub fn new(env: Env) -> Self {
-        Self { env, db: OnceCell::new(), codes: OnceCell::new() }
+    pub fn new(env: Env, client_cache_ttl: u64) -> Self {
+        Self { env, db: OnceCell::new(), codes: OnceCell::new(), client_cache_ttl }
+    }
+
+    fn now() -> u64 {
+        worker::Date::now().as_millis() / 1000
     }
 
     fn db(&self) -> StoreResult<&D1Database> {
@@ -164,6 +176,40 @@ struct RefreshRow {
     user_created_at: Option<f64>,
 }
 
+/// A refresh token with its user's columns (NULL when the user was deleted).
+const SELECT_REFRESH: &str = "SELECT r.*, u.username, u.email, u.password_hash, u.role, u.created_at AS user_created_at \
+     FROM refresh_tokens r LEFT JOIN users u ON u.id = r.user_id WHERE r.token_hash = ?";
+
+impl From<RefreshRow> for RefreshRecord {
+    fn from(r: RefreshRow) -> Self {
+        let user = match (r.username, r.email, r.password_hash, r.role) {
+            (Some(username), Some(email), Some(password_hash), Some(role)) => Some(User {
+                id: r.user_id.clone(),
+                username,
+                email,
+                password_hash,
+                role,
+                created_at: r.user_created_at.unwrap_or(0.0) as u64,
+            }),
+            _ => None,
+        };
+        RefreshRecord {
+            token: RefreshToken {
+                token_hash: r.token_hash,
+                family_id: r.family_id,
+                client_id: r.client_id,
+                user_id: r.user_id,
+                scope: r.scope,
+                auth_time: r.auth_time as u64,
+                issued_at: r.issued_at as u64,
+                expires_at: r.expires_at as u64,
+            },
+            status: r.status,
+            user,
+        }
+    }
+}
+
 #[derive(Deserialize)]
 struct ConsumedRow {
     code_hash: String,
@@ -246,9 +292,21 @@ impl Store for CloudflareStore {
         args.extend(mutable_client_values(c));
         self.run(&sql, &args).await.map(|_| ())
     }
+    /// Always a fresh read, which also refreshes this isolate's cached copy.
     async fn client(&self, client_id: &str) -> StoreResult<Option<Client>> {
         let sql = format!("SELECT {CLIENT_COLUMNS} FROM clients WHERE client_id = ?");
-        Ok(self.first::<ClientRow>(&sql, &[s(client_id)]).await?.map(Client::from))
+        let client = self.first::<ClientRow>(&sql, &[s(client_id)]).await?.map(Client::from);
+        CLIENTS.with(|cache| match &client {
+            Some(c) if self.client_cache_ttl > 0 => cache.put(c, Self::now()),
+            _ => cache.forget(client_id),
+        });
+        Ok(client)
+    }
+    async fn client_for_auth(&self, client_id: &str, now: u64) -> StoreResult<(Option<Client>, bool)> {
+        if let Some(c) = CLIENTS.with(|cache| cache.get(client_id, now, self.client_cache_ttl)) {
+            return Ok((Some(c), true));
+        }
+        Ok((self.client(client_id).await?, false))
     }
     async fn clients(&self) -> StoreResult<Vec<Client>> {
         let sql = format!("SELECT {CLIENT_COLUMNS} FROM clients ORDER BY created_at, client_id");
@@ -262,6 +320,7 @@ impl Store for CloudflareStore {
         Ok(self.all::<ClientRow>(&sql, &[s(redirect_uri)]).await?.into_iter().map(Client::from).collect())
     }
     async fn update_client(&self, c: &Client) -> StoreResult<bool> {
+        CLIENTS.with(|cache| cache.forget(&c.client_id));
         // SQLite row-value assignment: the same columns, in the same order, as the insert.
         let sql = format!(
             "UPDATE clients SET ({MUTABLE_CLIENT_COLUMNS}) = (?, ?, ?, ?, ?, ?, ?, ?, ?) WHERE client_id = ?"
@@ -271,6 +330,7 @@ impl Store for CloudflareStore {
         Ok(self.run(&sql, &args).await? == 1)
     }
     async fn delete_client(&self, client_id: &str) -> StoreResult<bool> {
+        CLIENTS.with(|cache| cache.forget(client_id));
         // One transaction: the client goes and its refresh tokens stop working together.
         let results = self
             .db()?
@@ -283,6 +343,7 @@ impl Store for CloudflareStore {
         Ok(results.get(1).map(changes).unwrap_or(0) == 1)
     }
     async fn set_client_secret_hash(&self, client_id: &str, hash: &str, now: u64) -> StoreResult<bool> {
+        CLIENTS.with(|cache| cache.forget(client_id));
         let changed = self
             .run(
                 "UPDATE clients SET client_secret_hash = ?, updated_at = ? WHERE client_id = ? AND client_type = 'confidential'",
@@ -337,40 +398,7 @@ impl Store for CloudflareStore {
         self.run(INSERT_REFRESH, &refresh_args(t)).await.map(|_| ())
     }
     async fn refresh(&self, token_hash: &str) -> StoreResult<Option<RefreshRecord>> {
-        let row = self
-            .first::<RefreshRow>(
-                "SELECT r.*, u.username, u.email, u.password_hash, u.role, u.created_at AS user_created_at \
-                 FROM refresh_tokens r LEFT JOIN users u ON u.id = r.user_id WHERE r.token_hash = ?",
-                &[s(token_hash)],
-            )
-            .await?;
-        Ok(row.map(|r| {
-            let user = match (r.username, r.email, r.password_hash, r.role) {
-                (Some(username), Some(email), Some(password_hash), Some(role)) => Some(User {
-                    id: r.user_id.clone(),
-                    username,
-                    email,
-                    password_hash,
-                    role,
-                    created_at: r.user_created_at.unwrap_or(0.0) as u64,
-                }),
-                _ => None,
-            };
-            RefreshRecord {
-                token: RefreshToken {
-                    token_hash: r.token_hash,
-                    family_id: r.family_id,
-                    client_id: r.client_id,
-                    user_id: r.user_id,
-                    scope: r.scope,
-                    auth_time: r.auth_time as u64,
-                    issued_at: r.issued_at as u64,
-                    expires_at: r.expires_at as u64,
-                },
-                status: r.status,
-                user,
-            }
-        }))
+        Ok(self.first::<RefreshRow>(SELECT_REFRESH, &[s(token_hash)]).await?.map(RefreshRecord::from))
     }
     async fn rotate_refresh(&self, old_hash: &str, new: &RefreshToken, now: u64) -> StoreResult<bool> {
         let results = self
@@ -385,6 +413,36 @@ impl Store for CloudflareStore {
             .await
             .map_err(backend)?;
         Ok(results.first().map(changes) == Some(1))
+    }
+    async fn rotate_refresh_for(&self, old_hash: &str, client_id: &str, new: &NewRefresh, now: u64) -> StoreResult<Rotation> {
+        // One transaction, one round trip: rotate only an active, unexpired token of this client
+        // whose user still exists; copy it into the new token only if that changed a row; read
+        // the old token back (with its user) either way, for the claims or for the refusal.
+        let results = self
+            .db()?
+            .batch(vec![
+                self.stmt(
+                    "UPDATE refresh_tokens SET status = 'rotated' WHERE token_hash = ? AND status = 'active' \
+                     AND expires_at > ? AND client_id = ? AND EXISTS (SELECT 1 FROM users WHERE users.id = refresh_tokens.user_id)",
+                    &[s(old_hash), n(now), s(client_id)],
+                )?,
+                self.stmt(
+                    "INSERT INTO refresh_tokens \
+                     (token_hash, family_id, client_id, user_id, scope, auth_time, issued_at, expires_at, status) \
+                     SELECT ?, family_id, client_id, user_id, scope, auth_time, ?, ?, 'active' \
+                     FROM refresh_tokens WHERE token_hash = ? AND changes() = 1",
+                    &[s(&new.token_hash), n(new.issued_at), n(new.expires_at), s(old_hash)],
+                )?,
+                self.stmt(SELECT_REFRESH, &[s(old_hash)])?,
+            ])
+            .await
+            .map_err(backend)?;
+        let rotated = results.first().map(changes) == Some(1) && results.get(1).map(changes) == Some(1);
+        let record = match results.get(2) {
+            Some(r) => r.results::<RefreshRow>().map_err(backend)?.into_iter().next().map(RefreshRecord::from),
+            None => None,
+        };
+        Ok(Rotation { rotated, record })
     }
     async fn revoke_family(&self, family_id: &str) -> StoreResult<()> {
         self.run("UPDATE refresh_tokens SET status = 'revoked' WHERE family_id = ?", &[s(family_id)]).await.map(|_| ())

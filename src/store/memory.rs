@@ -14,6 +14,15 @@ pub struct MemoryStore {
     revoked: RefCell<HashMap<String, u64>>,
     throttles: RefCell<HashMap<String, (Throttle, u64)>>,
     sessions: RefCell<HashMap<String, Session>>,
+    /// Copies `client_for_auth` answers as cached, standing in for another isolate's stale cache.
+    stale_clients: RefCell<HashMap<String, Client>>,
+}
+
+impl MemoryStore {
+    /// From now on `client_for_auth` answers this copy as cached, whatever the store holds.
+    pub fn serve_stale_client(&self, client: Client) {
+        self.stale_clients.borrow_mut().insert(client.client_id.clone(), client);
+    }
 }
 
 /// Keeps the entries `keep` accepts and returns how many went.
@@ -55,6 +64,12 @@ impl Store for MemoryStore {
     }
     async fn client(&self, client_id: &str) -> StoreResult<Option<Client>> {
         Ok(self.clients.borrow().iter().find(|c| c.client_id == client_id).cloned())
+    }
+    async fn client_for_auth(&self, client_id: &str, _now: u64) -> StoreResult<(Option<Client>, bool)> {
+        if let Some(c) = self.stale_clients.borrow().get(client_id) {
+            return Ok((Some(c.clone()), true));
+        }
+        Ok((self.client(client_id).await?, false))
     }
     async fn clients(&self) -> StoreResult<Vec<Client>> {
         Ok(self.clients.borrow().clone())
@@ -137,6 +152,17 @@ impl Store for MemoryStore {
         }
         map.insert(new.token_hash.clone(), (new.clone(), RefreshStatus::Active));
         Ok(true)
+    }
+    async fn rotate_refresh_for(&self, old_hash: &str, client_id: &str, new: &NewRefresh, now: u64) -> StoreResult<Rotation> {
+        let old = self.refresh.borrow().get(old_hash).cloned();
+        let mut rotated = false;
+        if let Some((t, RefreshStatus::Active)) = old {
+            if t.expires_at > now && t.client_id == client_id && self.user_by_id(&t.user_id).await?.is_some() {
+                let next = RefreshToken { token_hash: new.token_hash.clone(), issued_at: new.issued_at, expires_at: new.expires_at, ..t };
+                rotated = self.rotate_refresh(old_hash, &next, now).await?;
+            }
+        }
+        Ok(Rotation { rotated, record: self.refresh(old_hash).await? })
     }
     async fn revoke_family(&self, family_id: &str) -> StoreResult<()> {
         for (t, s) in self.refresh.borrow_mut().values_mut() {

@@ -2,6 +2,7 @@
 //! `cloudflare` implements it on D1 and KV; `memory` implements it for host tests. The trait
 //! uses native `async fn` without `Send`: futures in Workers are not `Send`.
 
+pub mod cache;
 pub mod cloudflare;
 pub mod memory;
 
@@ -94,6 +95,23 @@ pub struct RefreshRecord {
     pub user: Option<User>,
 }
 
+/// What a rotation sets on the new refresh token; the rest is copied from the old one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewRefresh {
+    pub token_hash: String,
+    pub issued_at: u64,
+    pub expires_at: u64,
+}
+
+/// The outcome of `Store::rotate_refresh_for`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rotation {
+    /// This call rotated the token (and stored the new one).
+    pub rotated: bool,
+    /// The old token as it stands now, with its user; `None` when there is no such token.
+    pub record: Option<RefreshRecord>,
+}
+
 /// The record of a redeemed code: what its redemption issued, so that a replay can revoke it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConsumedCode {
@@ -165,6 +183,11 @@ pub trait Store {
 
     async fn insert_client(&self, client: &Client) -> StoreResult<()>;
     async fn client(&self, client_id: &str) -> StoreResult<Option<Client>>;
+    /// The client for authentication on the hot path, and whether it came from a short-lived
+    /// per-isolate cache (`cache.rs`, up to its TTL old). A store without a cache reads fresh.
+    async fn client_for_auth(&self, client_id: &str, _now: u64) -> StoreResult<(Option<Client>, bool)> {
+        Ok((self.client(client_id).await?, false))
+    }
     async fn clients(&self) -> StoreResult<Vec<Client>>;
     /// Clients that registered this exact redirect URI (for `/login` without `client_id`).
     async fn clients_with_redirect(&self, redirect_uri: &str) -> StoreResult<Vec<Client>>;
@@ -184,6 +207,10 @@ pub trait Store {
     /// Atomically marks `old_hash` rotated (only if still active and unexpired) and stores
     /// `new`; false when another request rotated or revoked it first.
     async fn rotate_refresh(&self, old_hash: &str, new: &RefreshToken, now: u64) -> StoreResult<bool>;
+    /// In one transaction: rotates `old_hash` if it is active, unexpired, issued to `client_id`
+    /// and its user still exists, into a new token of the same family, user, scope and
+    /// auth_time; and reads the old token back (after the change, with its user).
+    async fn rotate_refresh_for(&self, old_hash: &str, client_id: &str, new: &NewRefresh, now: u64) -> StoreResult<Rotation>;
     async fn revoke_family(&self, family_id: &str) -> StoreResult<()>;
 
     async fn revoke_access(&self, jti: &str, expires_at: u64) -> StoreResult<()>;

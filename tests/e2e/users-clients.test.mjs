@@ -73,6 +73,27 @@ test('clients: admin only (401 without a valid token, 403 for another role)', as
   assert.ok(Array.isArray(r.json));
 });
 
+test('clients: a change takes effect at once in the isolate that made it (the client cache forgets it)', async () => {
+  const c = await createClient({ client_name: 'Cached app' });
+  const cc = (secret) => http('POST', '/token', { form: { grant_type: 'client_credentials' }, headers: { authorization: basic(c.client_id, secret) } });
+  assert.equal((await cc(c.client_secret)).status, 200, 'authenticated, and now cached');
+  assert.equal((await cc('wrong')).status, 401);
+  let r = await http('POST', `/clients/${c.client_id}/secret`, { headers: admin() });
+  const secret = r.json.client_secret;
+  assert.equal((await cc(c.client_secret)).status, 401, 'the old secret stops working at once');
+  assert.equal((await cc(secret)).status, 200);
+  r = await http('PUT', `/clients/${c.client_id}`, { json: { grant_types: ['authorization_code'] }, headers: admin() });
+  assert.equal(r.status, 200);
+  r = await cc(secret);
+  assert.equal(r.status, 400); assert.equal(r.json.error, 'unauthorized_client', 'a narrowed grant list applies at once');
+  await http('PUT', `/clients/${c.client_id}`, { json: { grant_types: ['client_credentials'], is_active: false }, headers: admin() });
+  assert.equal((await cc(secret)).status, 401, 'a deactivated client is refused at once');
+  await http('PUT', `/clients/${c.client_id}`, { json: { is_active: true }, headers: admin() });
+  assert.equal((await cc(secret)).status, 200, 'and accepted again when re-activated');
+  assert.equal((await http('DELETE', `/clients/${c.client_id}`, { headers: admin() })).status, 204);
+  assert.equal((await cc(secret)).status, 401, 'a deleted client is refused at once');
+});
+
 test('clients: create, list without secrets, read, update, rotate secret, delete', async () => {
   const c = await createClient({ client_name: 'CRUD app' });
   assert.ok(c.client_id && c.client_secret);
