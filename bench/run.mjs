@@ -155,14 +155,25 @@ async function benchWorker(w) {
 
 async function cryptoInWorker(w) {
   const pid = runtimePid(w.port);
-  const cost = async (op, n) => {
-    // Warm up first: V8 runs wasm with its baseline compiler until the optimising tier is ready.
-    await fetch(`${w.base}/__bench?op=${op}&n=${Math.ceil(n / 2)}`).then((r) => r.text());
-    const before = cpuSeconds(pid);
+  const run = async (op, n) => {
     const r = await fetch(`${w.base}/__bench?op=${op}&n=${n}`);
     if (r.status !== 200) throw new Error(`__bench ${op}: ${r.status} ${await r.text()}`);
     await r.text();
-    return cpuSeconds(pid) - before;
+  };
+  const cost = async (op, n) => {
+    // V8 runs wasm with its baseline compiler until the optimising tier, compiled in the
+    // background, is ready; a loop already running stays on the baseline code. So: warm up,
+    // give the optimiser time, then take the least of three runs.
+    await run(op, Math.ceil(n / 4));
+    await sleep(300);
+    await run(op, Math.ceil(n / 4));
+    let best = Infinity;
+    for (let i = 0; i < 3; i++) {
+      const before = cpuSeconds(pid);
+      await run(op, n);
+      best = Math.min(best, cpuSeconds(pid) - before);
+    }
+    return best;
   };
   const sign = (await cost('sign', 3000)) / 3000;
   const signPlain = (await cost('sign_plain', 3000)) / 3000;
@@ -173,7 +184,12 @@ async function cryptoInWorker(w) {
 
 function cryptoNative() {
   execFileSync('cargo', ['build', '--quiet', '--release', '--example', 'crypto_bench'], { cwd: root, stdio: 'inherit' });
-  return JSON.parse(execFileSync(join(root, 'target', 'release', 'examples', 'crypto_bench'), { encoding: 'utf8' }));
+  const native = JSON.parse(execFileSync(join(root, 'target', 'release', 'examples', 'crypto_bench'), { encoding: 'utf8' }));
+  // The same code with SHA-256 in software (sha2's force-soft: no SHA-NI, which wasm lacks).
+  const dir = join(root, 'target', 'soft-sha');
+  execFileSync('cargo', ['build', '--quiet', '--release', '--example', 'crypto_bench', '--features', 'bench-soft-sha', '--target-dir', dir], { cwd: root, stdio: 'inherit' });
+  const soft = JSON.parse(execFileSync(join(dir, 'release', 'examples', 'crypto_bench'), { encoding: 'utf8' }));
+  return { ...native, pbkdf2_soft_iteration_ns: soft.pbkdf2_iteration_ns };
 }
 
 function bundleSize() {
@@ -311,7 +327,7 @@ console.error(`worker ready in ${fmt(w.startup, 0)} ms; measuring…`);
 if (process.env.BENCH_ONLY === 'crypto') {
   // Quick check while tuning the build: only the in-worker and native crypto figures.
   const [wasm, native] = [await cryptoInWorker(w), cryptoNative()];
-  for (const k of Object.keys(native)) console.log(`${k}: wasm ${fmt(wasm[k])}, native ${fmt(native[k])}, ratio ${fmt(wasm[k] / native[k], 2)}×`);
+  for (const k of Object.keys(wasm)) console.log(`${k}: wasm ${fmt(wasm[k])}, native ${fmt(native[k])}, ratio ${fmt(wasm[k] / native[k], 2)}×`);
   console.log(`bundle gzip: ${fmt(bundleSize().gz / 1024)} KiB`);
   process.exit(0);
 }
@@ -357,7 +373,8 @@ out(`| ES256 sign (fixed-base table, as served) | ${fmt(wasm.es256_sign_us)} µs
 out(`| ES256 sign, plain p256 | ${fmt(wasm.es256_sign_plain_us)} µs | ${fmt(native.es256_sign_plain_us)} µs | ${fmt(wasm.es256_sign_plain_us / native.es256_sign_plain_us, 2)}× | |`);
 out(`| served wasm sign vs plain native sign | ${fmt(wasm.es256_sign_us)} µs | ${fmt(native.es256_sign_plain_us)} µs | ${fmt(wasm.es256_sign_us / native.es256_sign_plain_us, 2)}× | ≤ 3× ${wasm.es256_sign_us / native.es256_sign_plain_us <= 3 ? 'met' : 'missed'} |`);
 out(`| ES256 verify | ${fmt(wasm.es256_verify_us)} µs | ${fmt(native.es256_verify_us)} µs | ${fmt(wasm.es256_verify_us / native.es256_verify_us, 2)}× | |`);
-out(`| PBKDF2-HMAC-SHA256 iteration | ${fmt(wasm.pbkdf2_iteration_ns)} ns | ${fmt(native.pbkdf2_iteration_ns)} ns | ${fmt(wasm.pbkdf2_iteration_ns / native.pbkdf2_iteration_ns, 2)}× | ≤ 2× ${wasm.pbkdf2_iteration_ns / native.pbkdf2_iteration_ns <= 2 ? 'met' : 'missed'} |`);
+out(`| PBKDF2-HMAC-SHA256 iteration | ${fmt(wasm.pbkdf2_iteration_ns)} ns | ${fmt(native.pbkdf2_iteration_ns)} ns (SHA-NI) | ${fmt(wasm.pbkdf2_iteration_ns / native.pbkdf2_iteration_ns, 2)}× | ≤ 2× ${wasm.pbkdf2_iteration_ns / native.pbkdf2_iteration_ns <= 2 ? 'met' : 'missed'} |`);
+out(`| PBKDF2 iteration vs native software SHA-256 | ${fmt(wasm.pbkdf2_iteration_ns)} ns | ${fmt(native.pbkdf2_soft_iteration_ns)} ns (sha2 force-soft) | ${fmt(wasm.pbkdf2_iteration_ns / native.pbkdf2_soft_iteration_ns, 2)}× | the gap above is SHA-NI |`);
 out();
 out('| deployable size and start | edge-oidc | workers-oauth-provider | openauth | oidc-provider |');
 out('|---|---|---|---|---|');
