@@ -22,6 +22,11 @@ const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
 const wrangler = join(root, 'node_modules', '.bin', 'wrangler');
 const REQUESTS = { 1: Number(process.env.BENCH_N1) || 300, 16: Number(process.env.BENCH_N16) || 1500 };
+// Every implementation first runs each scenario untimed (WARMUP requests at concurrency 4), so
+// that JIT tiers and caches are warm for all alike; then the measured rounds.
+const WARMUP = 100;
+const ROUNDS = [['warm-up', 4, WARMUP], ['c1', 1, REQUESTS[1]], ['c16', 16, REQUESTS[16]]];
+const measured = (results) => Object.fromEntries(Object.entries(results).filter(([k]) => !k.endsWith('warm-up')));
 const children = [];
 process.on('exit', () => { for (const c of children) try { process.kill(-c.pid, 'SIGTERM'); } catch {} });
 for (const s of ['SIGINT', 'SIGTERM']) process.on(s, () => process.exit(130));
@@ -38,13 +43,13 @@ async function waitReady(url, started) {
   }
 }
 
-function runtimePid(port) {
-  // wrangler dev runs two workerd processes: the proxy (serving `port`) and the runtime (with
-  // --inspect) that runs the worker; CPU is read from the runtime.
+function runtimePid(child) {
+  // wrangler dev runs two workerd processes: the proxy and the runtime (with --inspect) that
+  // runs the worker and, in local mode, its D1 and KV; CPU is read from the runtime.
   for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
     try {
       const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-      if (cmd.includes('workerd') && cmd.includes('--inspect') && children.some((c) => isDescendant(pid, c.pid))) return pid;
+      if (cmd.includes('workerd') && cmd.includes('--inspect') && isDescendant(pid, child.pid)) return pid;
     } catch {}
   }
   throw new Error('no workerd runtime process');
@@ -58,10 +63,17 @@ function isDescendant(pid, ancestor) {
 }
 const cpuSeconds = (pid) => { const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' '); return (Number(f[11]) + Number(f[12])) / 100; };
 
-/** Runs `total` requests with `concurrency` loops; `next(i)` makes request i and returns its status. */
+/** The process whose CPU time `load` charges to the implementation under test. */
+let measuredPid;
+
+/**
+ * Runs `total` requests with `concurrency` loops; `next(i)` makes request i and says whether it
+ * succeeded. Also the CPU time the server process spent per request.
+ */
 async function load(concurrency, total, next) {
   const lat = [];
   let errors = 0, issued = 0;
+  const cpu0 = cpuSeconds(measuredPid);
   const t0 = performance.now();
   await Promise.all(Array.from({ length: concurrency }, async () => {
     while (issued < total) {
@@ -74,9 +86,10 @@ async function load(concurrency, total, next) {
     }
   }));
   const secs = (performance.now() - t0) / 1000;
+  const cpuMs = ((cpuSeconds(measuredPid) - cpu0) * 1000) / total;
   lat.sort((a, b) => a - b);
   const q = (p) => lat[Math.min(lat.length - 1, Math.floor(p * lat.length))];
-  return { rps: total / secs, p50: q(0.5), p99: q(0.99), errors };
+  return { rps: total / secs, p50: q(0.5), p99: q(0.99), cpuMs, errors };
 }
 
 const form = (o) => new URLSearchParams(o).toString();
@@ -91,22 +104,22 @@ async function post(url, body, headers) {
  * The code-exchange and refresh rows, the same way for every implementation: codes are made
  * before the timed part (they expire in 60 s), and each refresh token is used once.
  */
-async function codeAndRefresh(results, c, n, { newCode, exchange, refresh }) {
+async function codeAndRefresh(results, round, c, n, { newCode, exchange, refresh }) {
   const codes = [];
   for (let i = 0; i < n; i++) codes.push(await newCode());
-  results[`code exchange c${c}`] = await load(c, n, async (i) => (await exchange(codes[i])).status === 200);
+  results[`code exchange ${round}`] = await load(c, n, async (i) => (await exchange(codes[i])).status === 200);
   const tokens = [];
   for (let i = 0; i < n; i++) tokens.push((await exchange(await newCode())).json.refresh_token);
-  results[`refresh c${c}`] = await load(c, n, async (i) => (await refresh(tokens[i])).status === 200);
+  results[`refresh ${round}`] = await load(c, n, async (i) => (await refresh(tokens[i])).status === 200);
 }
 
 const discovery = (url) => async () => fetch(url).then(async (r) => { await r.arrayBuffer(); return r.status === 200; });
 
 // ---------------------------------------------------------------- this worker
-async function startWorker() {
+async function startWorker(extraVars = {}) {
   const state = mkdtempSync(join(tmpdir(), 'edge-oidc-bench-'));
   const vars = devVars();
-  writeFileSync(join(state, 'vars'), formatVars({ ...vars, BENCH: '1', ...(process.env.LOG_REQUESTS ? { LOG_REQUESTS: process.env.LOG_REQUESTS } : {}) }));
+  writeFileSync(join(state, 'vars'), formatVars({ ...vars, BENCH: '1', ...extraVars }));
   execFileSync(wrangler, ['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', join(state, 'w')], { cwd: root, stdio: 'ignore', env: { ...process.env, CI: 'true' } });
   const port = await freePort();
   const started = performance.now();
@@ -114,11 +127,12 @@ async function startWorker() {
     { cwd: root, detached: true, stdio: ['ignore', openSync(join(state, 'log'), 'w'), openSync(join(state, 'log'), 'w')], env: { ...process.env, WRANGLER_SEND_METRICS: 'false' } });
   children.push(child);
   const startup = await waitReady(`http://127.0.0.1:${port}/health`, started);
-  return { base: `http://127.0.0.1:${port}`, vars, startup, port };
+  return { base: `http://127.0.0.1:${port}`, vars, startup, port, child };
 }
 
 async function benchWorker(w) {
   const { base } = w;
+  measuredPid = runtimePid(w.child);
   const admin = { authorization: `Bearer ${w.vars.BOOTSTRAP_ADMIN_TOKEN}`, 'content-type': 'application/json' };
   const redirect = 'https://client.example/cb';
   const client = await (await fetch(`${base}/clients`, { method: 'POST', headers: admin, body: JSON.stringify({
@@ -136,25 +150,24 @@ async function benchWorker(w) {
   }
   const exchange = (code) => post(`${base}/token`, form({ grant_type: 'authorization_code', code, redirect_uri: redirect }), auth);
   const results = {};
-  for (const c of [1, 16]) {
-    const n = REQUESTS[c];
-    results[`discovery c${c}`] = await load(c, n, discovery(`${base}/.well-known/openid-configuration`));
-    results[`client_credentials c${c}`] = await load(c, n, async () => (await post(`${base}/token`, 'grant_type=client_credentials&scope=api%3Aread', auth)).status === 200);
+  for (const [round, c, n] of ROUNDS) {
+    results[`discovery ${round}`] = await load(c, n, discovery(`${base}/.well-known/openid-configuration`));
+    results[`client_credentials ${round}`] = await load(c, n, async () => (await post(`${base}/token`, 'grant_type=client_credentials&scope=api%3Aread', auth)).status === 200);
     // Codes come from /authorize with the session cookie: no password check per code.
-    await codeAndRefresh(results, c, n, {
+    await codeAndRefresh(results, round, c, n, {
       newCode, exchange, refresh: (rt) => post(`${base}/token`, form({ grant_type: 'refresh_token', refresh_token: rt }), auth),
     });
     const at = (await post(`${base}/token`, 'grant_type=client_credentials', auth)).json.access_token;
-    results[`introspection c${c}`] = await load(c, n, async () => {
+    results[`introspection ${round}`] = await load(c, n, async () => {
       const r = await post(`${base}/introspect`, form({ token: at }), auth);
       return r.status === 200 && r.json.active === true;
     });
   }
-  return results;
+  return measured(results);
 }
 
 async function cryptoInWorker(w) {
-  const pid = runtimePid(w.port);
+  const pid = runtimePid(w.child);
   const run = async (op, n) => {
     const r = await fetch(`${w.base}/__bench?op=${op}&n=${n}`);
     if (r.status !== 200) throw new Error(`__bench ${op}: ${r.status} ${await r.text()}`);
@@ -209,12 +222,12 @@ async function benchOidcProvider() {
   children.push(child);
   const base = `http://127.0.0.1:${port}`;
   const startup = await waitReady(`${base}/.well-known/openid-configuration`, started);
+  measuredPid = child.pid;
   const auth = { authorization: basic('bench', 'bench-secret-bench-secret-bench-secret') };
   const results = {};
-  for (const c of [1, 16]) {
-    const n = REQUESTS[c];
-    results[`discovery c${c}`] = await load(c, n, discovery(`${base}/.well-known/openid-configuration`));
-    results[`client_credentials c${c}`] = await load(c, n, async () => (await post(`${base}/token`, 'grant_type=client_credentials&scope=api%3Aread', auth)).status === 200);
+  for (const [round, c, n] of ROUNDS) {
+    results[`discovery ${round}`] = await load(c, n, discovery(`${base}/.well-known/openid-configuration`));
+    results[`client_credentials ${round}`] = await load(c, n, async () => (await post(`${base}/token`, 'grant_type=client_credentials&scope=api%3Aread', auth)).status === 200);
   }
   const bundle = (() => {
     // oidc-provider has no deployable bundle: its installed package with its dependency closure
@@ -240,7 +253,7 @@ async function benchOidcProvider() {
     return { gz };
   })();
   process.kill(-child.pid, 'SIGTERM');
-  return { results, startup, bundle };
+  return { results: measured(results), startup, bundle };
 }
 
 // ---------------------------------------------------------------- peers on the same workerd
@@ -257,6 +270,7 @@ async function startWorkerdPeer(name) {
   children.push(child);
   const base = `http://127.0.0.1:${port}`;
   const startup = await waitReady(`${base}/health`, started);
+  measuredPid = runtimePid(child);
   return { base, startup, bundleGz, child };
 }
 
@@ -272,15 +286,14 @@ async function benchWorkersOauthProvider() {
   const newCode = async () => new URL((await fetch(authorizeUrl, { redirect: 'manual' })).headers.get('location')).searchParams.get('code');
   const exchange = (code) => post(`${base}/oauth/token`, form({ grant_type: 'authorization_code', code, redirect_uri: redirect, code_verifier: verifier }), auth);
   const results = {};
-  for (const c of [1, 16]) {
-    const n = REQUESTS[c];
-    results[`discovery c${c}`] = await load(c, n, discovery(`${base}/.well-known/oauth-authorization-server`));
-    await codeAndRefresh(results, c, n, {
+  for (const [round, c, n] of ROUNDS) {
+    results[`discovery ${round}`] = await load(c, n, discovery(`${base}/.well-known/oauth-authorization-server`));
+    await codeAndRefresh(results, round, c, n, {
       newCode, exchange, refresh: (rt) => post(`${base}/oauth/token`, form({ grant_type: 'refresh_token', refresh_token: rt }), auth),
     });
   }
   process.kill(-child.pid, 'SIGTERM');
-  return { results, startup, bundle: { gz: bundleGz } };
+  return { results: measured(results), startup, bundle: { gz: bundleGz } };
 }
 
 // ---------------------------------------------------------------- openauth
@@ -308,21 +321,20 @@ async function benchOpenAuth() {
   if (login.status !== 302 || (await exchange(codeOf(login))).status !== 200) throw new Error(`openauth password login failed: ${login.status}`);
   const cc = form({ grant_type: 'client_credentials', provider: 'bench', client_id: 'bench', client_secret: 'bench-secret-bench-secret-bench-secret' });
   const results = {};
-  for (const c of [1, 16]) {
-    const n = REQUESTS[c];
-    results[`discovery c${c}`] = await load(c, n, discovery(`${base}/.well-known/oauth-authorization-server`));
-    results[`client_credentials c${c}`] = await load(c, n, async () => (await post(`${base}/token`, cc)).status === 200);
-    await codeAndRefresh(results, c, n, {
+  for (const [round, c, n] of ROUNDS) {
+    results[`discovery ${round}`] = await load(c, n, discovery(`${base}/.well-known/oauth-authorization-server`));
+    results[`client_credentials ${round}`] = await load(c, n, async () => (await post(`${base}/token`, cc)).status === 200);
+    await codeAndRefresh(results, round, c, n, {
       newCode, exchange, refresh: (rt) => post(`${base}/token`, form({ grant_type: 'refresh_token', refresh_token: rt })),
     });
   }
   process.kill(-child.pid, 'SIGTERM');
-  return { results, startup, bundle: { gz: bundleGz } };
+  return { results: measured(results), startup, bundle: { gz: bundleGz } };
 }
 
 // ---------------------------------------------------------------- report
 const fmt = (x, d = 1) => (x === undefined ? 'n/a' : x.toFixed(d));
-const w = await startWorker();
+const w = await startWorker(process.env.LOG_REQUESTS ? { LOG_REQUESTS: process.env.LOG_REQUESTS } : {});
 console.error(`worker ready in ${fmt(w.startup, 0)} ms; measuring…`);
 if (process.env.BENCH_ONLY === 'crypto') {
   // Quick check while tuning the build: only the in-worker and native crypto figures.
@@ -331,7 +343,7 @@ if (process.env.BENCH_ONLY === 'crypto') {
   console.log(`bundle gzip: ${fmt(bundleSize().gz / 1024)} KiB`);
   process.exit(0);
 }
-const printRows = (label, results) => { for (const [k, r] of Object.entries(results)) console.log(`${label} ${k}: ${fmt(r.rps)} req/s, p50 ${fmt(r.p50, 2)}, p99 ${fmt(r.p99, 2)}, errors ${r.errors}`); };
+const printRows = (label, results) => { for (const [k, r] of Object.entries(results)) console.log(`${label} ${k}: ${fmt(r.rps)} req/s, p50 ${fmt(r.p50, 2)}, p99 ${fmt(r.p99, 2)}, CPU ${fmt(r.cpuMs, 2)} ms/req, errors ${r.errors}`); };
 if (process.env.BENCH_ONLY === 'worker') {
   // Quick check while tuning the request path: only this worker's rows.
   printRows('edge-oidc', await benchWorker(w));
@@ -339,6 +351,12 @@ if (process.env.BENCH_ONLY === 'worker') {
 }
 const ours = await benchWorker(w);
 const wasm = await cryptoInWorker(w);
+process.kill(-w.child.pid, 'SIGTERM');
+// The same worker without its per-request log line: wrangler dev carries every console.log
+// through the inspector to the wrangler process, a cost production does not have.
+const quiet = await startWorker({ LOG_REQUESTS: '0' });
+const oursQuiet = await benchWorker(quiet);
+process.kill(-quiet.child.pid, 'SIGTERM');
 const native = cryptoNative();
 const size = bundleSize();
 const wop = await benchWorkersOauthProvider();
@@ -352,19 +370,21 @@ const cpuInfo = readFileSync('/proc/cpuinfo', 'utf8').match(/model name\s*:\s*(.
 out(`# Benchmark results`);
 out();
 out(`Run ${new Date().toISOString()} on ${cpuInfo}, ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}; loopback only.`);
-out(`Requests per scenario: ${REQUESTS[1]} at concurrency 1, ${REQUESTS[16]} at concurrency 16. Latency in ms; each cell is req/s · p50 · p99 · errors.`);
+out(`Requests per scenario: ${REQUESTS[1]} at concurrency 1, ${REQUESTS[16]} at concurrency 16. Each cell is req/s · p50 ms · p99 ms · CPU ms per request · errors; CPU is the server process's (for workerd: the runtime process, which also runs local D1 and KV).`);
 out();
-out('| scenario | edge-oidc | workers-oauth-provider (same workerd) | openauth (same workerd) | oidc-provider (Node) | beats every same-workerd peer? |');
-out('|---|---|---|---|---|---|');
-const cell = (r) => (r ? `${fmt(r.rps)} · ${fmt(r.p50, 2)} · ${fmt(r.p99, 2)} · ${r.errors}` : 'n/a');
-for (const k of Object.keys(ours)) {
-  const a = ours[k];
+out('| scenario | edge-oidc (as configured: a JSON log line per request) | edge-oidc, LOG_REQUESTS=0 | workers-oauth-provider (same workerd) | openauth (same workerd) | oidc-provider (Node) | beats every same-workerd peer? (as configured · logs off) |');
+out('|---|---|---|---|---|---|---|');
+const cell = (r) => (r ? `${fmt(r.rps)} · ${fmt(r.p50, 2)} · ${fmt(r.p99, 2)} · ${fmt(r.cpuMs, 2)} · ${r.errors}` : 'n/a');
+const verdict = (a, k) => {
   const against = workerdPeers.filter(([, p]) => p.results[k]).map(([name, p]) => [name, p.results[k]]);
   const lost = against.filter(([, b]) => !(a.rps > b.rps && a.p99 < b.p99));
-  const verdict = !against.length ? 'no peer has this grant'
+  return !against.length ? 'no peer has this grant'
     : !lost.length ? 'yes'
     : 'no: ' + lost.map(([name, b]) => `${fmt(a.rps / b.rps, 2)}× req/s, ${fmt(a.p99 / b.p99, 2)}× p99 vs ${name}`).join('; ');
-  out(`| ${k} | ${cell(a)} | ${cell(wop.results[k])} | ${cell(oa.results[k])} | ${cell(peer.results[k])} | ${verdict} |`);
+};
+for (const k of Object.keys(ours)) {
+  const v = [verdict(ours[k], k), verdict(oursQuiet[k], k)];
+  out(`| ${k} | ${cell(ours[k])} | ${cell(oursQuiet[k])} | ${cell(wop.results[k])} | ${cell(oa.results[k])} | ${cell(peer.results[k])} | ${v[0] === v[1] ? v[0] : v.join(' · ')} |`);
 }
 out();
 out('| crypto (CPU per operation) | in workerd (wasm) | native | wasm/native | target |');
@@ -384,6 +404,7 @@ out();
 out('Discovery does no crypto and no storage: its row is the floor set by wrangler dev (dev proxy + runtime), which every workerd column includes and the Node peer does not.');
 out('workers-oauth-provider serves authorization_code and refresh_token (opaque tokens kept in KV, no signing); its /authorize is a handler that approves at once.');
 out('oidc-provider serves client_credentials and discovery here; its code flow needs an interactive login and it refuses to introspect JWT access tokens, so those rows are n/a.');
+out('The log line of edge-oidc is on by default (README); workers-oauth-provider logs nothing; openauth logs two lines per request (hono\'s logger, part of its issuer).');
 out('openauth serves authorization_code, refresh_token and client_credentials (ES256 JWT access tokens signed with WebCrypto, refresh tokens in KV, no client authentication for codes, no introspection); codes are minted through an auto-approving provider, and its password login is checked once per run (bench/peers/openauth).');
 const report = lines.join('\n') + '\n';
 console.log(report);
