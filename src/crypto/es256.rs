@@ -41,7 +41,7 @@ impl PointTable {
     /// Nibble `i` of a scalar, counted from the least significant end.
     fn nibble(bytes: &FieldBytes, i: usize) -> u8 {
         let byte = bytes[31 - i / 2];
-        if i % 2 == 0 { byte & 0x0f } else { byte >> 4 }
+        if i & 1 == 0 { byte & 0x0f } else { byte >> 4 }
     }
 
     /// k·P in time independent of k's value (for secret scalars).

@@ -43,7 +43,7 @@ impl PasswordHash {
         for p in params.split(',') {
             match p.split_once('=')? {
                 ("i", v) => iterations = v.parse::<u32>().ok(),
-                ("l", v) if v == "32" => {}
+                ("l", "32") => {}
                 _ => return None,
             }
         }
