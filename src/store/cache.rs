@@ -10,7 +10,7 @@
 //!   reads D1, `Store::access_token_usable`).
 
 use super::Client;
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 
 /// Entries kept at most; the cache is emptied when full (clients are few, so this is rare and
@@ -20,6 +20,9 @@ pub const MAX_ENTRIES: usize = 1024;
 #[derive(Default)]
 pub struct ClientCache {
     entries: RefCell<HashMap<String, (Client, u64)>>,
+    /// Bumped by every `forget`: a read that began before a change must not store what it read
+    /// after the change (requests of one isolate interleave at their awaits).
+    generation: Cell<u64>,
 }
 
 impl ClientCache {
@@ -30,7 +33,16 @@ impl ClientCache {
         (now < stored.saturating_add(ttl) && now >= *stored).then(|| client.clone())
     }
 
-    pub fn put(&self, client: &Client, now: u64) {
+    /// What to pass to `put` for a read that starts now.
+    pub fn generation(&self) -> u64 {
+        self.generation.get()
+    }
+
+    /// Stores a client read since `generation`, unless something was forgotten in between.
+    pub fn put(&self, client: &Client, now: u64, generation: u64) {
+        if generation != self.generation.get() {
+            return;
+        }
         let mut entries = self.entries.borrow_mut();
         if entries.len() >= MAX_ENTRIES && !entries.contains_key(&client.client_id) {
             entries.clear();
@@ -39,6 +51,7 @@ impl ClientCache {
     }
 
     pub fn forget(&self, client_id: &str) {
+        self.generation.set(self.generation.get().wrapping_add(1));
         self.entries.borrow_mut().remove(client_id);
     }
 
@@ -76,7 +89,7 @@ mod tests {
     #[test]
     fn entries_expire_after_the_ttl_and_can_be_forgotten() {
         let cache = ClientCache::default();
-        cache.put(&client("a"), 100);
+        cache.put(&client("a"), 100, cache.generation());
         assert_eq!(cache.get("a", 100, 30).map(|c| c.client_id), Some("a".into()));
         assert!(cache.get("a", 129, 30).is_some());
         assert!(cache.get("a", 130, 30).is_none(), "expired at stored + ttl");
@@ -88,15 +101,26 @@ mod tests {
     }
 
     #[test]
+    fn a_read_that_began_before_a_change_is_not_stored() {
+        let cache = ClientCache::default();
+        let before = cache.generation();
+        cache.forget("a"); // a write through the API, while the read was in flight
+        cache.put(&client("a"), 100, before);
+        assert!(cache.get("a", 100, 30).is_none());
+        cache.put(&client("a"), 100, cache.generation());
+        assert!(cache.get("a", 100, 30).is_some());
+    }
+
+    #[test]
     fn the_cache_is_bounded() {
         let cache = ClientCache::default();
         for i in 0..MAX_ENTRIES {
-            cache.put(&client(&format!("c{i}")), 1);
+            cache.put(&client(&format!("c{i}")), 1, cache.generation());
         }
         assert_eq!(cache.len(), MAX_ENTRIES);
-        cache.put(&client("c0"), 2); // an existing id replaces its entry
+        cache.put(&client("c0"), 2, cache.generation()); // an existing id replaces its entry
         assert_eq!(cache.len(), MAX_ENTRIES);
-        cache.put(&client("new"), 2);
+        cache.put(&client("new"), 2, cache.generation());
         assert_eq!(cache.len(), 1);
     }
 }

@@ -19,8 +19,12 @@ pub struct CloudflareStore {
 }
 
 thread_local! {
-    /// Per isolate (an isolate runs one request at a time on one thread).
+    /// Per isolate: its requests share one thread, interleaved at their awaits.
     static CLIENTS: ClientCache = ClientCache::default();
+}
+
+fn forget_client(client_id: &str) {
+    CLIENTS.with(|cache| cache.forget(client_id));
 }
 
 fn backend<E: std::fmt::Display>(e: E) -> StoreError {
@@ -295,11 +299,13 @@ impl Store for CloudflareStore {
     /// Always a fresh read, which also refreshes this isolate's cached copy.
     async fn client(&self, client_id: &str) -> StoreResult<Option<Client>> {
         let sql = format!("SELECT {CLIENT_COLUMNS} FROM clients WHERE client_id = ?");
+        let generation = CLIENTS.with(ClientCache::generation);
         let client = self.first::<ClientRow>(&sql, &[s(client_id)]).await?.map(Client::from);
-        CLIENTS.with(|cache| match &client {
-            Some(c) if self.client_cache_ttl > 0 => cache.put(c, Self::now()),
-            _ => cache.forget(client_id),
-        });
+        match &client {
+            Some(c) if self.client_cache_ttl > 0 => CLIENTS.with(|cache| cache.put(c, Self::now(), generation)),
+            // Nothing to store; an entry for an id that no longer exists is simply dropped.
+            _ => forget_client(client_id),
+        }
         Ok(client)
     }
     async fn client_for_auth(&self, client_id: &str, now: u64) -> StoreResult<(Option<Client>, bool)> {
@@ -319,38 +325,40 @@ impl Store for CloudflareStore {
         );
         Ok(self.all::<ClientRow>(&sql, &[s(redirect_uri)]).await?.into_iter().map(Client::from).collect())
     }
+    // Each client write forgets the isolate's cached copy once the write is done (and whether
+    // it failed), which also voids any read of that client still in flight (`cache.rs`).
     async fn update_client(&self, c: &Client) -> StoreResult<bool> {
-        CLIENTS.with(|cache| cache.forget(&c.client_id));
         // SQLite row-value assignment: the same columns, in the same order, as the insert.
         let sql = format!(
             "UPDATE clients SET ({MUTABLE_CLIENT_COLUMNS}) = (?, ?, ?, ?, ?, ?, ?, ?, ?) WHERE client_id = ?"
         );
         let mut args = mutable_client_values(c);
         args.push(s(&c.client_id));
-        Ok(self.run(&sql, &args).await? == 1)
+        let result = self.run(&sql, &args).await;
+        forget_client(&c.client_id);
+        Ok(result? == 1)
     }
     async fn delete_client(&self, client_id: &str) -> StoreResult<bool> {
-        CLIENTS.with(|cache| cache.forget(client_id));
         // One transaction: the client goes and its refresh tokens stop working together.
-        let results = self
-            .db()?
-            .batch(vec![
-                self.stmt("UPDATE refresh_tokens SET status = 'revoked' WHERE client_id = ?", &[s(client_id)])?,
-                self.stmt("DELETE FROM clients WHERE client_id = ?", &[s(client_id)])?,
-            ])
-            .await
-            .map_err(backend)?;
-        Ok(results.get(1).map(changes).unwrap_or(0) == 1)
+        let result = match (
+            self.stmt("UPDATE refresh_tokens SET status = 'revoked' WHERE client_id = ?", &[s(client_id)]),
+            self.stmt("DELETE FROM clients WHERE client_id = ?", &[s(client_id)]),
+        ) {
+            (Ok(revoke), Ok(delete)) => self.db()?.batch(vec![revoke, delete]).await.map_err(backend),
+            (Err(e), _) | (_, Err(e)) => Err(e),
+        };
+        forget_client(client_id);
+        Ok(result?.get(1).map(changes).unwrap_or(0) == 1)
     }
     async fn set_client_secret_hash(&self, client_id: &str, hash: &str, now: u64) -> StoreResult<bool> {
-        CLIENTS.with(|cache| cache.forget(client_id));
-        let changed = self
+        let result = self
             .run(
                 "UPDATE clients SET client_secret_hash = ?, updated_at = ? WHERE client_id = ? AND client_type = 'confidential'",
                 &[s(hash), n(now), s(client_id)],
             )
-            .await?;
-        Ok(changed == 1)
+            .await;
+        forget_client(client_id);
+        Ok(result? == 1)
     }
 
     async fn put_code(&self, code_hash: &str, code: &AuthorizationCode, ttl_seconds: u64) -> StoreResult<()> {
