@@ -18,7 +18,7 @@ import { createSubjects } from '@openauthjs/openauth/subject';
 import { object, string } from 'valibot';
 
 const subjects = createSubjects({ user: object({ id: string() }) });
-export const BENCH_CLIENT = { id: 'bench', secret: 'bench-secret-bench-secret-bench-secret' };
+const BENCH_CLIENT = { id: 'bench', secret: 'bench-secret-bench-secret-bench-secret' };
 
 function clampedStorage(namespace) {
   const inner = CloudflareStorage({ namespace });
