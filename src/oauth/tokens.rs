@@ -8,6 +8,7 @@ use super::{pkce, store_error, OAuthError, OAuthResult, Provider};
 use crate::crypto::{b64url, jwt, random_id, random_token, sha256_b64url};
 use crate::store::{
     AuthorizationCode, Client, ClientType, ConsumedCode, NewRefresh, RefreshRecord, RefreshStatus, RefreshToken, Redemption, Rotation, Store,
+    User,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
@@ -66,6 +67,12 @@ struct Subject<'a> {
     email: &'a str,
     role: &'a str,
     auth_time: u64,
+}
+
+impl<'a> Subject<'a> {
+    fn of(user: &'a User, auth_time: u64) -> Self {
+        Self { user_id: &user.id, username: &user.username, email: &user.email, role: &user.role, auth_time }
+    }
 }
 
 fn invalid_refresh() -> OAuthError {
@@ -235,13 +242,7 @@ impl<S: Store> Provider<'_, S> {
         let granted = Scope::parse(&record.token.scope).unwrap_or_default();
         let scope = Scope::narrow(parse_scope(&req.scope)?.as_ref(), &granted)
             .ok_or_else(|| OAuthError::invalid_scope("scope exceeds the scope originally granted"))?;
-        let subject = Subject {
-            user_id: &user.id,
-            username: &user.username,
-            email: &user.email,
-            role: &user.role,
-            auth_time: record.token.auth_time,
-        };
+        let subject = Subject::of(user, record.token.auth_time);
         // The new token keeps the family and the originally granted scope, so a narrowed
         // request does not shrink what later refreshes may ask for.
         let issued = self.mint(client, Some(&subject), &scope, None, Some((&record.token.family_id, &granted, None)))?;
@@ -272,13 +273,7 @@ impl<S: Store> Provider<'_, S> {
         };
         let user = record.user.as_ref().ok_or_else(invalid_refresh)?;
         let granted = Scope::parse(&record.token.scope).unwrap_or_default();
-        let subject = Subject {
-            user_id: &user.id,
-            username: &user.username,
-            email: &user.email,
-            role: &user.role,
-            auth_time: record.token.auth_time,
-        };
+        let subject = Subject::of(user, record.token.auth_time);
         let issued = self.mint(client, Some(&subject), &granted, None, Some((&record.token.family_id, &granted, Some(token))))?;
         Ok(issued.response)
     }
@@ -306,7 +301,7 @@ impl<S: Store> Provider<'_, S> {
             .authenticate_user(username, password)
             .await?
             .ok_or_else(|| OAuthError::invalid_grant("invalid username or password"))?;
-        let subject = Subject { user_id: &user.id, username: &user.username, email: &user.email, role: &user.role, auth_time: self.now };
+        let subject = Subject::of(&user, self.now);
         let issued = self.mint(client, Some(&subject), &scope, None, None)?;
         if let Some(r) = &issued.refresh {
             self.store.insert_refresh(r).await.map_err(store_error)?;
@@ -591,6 +586,26 @@ mod tests {
         (client, secret.unwrap(), user)
     }
 
+    /// The password grant for `setup`'s user.
+    fn password_request(scope: Option<&str>) -> TokenRequest {
+        TokenRequest {
+            grant_type: Some("password".into()),
+            username: Some("alice".into()),
+            password: Some("correct horse".into()),
+            scope: scope.map(String::from),
+            ..Default::default()
+        }
+    }
+
+    fn refresh_request(refresh_token: &Option<String>, scope: Option<&str>) -> TokenRequest {
+        TokenRequest {
+            grant_type: Some("refresh_token".into()),
+            refresh_token: refresh_token.clone(),
+            scope: scope.map(String::from),
+            ..Default::default()
+        }
+    }
+
     fn basic(client: &Client, secret: &str) -> ClientCredentials {
         ClientCredentials { basic: Some((client.client_id.clone(), secret.to_string())), ..Default::default() }
     }
@@ -641,8 +656,7 @@ mod tests {
         let e = block_on(p.token(&basic(&client, &secret), &req)).unwrap_err();
         assert_eq!(e.code, crate::oauth::ErrorCode::InvalidGrant);
         assert!(block_on(p.verify_access_token(&t.access_token)).unwrap().is_none());
-        let rt = TokenRequest { grant_type: Some("refresh_token".into()), refresh_token: t.refresh_token.clone(), ..Default::default() };
-        assert!(block_on(p.token(&basic(&client, &secret), &rt)).is_err());
+        assert!(block_on(p.token(&basic(&client, &secret), &refresh_request(&t.refresh_token, None))).is_err());
     }
 
     #[test]
@@ -659,13 +673,7 @@ mod tests {
         let late = w.at(1000 + w.config.auth_code_ttl);
         assert_eq!(block_on(late.token(&basic(&client, &secret), &req)).unwrap_err().code, crate::oauth::ErrorCode::InvalidGrant);
         let p = w.at(1000);
-        let pw = TokenRequest {
-            grant_type: Some("password".into()),
-            username: Some("alice".into()),
-            password: Some("correct horse".into()),
-            ..Default::default()
-        };
-        let t = block_on(p.token(&basic(&client, &secret), &pw)).unwrap();
+        let t = block_on(p.token(&basic(&client, &secret), &password_request(None))).unwrap();
         let after = w.at(1000 + w.config.access_token_ttl);
         assert!(block_on(after.verify_access_token(&t.access_token)).unwrap().is_none());
         assert_eq!(block_on(after.introspect(&t.access_token)).unwrap(), json!({ "active": false }));
@@ -677,20 +685,9 @@ mod tests {
         let (client, secret, _) = setup(&w);
         let p = w.at(1000);
         let creds = basic(&client, &secret);
-        let pw = TokenRequest {
-            grant_type: Some("password".into()),
-            username: Some("alice".into()),
-            password: Some("correct horse".into()),
-            scope: Some("openid profile".into()),
-            ..Default::default()
-        };
+        let pw = password_request(Some("openid profile"));
         let t1 = block_on(p.token(&creds, &pw)).unwrap();
-        let refresh = |rt: &Option<String>, scope: Option<&str>| TokenRequest {
-            grant_type: Some("refresh_token".into()),
-            refresh_token: rt.clone(),
-            scope: scope.map(String::from),
-            ..Default::default()
-        };
+        let refresh = refresh_request;
         assert_eq!(block_on(p.token(&creds, &refresh(&t1.refresh_token, Some("openid email")))).unwrap_err().code, crate::oauth::ErrorCode::InvalidScope);
         let t2 = block_on(p.token(&creds, &refresh(&t1.refresh_token, Some("openid")))).unwrap();
         assert_eq!(t2.scope, "openid");
@@ -706,18 +703,8 @@ mod tests {
         let (client, secret, user) = setup(&w);
         let p = w.at(1000);
         let creds = basic(&client, &secret);
-        let pw = TokenRequest {
-            grant_type: Some("password".into()),
-            username: Some("alice".into()),
-            password: Some("correct horse".into()),
-            scope: Some("openid profile".into()),
-            ..Default::default()
-        };
-        let refresh = |rt: &Option<String>| TokenRequest {
-            grant_type: Some("refresh_token".into()),
-            refresh_token: rt.clone(),
-            ..Default::default()
-        };
+        let pw = password_request(Some("openid profile"));
+        let refresh = |rt: &Option<String>| refresh_request(rt, None);
         let t1 = block_on(p.token(&creds, &pw)).unwrap();
         let t2 = block_on(w.at(1100).token(&creds, &refresh(&t1.refresh_token))).unwrap();
         assert_eq!(t2.scope, "openid profile");
