@@ -4,34 +4,18 @@
 // and within the TTL when they make it stop working (docs/SCALE.md, "What each isolate keeps").
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { createServer } from 'node:net';
-import { BASE, BOOTSTRAP, createClient, http, admin, basic } from './helpers.mjs';
+import { BOOTSTRAP, createClient, http, admin, basic, startSecondWorker } from './helpers.mjs';
 
 let second;
 after(() => { if (second) try { process.kill(-second.pid, 'SIGTERM'); } catch {} });
 
-const freePort = () => new Promise((resolve) => { const s = createServer(); s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)); }); });
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const TTL = 2;
 
 test('client cache: another isolate accepts a new secret or a re-activation at once, and stops accepting within the TTL', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'client-cache-'));
-  const vars = join(dir, 'vars');
-  writeFileSync(vars, `JWT_SIGNING_KEY='${process.env.E2E_SIGNING_KEY}'\nBOOTSTRAP_ADMIN_TOKEN='${BOOTSTRAP}'\nCLIENT_CACHE_TTL='${TTL}'\n`);
-  const port = await freePort();
-  second = spawn('node_modules/.bin/wrangler', ['dev', '--ip', '127.0.0.1', '--port', String(port), '--persist-to', process.env.E2E_PERSIST,
-    '--env-file', vars, '--var', `ISSUER:${BASE}`, '--show-interactive-dev-session=false'], { detached: true, stdio: 'ignore', env: { ...process.env, WRANGLER_SEND_METRICS: 'false' } });
-  const other = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 120_000;
-  for (;;) {
-    try { if ((await fetch(`${other}/health`)).status === 200) break; } catch {}
-    if (Date.now() > deadline) throw new Error('the second worker did not start');
-    await sleep(300);
-  }
+  const started = await startSecondWorker(`JWT_SIGNING_KEY='${process.env.E2E_SIGNING_KEY}'\nBOOTSTRAP_ADMIN_TOKEN='${BOOTSTRAP}'\nCLIENT_CACHE_TTL='${TTL}'\n`);
+  second = started.child;
+  const other = started.base;
   const c = await createClient({ client_name: 'Cache across isolates' });
   const cc = async (secret) => (await fetch(`${other}/token`, { method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(c.client_id, secret) }, body: 'grant_type=client_credentials' })).status;

@@ -1,6 +1,11 @@
 // Shared helpers of the end-to-end tests: plain HTTP against the worker under `wrangler dev`.
 import { Agent, setGlobalDispatcher } from 'undici';
 import { createHash, randomBytes, createPublicKey, verify } from 'node:crypto';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createServer } from 'node:net';
 
 // wrangler 4.86's dev proxy may answer 503 on a keep-alive connection idle for ~5 s; closing
 // idle connections after 1 s avoids reusing one (TOOLCHAIN.md §3). This affects only the test
@@ -131,4 +136,25 @@ export async function d1(sql) {
   const { stdout } = await promisify(execFile)(wrangler, ['d1', 'execute', 'DB', '--local', '--persist-to', process.env.E2E_PERSIST, '--json', '--command', sql],
     { encoding: 'utf8', env: { ...process.env, WRANGLER_SEND_METRICS: 'false' }, maxBuffer: 64 * 1024 * 1024 });
   return JSON.parse(stdout)[0].results;
+}
+
+/**
+ * Starts a second `wrangler dev` on this run's D1/KV state with the given `.dev.vars` text, as
+ * another deployment or location of the same database would see it; resolves to its base URL
+ * and the child process (stop it with `process.kill(-child.pid)`).
+ */
+export async function startSecondWorker(varsText) {
+  const vars = join(mkdtempSync(join(tmpdir(), 'second-worker-')), 'vars');
+  writeFileSync(vars, varsText);
+  const port = await new Promise((resolve) => { const s = createServer(); s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)); }); });
+  // Same issuer as the first worker, as for one deployment.
+  const child = spawn('node_modules/.bin/wrangler', ['dev', '--ip', '127.0.0.1', '--port', String(port), '--persist-to', process.env.E2E_PERSIST,
+    '--env-file', vars, '--var', `ISSUER:${BASE}`, '--show-interactive-dev-session=false'], { detached: true, stdio: 'ignore', env: { ...process.env, WRANGLER_SEND_METRICS: 'false' } });
+  const base = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    try { if ((await fetch(`${base}/health`)).status === 200) return { base, child }; } catch {}
+    if (Date.now() > deadline) { try { process.kill(-child.pid, 'SIGTERM'); } catch {} throw new Error('the second worker did not start'); }
+    await new Promise((r) => setTimeout(r, 300));
+  }
 }
