@@ -27,7 +27,7 @@ ensure_npm_packages() {
   fi
 }
 
-# Debian route (TOOLCHAIN.md §1): rustc-web 1.96 + its std sources, and a wasm32 sysroot built
+# Debian route (docs/BUILDING.md, "The wasm32 target"): rustc-web 1.96 + its std sources, and a wasm32 sysroot built
 # once from them with -Zbuild-std. embed-bitcode is needed because the release profile uses LTO.
 install_debian_wasm_toolchain() {
   say "installing Debian's rustc-web toolchain and lld (for wasm32)"

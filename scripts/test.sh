@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# npm test: set up what is missing, then every test: the protocol core with `cargo test` on the
-# host, and the end-to-end suite against the worker under `wrangler dev` (tests/run-e2e.mjs).
+# npm test: set up what is missing, then every check: formatting and clippy (scripts/lint.sh),
+# the protocol core with `cargo test` on the host, and the end-to-end suite against the worker
+# under `wrangler dev` (tests/run-e2e.mjs).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$ROOT"
 bash scripts/setup.sh
+bash scripts/lint.sh
 select_toolchain || true
 say "unit tests of the protocol core (cargo test, host)"
 cargo test --quiet

@@ -23,15 +23,13 @@ pub fn decode(s: &str) -> Option<String> {
     while i < bytes.len() {
         match bytes[i] {
             b'+' => out.push(b' '),
-            b'%' if i + 2 < bytes.len() => {
-                match (hex(bytes[i + 1]), hex(bytes[i + 2])) {
-                    (Some(h), Some(l)) => {
-                        out.push(h << 4 | l);
-                        i += 2;
-                    }
-                    _ => out.push(b'%'),
+            b'%' if i + 2 < bytes.len() => match (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                (Some(h), Some(l)) => {
+                    out.push(h << 4 | l);
+                    i += 2;
                 }
-            }
+                _ => out.push(b'%'),
+            },
             b => out.push(b),
         }
         i += 1;
@@ -74,7 +72,15 @@ pub fn append_query<'a>(uri: &str, pairs: impl IntoIterator<Item = (&'a str, &'a
     if q.is_empty() {
         return uri.to_string();
     }
-    let sep = if uri.contains('?') { if uri.ends_with('?') || uri.ends_with('&') { "" } else { "&" } } else { "?" };
+    let sep = if uri.contains('?') {
+        if uri.ends_with('?') || uri.ends_with('&') {
+            ""
+        } else {
+            "&"
+        }
+    } else {
+        "?"
+    };
     format!("{uri}{sep}{q}")
 }
 

@@ -5,11 +5,11 @@
 pub mod bench;
 pub mod crypto;
 pub mod form;
-#[cfg(test)]
-mod fuzz;
 pub mod http;
 pub mod oauth;
 pub mod store;
+#[cfg(test)]
+mod testing;
 
 use crypto::keys::KeySet;
 use http::{App, Incoming, Outgoing, MAX_BODY};
@@ -66,13 +66,8 @@ fn load_settings(env: &Env) -> Settings {
     c.refresh_token_ttl = number(env, "REFRESH_TOKEN_TTL", c.refresh_token_ttl, 60, 365 * 86_400);
     c.auth_code_ttl = number(env, "AUTH_CODE_TTL", c.auth_code_ttl, 10, 600);
     c.session_ttl = number(env, "SESSION_TTL", c.session_ttl, 60, 30 * 86_400);
-    c.pbkdf2_iterations = number(
-        env,
-        "PBKDF2_ITERATIONS",
-        c.pbkdf2_iterations,
-        crypto::password::MIN_ITERATIONS,
-        crypto::password::MAX_ITERATIONS,
-    );
+    c.pbkdf2_iterations =
+        number(env, "PBKDF2_ITERATIONS", c.pbkdf2_iterations, crypto::password::MIN_ITERATIONS, crypto::password::MAX_ITERATIONS);
     Settings {
         keys: KeySet::load(&signing, previous.as_deref()).map_err(|e| e.0),
         config: c,
@@ -92,7 +87,7 @@ fn settings(env: &Env) -> Rc<Settings> {
 
 impl Settings {
     /// The configuration for one request: the issuer is the request's origin unless `ISSUER`
-    /// is set (API.md), and the default audience follows the issuer.
+    /// is set (docs/API.md), and the default audience follows the issuer.
     fn config_for(&self, origin: &str) -> Config {
         let mut c = self.config.clone();
         if !self.fixed_issuer {
@@ -119,15 +114,7 @@ async fn incoming(mut req: Request) -> Result<Incoming> {
         let too_large = b.len() > MAX_BODY;
         (b, too_large)
     };
-    Ok(Incoming {
-        method,
-        path,
-        query,
-        headers,
-        body,
-        body_too_large: too_large,
-        origin,
-    })
+    Ok(Incoming { method, path, query, headers, body, body_too_large: too_large, origin })
 }
 
 fn outgoing(out: Outgoing, head: bool) -> Result<Response> {
@@ -151,12 +138,7 @@ pub async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
     let config = settings.config_for(&req.origin);
     let store = CloudflareStore::new(env, settings.client_cache_ttl);
     let app = App {
-        provider: Provider {
-            store: &store,
-            keys: settings.keys.as_ref().map_err(|e| e.as_str()),
-            config: &config,
-            now: started / 1000,
-        },
+        provider: Provider { store: &store, keys: settings.keys.as_ref().map_err(|e| e.as_str()), config: &config, now: started / 1000 },
         bootstrap_token: settings.bootstrap_token.as_deref(),
         branding: settings.branding.clone(),
     };

@@ -11,10 +11,10 @@
 
 use p256::ecdsa::{Signature, SigningKey};
 use p256::elliptic_curve::bigint::ArrayEncoding;
+use p256::elliptic_curve::group::Group;
 use p256::elliptic_curve::ops::Reduce;
 use p256::elliptic_curve::point::AffineCoordinates;
 use p256::elliptic_curve::subtle::{ConditionallySelectable, ConstantTimeEq};
-use p256::elliptic_curve::group::Group;
 use p256::elliptic_curve::{Curve, PrimeField};
 use p256::{FieldBytes, NistP256, ProjectivePoint, Scalar, U256};
 use sha2::{Digest, Sha256};
@@ -41,7 +41,11 @@ impl PointTable {
     /// Nibble `i` of a scalar, counted from the least significant end.
     fn nibble(bytes: &FieldBytes, i: usize) -> u8 {
         let byte = bytes[31 - i / 2];
-        if i & 1 == 0 { byte & 0x0f } else { byte >> 4 }
+        if i & 1 == 0 {
+            byte & 0x0f
+        } else {
+            byte >> 4
+        }
     }
 
     /// k·P in time independent of k's value (for secret scalars).

@@ -53,9 +53,7 @@ pub fn verify<T: DeserializeOwned>(keys: &KeySet, token: &str, typ: Option<&str>
     if let Some(expected) = typ {
         let actual = header.token_type.as_deref().unwrap_or("");
         // RFC 9068 §4: "at+jwt" (the media type "application/at+jwt" is also allowed).
-        if !actual.eq_ignore_ascii_case(expected)
-            && !actual.eq_ignore_ascii_case(&format!("application/{expected}"))
-        {
+        if !actual.eq_ignore_ascii_case(expected) && !actual.eq_ignore_ascii_case(&format!("application/{expected}")) {
             return Err(JwtError::WrongType);
         }
     }
@@ -75,7 +73,7 @@ pub fn verify<T: DeserializeOwned>(keys: &KeySet, token: &str, typ: Option<&str>
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::crypto::keys::tests::TEST_JWK;
+    use crate::testing::TEST_JWK;
     use serde::Deserialize;
 
     #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]

@@ -4,12 +4,12 @@
 
 use super::b64url;
 use super::es256::PointTable;
-use std::sync::OnceLock;
 use jwt_compact::jwk::JsonWebKey;
 use p256::ecdsa::{SigningKey, VerifyingKey};
 use p256::pkcs8::DecodePrivateKey;
 use serde_json::{json, Value};
 use sha2::Sha256;
+use std::sync::OnceLock;
 
 /// A public key that verifies tokens, with its thumbprint and (built on first use, then kept
 /// for the isolate's life) its fixed-base table for fast verification.
@@ -77,11 +77,10 @@ impl KeySet {
     pub fn load(signing_secret: &str, previous: Option<&str>) -> Result<Self, KeyError> {
         let mut set = Self::from_signing_key(parse_signing_key(signing_secret)?);
         if let Some(p) = previous.map(str::trim).filter(|p| !p.is_empty()) {
-            let list: Vec<Value> = serde_json::from_str(p)
-                .map_err(|_| KeyError("JWT_PREVIOUS_KEYS is not a JSON array of JWKs".into()))?;
+            let list: Vec<Value> = serde_json::from_str(p).map_err(|_| KeyError("JWT_PREVIOUS_KEYS is not a JSON array of JWKs".into()))?;
             for v in list {
-                let jwk: JsonWebKey<'_> = serde_json::from_value(v)
-                    .map_err(|_| KeyError("JWT_PREVIOUS_KEYS holds an entry that is not a JWK".into()))?;
+                let jwk: JsonWebKey<'_> =
+                    serde_json::from_value(v).map_err(|_| KeyError("JWT_PREVIOUS_KEYS holds an entry that is not a JWK".into()))?;
                 let key = VerifyingKey::try_from(&jwk)
                     .map_err(|_| KeyError("JWT_PREVIOUS_KEYS holds a key that is not a P-256 public key".into()))?;
                 let pk = PublicKey::new(key);
@@ -115,27 +114,19 @@ fn parse_signing_key(secret: &str) -> Result<SigningKey, KeyError> {
         return Err(KeyError("JWT_SIGNING_KEY is not set".into()));
     }
     if s.starts_with('{') {
-        let jwk: JsonWebKey<'_> =
-            serde_json::from_str(s).map_err(|_| KeyError("JWT_SIGNING_KEY is not a valid JWK".into()))?;
-        return SigningKey::try_from(&jwk)
-            .map_err(|e| KeyError(format!("JWT_SIGNING_KEY is not a P-256 private JWK: {e}")));
+        let jwk: JsonWebKey<'_> = serde_json::from_str(s).map_err(|_| KeyError("JWT_SIGNING_KEY is not a valid JWK".into()))?;
+        return SigningKey::try_from(&jwk).map_err(|e| KeyError(format!("JWT_SIGNING_KEY is not a P-256 private JWK: {e}")));
     }
     if s.starts_with("-----BEGIN PRIVATE KEY-----") {
-        return SigningKey::from_pkcs8_pem(s)
-            .map_err(|_| KeyError("JWT_SIGNING_KEY is not a PKCS#8 P-256 private key".into()));
+        return SigningKey::from_pkcs8_pem(s).map_err(|_| KeyError("JWT_SIGNING_KEY is not a PKCS#8 P-256 private key".into()));
     }
     Err(KeyError("JWT_SIGNING_KEY must be a private JWK or a PKCS#8 PEM ('-----BEGIN PRIVATE KEY-----')".into()))
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
+mod tests {
     use super::*;
-
-    /// A fixed P-256 test key (RFC 7515 appendix A.3's ES256 key).
-    pub const TEST_JWK: &str = r#"{"kty":"EC","crv":"P-256",
-        "x":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU",
-        "y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0",
-        "d":"jpsQnnGQmL-YBIffH1136cspYG6-0iY7X1fCE9-E9LI"}"#;
+    use crate::testing::TEST_JWK;
 
     #[test]
     fn loads_jwk_and_computes_rfc7638_thumbprint() {

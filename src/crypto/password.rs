@@ -71,9 +71,7 @@ fn derive(password: &str, salt: &[u8], iterations: u32) -> Vec<u8> {
 }
 
 /// SHA-256's initial hash value (FIPS 180-4 §5.3.3).
-const SHA256_IV: [u32; 8] = [
-    0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19,
-];
+const SHA256_IV: [u32; 8] = [0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19];
 
 /// PBKDF2-HMAC-SHA256 with a 32-byte output (RFC 8018 §5.2: one block, T1 = U1 ^ ... ^ Uc).
 /// U1 comes from the `pbkdf2`/`hmac` crates. Every later Ui is HMAC (RFC 2104) over a 32-byte
@@ -164,10 +162,7 @@ mod tests {
     fn known_vector() {
         // RFC 7914 §11 PBKDF2-HMAC-SHA256 vector: P="passwd", S="salt", c=1, dkLen=32 (prefix).
         let dk = derive("passwd", b"salt", 1);
-        assert_eq!(
-            dk[..8],
-            [0x55, 0xac, 0x04, 0x6e, 0x56, 0xe3, 0x08, 0x9f]
-        );
+        assert_eq!(dk[..8], [0x55, 0xac, 0x04, 0x6e, 0x56, 0xe3, 0x08, 0x9f]);
     }
 
     #[test]

@@ -3,7 +3,7 @@
 
 use super::{App, Incoming, Outgoing};
 use crate::crypto::constant_time_eq;
-use crate::oauth::clients::ClientMetadata;
+use crate::oauth::clients::{ClientMetadata, ScopeList};
 use crate::oauth::users::{validate_registration, ADMIN_ROLE, DEFAULT_ROLE};
 use crate::oauth::{OAuthError, OAuthResult};
 use crate::store::{Client, ClientType, Store, User};
@@ -80,8 +80,9 @@ pub fn client_json(c: &Client) -> Value {
         "redirect_uris": c.redirect_uris,
         "post_logout_redirect_uris": c.post_logout_redirect_uris,
         "response_types": c.response_types,
-        "scopes": c.scopes,
-        "scope": c.scopes.join(" "),
+        // The contract's type: one space-separated string; `scope` is RFC 7591's name for it.
+        "scopes": ScopeList::text(&c.scopes),
+        "scope": ScopeList::text(&c.scopes),
         "token_endpoint_auth_method": c.token_endpoint_auth_method,
         "is_active": c.is_active,
         "client_id_issued_at": c.created_at,

@@ -49,7 +49,9 @@ fn login_page<S>(app: &App<'_, S>, status: u16, r: &AuthorizationRequest, userna
     // origin is allowed too (any port for a loopback redirect URI, as RFC 8252 §7.3 matches).
     let target = origin_of(&r.redirect_uri);
     let target = match target.rsplit_once(':') {
-        Some((host, port)) if (host == "http://127.0.0.1" || host == "http://[::1]") && port.bytes().all(|b| b.is_ascii_digit()) => format!("{host}:*"),
+        Some((host, port)) if (host == "http://127.0.0.1" || host == "http://[::1]") && port.bytes().all(|b| b.is_ascii_digit()) => {
+            format!("{host}:*")
+        }
         _ if target == "http://127.0.0.1" || target == "http://[::1]" => format!("{target}:*"),
         _ => target,
     };
@@ -156,7 +158,7 @@ fn origin_of(url: &str) -> String {
     }
 }
 
-/// `POST /login` (seed): authenticates and issues a code.
+/// `POST /login` (docs/API.md): authenticates and issues a code.
 pub async fn login<S: Store>(app: &App<'_, S>, req: &Incoming) -> Outgoing {
     let json = req.wants_json();
     let fail = |e: OAuthError| if json { Outgoing::error(&e) } else { error_page(app, e.status(), "Cannot sign in", &e.description) };
@@ -168,9 +170,7 @@ pub async fn login<S: Store>(app: &App<'_, S>, req: &Incoming) -> Outgoing {
         Err(e) => return fail(e),
     };
     let fields = (|| -> OAuthResult<_> {
-        let need = |k: &str| -> OAuthResult<String> {
-            form.get(k)?.ok_or_else(|| OAuthError::invalid_request(format!("{k} is required")))
-        };
+        let need = |k: &str| -> OAuthResult<String> { form.get(k)?.ok_or_else(|| OAuthError::invalid_request(format!("{k} is required"))) };
         Ok((need("username")?, need("password")?, need("redirect")?, need("state")?))
     })();
     let (username, password, redirect_to, _state) = match fields {
@@ -214,10 +214,7 @@ pub async fn login<S: Store>(app: &App<'_, S>, req: &Incoming) -> Outgoing {
     let out = if json { Outgoing::json(200, &location) } else { Outgoing::redirect(&location) };
     // The browser is now signed in: later authorization requests skip the form.
     match app.provider.start_session(&user).await {
-        Ok(token) => out.header(
-            "set-cookie",
-            &session_cookie(&app.provider.config.issuer, &token, app.provider.config.session_ttl),
-        ),
+        Ok(token) => out.header("set-cookie", &session_cookie(&app.provider.config.issuer, &token, app.provider.config.session_ttl)),
         Err(_) => out,
     }
 }

@@ -14,7 +14,9 @@ pub fn configuration<S: Store>(app: &App<'_, S>) -> Outgoing {
         "token_endpoint": format!("{iss}/token"),
         "userinfo_endpoint": format!("{iss}/userinfo"),
         "jwks_uri": format!("{iss}/.well-known/jwks.json"),
-        "registration_endpoint": format!("{iss}/register"),
+        // OIDC Discovery §3 / RFC 8414 §2: the *client* registration endpoint (RFC 7591),
+        // never user sign-up (`/register`).
+        "registration_endpoint": format!("{iss}/clients"),
         "end_session_endpoint": format!("{iss}/logout"),
         "introspection_endpoint": format!("{iss}/introspect"),
         "revocation_endpoint": format!("{iss}/revoke"),
@@ -41,9 +43,144 @@ pub fn configuration<S: Store>(app: &App<'_, S>) -> Outgoing {
 
 pub fn jwks<S: Store>(app: &App<'_, S>) -> OAuthResult<Outgoing> {
     let keys = app.provider.keys()?;
-    Ok(Outgoing::json(200, &keys.jwks())
-        .header("cache-control", "public, max-age=300")
-        .header("content-type", "application/jwk-set+json"))
+    Ok(Outgoing::json(200, &keys.jwks()).header("cache-control", "public, max-age=300").header("content-type", "application/jwk-set+json"))
+}
+
+fn strings() -> Value {
+    json!({ "type": "array", "items": { "type": "string" } })
+}
+
+/// Every field of discovery with its JSON type; `required` is the contract's base set.
+fn provider_metadata_schema() -> Value {
+    let s = json!({ "type": "string" });
+    let required = [
+        "issuer",
+        "authorization_endpoint",
+        "token_endpoint",
+        "userinfo_endpoint",
+        "jwks_uri",
+        "registration_endpoint",
+        "end_session_endpoint",
+        "scopes_supported",
+        "response_types_supported",
+        "subject_types_supported",
+        "id_token_signing_alg_values_supported",
+        "token_endpoint_auth_methods_supported",
+        "claims_supported",
+    ];
+    let mut props = Map::new();
+    for k in required.iter().chain(&["introspection_endpoint", "revocation_endpoint"]) {
+        let list = k.ends_with("_supported");
+        props.insert(k.to_string(), if list { strings() } else { s.clone() });
+    }
+    for k in [
+        "response_modes_supported",
+        "grant_types_supported",
+        "introspection_endpoint_auth_methods_supported",
+        "revocation_endpoint_auth_methods_supported",
+        "code_challenge_methods_supported",
+        "prompt_values_supported",
+    ] {
+        props.insert(k.into(), strings());
+    }
+    for k in [
+        "authorization_response_iss_parameter_supported",
+        "request_parameter_supported",
+        "request_uri_parameter_supported",
+        "claims_parameter_supported",
+    ] {
+        props.insert(k.into(), json!({ "type": "boolean" }));
+    }
+    json!({ "type": "object", "required": required, "properties": props })
+}
+
+/// RFC 7662 §2.2 with the contract's field types; an inactive token is `{"active": false}`.
+fn introspection_schema() -> Value {
+    let s = json!({ "type": "string" });
+    let i = json!({ "type": "integer" });
+    json!({
+        "type": "object",
+        "required": ["active"],
+        "properties": {
+            "active": { "type": "boolean" }, "aud": s, "client_id": s, "error": s, "error_description": s,
+            "exp": i, "iat": i, "iss": s, "jti": s, "nbf": i, "role": s, "scope": s, "sub": s, "token_type": s, "username": s,
+        },
+    })
+}
+
+/// `scopes` is one space-separated string everywhere (the contract's type); `scope` is RFC
+/// 7591's name for the same string.
+fn scopes_schema(input: bool) -> Value {
+    let mut v = json!({ "type": "string", "description": "space-separated scope names, e.g. \"openid profile\"" });
+    if input {
+        v["description"] = json!("space-separated scope names, e.g. \"openid profile\" (a JSON array of names is also accepted)");
+    }
+    v
+}
+
+/// A client as answered: never the secret's hash; `with_secret` for the answers that show a
+/// new secret once (registration, secret rotation).
+fn client_schema(with_secret: bool) -> Value {
+    let s = json!({ "type": "string" });
+    let mut props = Map::new();
+    for (k, v) in [
+        ("client_id", s.clone()),
+        ("client_name", s.clone()),
+        ("client_type", json!({ "type": "string", "enum": ["confidential", "public"] })),
+        ("grant_types", strings()),
+        ("is_active", json!({ "type": "boolean" })),
+        ("redirect_uris", strings()),
+        ("post_logout_redirect_uris", strings()),
+        ("response_types", strings()),
+        ("scopes", scopes_schema(false)),
+        ("scope", scopes_schema(false)),
+        ("token_endpoint_auth_method", s.clone()),
+        ("client_id_issued_at", json!({ "type": "integer" })),
+        ("created_at", json!({ "type": "string", "format": "date-time" })),
+        ("updated_at", json!({ "type": "string", "format": "date-time" })),
+    ] {
+        props.insert(k.into(), v);
+    }
+    let mut required = vec![
+        "client_id",
+        "client_name",
+        "client_type",
+        "grant_types",
+        "is_active",
+        "redirect_uris",
+        "response_types",
+        "scopes",
+        "token_endpoint_auth_method",
+    ];
+    if with_secret {
+        props.insert("client_secret".into(), json!({ "type": "string", "description": "shown once; absent for public clients" }));
+        props.insert("client_secret_expires_at".into(), json!({ "type": "integer", "description": "0: never expires" }));
+        required.push("client_secret_expires_at");
+    }
+    json!({ "type": "object", "required": required, "properties": props })
+}
+
+/// The body of `POST /clients` (`creating`) or `PUT /clients/{client_id}`.
+fn client_request_schema(creating: bool) -> Value {
+    let s = json!({ "type": "string" });
+    let mut props = Map::new();
+    props.insert("client_name".into(), s.clone());
+    if creating {
+        props.insert("client_type".into(), json!({ "type": "string", "enum": ["confidential", "public"] }));
+    } else {
+        props.insert("is_active".into(), json!({ "type": "boolean" }));
+    }
+    for k in ["grant_types", "redirect_uris", "post_logout_redirect_uris", "response_types"] {
+        props.insert(k.into(), strings());
+    }
+    props.insert("scopes".into(), scopes_schema(true));
+    props.insert("scope".into(), scopes_schema(true));
+    props.insert("token_endpoint_auth_method".into(), json!({ "type": "string", "enum": crate::oauth::clients::AUTH_METHODS }));
+    let mut v = json!({ "type": "object", "additionalProperties": false, "properties": props });
+    if creating {
+        v["required"] = json!(["client_name"]);
+    }
+    v
 }
 
 /// OpenAPI 3.1, one operation per method of each route in `ROUTES`.
@@ -102,27 +239,27 @@ pub fn openapi<S: Store>(app: &App<'_, S>) -> Outgoing {
                 },
                 "User": {
                     "type": "object",
+                    "required": ["id", "username", "email", "role", "createdAt"],
                     "properties": {
                         "id": { "type": "string" }, "username": { "type": "string" }, "email": { "type": "string" },
                         "role": { "type": "string" }, "createdAt": { "type": "string", "format": "date-time" },
                     },
                 },
-                "Client": {
+                "UserRegistration": {
                     "type": "object",
+                    "required": ["username", "email", "password"],
+                    "additionalProperties": false,
                     "properties": {
-                        "client_id": { "type": "string" }, "client_name": { "type": "string" },
-                        "client_type": { "type": "string", "enum": ["confidential", "public"] },
-                        "grant_types": { "type": "array", "items": { "type": "string" } },
-                        "redirect_uris": { "type": "array", "items": { "type": "string" } },
-                        "post_logout_redirect_uris": { "type": "array", "items": { "type": "string" } },
-                        "response_types": { "type": "array", "items": { "type": "string" } },
-                        "scopes": { "type": "array", "items": { "type": "string" } },
-                        "token_endpoint_auth_method": { "type": "string" },
-                        "is_active": { "type": "boolean" },
-                        "client_secret": { "type": "string" },
-                        "client_secret_expires_at": { "type": "integer" },
+                        "username": { "type": "string" }, "email": { "type": "string" }, "password": { "type": "string" },
+                        "role": { "type": "string", "description": "optional role assignment (non-default roles need an admin bearer)" },
                     },
                 },
+                "ProviderMetadata": provider_metadata_schema(),
+                "IntrospectionResponse": introspection_schema(),
+                "Client": client_schema(false),
+                "RegisteredClient": client_schema(true),
+                "ClientRegistration": client_request_schema(true),
+                "ClientUpdate": client_request_schema(false),
             },
         },
     });
@@ -166,15 +303,25 @@ fn responses(path: &str, method: &str) -> Value {
             r.insert("200".into(), ok("Clients, without secrets", json!({ "type": "array", "items": schema_ref("Client") })));
         }
         ("/clients", "POST") => {
-            r.insert("201".into(), ok("The client and its secret (shown once)", schema_ref("Client")));
+            r.insert("201".into(), ok("The client and its secret (shown once)", schema_ref("RegisteredClient")));
         }
         ("/clients/{client_id}", "DELETE") => {
             r.insert("204".into(), json!({ "description": "Deleted" }));
             r.insert("404".into(), err.clone());
         }
-        ("/clients/{client_id}", _) | ("/clients/{client_id}/secret", _) => {
+        ("/clients/{client_id}/secret", _) => {
+            r.insert("200".into(), ok("The client and its new secret (shown once)", schema_ref("RegisteredClient")));
+            r.insert("404".into(), err.clone());
+        }
+        ("/clients/{client_id}", _) => {
             r.insert("200".into(), ok("The client", schema_ref("Client")));
             r.insert("404".into(), err.clone());
+        }
+        ("/.well-known/openid-configuration" | "/.well-known/oauth-authorization-server", _) => {
+            r.insert("200".into(), ok("Provider metadata", schema_ref("ProviderMetadata")));
+        }
+        ("/introspect", _) => {
+            r.insert("200".into(), ok("The token's state", schema_ref("IntrospectionResponse")));
         }
         ("/authorize", _) => {
             r.insert("200".into(), json!({ "description": "Login page", "content": { "text/html": { "schema": { "type": "string" } } } }));
@@ -182,11 +329,17 @@ fn responses(path: &str, method: &str) -> Value {
         }
         ("/login", _) => {
             r.insert("200".into(), ok("With Accept: application/json, the redirect URL", json!({ "type": "string" })));
-            r.insert("302".into(), json!({ "description": "Redirect to the client with code and state", "content": content(json!({ "type": "string" })) }));
+            r.insert(
+                "302".into(),
+                json!({ "description": "Redirect to the client with code and state", "content": content(json!({ "type": "string" })) }),
+            );
             r.insert("401".into(), err.clone());
         }
         ("/logout", _) => {
-            r.insert("200".into(), json!({ "description": "Signed-out page", "content": { "text/html": { "schema": { "type": "string" } } } }));
+            r.insert(
+                "200".into(),
+                json!({ "description": "Signed-out page", "content": { "text/html": { "schema": { "type": "string" } } } }),
+            );
             r.insert("302".into(), json!({ "description": "Redirect to the registered post_logout_redirect_uri" }));
         }
         ("/revoke", _) => {
@@ -224,14 +377,14 @@ fn request_body(path: &str, method: &str) -> Option<Value> {
         ),
         ("/introspect", _) => {
             let mut b = form_body(json!({ "token": s, "token_type_hint": s }), &["token"]);
-            b["content"]["application/json"] = json!({ "schema": { "type": "object", "properties": { "token": s }, "required": ["token"] } });
+            b["content"]["application/json"] =
+                json!({ "schema": { "type": "object", "properties": { "token": s }, "required": ["token"] } });
             b
         }
         ("/revoke", _) => form_body(json!({ "token": s, "token_type_hint": s, "client_id": s, "client_secret": s }), &["token"]),
-        ("/register", _) => json!({ "required": true, "content": content(json!({ "type": "object",
-            "required": ["username", "email", "password"],
-            "properties": { "username": s, "email": s, "password": s, "role": s } })) }),
-        ("/clients", "POST") | ("/clients/{client_id}", "PUT") => json!({ "required": true, "content": content(schema_ref("Client")) }),
+        ("/register", _) => json!({ "required": true, "content": content(schema_ref("UserRegistration")) }),
+        ("/clients", "POST") => json!({ "required": true, "content": content(schema_ref("ClientRegistration")) }),
+        ("/clients/{client_id}", "PUT") => json!({ "required": true, "content": content(schema_ref("ClientUpdate")) }),
         _ => return None,
     })
 }

@@ -4,6 +4,8 @@
 
 pub mod admin;
 pub mod authorize;
+#[cfg(test)]
+mod contract_tests;
 pub mod discovery;
 pub mod pages;
 pub mod request;
@@ -28,8 +30,7 @@ pub struct Outgoing {
 impl Outgoing {
     pub fn json<T: Serialize>(status: u16, value: &T) -> Self {
         let body = serde_json::to_vec(value).unwrap_or_else(|_| b"null".to_vec());
-        Self { status, headers: vec![("content-type".into(), "application/json".into())], body }
-            .header("cache-control", "no-store")
+        Self { status, headers: vec![("content-type".into(), "application/json".into())], body }.header("cache-control", "no-store")
     }
 
     pub fn html(status: u16, html: String) -> Self {
@@ -45,7 +46,7 @@ impl Outgoing {
         Self { status, headers: vec![], body: vec![] }.header("cache-control", "no-store")
     }
 
-    /// A 302 to `location` whose body is the URL as a JSON string (the seed's `/login` shape).
+    /// A 302 to `location` whose body is the URL as a JSON string (the contract's `/login` shape, docs/API.md).
     pub fn redirect(location: &str) -> Self {
         Self::json(302, &location).header("location", location)
     }
@@ -74,7 +75,11 @@ impl Outgoing {
             // RFC 6750 §3: the challenge names the error.
             ErrorCode::InvalidToken | ErrorCode::InsufficientScope => out.header(
                 "www-authenticate",
-                &format!("Bearer realm=\"edge-oidc\", error=\"{}\", error_description=\"{}\"", e.code.as_str(), header_safe(&e.description)),
+                &format!(
+                    "Bearer realm=\"edge-oidc\", error=\"{}\", error_description=\"{}\"",
+                    e.code.as_str(),
+                    header_safe(&e.description)
+                ),
             ),
             // RFC 6749 §5.2: 401 invalid_client carries a challenge for the scheme used.
             ErrorCode::InvalidClient => out.header("www-authenticate", "Basic realm=\"edge-oidc\""),
@@ -86,7 +91,9 @@ impl Outgoing {
 
 /// The pages' CSP: nothing loads but inline styles; forms post only to `form_action`; no framing.
 pub fn page_csp(form_action: &str) -> String {
-    format!("default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action {form_action}; frame-ancestors 'none'; base-uri 'none'")
+    format!(
+        "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action {form_action}; frame-ancestors 'none'; base-uri 'none'"
+    )
 }
 
 fn header_safe(s: &str) -> String {
@@ -109,11 +116,27 @@ pub struct Route {
 }
 
 pub const ROUTES: &[Route] = &[
-    Route { path: "/.well-known/openid-configuration", methods: &["GET"], summary: "OpenID Provider metadata (OIDC Discovery 1.0)", tag: "discovery" },
+    Route {
+        path: "/.well-known/openid-configuration",
+        methods: &["GET"],
+        summary: "OpenID Provider metadata (OIDC Discovery 1.0)",
+        tag: "discovery",
+    },
+    Route {
+        path: "/.well-known/oauth-authorization-server",
+        methods: &["GET"],
+        summary: "OAuth 2.0 Authorization Server Metadata (RFC 8414): the same document",
+        tag: "discovery",
+    },
     Route { path: "/.well-known/jwks.json", methods: &["GET"], summary: "Public ES256 keys (RFC 7517)", tag: "discovery" },
     Route { path: "/openapi.json", methods: &["GET"], summary: "This OpenAPI 3.1 document", tag: "discovery" },
     Route { path: "/health", methods: &["GET"], summary: "Liveness check", tag: "discovery" },
-    Route { path: "/authorize", methods: &["GET"], summary: "Authorization endpoint: validates the request and serves the login page (RFC 6749 §4.1.1)", tag: "oauth" },
+    Route {
+        path: "/authorize",
+        methods: &["GET"],
+        summary: "Authorization endpoint: validates the request and serves the login page (RFC 6749 §4.1.1)",
+        tag: "oauth",
+    },
     Route { path: "/login", methods: &["POST"], summary: "Authenticates the user and issues an authorization code", tag: "oauth" },
     Route { path: "/token", methods: &["POST"], summary: "Token endpoint (RFC 6749 §3.2)", tag: "oauth" },
     Route { path: "/introspect", methods: &["POST"], summary: "Token introspection (RFC 7662)", tag: "oauth" },
@@ -122,8 +145,18 @@ pub const ROUTES: &[Route] = &[
     Route { path: "/logout", methods: &["GET", "POST"], summary: "RP-Initiated Logout 1.0 end_session_endpoint", tag: "oauth" },
     Route { path: "/register", methods: &["POST"], summary: "Registers a user", tag: "users" },
     Route { path: "/clients", methods: &["GET", "POST"], summary: "Lists or registers clients (admin)", tag: "clients" },
-    Route { path: "/clients/{client_id}", methods: &["GET", "PUT", "DELETE"], summary: "Reads, updates or deletes a client (admin)", tag: "clients" },
-    Route { path: "/clients/{client_id}/secret", methods: &["POST"], summary: "Issues a new client secret, shown once (admin)", tag: "clients" },
+    Route {
+        path: "/clients/{client_id}",
+        methods: &["GET", "PUT", "DELETE"],
+        summary: "Reads, updates or deletes a client (admin)",
+        tag: "clients",
+    },
+    Route {
+        path: "/clients/{client_id}/secret",
+        methods: &["POST"],
+        summary: "Issues a new client secret, shown once (admin)",
+        tag: "clients",
+    },
 ];
 
 /// Matches a concrete path against a route template; returns the `{client_id}` segment if any.
@@ -189,7 +222,7 @@ pub async fn handle<S: Store>(app: &App<'_, S>, req: &Incoming) -> Outgoing {
             .header("allow", &route.methods.join(", "));
     }
     let result = match (route.path, method) {
-        ("/.well-known/openid-configuration", _) => Ok(discovery::configuration(app)),
+        ("/.well-known/openid-configuration" | "/.well-known/oauth-authorization-server", _) => Ok(discovery::configuration(app)),
         ("/.well-known/jwks.json", _) => discovery::jwks(app),
         ("/openapi.json", _) => Ok(discovery::openapi(app)),
         ("/health", _) => Ok(Outgoing::json(200, &serde_json::json!({ "status": "ok" }))),
@@ -219,7 +252,13 @@ pub async fn handle<S: Store>(app: &App<'_, S>, req: &Incoming) -> Outgoing {
 fn cors_allowed(path: &str) -> bool {
     matches!(
         path,
-        "/.well-known/openid-configuration" | "/.well-known/jwks.json" | "/openapi.json" | "/token" | "/userinfo" | "/revoke"
+        "/.well-known/openid-configuration"
+            | "/.well-known/oauth-authorization-server"
+            | "/.well-known/jwks.json"
+            | "/openapi.json"
+            | "/token"
+            | "/userinfo"
+            | "/revoke"
     )
 }
 

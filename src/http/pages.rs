@@ -35,9 +35,9 @@ impl Branding {
     pub fn new(product_name: Option<String>, color: Option<String>) -> Self {
         let d = Self::default();
         let name = product_name.map(|n| n.trim().chars().take(60).collect::<String>()).filter(|n| !n.is_empty());
-        let color = color.map(|c| c.trim().to_string()).filter(|c| {
-            (c.len() == 4 || c.len() == 7) && c.starts_with('#') && c[1..].bytes().all(|b| b.is_ascii_hexdigit())
-        });
+        let color = color
+            .map(|c| c.trim().to_string())
+            .filter(|c| (c.len() == 4 || c.len() == 7) && c.starts_with('#') && c[1..].bytes().all(|b| b.is_ascii_hexdigit()));
         Self { product_name: name.unwrap_or(d.product_name), color: color.unwrap_or(d.color) }
     }
 }
@@ -79,10 +79,8 @@ fn page(b: &Branding, title: &str, body: &str) -> String {
 /// The login form. `hidden` are the authorization parameters carried to `/login`; `error` is
 /// shown above the form and tied to both inputs with `aria-describedby`.
 pub fn login(b: &Branding, client_name: &str, hidden: &[(&str, &str)], username: &str, error: Option<&str>) -> String {
-    let fields: String = hidden
-        .iter()
-        .map(|(k, v)| format!("<input type=\"hidden\" name=\"{}\" value=\"{}\">", escape(k), escape(v)))
-        .collect();
+    let fields: String =
+        hidden.iter().map(|(k, v)| format!("<input type=\"hidden\" name=\"{}\" value=\"{}\">", escape(k), escape(v))).collect();
     let (err_html, described) = match error {
         Some(e) => (
             format!("<p id=\"login-error\" class=\"error\" role=\"alert\">{}</p>", escape(e)),

@@ -130,11 +130,7 @@ impl Incoming {
 
     /// Client credentials from the Authorization header and the form.
     pub fn client_credentials(&self, form: &Params) -> OAuthResult<ClientCredentials> {
-        Ok(ClientCredentials {
-            basic: self.basic()?,
-            form_id: form.opt("client_id")?,
-            form_secret: form.opt("client_secret")?,
-        })
+        Ok(ClientCredentials { basic: self.basic()?, form_id: form.opt("client_id")?, form_secret: form.opt("client_secret")? })
     }
 
     /// A cookie's value from the `Cookie` header (RFC 6265 §5.4).
@@ -243,7 +239,13 @@ mod tests {
 
     #[test]
     fn malformed_basic_and_bearer() {
-        for v in ["Basic", "Basic !!!", &format!("Basic {}", STANDARD.encode("nocolon")), &format!("Basic {}", STANDARD.encode(":secret")), &format!("Basic {}", STANDARD.encode([0xff, b':', b'x']))] {
+        for v in [
+            "Basic",
+            "Basic !!!",
+            &format!("Basic {}", STANDARD.encode("nocolon")),
+            &format!("Basic {}", STANDARD.encode(":secret")),
+            &format!("Basic {}", STANDARD.encode([0xff, b':', b'x'])),
+        ] {
             let e = with_auth(v).basic().unwrap_err();
             assert_eq!(e.code, ErrorCode::InvalidClient, "{v}");
         }
@@ -264,7 +266,8 @@ mod tests {
         assert!(f.get("a").is_err());
         assert_eq!(f.get("b").unwrap().as_deref(), Some(""));
         assert_eq!(f.opt("b").unwrap(), None);
-        let json = Incoming { body: b"a=1".to_vec(), headers: vec![("content-type".into(), "application/json".into())], ..Default::default() };
+        let json =
+            Incoming { body: b"a=1".to_vec(), headers: vec![("content-type".into(), "application/json".into())], ..Default::default() };
         assert!(json.form().is_err());
     }
 }

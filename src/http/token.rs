@@ -49,7 +49,7 @@ pub async fn introspect<S: Store>(app: &App<'_, S>, req: &Incoming) -> OAuthResu
             }
             return Ok(());
         }
-        // API.md: a client or an admin bearer, "else 401" — a valid token of another role too.
+        // docs/API.md: a client or an admin bearer, "else 401" — a valid token of another role too.
         match authorize_admin(app, req).await {
             Ok(AdminCheck::Admin) => Ok(()),
             Ok(AdminCheck::Missing) => Err(OAuthError::invalid_client("authenticate as a client or with an admin bearer token")),

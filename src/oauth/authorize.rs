@@ -87,20 +87,11 @@ impl<S: Store> Provider<'_, S> {
         };
 
         // From here on errors are redirected (RFC 6749 §4.1.2.1).
-        let redirect = |error: OAuthError| AuthorizeError::Redirect {
-            redirect_uri: redirect_uri.clone(),
-            state: p.state.clone(),
-            error,
-        };
+        let redirect = |error: OAuthError| AuthorizeError::Redirect { redirect_uri: redirect_uri.clone(), state: p.state.clone(), error };
         match p.response_type.as_deref() {
             Some("code") => {}
             None => return Err(redirect(OAuthError::invalid_request("response_type is required"))),
-            Some(_) => {
-                return Err(redirect(OAuthError::new(
-                    ErrorCode::UnsupportedResponseType,
-                    "only response_type=code is supported",
-                )))
-            }
+            Some(_) => return Err(redirect(OAuthError::new(ErrorCode::UnsupportedResponseType, "only response_type=code is supported"))),
         }
         if !client.allows_grant("authorization_code") {
             return Err(redirect(OAuthError::new(ErrorCode::UnauthorizedClient, "client may not use the authorization code grant")));
@@ -123,9 +114,7 @@ impl<S: Store> Provider<'_, S> {
             (None, None) => None,
             (None, Some(_)) => return Err(redirect(OAuthError::invalid_request("code_challenge is required with code_challenge_method"))),
             // RFC 7636 §4.3: the method defaults to "plain", which is not supported.
-            (Some(_), None | Some("plain")) => {
-                return Err(redirect(OAuthError::invalid_request("code_challenge_method must be S256")))
-            }
+            (Some(_), None | Some("plain")) => return Err(redirect(OAuthError::invalid_request("code_challenge_method must be S256"))),
             (Some(c), Some("S256")) if pkce::is_valid_challenge(c) => Some(c.clone()),
             (Some(_), Some("S256")) => return Err(redirect(OAuthError::invalid_request("malformed code_challenge"))),
             (Some(_), Some(_)) => return Err(redirect(OAuthError::invalid_request("code_challenge_method must be S256"))),

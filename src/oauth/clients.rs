@@ -20,11 +20,52 @@ pub struct ClientMetadata {
     pub redirect_uris: Option<Vec<String>>,
     pub post_logout_redirect_uris: Option<Vec<String>>,
     pub response_types: Option<Vec<String>>,
-    pub scopes: Option<Vec<String>>,
-    /// RFC 7591 spells scopes as one space-separated `scope` string; accepted as well.
+    /// The contract's `scopes`: one space-separated string (`"openid profile"`); a JSON list
+    /// of scope names is accepted as well.
+    pub scopes: Option<ScopeList>,
+    /// RFC 7591 §2 spells the same thing `scope` (one space-separated string); a synonym.
     pub scope: Option<String>,
     pub token_endpoint_auth_method: Option<String>,
     pub is_active: Option<bool>,
+}
+
+/// A client's scopes as sent in registration metadata: the contract's space-separated string,
+/// or a JSON list of names. Either way it becomes a list of scope names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScopeList(pub Vec<String>);
+
+impl ScopeList {
+    fn from_text(s: &str) -> Self {
+        Self(s.split(' ').filter(|t| !t.is_empty()).map(String::from).collect())
+    }
+
+    /// The answer's form: one space-separated string, in registration order.
+    pub fn text(scopes: &[String]) -> String {
+        scopes.join(" ")
+    }
+}
+
+impl<'de> Deserialize<'de> for ScopeList {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = ScopeList;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a space-separated string of scope names (or a list of them)")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<ScopeList, E> {
+                Ok(ScopeList::from_text(v))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<ScopeList, A::Error> {
+                let mut out = Vec::new();
+                while let Some(item) = seq.next_element::<String>()? {
+                    out.push(item);
+                }
+                Ok(ScopeList(out))
+            }
+        }
+        d.deserialize_any(Visitor)
+    }
 }
 
 fn bad(msg: impl Into<String>) -> OAuthError {
@@ -57,8 +98,7 @@ pub fn apply_metadata(client: &mut Client, meta: ClientMetadata, creating: bool)
         client.client_type = ClientType::Public;
     }
     if creating {
-        client.token_endpoint_auth_method =
-            if client.client_type == ClientType::Public { "none" } else { "client_secret_basic" }.into();
+        client.token_endpoint_auth_method = if client.client_type == ClientType::Public { "none" } else { "client_secret_basic" }.into();
     }
     if let Some(m) = meta.token_endpoint_auth_method {
         if !AUTH_METHODS.contains(&m.as_str()) {
@@ -104,10 +144,12 @@ pub fn apply_metadata(client: &mut Client, meta: ClientMetadata, creating: bool)
             *target = v;
         }
     }
-    let scopes = match (meta.scopes, meta.scope) {
-        (Some(_), Some(_)) => return Err(bad("send either scopes or scope, not both")),
-        (Some(list), None) => Some(list_field("scopes", list, 50)?),
-        (None, Some(s)) => Some(Scope::parse(&s).ok_or_else(|| bad("scope: malformed"))?.to_vec()),
+    let scope = meta.scope.map(|s| ScopeList::from_text(&s));
+    let scopes = match (meta.scopes, scope) {
+        // The same scopes under both names (a client echoing a previous answer) is fine.
+        (Some(a), Some(b)) if Scope::from_list(a.0.clone()) == Scope::from_list(b.0.clone()) => Some(list_field("scopes", a.0, 50)?),
+        (Some(_), Some(_)) => return Err(bad("scopes and scope differ: send one of them")),
+        (Some(list), None) | (None, Some(list)) => Some(list_field("scopes", list.0, 50)?),
         (None, None) => None,
     };
     if let Some(list) = scopes {
@@ -276,10 +318,16 @@ mod tests {
         assert_eq!(c.token_endpoint_auth_method, "client_secret_basic");
 
         let mut p = new_client(0);
-        apply_metadata(&mut p, meta(r#"{"client_name":"SPA","client_type":"public","redirect_uris":["http://127.0.0.1/cb"]}"#), true).unwrap();
+        apply_metadata(&mut p, meta(r#"{"client_name":"SPA","client_type":"public","redirect_uris":["http://127.0.0.1/cb"]}"#), true)
+            .unwrap();
         assert_eq!(p.token_endpoint_auth_method, "none");
         let mut n = new_client(0);
-        apply_metadata(&mut n, meta(r#"{"client_name":"SPA","token_endpoint_auth_method":"none","redirect_uris":["http://127.0.0.1/cb"]}"#), true).unwrap();
+        apply_metadata(
+            &mut n,
+            meta(r#"{"client_name":"SPA","token_endpoint_auth_method":"none","redirect_uris":["http://127.0.0.1/cb"]}"#),
+            true,
+        )
+        .unwrap();
         assert_eq!(n.client_type, ClientType::Public, "auth method none without client_type means public");
 
         for bad_json in [

@@ -7,8 +7,7 @@ use sha2::{Digest, Sha256};
 /// RFC 7636 §4.1: code_verifier = 43*128unreserved; §4.2: the S256 challenge has the same
 /// alphabet (base64url of 32 bytes = 43 chars).
 pub fn is_valid_verifier(v: &str) -> bool {
-    (43..=128).contains(&v.len())
-        && v.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'))
+    (43..=128).contains(&v.len()) && v.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'))
 }
 
 pub fn is_valid_challenge(c: &str) -> bool {

@@ -16,8 +16,7 @@ impl Scope {
     pub fn parse(s: &str) -> Option<Self> {
         let mut set = BTreeSet::new();
         for tok in s.split(' ').filter(|t| !t.is_empty()) {
-            let ok = tok.len() <= 128
-                && tok.bytes().all(|b| b == 0x21 || (0x23..=0x5b).contains(&b) || (0x5d..=0x7e).contains(&b));
+            let ok = tok.len() <= 128 && tok.bytes().all(|b| b == 0x21 || (0x23..=0x5b).contains(&b) || (0x5d..=0x7e).contains(&b));
             if !ok {
                 return None;
             }

@@ -7,8 +7,8 @@ use super::scope::{Scope, EMAIL, OPENID, PROFILE};
 use super::{pkce, store_error, OAuthError, OAuthResult, Provider};
 use crate::crypto::{b64url, jwt, random_id, random_token, sha256_b64url};
 use crate::store::{
-    AuthorizationCode, Client, ClientType, ConsumedCode, NewRefresh, RefreshRecord, RefreshStatus, RefreshToken, Redemption, Rotation, Store,
-    User,
+    AuthorizationCode, Client, ClientType, ConsumedCode, NewRefresh, Redemption, RefreshRecord, RefreshStatus, RefreshToken, Rotation,
+    Store, User,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
@@ -113,7 +113,10 @@ impl<S: Store> Provider<'_, S> {
     pub async fn token(&self, creds: &ClientCredentials, req: &TokenRequest) -> OAuthResult<TokenResponse> {
         let grant = required(&req.grant_type, "grant_type")?;
         if !super::GRANT_TYPES.contains(&grant) {
-            return Err(OAuthError::unsupported_grant_type(format!("unsupported grant_type '{}'", grant.chars().take(40).collect::<String>())));
+            return Err(OAuthError::unsupported_grant_type(format!(
+                "unsupported grant_type '{}'",
+                grant.chars().take(40).collect::<String>()
+            )));
         }
         // The client and the code or refresh token it presents are read concurrently (one
         // round trip of latency); the client's result is checked first, so a bad client is
@@ -123,7 +126,13 @@ impl<S: Store> Provider<'_, S> {
             "authorization_code" => {
                 let hash = lookup_hash(required(&req.code, "code")?);
                 required(&req.redirect_uri, "redirect_uri")?;
-                let lookup = async { if let Some(h) = &hash { self.store.code(h).await } else { Ok(None) } };
+                let lookup = async {
+                    if let Some(h) = &hash {
+                        self.store.code(h).await
+                    } else {
+                        Ok(None)
+                    }
+                };
                 let (client, record) = super::join2(authenticated, lookup).await;
                 let client = self.ready_client(client?, grant)?;
                 self.code_grant(&client, req, hash, record.map_err(store_error)?).await
@@ -136,7 +145,13 @@ impl<S: Store> Provider<'_, S> {
                     let client = self.ready_client(authenticated.await?, grant)?;
                     return self.refresh_in_one_trip(&client, hash).await;
                 }
-                let lookup = async { if let Some(h) = &hash { self.store.refresh(h).await } else { Ok(None) } };
+                let lookup = async {
+                    if let Some(h) = &hash {
+                        self.store.refresh(h).await
+                    } else {
+                        Ok(None)
+                    }
+                };
                 let (client, record) = super::join2(authenticated, lookup).await;
                 let client = self.ready_client(client?, grant)?;
                 self.refresh_grant(&client, req, hash, record.map_err(store_error)?).await
@@ -261,11 +276,8 @@ impl<S: Store> Provider<'_, S> {
     async fn refresh_in_one_trip(&self, client: &Client, hash: Option<String>) -> OAuthResult<TokenResponse> {
         let Some(hash) = hash else { return Err(invalid_refresh()) };
         let token = random_token();
-        let new = NewRefresh {
-            token_hash: sha256_b64url(&token),
-            issued_at: self.now,
-            expires_at: self.now + self.config.refresh_token_ttl,
-        };
+        let new =
+            NewRefresh { token_hash: sha256_b64url(&token), issued_at: self.now, expires_at: self.now + self.config.refresh_token_ttl };
         let Rotation { rotated, record } =
             self.store.rotate_refresh_for(&hash, &client.client_id, &new, self.now).await.map_err(store_error)?;
         let (true, Some(record)) = (rotated, record.as_ref()) else {
@@ -297,10 +309,8 @@ impl<S: Store> Provider<'_, S> {
         let allowed = Scope::from_list(client.scopes.iter().cloned());
         let scope = Scope::narrow(parse_scope(&req.scope)?.as_ref(), &allowed)
             .ok_or_else(|| OAuthError::invalid_scope("scope exceeds what the client may request"))?;
-        let user = self
-            .authenticate_user(username, password)
-            .await?
-            .ok_or_else(|| OAuthError::invalid_grant("invalid username or password"))?;
+        let user =
+            self.authenticate_user(username, password).await?.ok_or_else(|| OAuthError::invalid_grant("invalid username or password"))?;
         let subject = Subject::of(&user, self.now);
         let issued = self.mint(client, Some(&subject), &scope, None, None)?;
         if let Some(r) = &issued.refresh {
@@ -551,29 +561,11 @@ struct Minted {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::crypto::keys::{tests::TEST_JWK, KeySet};
     use crate::oauth::authorize::AuthorizationParams;
+    use crate::oauth::block_on;
     use crate::oauth::clients::ClientMetadata;
     use crate::oauth::users::validate_registration;
-    use crate::oauth::{block_on, Config};
-    use crate::store::memory::MemoryStore;
-
-    struct World {
-        store: MemoryStore,
-        keys: KeySet,
-        config: Config,
-    }
-
-    impl World {
-        fn new() -> Self {
-            let mut config = Config::for_issuer("https://issuer.example");
-            config.pbkdf2_iterations = 1000;
-            Self { store: MemoryStore::default(), keys: KeySet::load(TEST_JWK, None).unwrap(), config }
-        }
-        fn at(&self, now: u64) -> Provider<'_, MemoryStore> {
-            Provider { store: &self.store, keys: Ok(&self.keys), config: &self.config, now }
-        }
-    }
+    use crate::testing::World;
 
     fn setup(w: &World) -> (Client, String, crate::store::User) {
         let p = w.at(1000);
@@ -688,7 +680,10 @@ mod tests {
         let pw = password_request(Some("openid profile"));
         let t1 = block_on(p.token(&creds, &pw)).unwrap();
         let refresh = refresh_request;
-        assert_eq!(block_on(p.token(&creds, &refresh(&t1.refresh_token, Some("openid email")))).unwrap_err().code, crate::oauth::ErrorCode::InvalidScope);
+        assert_eq!(
+            block_on(p.token(&creds, &refresh(&t1.refresh_token, Some("openid email")))).unwrap_err().code,
+            crate::oauth::ErrorCode::InvalidScope
+        );
         let t2 = block_on(p.token(&creds, &refresh(&t1.refresh_token, Some("openid")))).unwrap();
         assert_eq!(t2.scope, "openid");
         assert_ne!(t2.refresh_token, t1.refresh_token);
@@ -713,10 +708,9 @@ mod tests {
         assert_eq!((at.sub.as_str(), at.auth_time, at.client_id.as_str()), (user.id.as_str(), Some(1000), client.client_id.as_str()));
 
         // Another client cannot use it, and trying does not spend or revoke it.
-        let other_meta: ClientMetadata = serde_json::from_str(
-            r#"{"client_name":"Other","grant_types":["refresh_token"],"redirect_uris":["https://other.example/cb"]}"#,
-        )
-        .unwrap();
+        let other_meta: ClientMetadata =
+            serde_json::from_str(r#"{"client_name":"Other","grant_types":["refresh_token"],"redirect_uris":["https://other.example/cb"]}"#)
+                .unwrap();
         let (other, other_secret) = block_on(p.create_client(other_meta)).unwrap();
         let err = block_on(p.token(&basic(&other, &other_secret.unwrap()), &refresh(&t2.refresh_token))).unwrap_err();
         assert_eq!(err.code, crate::oauth::ErrorCode::InvalidGrant);
@@ -749,7 +743,8 @@ mod tests {
         let none = ClientCredentials { form_id: Some(client.client_id.clone()), ..Default::default() };
         assert!(block_on(p.authenticate_client(&none)).is_err());
         // Two methods at once.
-        let both = ClientCredentials { basic: Some((client.client_id.clone(), secret.clone())), form_secret: Some(secret), ..Default::default() };
+        let both =
+            ClientCredentials { basic: Some((client.client_id.clone(), secret.clone())), form_secret: Some(secret), ..Default::default() };
         assert_eq!(block_on(p.authenticate_client(&both)).unwrap_err().code, crate::oauth::ErrorCode::InvalidRequest);
     }
 

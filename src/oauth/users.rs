@@ -19,12 +19,8 @@ pub struct NewUser {
 
 /// Checks each field and names the first that is wrong (400 `invalid_request`).
 pub fn validate_registration(username: &str, email: &str, password: &str, role: Option<&str>) -> OAuthResult<NewUser> {
-    if !(3..=64).contains(&username.len())
-        || !username.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
-    {
-        return Err(OAuthError::invalid_request(
-            "username: 3 to 64 characters, letters, digits, '.', '_' or '-'",
-        ));
+    if !(3..=64).contains(&username.len()) || !username.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-')) {
+        return Err(OAuthError::invalid_request("username: 3 to 64 characters, letters, digits, '.', '_' or '-'"));
     }
     if !is_plausible_email(email) {
         return Err(OAuthError::invalid_request("email: not a valid email address"));

@@ -4,8 +4,8 @@
 
 use super::cache::ClientCache;
 use super::*;
-use worker::wasm_bindgen::JsValue;
 use std::cell::OnceCell;
+use worker::wasm_bindgen::JsValue;
 use worker::{D1Database, D1PreparedStatement, Env, KvStore};
 
 /// Bindings are looked up on first use: a request that needs no storage (discovery, JWKS,
@@ -255,16 +255,7 @@ const INSERT_REFRESH_IF_PREVIOUS_CHANGED: &str = "INSERT INTO refresh_tokens \
      SELECT ?, ?, ?, ?, ?, ?, ?, ?, 'active' WHERE changes() = 1";
 
 fn refresh_args(t: &RefreshToken) -> Vec<JsValue> {
-    vec![
-        s(&t.token_hash),
-        s(&t.family_id),
-        s(&t.client_id),
-        s(&t.user_id),
-        s(&t.scope),
-        n(t.auth_time),
-        n(t.issued_at),
-        n(t.expires_at),
-    ]
+    vec![s(&t.token_hash), s(&t.family_id), s(&t.client_id), s(&t.user_id), s(&t.scope), n(t.auth_time), n(t.issued_at), n(t.expires_at)]
 }
 
 impl Store for CloudflareStore {
@@ -329,9 +320,7 @@ impl Store for CloudflareStore {
     // it failed), which also voids any read of that client still in flight (`cache.rs`).
     async fn update_client(&self, c: &Client) -> StoreResult<bool> {
         // SQLite row-value assignment: the same columns, in the same order, as the insert.
-        let sql = format!(
-            "UPDATE clients SET ({MUTABLE_CLIENT_COLUMNS}) = (?, ?, ?, ?, ?, ?, ?, ?, ?) WHERE client_id = ?"
-        );
+        let sql = format!("UPDATE clients SET ({MUTABLE_CLIENT_COLUMNS}) = (?, ?, ?, ?, ?, ?, ?, ?, ?) WHERE client_id = ?");
         let mut args = mutable_client_values(c);
         args.push(s(&c.client_id));
         let result = self.run(&sql, &args).await;
@@ -389,16 +378,15 @@ impl Store for CloudflareStore {
         if results.first().map(changes) == Some(1) {
             return Ok(Redemption::First);
         }
-        let prev = self
-            .first::<ConsumedRow>("SELECT * FROM consumed_codes WHERE code_hash = ?", &[s(&c.code_hash)])
-            .await?
-            .map(|r| ConsumedCode {
+        let prev = self.first::<ConsumedRow>("SELECT * FROM consumed_codes WHERE code_hash = ?", &[s(&c.code_hash)]).await?.map(|r| {
+            ConsumedCode {
                 code_hash: r.code_hash,
                 family_id: r.family_id,
                 access_jti: r.access_jti,
                 access_exp: r.access_exp as u64,
                 expires_at: r.expires_at as u64,
-            });
+            }
+        });
         Ok(Redemption::Replayed(prev))
     }
 
@@ -457,12 +445,9 @@ impl Store for CloudflareStore {
     }
 
     async fn revoke_access(&self, jti: &str, expires_at: u64) -> StoreResult<()> {
-        self.run(
-            "INSERT INTO revoked_access_tokens (jti, expires_at) VALUES (?, ?) ON CONFLICT (jti) DO NOTHING",
-            &[s(jti), n(expires_at)],
-        )
-        .await
-        .map(|_| ())
+        self.run("INSERT INTO revoked_access_tokens (jti, expires_at) VALUES (?, ?) ON CONFLICT (jti) DO NOTHING", &[s(jti), n(expires_at)])
+            .await
+            .map(|_| ())
     }
     async fn access_token_usable(&self, jti: &str, client_id: &str) -> StoreResult<bool> {
         #[derive(Deserialize)]
@@ -522,12 +507,8 @@ impl Store for CloudflareStore {
             .await?;
         Ok(row.map(|r| {
             let user = User::from(r.user);
-            let session = Session {
-                id_hash: r.id_hash,
-                user_id: user.id.clone(),
-                auth_time: r.auth_time as u64,
-                expires_at: r.expires_at as u64,
-            };
+            let session =
+                Session { id_hash: r.id_hash, user_id: user.id.clone(), auth_time: r.auth_time as u64, expires_at: r.expires_at as u64 };
             (session, user)
         }))
     }

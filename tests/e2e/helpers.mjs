@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { createServer } from 'node:net';
 
 // wrangler 4.86's dev proxy may answer 503 on a keep-alive connection idle for ~5 s; closing
-// idle connections after 1 s avoids reusing one (TOOLCHAIN.md §3). This affects only the test
+// idle connections after 1 s avoids reusing one (docs/BUILDING.md, "Running locally"). This affects only the test
 // client, never what is asserted.
 setGlobalDispatcher(new Agent({ keepAliveTimeout: 1000, keepAliveMaxTimeout: 1000 }));
 
@@ -21,7 +21,7 @@ export const b64url = (buf) => Buffer.from(buf).toString('base64url');
 
 // wrangler 4.86's dev proxy sometimes loses its pooled connection to the runtime after a burst
 // of slow concurrent requests and answers 503 "Your worker restarted mid-request" without the
-// worker having answered (TOOLCHAIN.md §3; newer wranglers retry, but need Node 22). Exactly
+// worker having answered (docs/BUILDING.md; newer wranglers retry, but need Node 22). Exactly
 // that answer is retried here, never any other 503 and never a product answer. A retry cannot
 // turn a failure into a pass: a request the worker did process shows up as a conflict or
 // invalid_grant on the retry, which the tests count as a failure.

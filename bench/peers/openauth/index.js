@@ -5,7 +5,7 @@
 //
 // Two changes for the harness, both outside the library:
 //  - KV refuses expirationTtl < 60 s, and the library's KV adapter computes 59 s for its 60 s code
-//    and refresh-reuse TTLs (TOOLCHAIN.md §3); the adapter below clamps the expiry to >= 61 s.
+//    and refresh-reuse TTLs; the adapter below clamps the expiry to >= 61 s.
 //  - A `bench` provider approves /bench/authorize at once for a fixed user (as the
 //    workers-oauth-provider peer's /authorize does), so the harness can mint thousands of codes
 //    without a scrypt check each; it also serves client_credentials for one static client.

@@ -16,7 +16,7 @@ const defaultHandler = {
         metadata: {},
         scope: authRequest.scope,
         props: { userId: 'bench' },
-        // The library revokes earlier grants on re-authorization by default (TOOLCHAIN.md §3).
+        // The library revokes earlier grants on re-authorization by default.
         revokeExistingGrants: false,
       });
       return Response.redirect(redirectTo, 302);

@@ -3,12 +3,11 @@
 //! in-memory store. The properties: nothing panics, and no request gets a 5xx.
 //! A small deterministic generator (xorshift) keeps failures reproducible without extra crates.
 
-use crate::crypto::keys::{tests::TEST_JWK, KeySet};
+use super::{test_keys, World, BOOTSTRAP};
 use crate::crypto::{jwt, password::PasswordHash};
 use crate::form;
-use crate::http::{handle, App, Incoming};
-use crate::oauth::{block_on, redirect, scope::Scope, Config, Provider};
-use crate::store::memory::MemoryStore;
+use crate::http::Incoming;
+use crate::oauth::{redirect, scope::Scope};
 
 struct Rng(u64);
 
@@ -67,7 +66,7 @@ impl Rng {
 
 #[test]
 fn parsers_and_decoders_never_panic() {
-    let keys = KeySet::load(TEST_JWK, None).unwrap();
+    let keys = test_keys();
     let good_jwt = jwt::sign(&keys, "at+jwt", &serde_json::json!({ "sub": "x", "exp": 1 }));
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
     for _ in 0..20_000 {
@@ -91,7 +90,7 @@ fn parsers_and_decoders_never_panic() {
 
 #[test]
 fn mutated_tokens_never_verify() {
-    let keys = KeySet::load(TEST_JWK, None).unwrap();
+    let keys = test_keys();
     let good = jwt::sign(&keys, "at+jwt", &serde_json::json!({ "sub": "x", "role": "user" }));
     let mut rng = Rng(42);
     for _ in 0..3_000 {
@@ -108,18 +107,23 @@ fn mutated_tokens_never_verify() {
 
 #[test]
 fn random_requests_never_get_a_5xx() {
-    let store = MemoryStore::default();
-    let keys = KeySet::load(TEST_JWK, None).unwrap();
-    let mut config = Config::for_issuer("http://127.0.0.1:8787");
-    config.pbkdf2_iterations = 1000;
-    let app = App {
-        provider: Provider { store: &store, keys: Ok(&keys), config: &config, now: 1_000_000 },
-        bootstrap_token: Some("bootstrap-token-for-fuzzing-000"),
-        branding: crate::http::pages::Branding::default(),
-    };
+    let world = World::for_issuer("http://127.0.0.1:8787");
     let paths = [
-        "/token", "/introspect", "/revoke", "/userinfo", "/login", "/authorize", "/logout", "/register", "/clients",
-        "/clients/abc", "/clients/abc/secret", "/.well-known/jwks.json", "/.well-known/openid-configuration", "/openapi.json", "/x",
+        "/token",
+        "/introspect",
+        "/revoke",
+        "/userinfo",
+        "/login",
+        "/authorize",
+        "/logout",
+        "/register",
+        "/clients",
+        "/clients/abc",
+        "/clients/abc/secret",
+        "/.well-known/jwks.json",
+        "/.well-known/openid-configuration",
+        "/openapi.json",
+        "/x",
     ];
     let forms = [
         "grant_type=authorization_code&code=abc&redirect_uri=https%3A%2F%2Fa.example%2Fcb&code_verifier=x",
@@ -144,10 +148,11 @@ fn random_requests_never_get_a_5xx() {
         let body = rng.mutate(seed);
         let mut headers = vec![(
             "content-type".to_string(),
-            rng.pick(&["application/json", "application/x-www-form-urlencoded", "text/plain", "", "application/json; charset=utf-8"]).to_string(),
+            rng.pick(&["application/json", "application/x-www-form-urlencoded", "text/plain", "", "application/json; charset=utf-8"])
+                .to_string(),
         )];
         match rng.below(4) {
-            0 => headers.push(("authorization".into(), "Bearer bootstrap-token-for-fuzzing-000".into())),
+            0 => headers.push(("authorization".into(), format!("Bearer {BOOTSTRAP}"))),
             1 => headers.push(("authorization".into(), format!("Basic {}", rng.text(30)))),
             2 => headers.push(("authorization".into(), format!("Bearer {}", rng.text(40)))),
             _ => {}
@@ -169,7 +174,7 @@ fn random_requests_never_get_a_5xx() {
             body_too_large: false,
             origin: "http://127.0.0.1:8787".into(),
         };
-        let out = block_on(handle(&app, &req));
+        let out = world.serve(1_000_000, &req);
         assert!(out.status < 500, "request {i} {req:?} got {} {}", out.status, String::from_utf8_lossy(&out.body));
     }
 }

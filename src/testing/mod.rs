@@ -1,0 +1,98 @@
+//! Shared fixtures for host tests (`cargo test`): a provider on the in-memory store with a fixed
+//! signing key, and requests as values. Every test module builds its world from here, so a
+//! change to `Provider` or `App` is made once.
+
+pub mod fuzz;
+
+use crate::crypto::keys::KeySet;
+use crate::http::{handle, App, Incoming, Outgoing};
+use crate::oauth::{block_on, Config, Provider};
+use crate::store::memory::MemoryStore;
+
+/// A fixed P-256 test key (RFC 7515 appendix A.3's ES256 key).
+pub const TEST_JWK: &str = r#"{"kty":"EC","crv":"P-256",
+    "x":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU",
+    "y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0",
+    "d":"jpsQnnGQmL-YBIffH1136cspYG6-0iY7X1fCE9-E9LI"}"#;
+
+/// The bootstrap admin token of `World::app`.
+pub const BOOTSTRAP: &str = "bootstrap-token-for-tests-0000";
+
+pub fn test_keys() -> KeySet {
+    KeySet::load(TEST_JWK, None).expect("the test key loads")
+}
+
+/// Storage, keys and settings of one test; `at(now)` is the provider at that moment.
+pub struct World {
+    pub store: MemoryStore,
+    pub keys: KeySet,
+    pub config: Config,
+}
+
+impl World {
+    /// Issuer `https://issuer.example`, 1,000 PBKDF2 iterations (tests need no real cost).
+    pub fn new() -> Self {
+        Self::for_issuer("https://issuer.example")
+    }
+
+    pub fn for_issuer(issuer: &str) -> Self {
+        let mut config = Config::for_issuer(issuer);
+        config.pbkdf2_iterations = 1000;
+        Self { store: MemoryStore::default(), keys: test_keys(), config }
+    }
+
+    pub fn at(&self, now: u64) -> Provider<'_, MemoryStore> {
+        Provider { store: &self.store, keys: Ok(&self.keys), config: &self.config, now }
+    }
+
+    /// The whole HTTP surface at `now`, with `BOOTSTRAP` as the bootstrap admin token.
+    pub fn app(&self, now: u64) -> App<'_, MemoryStore> {
+        App { provider: self.at(now), bootstrap_token: Some(BOOTSTRAP), branding: crate::http::pages::Branding::default() }
+    }
+
+    /// Serves one request at `now`.
+    pub fn serve(&self, now: u64, req: &Incoming) -> Outgoing {
+        block_on(handle(&self.app(now), req))
+    }
+}
+
+impl Default for World {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// A request to the test issuer.
+pub fn request(method: &str, path: &str) -> Incoming {
+    Incoming { method: method.into(), path: path.into(), origin: "https://issuer.example".into(), ..Default::default() }
+}
+
+impl Incoming {
+    pub fn with_header(mut self, name: &str, value: &str) -> Self {
+        self.headers.push((name.to_ascii_lowercase(), value.to_string()));
+        self
+    }
+
+    pub fn with_json(self, body: &serde_json::Value) -> Self {
+        let mut r = self.with_header("content-type", "application/json");
+        r.body = serde_json::to_vec(body).expect("JSON");
+        r
+    }
+
+    pub fn with_form(self, pairs: &[(&str, &str)]) -> Self {
+        let mut r = self.with_header("content-type", "application/x-www-form-urlencoded");
+        r.body = crate::form::serialize(pairs.iter().copied()).into_bytes();
+        r
+    }
+
+    pub fn with_bearer(self, token: &str) -> Self {
+        self.with_header("authorization", &format!("Bearer {token}"))
+    }
+}
+
+impl Outgoing {
+    /// The body as JSON (panics in tests when it is not).
+    pub fn json_body(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
+    }
+}
