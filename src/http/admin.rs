@@ -4,6 +4,7 @@
 use super::{App, Incoming, Outgoing};
 use crate::crypto::constant_time_eq;
 use crate::oauth::clients::{ClientMetadata, ScopeList};
+use crate::oauth::secrets::ClientSecret;
 use crate::oauth::users::{validate_registration, ADMIN_ROLE, DEFAULT_ROLE};
 use crate::oauth::{OAuthError, OAuthResult};
 use crate::store::{Client, ClientType, Store, User};
@@ -49,13 +50,13 @@ async fn require_admin<S: Store>(app: &App<'_, S>, req: &Incoming) -> OAuthResul
 struct Registration {
     username: String,
     email: String,
-    password: String,
+    password: crate::oauth::secrets::Password,
     role: Option<String>,
 }
 
 pub async fn register<S: Store>(app: &App<'_, S>, req: &Incoming) -> OAuthResult<Outgoing> {
     let body: Registration = req.json()?;
-    let new = validate_registration(body.username.trim(), body.email.trim(), &body.password, body.role.as_deref())?;
+    let new = validate_registration(body.username.trim(), body.email.trim(), body.password.expose(), body.role.as_deref())?;
     if new.role != DEFAULT_ROLE {
         match authorize_admin(app, req).await? {
             AdminCheck::Admin => {}
@@ -91,10 +92,10 @@ pub fn client_json(c: &Client) -> Value {
     })
 }
 
-fn with_secret(c: &Client, secret: Option<&str>) -> Value {
+fn with_secret(c: &Client, secret: Option<&ClientSecret>) -> Value {
     let mut v = client_json(c);
     if let Some(s) = secret {
-        v["client_secret"] = json!(s);
+        v["client_secret"] = json!(s.expose());
         // RFC 7591 §3.2.1: 0 means the secret does not expire.
         v["client_secret_expires_at"] = json!(0);
     }
@@ -103,7 +104,7 @@ fn with_secret(c: &Client, secret: Option<&str>) -> Value {
 
 pub async fn list_clients<S: Store>(app: &App<'_, S>, req: &Incoming) -> OAuthResult<Outgoing> {
     require_admin(app, req).await?;
-    let clients = app.provider.store.clients().await.map_err(crate::oauth::store_error)?;
+    let clients = app.provider.store.clients().await?;
     Ok(Outgoing::json(200, &clients.iter().map(client_json).collect::<Vec<_>>()))
 }
 
@@ -111,7 +112,7 @@ pub async fn create_client<S: Store>(app: &App<'_, S>, req: &Incoming) -> OAuthR
     require_admin(app, req).await?;
     let meta: ClientMetadata = req.json()?;
     let (client, secret) = app.provider.create_client(meta).await?;
-    Ok(Outgoing::json(201, &with_secret(&client, secret.as_deref())))
+    Ok(Outgoing::json(201, &with_secret(&client, secret.as_ref())))
 }
 
 pub async fn client<S: Store>(app: &App<'_, S>, req: &Incoming, client_id: &str, method: &str) -> OAuthResult<Outgoing> {
@@ -120,7 +121,7 @@ pub async fn client<S: Store>(app: &App<'_, S>, req: &Incoming, client_id: &str,
     let not_found = || OAuthError::not_found("no such client");
     match method {
         "GET" => {
-            let c = store.client(client_id).await.map_err(crate::oauth::store_error)?.ok_or_else(not_found)?;
+            let c = store.client(client_id).await?.ok_or_else(not_found)?;
             Ok(Outgoing::json(200, &client_json(&c)))
         }
         "PUT" => {
@@ -129,7 +130,7 @@ pub async fn client<S: Store>(app: &App<'_, S>, req: &Incoming, client_id: &str,
             Ok(Outgoing::json(200, &client_json(&c)))
         }
         _ => {
-            if store.delete_client(client_id).await.map_err(crate::oauth::store_error)? {
+            if store.delete_client(client_id).await? {
                 Ok(Outgoing::empty(204))
             } else {
                 Err(not_found())

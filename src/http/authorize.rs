@@ -5,7 +5,7 @@ use super::request::Params;
 use super::{pages, App, Incoming, Outgoing};
 use crate::crypto::jwt;
 use crate::oauth::authorize::{error_redirect, AuthorizationParams, AuthorizationRequest, AuthorizeError};
-use crate::oauth::{redirect, store_error, ErrorCode, OAuthError, OAuthResult};
+use crate::oauth::{redirect, ErrorCode, OAuthError, OAuthResult};
 use crate::store::Store;
 use serde_json::Value;
 
@@ -269,7 +269,7 @@ async fn ended_session<S: Store>(app: &App<'_, S>, req: &Incoming) -> Outgoing {
     let Some(client_id) = client_id else {
         return show_error("post_logout_redirect_uri needs id_token_hint or client_id");
     };
-    let client = match app.provider.store.client(&client_id).await.map_err(store_error) {
+    let client = match app.provider.store.client(&client_id).await.map_err(OAuthError::from) {
         Ok(Some(c)) => c,
         Ok(None) => return show_error("unknown client"),
         Err(e) => return Outgoing::error(&e),

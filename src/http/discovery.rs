@@ -2,7 +2,7 @@
 //! generated from the router's own table so the two cannot drift.
 
 use super::{App, Outgoing, ROUTES};
-use crate::oauth::{scope, OAuthResult, GRANT_TYPES};
+use crate::oauth::{scope, GrantType, OAuthResult};
 use crate::store::Store;
 use serde_json::{json, Map, Value};
 
@@ -23,7 +23,7 @@ pub fn configuration<S: Store>(app: &App<'_, S>) -> Outgoing {
         "scopes_supported": scope::STANDARD,
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
-        "grant_types_supported": GRANT_TYPES,
+        "grant_types_supported": GrantType::ALL.map(GrantType::as_str),
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": ["ES256"],
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
@@ -366,7 +366,7 @@ fn request_body(path: &str, method: &str) -> Option<Value> {
     let s = json!({ "type": "string" });
     Some(match (path, method) {
         ("/token", _) => form_body(
-            json!({ "grant_type": { "type": "string", "enum": GRANT_TYPES }, "code": s, "redirect_uri": s, "client_id": s,
+            json!({ "grant_type": { "type": "string", "enum": GrantType::ALL.map(GrantType::as_str) }, "code": s, "redirect_uri": s, "client_id": s,
                     "client_secret": s, "code_verifier": s, "refresh_token": s, "username": s, "password": s, "scope": s }),
             &["grant_type"],
         ),

@@ -4,6 +4,7 @@
 use crate::crypto::b64url_decode;
 use crate::form;
 use crate::oauth::clients::ClientCredentials;
+use crate::oauth::secrets::ClientSecret;
 use crate::oauth::{ErrorCode, OAuthError, OAuthResult};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
@@ -106,7 +107,7 @@ impl Incoming {
 
     /// `Authorization: Basic` client credentials (RFC 6749 §2.3.1: id and secret are
     /// form-urlencoded before base64, so they are decoded after splitting on the colon).
-    pub fn basic(&self) -> OAuthResult<Option<(String, String)>> {
+    pub fn basic(&self) -> OAuthResult<Option<(String, ClientSecret)>> {
         let Some(h) = self.header("authorization").map(str::trim) else { return Ok(None) };
         let (scheme, rest) = h.split_once(' ').unwrap_or((h, ""));
         if !scheme.eq_ignore_ascii_case("basic") {
@@ -125,12 +126,13 @@ impl Incoming {
         if id.is_empty() {
             return Err(bad());
         }
-        Ok(Some((id, secret)))
+        Ok(Some((id, ClientSecret::new(secret))))
     }
 
     /// Client credentials from the Authorization header and the form.
     pub fn client_credentials(&self, form: &Params) -> OAuthResult<ClientCredentials> {
-        Ok(ClientCredentials { basic: self.basic()?, form_id: form.opt("client_id")?, form_secret: form.opt("client_secret")? })
+        let form_secret = form.opt("client_secret")?.map(ClientSecret::new);
+        Ok(ClientCredentials { basic: self.basic()?, form_id: form.opt("client_id")?, form_secret })
     }
 
     /// A cookie's value from the `Cookie` header (RFC 6265 §5.4).
@@ -232,9 +234,9 @@ mod tests {
         // id "my:client" and secret "p@ss word" form-urlencoded, then base64 (RFC 6749 §2.3.1).
         let raw = STANDARD.encode("my%3Aclient:p%40ss+word");
         let got = with_auth(&format!("Basic {raw}")).basic().unwrap().unwrap();
-        assert_eq!(got, ("my:client".to_string(), "p@ss word".to_string()));
+        assert_eq!((got.0.as_str(), got.1.expose()), ("my:client", "p@ss word"));
         let plain = STANDARD.encode("id:secret:with:colons");
-        assert_eq!(with_auth(&format!("basic {plain}")).basic().unwrap().unwrap().1, "secret:with:colons");
+        assert_eq!(with_auth(&format!("basic {plain}")).basic().unwrap().unwrap().1.expose(), "secret:with:colons");
     }
 
     #[test]

@@ -1,25 +1,43 @@
 //! `/token`, `/introspect`, `/revoke` and `/userinfo`.
 
 use super::admin::{authorize_admin, AdminCheck};
+use super::request::Params;
 use super::{App, Incoming, Outgoing};
-use crate::oauth::tokens::TokenRequest;
-use crate::oauth::{OAuthError, OAuthResult};
+use crate::oauth::secrets::{CodeSecret, CodeVerifier, Password, RefreshTokenSecret};
+use crate::oauth::{GrantType, OAuthError, OAuthResult, TokenRequest};
 use crate::store::Store;
 use serde::Deserialize;
+
+/// The token request of a form (RFC 6749 §4.1.3, §6, §4.3.2, §4.4.2): `invalid_request` for a
+/// missing or repeated parameter, `unsupported_grant_type` for a grant this server lacks.
+pub fn token_request(form: &Params) -> OAuthResult<TokenRequest> {
+    let required = |name: &str| form.opt(name)?.ok_or_else(|| OAuthError::invalid_request(format!("{name} is required")));
+    let grant_type = required("grant_type")?;
+    let grant = GrantType::parse(&grant_type).ok_or_else(|| {
+        OAuthError::unsupported_grant_type(format!("unsupported grant_type '{}'", grant_type.chars().take(40).collect::<String>()))
+    })?;
+    Ok(match grant {
+        GrantType::AuthorizationCode => TokenRequest::AuthorizationCode {
+            code: CodeSecret::new(required("code")?),
+            redirect_uri: required("redirect_uri")?,
+            code_verifier: form.opt("code_verifier")?.map(CodeVerifier::new),
+        },
+        GrantType::RefreshToken => {
+            TokenRequest::RefreshToken { refresh_token: RefreshTokenSecret::new(required("refresh_token")?), scope: form.get("scope")? }
+        }
+        GrantType::Password => TokenRequest::Password {
+            username: required("username")?,
+            password: Password::new(required("password")?),
+            scope: form.get("scope")?,
+        },
+        GrantType::ClientCredentials => TokenRequest::ClientCredentials { scope: form.get("scope")? },
+    })
+}
 
 pub async fn token<S: Store>(app: &App<'_, S>, req: &Incoming) -> OAuthResult<Outgoing> {
     let form = req.form()?;
     let creds = req.client_credentials(&form)?;
-    let tr = TokenRequest {
-        grant_type: form.opt("grant_type")?,
-        code: form.opt("code")?,
-        redirect_uri: form.opt("redirect_uri")?,
-        code_verifier: form.opt("code_verifier")?,
-        refresh_token: form.opt("refresh_token")?,
-        username: form.opt("username")?,
-        password: form.opt("password")?,
-        scope: form.get("scope")?,
-    };
+    let tr = token_request(&form)?;
     let response = app.provider.token(&creds, &tr).await?;
     // RFC 6749 §5.1: no-store (set by Outgoing::json) and Pragma: no-cache.
     Ok(Outgoing::json(200, &response).header("pragma", "no-cache"))
@@ -75,8 +93,9 @@ pub async fn revoke<S: Store>(app: &App<'_, S>, req: &Incoming) -> OAuthResult<O
     let creds = req.client_credentials(&form)?;
     let client = app.provider.authenticate_client(&creds).await?;
     let token = form.opt("token")?.ok_or_else(|| OAuthError::invalid_request("token is required"))?;
-    let hint = form.opt("token_type_hint")?;
-    app.provider.revoke(&client, &token, hint.as_deref()).await?;
+    // RFC 7009 §2.1: the hint is optional and may be ignored; read only to refuse a repeat.
+    form.opt("token_type_hint")?;
+    app.provider.revoke(&client, &token).await?;
     Ok(Outgoing::empty(200))
 }
 

@@ -2,7 +2,7 @@
 //! authorization code it ends in. `/authorize` and `/login` validate the same parameters here.
 
 use super::scope::Scope;
-use super::{pkce, redirect, store_error, ErrorCode, OAuthError, OAuthResult, Provider};
+use super::{pkce, redirect, ErrorCode, GrantType, OAuthError, OAuthResult, Provider};
 use crate::crypto::{random_token, sha256_b64url};
 use crate::form::append_query;
 use crate::store::{AuthorizationCode, Client, ClientType, Store, User};
@@ -63,10 +63,10 @@ impl<S: Store> Provider<'_, S> {
         }
         // Who is asking, and where may the answer go?
         let client = match (&p.client_id, &p.redirect_uri) {
-            (Some(id), _) if !id.is_empty() => self.store.client(id).await.map_err(|e| AuthorizeError::Show(store_error(e)))?,
+            (Some(id), _) if !id.is_empty() => self.store.client(id).await.map_err(|e| AuthorizeError::Show(e.into()))?,
             (_, Some(uri)) => {
                 // `/login` without client_id: the one client that registered this URI.
-                let mut found = self.store.clients_with_redirect(uri).await.map_err(|e| AuthorizeError::Show(store_error(e)))?;
+                let mut found = self.store.clients_with_redirect(uri).await.map_err(|e| AuthorizeError::Show(e.into()))?;
                 if found.len() > 1 {
                     return Err(show("client_id is required: several clients registered this redirect URI"));
                 }
@@ -93,7 +93,7 @@ impl<S: Store> Provider<'_, S> {
             None => return Err(redirect(OAuthError::invalid_request("response_type is required"))),
             Some(_) => return Err(redirect(OAuthError::new(ErrorCode::UnsupportedResponseType, "only response_type=code is supported"))),
         }
-        if !client.allows_grant("authorization_code") {
+        if !client.allows_grant(GrantType::AuthorizationCode) {
             return Err(redirect(OAuthError::new(ErrorCode::UnauthorizedClient, "client may not use the authorization code grant")));
         }
         if !matches!(p.response_mode.as_deref(), None | Some("query")) {
@@ -144,7 +144,7 @@ impl<S: Store> Provider<'_, S> {
             auth_time,
             expires_at: self.now + self.config.auth_code_ttl,
         };
-        self.store.put_code(&sha256_b64url(&code), &record, self.config.auth_code_ttl).await.map_err(store_error)?;
+        self.store.put_code(&sha256_b64url(&code), &record, self.config.auth_code_ttl).await?;
         let mut params = vec![("code", code.as_str())];
         if let Some(s) = &req.state {
             params.push(("state", s));

@@ -2,7 +2,8 @@
 //! §2.1 types, RFC 8252 redirect rules) and client authentication at the token, revocation and
 //! introspection endpoints (RFC 6749 §2.3).
 
-use super::{redirect, scope::Scope, store_error, OAuthError, OAuthResult, Provider, GRANT_TYPES};
+use super::secrets::ClientSecret;
+use super::{redirect, scope::Scope, GrantType, OAuthError, OAuthResult, Provider};
 use crate::crypto::{random_id, random_token, secret_matches_hash, sha256_b64url};
 use crate::store::{Client, ClientType, Store};
 use serde::Deserialize;
@@ -120,7 +121,7 @@ pub fn apply_metadata(client: &mut Client, meta: ClientMetadata, creating: bool)
     };
     if let Some(g) = meta.grant_types {
         let g = list_field("grant_types", g, 4)?;
-        if let Some(x) = g.iter().find(|x| !GRANT_TYPES.contains(&x.as_str())) {
+        if let Some(x) = g.iter().find(|x| GrantType::parse(x).is_none()) {
             return Err(bad(format!("grant_types: unsupported grant type '{}'", truncate(x))));
         }
         client.grant_types = g;
@@ -172,8 +173,8 @@ pub fn apply_metadata(client: &mut Client, meta: ClientMetadata, creating: bool)
             if client.token_endpoint_auth_method != "none" {
                 return Err(bad("token_endpoint_auth_method: a public client uses 'none'"));
             }
-            if client.allows_grant("client_credentials") {
-                return Err(bad("grant_types: client_credentials needs a confidential client"));
+            if let Some(g) = GrantType::ALL.into_iter().find(|g| !g.allowed_for_public_clients() && client.allows_grant(*g)) {
+                return Err(bad(format!("grant_types: {} needs a confidential client", g.as_str())));
             }
         }
         ClientType::Confidential => {
@@ -185,7 +186,7 @@ pub fn apply_metadata(client: &mut Client, meta: ClientMetadata, creating: bool)
     if client.grant_types.is_empty() {
         return Err(bad("grant_types: at least one grant type"));
     }
-    if client.allows_grant("authorization_code") {
+    if client.allows_grant(GrantType::AuthorizationCode) {
         if client.redirect_uris.is_empty() {
             return Err(bad("redirect_uris: required for the authorization_code grant"));
         }
@@ -223,40 +224,40 @@ pub fn new_client(now: u64) -> Client {
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct ClientCredentials {
     /// From HTTP Basic (already form-urldecoded, RFC 6749 §2.3.1).
-    pub basic: Option<(String, String)>,
+    pub basic: Option<(String, ClientSecret)>,
     /// `client_id` and `client_secret` form parameters.
     pub form_id: Option<String>,
-    pub form_secret: Option<String>,
+    pub form_secret: Option<ClientSecret>,
 }
 
 impl<S: Store> Provider<'_, S> {
     /// Creates a client; returns it and, for a confidential client, its secret (shown once).
-    pub async fn create_client(&self, meta: ClientMetadata) -> OAuthResult<(Client, Option<String>)> {
+    pub async fn create_client(&self, meta: ClientMetadata) -> OAuthResult<(Client, Option<ClientSecret>)> {
         let mut client = new_client(self.now);
         apply_metadata(&mut client, meta, true)?;
-        let secret = (client.client_type == ClientType::Confidential).then(random_token);
-        client.client_secret_hash = secret.as_deref().map(sha256_b64url);
-        self.store.insert_client(&client).await.map_err(store_error)?;
+        let secret = (client.client_type == ClientType::Confidential).then(|| ClientSecret::new(random_token()));
+        client.client_secret_hash = secret.as_ref().map(|s| sha256_b64url(s.expose()));
+        self.store.insert_client(&client).await?;
         Ok((client, secret))
     }
 
     pub async fn update_client(&self, client_id: &str, meta: ClientMetadata) -> OAuthResult<Client> {
-        let mut client = self.store.client(client_id).await.map_err(store_error)?.ok_or_else(|| OAuthError::not_found("no such client"))?;
+        let mut client = self.store.client(client_id).await?.ok_or_else(|| OAuthError::not_found("no such client"))?;
         apply_metadata(&mut client, meta, false)?;
         client.updated_at = self.now;
-        if !self.store.update_client(&client).await.map_err(store_error)? {
+        if !self.store.update_client(&client).await? {
             return Err(OAuthError::not_found("no such client"));
         }
         Ok(client)
     }
 
-    pub async fn rotate_client_secret(&self, client_id: &str) -> OAuthResult<(Client, String)> {
-        let client = self.store.client(client_id).await.map_err(store_error)?.ok_or_else(|| OAuthError::not_found("no such client"))?;
+    pub async fn rotate_client_secret(&self, client_id: &str) -> OAuthResult<(Client, ClientSecret)> {
+        let client = self.store.client(client_id).await?.ok_or_else(|| OAuthError::not_found("no such client"))?;
         if client.client_type == ClientType::Public {
             return Err(bad("a public client has no secret"));
         }
-        let secret = random_token();
-        self.store.set_client_secret_hash(client_id, &sha256_b64url(&secret), self.now).await.map_err(store_error)?;
+        let secret = ClientSecret::new(random_token());
+        self.store.set_client_secret_hash(client_id, &sha256_b64url(secret.expose()), self.now).await?;
         Ok((client, secret))
     }
 
@@ -271,9 +272,9 @@ impl<S: Store> Provider<'_, S> {
                 if form_id.as_ref().is_some_and(|f| f != id) {
                     return Err(bad("client_id does not match the Authorization header"));
                 }
-                (id.as_str(), Some(secret.as_str()), "client_secret_basic")
+                (id.as_str(), Some(secret.expose()), "client_secret_basic")
             }
-            (None, Some(id), Some(secret)) => (id.as_str(), Some(secret.as_str()), "client_secret_post"),
+            (None, Some(id), Some(secret)) => (id.as_str(), Some(secret.expose()), "client_secret_post"),
             (None, Some(id), None) => (id.as_str(), None, "none"),
             (None, None, _) => return Err(OAuthError::invalid_client("client authentication is required")),
         };
@@ -290,7 +291,7 @@ impl<S: Store> Provider<'_, S> {
                     (Some(_), None) => false,
                 }
         };
-        let (client, cached) = self.store.client_for_auth(id, self.now).await.map_err(store_error)?;
+        let (client, cached) = self.store.client_for_auth(id, self.now).await?;
         if let Some(c) = client.filter(|c| accepts(c)) {
             return Ok(c);
         }
@@ -299,7 +300,7 @@ impl<S: Store> Provider<'_, S> {
         }
         // A cached copy may predate a new secret, a re-activation or a change of method:
         // only a fresh read can refuse.
-        self.store.client(id).await.map_err(store_error)?.filter(|c| accepts(c)).ok_or_else(fail)
+        self.store.client(id).await?.filter(|c| accepts(c)).ok_or_else(fail)
     }
 }
 

@@ -95,11 +95,14 @@ pub struct OAuthError {
     pub description: String,
     /// Seconds after which a retry may succeed (`Retry-After`, with `rate_limited`).
     pub retry_after: Option<u64>,
+    /// What went wrong inside (a storage backend's own message): written to the log where the
+    /// error becomes a response, never sent to the caller.
+    pub internal: Option<String>,
 }
 
 impl OAuthError {
     pub fn new(code: ErrorCode, description: impl Into<String>) -> Self {
-        Self { code, description: description.into(), retry_after: None }
+        Self { code, description: description.into(), retry_after: None, internal: None }
     }
     pub fn rate_limited(retry_after: u64) -> Self {
         Self {
@@ -138,6 +141,19 @@ constructors! {
 
 pub type OAuthResult<T> = Result<T, OAuthError>;
 
+/// A storage failure as the protocol answers it: a unique-constraint failure is a 409 naming
+/// the field; a backend failure is a plain 500 whose detail goes only to the log.
+impl From<crate::store::StoreError> for OAuthError {
+    fn from(e: crate::store::StoreError) -> Self {
+        match e {
+            crate::store::StoreError::Conflict(field) => OAuthError::conflict(format!("{field} already exists")),
+            crate::store::StoreError::Backend(detail) => {
+                OAuthError { internal: Some(detail), ..OAuthError::server_error("storage is unavailable") }
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -170,5 +186,14 @@ mod tests {
             assert_eq!(code.status(), status, "{name}");
         }
         assert_eq!(OAuthError::invalid_grant("x").status(), 400);
+    }
+
+    #[test]
+    fn storage_failures_keep_their_detail_for_the_log_only() {
+        let e = OAuthError::from(crate::store::StoreError::Backend("D1_ERROR: no such table: users".into()));
+        assert_eq!((e.code, e.description.as_str()), (ErrorCode::ServerError, "storage is unavailable"));
+        assert_eq!(e.internal.as_deref(), Some("D1_ERROR: no such table: users"));
+        let c = OAuthError::from(crate::store::StoreError::Conflict("email".into()));
+        assert_eq!((c.status(), c.description.as_str(), c.internal), (409, "email already exists", None));
     }
 }

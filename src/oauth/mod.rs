@@ -3,20 +3,24 @@
 //! argument, and is tested with `cargo test` on the host against `store::memory`.
 
 pub mod authorize;
+pub mod bearer;
 pub mod clients;
 pub mod error;
+pub mod grants;
+pub mod introspection;
+pub mod issue;
 pub mod pkce;
 pub mod redirect;
+pub mod revocation;
 pub mod scope;
+pub mod secrets;
 pub mod session;
-pub mod tokens;
+pub mod userinfo;
 pub mod users;
 
 use crate::crypto::keys::KeySet;
 pub use error::{ErrorCode, OAuthError, OAuthResult};
-
-/// Grant types this server implements (RFC 6749 §4).
-pub const GRANT_TYPES: [&str; 4] = ["authorization_code", "refresh_token", "password", "client_credentials"];
+pub use grants::{GrantType, TokenRequest};
 
 /// Deployment settings, read from the worker's vars.
 #[derive(Debug, Clone)]
@@ -61,13 +65,6 @@ impl<S> Provider<'_, S> {
     /// The signing keys, or a 503 that says the deployment is missing them.
     pub fn keys(&self) -> OAuthResult<&KeySet> {
         self.keys.map_err(|e| OAuthError::unavailable(format!("token signing is not configured: {e}")))
-    }
-}
-
-pub(crate) fn store_error(e: crate::store::StoreError) -> OAuthError {
-    match e {
-        crate::store::StoreError::Conflict(field) => OAuthError::conflict(format!("{field} already exists")),
-        crate::store::StoreError::Backend(_) => OAuthError::server_error("storage is unavailable"),
     }
 }
 

@@ -2,7 +2,7 @@
 //! instead of asking for credentials again). The cookie holds a 256-bit random token; only its
 //! SHA-256 is stored.
 
-use super::{store_error, OAuthResult, Provider};
+use super::{OAuthError, OAuthResult, Provider};
 use crate::crypto::{random_token, sha256_b64url};
 use crate::store::{Session, Store, User};
 
@@ -16,7 +16,7 @@ impl<S: Store> Provider<'_, S> {
             auth_time: self.now,
             expires_at: self.now + self.config.session_ttl,
         };
-        self.store.create_session(&session).await.map_err(store_error)?;
+        self.store.create_session(&session).await?;
         Ok(token)
     }
 
@@ -25,14 +25,14 @@ impl<S: Store> Provider<'_, S> {
         if token.is_empty() || token.len() > 128 {
             return Ok(None);
         }
-        self.store.session(&sha256_b64url(token), self.now).await.map_err(store_error)
+        self.store.session(&sha256_b64url(token), self.now).await.map_err(OAuthError::from)
     }
 
     pub async fn end_session(&self, token: &str) -> OAuthResult<()> {
         if token.is_empty() || token.len() > 128 {
             return Ok(());
         }
-        self.store.delete_session(&sha256_b64url(token)).await.map_err(store_error)
+        self.store.delete_session(&sha256_b64url(token)).await.map_err(OAuthError::from)
     }
 }
 

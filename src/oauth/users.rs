@@ -1,6 +1,7 @@
 //! Users: registration rules and password authentication.
 
-use super::{store_error, OAuthError, OAuthResult, Provider};
+use super::secrets::Password;
+use super::{OAuthError, OAuthResult, Provider};
 use crate::crypto::password::{burn_equal_work, PasswordHash};
 use crate::crypto::{random_id, sha256_b64url};
 use crate::store::{Store, User};
@@ -13,7 +14,7 @@ pub const ADMIN_ROLE: &str = "admin";
 pub struct NewUser {
     pub username: String,
     pub email: String,
-    pub password: String,
+    pub password: Password,
     pub role: String,
 }
 
@@ -36,7 +37,7 @@ pub fn validate_registration(username: &str, email: &str, password: &str, role: 
     if !(1..=32).contains(&role.len()) || !role.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-') {
         return Err(OAuthError::invalid_request("role: 1 to 32 characters, lowercase letters, digits, '_' or '-'"));
     }
-    Ok(NewUser { username: username.to_string(), email: email.to_string(), password: password.to_string(), role: role.to_string() })
+    Ok(NewUser { username: username.to_string(), email: email.to_string(), password: Password::new(password), role: role.to_string() })
 }
 
 /// A deliberately simple check (one '@', a dot in the domain, no spaces): deliverability is
@@ -68,11 +69,11 @@ impl<S: Store> Provider<'_, S> {
             id: random_id(),
             username: new.username,
             email: new.email,
-            password_hash: PasswordHash::create(&new.password, self.config.pbkdf2_iterations).encode(),
+            password_hash: PasswordHash::create(new.password.expose(), self.config.pbkdf2_iterations).encode(),
             role: new.role,
             created_at: self.now,
         };
-        self.store.insert_user(&user).await.map_err(store_error)?;
+        self.store.insert_user(&user).await?;
         Ok(user)
     }
 
@@ -86,16 +87,16 @@ impl<S: Store> Provider<'_, S> {
     /// spending PBKDF2 work. A success clears the count.
     pub async fn authenticate_user(&self, username: &str, password: &str) -> OAuthResult<Option<User>> {
         let key = throttle_key(username);
-        let throttle = self.store.throttle(&key).await.map_err(store_error)?;
+        let throttle = self.store.throttle(&key).await?;
         if throttle.locked_until > self.now {
             return Err(OAuthError::rate_limited(throttle.locked_until - self.now));
         }
         let user = self.check_password(username, password).await?;
         match &user {
-            Some(_) if throttle.failures > 0 => self.store.clear_failures(&key).await.map_err(store_error)?,
+            Some(_) if throttle.failures > 0 => self.store.clear_failures(&key).await?,
             Some(_) => {}
             None => {
-                let t = self.store.record_failure(&key, self.now).await.map_err(store_error)?;
+                let t = self.store.record_failure(&key, self.now).await?;
                 if t.locked_until > self.now {
                     return Err(OAuthError::rate_limited(t.locked_until - self.now));
                 }
@@ -109,7 +110,7 @@ impl<S: Store> Provider<'_, S> {
             burn_equal_work(password, self.config.pbkdf2_iterations);
             return Ok(None);
         }
-        let user = self.store.user_by_username(username).await.map_err(store_error)?;
+        let user = self.store.user_by_username(username).await?;
         let Some(user) = user else {
             burn_equal_work(password, self.config.pbkdf2_iterations);
             return Ok(None);

@@ -44,8 +44,8 @@ pub struct Client {
 }
 
 impl Client {
-    pub fn allows_grant(&self, grant: &str) -> bool {
-        self.grant_types.iter().any(|g| g == grant)
+    pub fn allows_grant(&self, grant: crate::oauth::GrantType) -> bool {
+        self.grant_types.iter().any(|g| g == grant.as_str())
     }
 }
 

@@ -1,0 +1,144 @@
+//! The token endpoint (RFC 6749 §3.2): one file per grant, dispatched by an exhaustive match
+//! over `TokenRequest`, so that a new grant is a compile error until every place handles it
+//! (parsing in `http/token.rs`, dispatch here, client metadata, discovery).
+
+mod authorization_code;
+mod client_credentials;
+mod password;
+mod refresh_token;
+#[cfg(test)]
+mod tests;
+
+use super::clients::ClientCredentials;
+use super::issue::TokenResponse;
+use super::scope::Scope;
+use super::secrets::{CodeSecret, CodeVerifier, Password, RefreshTokenSecret};
+use super::{join2, OAuthError, OAuthResult, Provider};
+use crate::crypto::sha256_b64url;
+use crate::store::{Client, Store};
+
+/// The grant types this server implements (RFC 6749 §4.1, §4.3, §4.4, §6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GrantType {
+    AuthorizationCode,
+    RefreshToken,
+    Password,
+    ClientCredentials,
+}
+
+impl GrantType {
+    pub const ALL: [GrantType; 4] = [Self::AuthorizationCode, Self::RefreshToken, Self::Password, Self::ClientCredentials];
+
+    /// The `grant_type` value (RFC 6749 §4).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::AuthorizationCode => "authorization_code",
+            Self::RefreshToken => "refresh_token",
+            Self::Password => "password",
+            Self::ClientCredentials => "client_credentials",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|g| g.as_str() == s)
+    }
+
+    /// Whether a public client may be registered for it: the password grant and
+    /// `client_credentials` need a client that can keep a secret (RFC 6749 §4.3, §4.4).
+    pub fn allowed_for_public_clients(self) -> bool {
+        match self {
+            Self::AuthorizationCode | Self::RefreshToken => true,
+            Self::Password | Self::ClientCredentials => false,
+        }
+    }
+}
+
+/// A token request, by grant, with the parameters each one needs already present.
+#[derive(Debug, Clone)]
+pub enum TokenRequest {
+    /// RFC 6749 §4.1.3 with RFC 7636 §4.5.
+    AuthorizationCode { code: CodeSecret, redirect_uri: String, code_verifier: Option<CodeVerifier> },
+    /// RFC 6749 §6.
+    RefreshToken { refresh_token: RefreshTokenSecret, scope: Option<String> },
+    /// RFC 6749 §4.3.2.
+    Password { username: String, password: Password, scope: Option<String> },
+    /// RFC 6749 §4.4.2.
+    ClientCredentials { scope: Option<String> },
+}
+
+impl TokenRequest {
+    pub fn grant_type(&self) -> GrantType {
+        match self {
+            Self::AuthorizationCode { .. } => GrantType::AuthorizationCode,
+            Self::RefreshToken { .. } => GrantType::RefreshToken,
+            Self::Password { .. } => GrantType::Password,
+            Self::ClientCredentials { .. } => GrantType::ClientCredentials,
+        }
+    }
+}
+
+/// The storage key of a presented code or refresh token: its SHA-256; `None` for a value too
+/// long to be one of ours (never looked up).
+fn lookup_hash(presented: &str) -> Option<String> {
+    (presented.len() <= 256).then(|| sha256_b64url(presented))
+}
+
+/// A requested `scope` parameter; an empty one is the same as none (RFC 6749 §3.3).
+fn requested_scope(s: Option<&str>) -> OAuthResult<Option<Scope>> {
+    match s {
+        None => Ok(None),
+        Some(s) => match Scope::parse(s) {
+            Some(scope) if scope.is_empty() => Ok(None),
+            Some(scope) => Ok(Some(scope)),
+            None => Err(OAuthError::invalid_scope("malformed scope")),
+        },
+    }
+}
+
+impl<S: Store> Provider<'_, S> {
+    /// `POST /token`: authenticates the client, checks it may use the grant, and runs it.
+    /// Where a grant presents a code or refresh token, the client and that record are read
+    /// concurrently (one storage round trip of latency); the client's result is checked first,
+    /// so a bad client is `invalid_client` whatever the grant.
+    pub async fn token(&self, creds: &ClientCredentials, req: &TokenRequest) -> OAuthResult<TokenResponse> {
+        let grant = req.grant_type();
+        let authenticated = self.authenticate_client(creds);
+        match req {
+            TokenRequest::AuthorizationCode { code, redirect_uri, code_verifier } => {
+                let hash = lookup_hash(code.expose());
+                let lookup = async {
+                    match &hash {
+                        Some(h) => self.store.code(h).await,
+                        None => Ok(None),
+                    }
+                };
+                let (client, record) = join2(authenticated, lookup).await;
+                let client = self.ready_client(client?, grant)?;
+                self.authorization_code_grant(&client, redirect_uri, code_verifier.as_ref(), hash, record?).await
+            }
+            TokenRequest::RefreshToken { refresh_token, scope } => {
+                let requested = requested_scope(scope.as_deref())?;
+                let hash = lookup_hash(refresh_token.expose());
+                self.refresh_token_grant(authenticated, hash, requested).await
+            }
+            TokenRequest::Password { username, password, scope } => {
+                let client = self.ready_client(authenticated.await?, grant)?;
+                self.password_grant(&client, username, password, requested_scope(scope.as_deref())?).await
+            }
+            TokenRequest::ClientCredentials { scope } => {
+                let client = self.ready_client(authenticated.await?, grant)?;
+                self.client_credentials_grant(&client, requested_scope(scope.as_deref())?)
+            }
+        }
+    }
+
+    /// The authenticated client may use this grant (RFC 6749 §5.2 `unauthorized_client`), and
+    /// there is a key to sign with (checked before anything is consumed).
+    fn ready_client(&self, client: Client, grant: GrantType) -> OAuthResult<Client> {
+        if !client.allows_grant(grant) {
+            return Err(OAuthError::unauthorized_client(format!("client may not use the {} grant", grant.as_str())));
+        }
+        self.keys()?;
+        Ok(client)
+    }
+}

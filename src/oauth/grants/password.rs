@@ -1,0 +1,34 @@
+//! The resource owner password credentials grant (RFC 6749 §4.3), for clients registered for
+//! it (confidential ones only: see `GrantType::allowed_for_public_clients`).
+
+use crate::oauth::issue::{RefreshIssue, Subject, TokenResponse};
+use crate::oauth::scope::Scope;
+use crate::oauth::secrets::Password;
+use crate::oauth::{OAuthError, OAuthResult, Provider};
+use crate::store::{Client, Store};
+
+impl<S: Store> Provider<'_, S> {
+    pub(super) async fn password_grant(
+        &self,
+        client: &Client,
+        username: &str,
+        password: &Password,
+        requested: Option<Scope>,
+    ) -> OAuthResult<TokenResponse> {
+        let allowed = Scope::from_list(client.scopes.iter().cloned());
+        let scope = Scope::narrow(requested.as_ref(), &allowed)
+            .ok_or_else(|| OAuthError::invalid_scope("scope exceeds what the client may request"))?;
+        // "the authorization server MUST ... protect the endpoint against brute force attacks
+        // (e.g., using rate-limitation ...)" (§4.3.2): `authenticate_user` throttles.
+        let user = self
+            .authenticate_user(username, password.expose())
+            .await?
+            .ok_or_else(|| OAuthError::invalid_grant("invalid username or password"))?;
+        let subject = Subject::of(&user, self.now);
+        let issued = self.issue(client, Some(&subject), &scope, None, RefreshIssue::NewFamily)?;
+        if let Some(r) = &issued.refresh {
+            self.store.insert_refresh(r).await?;
+        }
+        Ok(issued.response)
+    }
+}

@@ -1,0 +1,73 @@
+//! The refresh token grant (RFC 6749 §6) with rotation: each use returns a new refresh token,
+//! and presenting a rotated one again revokes its whole family (OAuth 2.0 Security BCP
+//! §4.14.2). One path: the store's conditional rotation checks the token is active, unexpired,
+//! issued to this client and that its user exists, and stores the new token, in one round trip.
+
+use crate::crypto::{random_token, sha256_b64url};
+use crate::oauth::issue::{RefreshIssue, Subject, TokenResponse};
+use crate::oauth::scope::Scope;
+use crate::oauth::secrets::RefreshTokenSecret;
+use crate::oauth::{join2, GrantType, OAuthError, OAuthResult, Provider};
+use crate::store::{Client, NewRefresh, RefreshRecord, RefreshStatus, Rotation, Store};
+
+fn invalid_refresh() -> OAuthError {
+    OAuthError::invalid_grant("the refresh token is invalid, expired or revoked")
+}
+
+impl<S: Store> Provider<'_, S> {
+    pub(super) async fn refresh_token_grant(
+        &self,
+        authenticated: impl std::future::Future<Output = OAuthResult<Client>>,
+        hash: Option<String>,
+        requested: Option<Scope>,
+    ) -> OAuthResult<TokenResponse> {
+        let client = match (&requested, &hash) {
+            // A narrowed scope is checked against the family's granted scope before anything is
+            // spent: "The requested scope MUST NOT include any scope not originally granted by
+            // the resource owner" (§6). A family's granted scope never changes, so the read may
+            // precede the rotation; it runs alongside the client's authentication.
+            (Some(requested), Some(h)) => {
+                let (client, record) = join2(authenticated, self.store.refresh(h)).await;
+                let client = self.ready_client(client?, GrantType::RefreshToken)?;
+                if let Some(r) = record?.filter(|r| r.token.client_id == client.client_id && r.status == RefreshStatus::Active) {
+                    if !requested.is_subset(&Scope::parse(&r.token.scope).unwrap_or_default()) {
+                        return Err(OAuthError::invalid_scope("scope exceeds the scope originally granted"));
+                    }
+                }
+                client
+            }
+            _ => self.ready_client(authenticated.await?, GrantType::RefreshToken)?,
+        };
+        let Some(hash) = hash else { return Err(invalid_refresh()) };
+        let token = RefreshTokenSecret::new(random_token());
+        let new = NewRefresh {
+            token_hash: sha256_b64url(token.expose()),
+            issued_at: self.now,
+            expires_at: self.now + self.config.refresh_token_ttl,
+        };
+        let Rotation { rotated, record } = self.store.rotate_refresh_for(&hash, &client.client_id, &new, self.now).await?;
+        let (true, Some(record)) = (rotated, record.as_ref()) else {
+            return Err(self.refuse_refresh(&client, record.as_ref()).await);
+        };
+        let user = record.user.as_ref().ok_or_else(invalid_refresh)?;
+        let granted = Scope::parse(&record.token.scope).unwrap_or_default();
+        // The new token keeps the family and its originally granted scope (the store copies
+        // them), so a narrowed request does not shrink what later refreshes may ask for.
+        let scope = requested.unwrap_or(granted);
+        let subject = Subject::of(user, record.token.auth_time);
+        Ok(self.issue(&client, Some(&subject), &scope, None, RefreshIssue::Rotated(token))?.response)
+    }
+
+    /// The answer to a refresh token that cannot be used. Presenting one that was already
+    /// rotated is reuse: its whole family is revoked (Security BCP §4.14.2). A token of another
+    /// client is refused without touching it ("the refresh token is bound to the client to
+    /// which it was issued", RFC 6749 §6).
+    async fn refuse_refresh(&self, client: &Client, record: Option<&RefreshRecord>) -> OAuthError {
+        if let Some(r) = record.filter(|r| r.token.client_id == client.client_id && r.status == RefreshStatus::Rotated) {
+            if let Err(e) = self.store.revoke_family(&r.token.family_id).await {
+                return e.into();
+            }
+        }
+        invalid_refresh()
+    }
+}

@@ -1,0 +1,260 @@
+//! The grants end to end on the in-memory store: what each issues, single use, rotation,
+//! reuse detection, expiry, client authentication, and what a storage failure does mid-flow.
+
+use super::*;
+use crate::crypto::jwt;
+use crate::oauth::authorize::AuthorizationParams;
+use crate::oauth::clients::ClientMetadata;
+use crate::oauth::issue::at_hash;
+use crate::oauth::secrets::ClientSecret;
+use crate::oauth::users::validate_registration;
+use crate::oauth::{block_on, ErrorCode};
+use crate::testing::World;
+
+fn setup(w: &World) -> (Client, ClientSecret, crate::store::User) {
+    let p = w.at(1000);
+    let meta: ClientMetadata = serde_json::from_str(
+        r#"{"client_name":"App","grant_types":["authorization_code","refresh_token","password"],"redirect_uris":["https://app.example/cb"]}"#,
+    )
+    .unwrap();
+    let (client, secret) = block_on(p.create_client(meta)).unwrap();
+    let user = block_on(p.register_user(validate_registration("alice", "alice@example.com", "correct horse", None).unwrap())).unwrap();
+    (client, secret.unwrap(), user)
+}
+
+/// The password grant for `setup`'s user.
+fn password_request(scope: Option<&str>) -> TokenRequest {
+    TokenRequest::Password { username: "alice".into(), password: Password::new("correct horse"), scope: scope.map(String::from) }
+}
+
+fn refresh_request(refresh_token: &Option<RefreshTokenSecret>, scope: Option<&str>) -> TokenRequest {
+    let refresh_token = refresh_token.clone().unwrap_or_else(|| RefreshTokenSecret::new("none was issued"));
+    TokenRequest::RefreshToken { refresh_token, scope: scope.map(String::from) }
+}
+
+fn code_request(code: String, verifier: Option<&str>) -> TokenRequest {
+    TokenRequest::AuthorizationCode {
+        code: CodeSecret::new(code),
+        redirect_uri: "https://app.example/cb".into(),
+        code_verifier: verifier.map(CodeVerifier::new),
+    }
+}
+
+fn basic(client: &Client, secret: &ClientSecret) -> ClientCredentials {
+    ClientCredentials { basic: Some((client.client_id.clone(), secret.clone())), ..Default::default() }
+}
+
+fn code(w: &World, client: &Client, user: &crate::store::User, challenge: Option<&str>) -> String {
+    let p = w.at(1000);
+    let params = AuthorizationParams {
+        client_id: Some(client.client_id.clone()),
+        redirect_uri: Some("https://app.example/cb".into()),
+        response_type: Some("code".into()),
+        scope: Some("openid profile".into()),
+        state: Some("s".into()),
+        nonce: Some("n".into()),
+        code_challenge: challenge.map(String::from),
+        code_challenge_method: challenge.map(|_| "S256".into()),
+        ..Default::default()
+    };
+    let req = block_on(p.validate_authorization(&params)).unwrap();
+    let loc = block_on(p.issue_code(&req, user, 1000)).unwrap();
+    let q = loc.split_once('?').unwrap().1;
+    crate::form::parse(q).unwrap().into_iter().find(|(k, _)| k == "code").unwrap().1
+}
+
+#[test]
+fn code_exchange_issues_verifiable_tokens_once_and_replay_revokes() {
+    let w = World::new();
+    let (client, secret, user) = setup(&w);
+    let verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+    let c = code(&w, &client, &user, Some("E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"));
+    let req = code_request(c, Some(verifier));
+    let p = w.at(1010);
+    let t = block_on(p.token(&basic(&client, &secret), &req)).unwrap();
+    let claims = block_on(p.verify_access_token(&t.access_token)).unwrap().unwrap();
+    assert_eq!(claims.sub, user.id);
+    assert_eq!(claims.username.as_deref(), Some("alice"));
+    let id: serde_json::Value = jwt::verify(&w.keys, t.id_token.as_ref().unwrap(), Some("JWT")).unwrap();
+    assert_eq!(id["nonce"], "n");
+    assert_eq!(id["aud"], client.client_id.as_str());
+    assert_eq!(id["at_hash"], at_hash(&t.access_token).as_str());
+    assert_eq!(id["auth_time"], 1000);
+    // Replay: invalid_grant, and the first access and refresh tokens die.
+    let e = block_on(p.token(&basic(&client, &secret), &req)).unwrap_err();
+    assert_eq!(e.code, ErrorCode::InvalidGrant);
+    assert!(block_on(p.verify_access_token(&t.access_token)).unwrap().is_none());
+    assert!(block_on(p.token(&basic(&client, &secret), &refresh_request(&t.refresh_token, None))).is_err());
+}
+
+#[test]
+fn expired_codes_and_tokens_are_refused() {
+    let w = World::new();
+    let (client, secret, user) = setup(&w);
+    let c = code(&w, &client, &user, None);
+    let req = code_request(c, None);
+    let late = w.at(1000 + w.config.auth_code_ttl);
+    assert_eq!(block_on(late.token(&basic(&client, &secret), &req)).unwrap_err().code, ErrorCode::InvalidGrant);
+    let p = w.at(1000);
+    let t = block_on(p.token(&basic(&client, &secret), &password_request(None))).unwrap();
+    let after = w.at(1000 + w.config.access_token_ttl);
+    assert!(block_on(after.verify_access_token(&t.access_token)).unwrap().is_none());
+    assert_eq!(block_on(after.introspect(&t.access_token)).unwrap(), crate::oauth::introspection::Introspection::inactive());
+}
+
+#[test]
+fn refresh_rotation_and_family_revocation() {
+    let w = World::new();
+    let (client, secret, _) = setup(&w);
+    let p = w.at(1000);
+    let creds = basic(&client, &secret);
+    let pw = password_request(Some("openid profile"));
+    let t1 = block_on(p.token(&creds, &pw)).unwrap();
+    let refresh = refresh_request;
+    assert_eq!(block_on(p.token(&creds, &refresh(&t1.refresh_token, Some("openid email")))).unwrap_err().code, ErrorCode::InvalidScope);
+    let t2 = block_on(p.token(&creds, &refresh(&t1.refresh_token, Some("openid")))).unwrap();
+    assert_eq!(t2.scope, "openid");
+    assert_ne!(t2.refresh_token, t1.refresh_token);
+    // Reuse of the rotated token revokes the family, including t2's refresh token.
+    assert!(block_on(p.token(&creds, &refresh(&t1.refresh_token, None))).is_err());
+    assert!(block_on(p.token(&creds, &refresh(&t2.refresh_token, None))).is_err());
+}
+
+#[test]
+fn refresh_without_scope_rotates_in_one_write_with_the_same_rules() {
+    let w = World::new();
+    let (client, secret, user) = setup(&w);
+    let p = w.at(1000);
+    let creds = basic(&client, &secret);
+    let pw = password_request(Some("openid profile"));
+    let refresh = |rt: &Option<RefreshTokenSecret>| refresh_request(rt, None);
+    let t1 = block_on(p.token(&creds, &pw)).unwrap();
+    let t2 = block_on(w.at(1100).token(&creds, &refresh(&t1.refresh_token))).unwrap();
+    assert_eq!(t2.scope, "openid profile");
+    assert!(t2.id_token.is_some());
+    let at = block_on(w.at(1100).verify_access_token(&t2.access_token)).unwrap().expect("a valid access token");
+    assert_eq!((at.sub.as_str(), at.auth_time, at.client_id.as_str()), (user.id.as_str(), Some(1000), client.client_id.as_str()));
+
+    // Another client cannot use it, and trying does not spend or revoke it.
+    let other_meta: ClientMetadata =
+        serde_json::from_str(r#"{"client_name":"Other","grant_types":["refresh_token"],"redirect_uris":["https://other.example/cb"]}"#)
+            .unwrap();
+    let (other, other_secret) = block_on(p.create_client(other_meta)).unwrap();
+    let err = block_on(p.token(&basic(&other, &other_secret.unwrap()), &refresh(&t2.refresh_token))).unwrap_err();
+    assert_eq!(err.code, ErrorCode::InvalidGrant);
+    let t3 = block_on(p.token(&creds, &refresh(&t2.refresh_token))).unwrap();
+
+    // Reuse of a rotated token revokes the family, t3 included.
+    assert_eq!(block_on(p.token(&creds, &refresh(&t2.refresh_token))).unwrap_err().code, ErrorCode::InvalidGrant);
+    assert!(block_on(p.token(&creds, &refresh(&t3.refresh_token))).is_err());
+    assert!(block_on(p.token(&creds, &refresh(&Some(RefreshTokenSecret::new("unknown"))))).is_err());
+
+    // An expired token is refused.
+    let t4 = block_on(p.token(&creds, &pw)).unwrap();
+    let late = w.at(1000 + w.config.refresh_token_ttl);
+    assert!(block_on(late.token(&creds, &refresh(&t4.refresh_token))).is_err());
+    assert!(block_on(p.token(&creds, &refresh(&t4.refresh_token))).is_ok(), "refusing an expired token spends nothing");
+}
+
+#[test]
+fn client_authentication_rules() {
+    let w = World::new();
+    let (client, secret, _) = setup(&w);
+    let p = w.at(1000);
+    assert!(block_on(p.authenticate_client(&basic(&client, &secret))).is_ok());
+    let wrong = basic(&client, &ClientSecret::new("nope"));
+    assert_eq!(block_on(p.authenticate_client(&wrong)).unwrap_err().code, ErrorCode::InvalidClient);
+    // Registered for Basic: the same secret in the form is refused.
+    let post = ClientCredentials { form_id: Some(client.client_id.clone()), form_secret: Some(secret.clone()), ..Default::default() };
+    assert_eq!(block_on(p.authenticate_client(&post)).unwrap_err().code, ErrorCode::InvalidClient);
+    // No secret at all for a confidential client.
+    let none = ClientCredentials { form_id: Some(client.client_id.clone()), ..Default::default() };
+    assert!(block_on(p.authenticate_client(&none)).is_err());
+    // Two methods at once.
+    let both =
+        ClientCredentials { basic: Some((client.client_id.clone(), secret.clone())), form_secret: Some(secret), ..Default::default() };
+    assert_eq!(block_on(p.authenticate_client(&both)).unwrap_err().code, ErrorCode::InvalidRequest);
+}
+
+#[test]
+fn a_stale_cached_client_never_decides_a_refusal() {
+    let w = World::new();
+    let (client, old_secret, _) = setup(&w);
+    let p = w.at(1000);
+    // Another isolate cached the client before its secret was rotated.
+    w.store.serve_stale_client(client.clone());
+    let (_, new_secret) = block_on(p.rotate_client_secret(&client.client_id)).unwrap();
+    assert!(block_on(p.authenticate_client(&basic(&client, &new_secret))).is_ok(), "the new secret works at once");
+    // The old one still matches the stale copy: accepted until the cache entry expires.
+    assert!(block_on(p.authenticate_client(&basic(&client, &old_secret))).is_ok());
+    assert!(block_on(p.authenticate_client(&basic(&client, &ClientSecret::new("wrong")))).is_err());
+
+    // A copy cached while the client was inactive does not refuse it once re-activated.
+    let mut inactive = client.clone();
+    inactive.is_active = false;
+    w.store.serve_stale_client(inactive);
+    assert!(block_on(p.authenticate_client(&basic(&client, &new_secret))).is_ok());
+}
+
+#[test]
+fn a_narrowed_refresh_is_checked_before_anything_is_spent() {
+    let w = World::new();
+    let (client, secret, _) = setup(&w);
+    let p = w.at(1000);
+    let creds = basic(&client, &secret);
+    let t1 = block_on(p.token(&creds, &password_request(Some("openid profile")))).unwrap();
+    // Asking for more than was granted: invalid_scope, and the token still works afterwards.
+    let wider = block_on(p.token(&creds, &refresh_request(&t1.refresh_token, Some("openid email")))).unwrap_err();
+    assert_eq!(wider.code, ErrorCode::InvalidScope);
+    let malformed = block_on(p.token(&creds, &refresh_request(&t1.refresh_token, Some("bad\"scope")))).unwrap_err();
+    assert_eq!(malformed.code, ErrorCode::InvalidScope);
+    // An empty scope is no scope: the whole grant.
+    let t2 = block_on(p.token(&creds, &refresh_request(&t1.refresh_token, Some("")))).unwrap();
+    assert_eq!(t2.scope, "openid profile");
+    // Narrowing applies to this answer only; the family keeps its granted scope.
+    let t3 = block_on(p.token(&creds, &refresh_request(&t2.refresh_token, Some("openid")))).unwrap();
+    assert_eq!((t3.scope.as_str(), t3.id_token.is_some()), ("openid", true));
+    let t4 = block_on(p.token(&creds, &refresh_request(&t3.refresh_token, Some("profile")))).unwrap();
+    assert_eq!((t4.scope.as_str(), t4.id_token.is_none()), ("profile", true));
+    // A rotated token presented with a scope is reuse all the same: the family ends.
+    assert_eq!(block_on(p.token(&creds, &refresh_request(&t3.refresh_token, Some("openid")))).unwrap_err().code, ErrorCode::InvalidGrant);
+    assert!(block_on(p.token(&creds, &refresh_request(&t4.refresh_token, None))).is_err());
+}
+
+#[test]
+fn each_grant_needs_the_client_to_be_registered_for_it() {
+    let w = World::new();
+    let (client, secret, _) = setup(&w);
+    let p = w.at(1000);
+    // `setup`'s client has no client_credentials.
+    let cc = TokenRequest::ClientCredentials { scope: None };
+    assert_eq!(block_on(p.token(&basic(&client, &secret), &cc)).unwrap_err().code, ErrorCode::UnauthorizedClient);
+    let meta: ClientMetadata =
+        serde_json::from_str(r#"{"client_name":"M2M","grant_types":["client_credentials"],"scopes":"openid api:read"}"#).unwrap();
+    let (m2m, m2m_secret) = block_on(p.create_client(meta)).unwrap();
+    let creds = basic(&m2m, m2m_secret.as_ref().unwrap());
+    let t = block_on(p.token(&creds, &cc)).unwrap();
+    // Client credentials: no openid, no refresh token, no ID token; the client is the subject.
+    assert_eq!((t.scope.as_str(), t.refresh_token.is_none(), t.id_token.is_none()), ("api:read", true, true));
+    assert_eq!(block_on(p.verify_access_token(&t.access_token)).unwrap().unwrap().sub, m2m.client_id);
+    let openid = TokenRequest::ClientCredentials { scope: Some("openid".into()) };
+    assert_eq!(block_on(p.token(&creds, &openid)).unwrap_err().code, ErrorCode::InvalidScope);
+    assert_eq!(block_on(p.token(&creds, &password_request(None))).unwrap_err().code, ErrorCode::UnauthorizedClient);
+}
+
+#[test]
+fn grant_types_round_trip_their_names() {
+    for g in GrantType::ALL {
+        assert_eq!(GrantType::parse(g.as_str()), Some(g));
+    }
+    assert_eq!(GrantType::parse("implicit"), None);
+    assert_eq!(GrantType::parse("urn:ietf:params:oauth:grant-type:device_code"), None);
+}
+
+#[test]
+fn a_token_request_never_prints_its_secrets() {
+    let shown = format!("{:?} {:?}", password_request(None), code_request("the-code-itself".into(), Some("the-verifier")));
+    assert!(!shown.contains("correct horse") && !shown.contains("the-code-itself") && !shown.contains("the-verifier"), "{shown}");
+    let creds = basic(&crate::oauth::clients::new_client(0), &ClientSecret::new("the-client-secret"));
+    assert!(!format!("{creds:?}").contains("the-client-secret"));
+}

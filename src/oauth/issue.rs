@@ -1,0 +1,235 @@
+//! Minting what the token endpoint answers: RFC 9068 access tokens, OpenID Connect Core §2 ID
+//! tokens and refresh tokens, and the RFC 6749 §5.1 response that carries them. Every grant
+//! ends here; none signs anything itself.
+
+use super::scope::{Scope, EMAIL, OPENID, PROFILE};
+use super::secrets::RefreshTokenSecret;
+use super::{OAuthResult, Provider};
+use crate::crypto::{b64url, jwt, random_id, random_token, sha256_b64url};
+use crate::store::{Client, RefreshToken, User};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+/// Claims of an RFC 9068 access token (§2.2), plus `username` and `role` for user tokens.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct AccessClaims {
+    pub iss: String,
+    pub sub: String,
+    pub aud: String,
+    pub client_id: String,
+    pub scope: String,
+    pub iat: u64,
+    pub nbf: u64,
+    pub exp: u64,
+    pub jti: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub auth_time: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
+}
+
+/// The End-User claims a scope releases (OpenID Connect Core §5.4): `profile` gives
+/// `preferred_username` and `role`, `email` gives `email` and `email_verified`. Shared by ID
+/// tokens and the UserInfo answer.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct UserClaims {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub preferred_username: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email_verified: Option<bool>,
+}
+
+impl UserClaims {
+    pub fn for_scope(scope: &Scope, username: &str, email: &str, role: &str) -> Self {
+        let profile = scope.contains(PROFILE);
+        let mail = scope.contains(EMAIL);
+        Self {
+            preferred_username: profile.then(|| username.to_string()),
+            role: profile.then(|| role.to_string()),
+            email: mail.then(|| email.to_string()),
+            // Addresses are not verified by this server.
+            email_verified: mail.then_some(false),
+        }
+    }
+}
+
+/// Claims of an ID token (OpenID Connect Core §2, §3.1.3.6 for `at_hash`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct IdTokenClaims {
+    pub iss: String,
+    pub sub: String,
+    /// The client the token is for (a single audience, so `azp` equals it).
+    pub aud: String,
+    pub azp: String,
+    pub exp: u64,
+    pub iat: u64,
+    pub auth_time: u64,
+    pub at_hash: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nonce: Option<String>,
+    #[serde(flatten)]
+    pub user: UserClaims,
+}
+
+/// The successful token response (RFC 6749 §5.1).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct TokenResponse {
+    pub access_token: String,
+    pub token_type: &'static str,
+    pub expires_in: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<RefreshTokenSecret>,
+    pub scope: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id_token: Option<String>,
+}
+
+/// Who the tokens are for: the user as of the authorization.
+pub struct Subject<'a> {
+    pub user_id: &'a str,
+    pub username: &'a str,
+    pub email: &'a str,
+    pub role: &'a str,
+    /// When the user authenticated (OIDC `auth_time`).
+    pub auth_time: u64,
+}
+
+impl<'a> Subject<'a> {
+    pub fn of(user: &'a User, auth_time: u64) -> Self {
+        Self { user_id: &user.id, username: &user.username, email: &user.email, role: &user.role, auth_time }
+    }
+}
+
+/// Where the refresh token of an issuance comes from.
+pub enum RefreshIssue {
+    /// A new grant: a new family whose granted scope is the scope issued now (stored by the
+    /// caller, together with whatever else the grant writes).
+    NewFamily,
+    /// A rotation that already stored this new token in its family.
+    Rotated(RefreshTokenSecret),
+}
+
+/// What one issuance produced.
+pub struct Issued {
+    /// The access token's `jti` (recorded with a redeemed code, to revoke on replay).
+    pub jti: String,
+    /// The refresh token to store, for `RefreshIssue::NewFamily` when the client may refresh.
+    pub refresh: Option<RefreshToken>,
+    pub response: TokenResponse,
+}
+
+/// `at_hash` (OIDC Core §3.1.3.6): base64url of the left half of SHA-256 of the access token.
+pub fn at_hash(access_token: &str) -> String {
+    let digest = Sha256::digest(access_token.as_bytes());
+    b64url(&digest[..16])
+}
+
+impl<S> Provider<'_, S> {
+    /// Signs the access token and, as the grant allows, the ID token (a user and `openid`) and
+    /// a refresh token (a user and a client allowed the refresh grant; never for a client
+    /// acting for itself, RFC 6749 §4.4.3).
+    pub fn issue(
+        &self,
+        client: &Client,
+        subject: Option<&Subject<'_>>,
+        scope: &Scope,
+        nonce: Option<&str>,
+        refresh: RefreshIssue,
+    ) -> OAuthResult<Issued> {
+        let keys = self.keys()?;
+        let now = self.now;
+        let jti = random_id();
+        let claims = AccessClaims {
+            iss: self.config.issuer.clone(),
+            sub: subject.map_or_else(|| client.client_id.clone(), |s| s.user_id.to_string()),
+            aud: self.config.access_token_audience.clone(),
+            client_id: client.client_id.clone(),
+            scope: scope.to_string(),
+            iat: now,
+            nbf: now,
+            exp: now + self.config.access_token_ttl,
+            jti: jti.clone(),
+            auth_time: subject.map(|s| s.auth_time),
+            username: subject.map(|s| s.username.to_string()),
+            role: subject.map(|s| s.role.to_string()),
+        };
+        let access_token = jwt::sign(keys, "at+jwt", &claims);
+        let id_token = match subject {
+            Some(s) if scope.contains(OPENID) => {
+                let id = IdTokenClaims {
+                    iss: self.config.issuer.clone(),
+                    sub: s.user_id.to_string(),
+                    aud: client.client_id.clone(),
+                    azp: client.client_id.clone(),
+                    exp: now + self.config.id_token_ttl,
+                    iat: now,
+                    auth_time: s.auth_time,
+                    at_hash: at_hash(&access_token),
+                    nonce: nonce.map(str::to_string),
+                    user: UserClaims::for_scope(scope, s.username, s.email, s.role),
+                };
+                Some(jwt::sign(keys, "JWT", &id))
+            }
+            _ => None,
+        };
+        let (refresh_token, record) = match (subject, refresh) {
+            (Some(_), RefreshIssue::Rotated(token)) => (Some(token), None),
+            (Some(s), RefreshIssue::NewFamily) if client.allows_grant(super::GrantType::RefreshToken) => {
+                let token = RefreshTokenSecret::new(random_token());
+                let record = RefreshToken {
+                    token_hash: sha256_b64url(token.expose()),
+                    family_id: random_id(),
+                    client_id: client.client_id.clone(),
+                    user_id: s.user_id.to_string(),
+                    scope: scope.to_string(),
+                    auth_time: s.auth_time,
+                    issued_at: now,
+                    expires_at: now + self.config.refresh_token_ttl,
+                };
+                (Some(token), Some(record))
+            }
+            _ => (None, None),
+        };
+        Ok(Issued {
+            jti,
+            refresh: record,
+            response: TokenResponse {
+                access_token,
+                token_type: "Bearer",
+                expires_in: self.config.access_token_ttl,
+                refresh_token,
+                scope: scope.to_string(),
+                id_token,
+            },
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn at_hash_is_left_half_of_sha256() {
+        // OIDC Core §3.1.3.6: 16 bytes → 22 base64url characters.
+        assert_eq!(at_hash("token").len(), 22);
+        assert_eq!(at_hash("token"), b64url(&Sha256::digest(b"token")[..16]));
+    }
+
+    #[test]
+    fn user_claims_follow_the_scope() {
+        let none = UserClaims::for_scope(&Scope::parse("openid").unwrap(), "alice", "a@example.com", "user");
+        assert_eq!(serde_json::to_value(&none).unwrap(), serde_json::json!({}));
+        let all = UserClaims::for_scope(&Scope::parse("openid profile email").unwrap(), "alice", "a@example.com", "user");
+        assert_eq!(
+            serde_json::to_value(&all).unwrap(),
+            serde_json::json!({ "preferred_username": "alice", "role": "user", "email": "a@example.com", "email_verified": false })
+        );
+    }
+}

@@ -1,0 +1,32 @@
+//! The UserInfo endpoint (OpenID Connect Core §5.3).
+
+use super::issue::UserClaims;
+use super::scope::{Scope, OPENID};
+use super::{OAuthError, OAuthResult, Provider};
+use crate::store::Store;
+use serde::Serialize;
+
+/// The UserInfo answer: `sub` and the claims the token's scope releases (§5.3.2).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct UserInfo {
+    pub sub: String,
+    #[serde(flatten)]
+    pub claims: UserClaims,
+}
+
+impl<S: Store> Provider<'_, S> {
+    /// Needs a valid access token of an end-user with `openid` (§5.3: "The Access Token
+    /// obtained from an OpenID Connect Authentication Request MUST be sent as a Bearer Token").
+    pub async fn userinfo(&self, token: &str) -> OAuthResult<UserInfo> {
+        let claims = self
+            .verify_access_token(token)
+            .await?
+            .ok_or_else(|| OAuthError::invalid_token("the access token is invalid, expired or revoked"))?;
+        let scope = Scope::parse(&claims.scope).unwrap_or_default();
+        if !scope.contains(OPENID) || claims.username.is_none() {
+            return Err(OAuthError::insufficient_scope("the access token lacks the openid scope of an end-user"));
+        }
+        let user = self.store.user_by_id(&claims.sub).await?.ok_or_else(|| OAuthError::invalid_token("the user no longer exists"))?;
+        Ok(UserInfo { claims: UserClaims::for_scope(&scope, &user.username, &user.email, &user.role), sub: user.id })
+    }
+}
