@@ -20,6 +20,9 @@ import { devVars, formatVars } from '../scripts/gen-dev-vars.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
+// The `/__bench` route exists only in a build with the `bench` feature; scripts/build.sh (run
+// here and by wrangler dev, which inherits this environment) builds with these features.
+process.env.EDGE_OIDC_FEATURES = 'bench';
 const wrangler = join(root, 'node_modules', '.bin', 'wrangler');
 const REQUESTS = { 1: Number(process.env.BENCH_N1) || 300, 16: Number(process.env.BENCH_N16) || 1500 };
 // Every implementation first runs each scenario untimed (WARMUP requests at concurrency 4), so
@@ -210,7 +213,7 @@ async function cryptoInWorker(w) {
 }
 
 function cryptoNative() {
-  execFileSync('cargo', ['build', '--quiet', '--release', '--example', 'crypto_bench'], { cwd: root, stdio: 'inherit' });
+  execFileSync('cargo', ['build', '--quiet', '--release', '--example', 'crypto_bench', '--features', 'bench'], { cwd: root, stdio: 'inherit' });
   const native = JSON.parse(execFileSync(join(root, 'target', 'release', 'examples', 'crypto_bench'), { encoding: 'utf8' }));
   // The same code with SHA-256 in software (sha2's force-soft: no SHA-NI, which wasm lacks).
   const dir = join(root, 'target', 'soft-sha');

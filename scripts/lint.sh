@@ -15,3 +15,5 @@ say "cargo fmt --check"
 cargo fmt --check || die "the code is not formatted: run cargo fmt"
 say "cargo clippy --all-targets -- -D warnings"
 cargo clippy --quiet --all-targets -- -D warnings || die "clippy found problems (above)"
+# The benchmark-only code (feature `bench`) is linted too.
+cargo clippy --quiet --all-targets --all-features -- -D warnings || die "clippy found problems (above)"

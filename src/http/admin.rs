@@ -115,27 +115,29 @@ pub async fn create_client<S: Store>(app: &App<'_, S>, req: &Incoming) -> OAuthR
     Ok(Outgoing::json(201, &with_secret(&client, secret.as_ref())))
 }
 
-pub async fn client<S: Store>(app: &App<'_, S>, req: &Incoming, client_id: &str, method: &str) -> OAuthResult<Outgoing> {
+fn no_such_client() -> OAuthError {
+    OAuthError::not_found("no such client")
+}
+
+pub async fn get_client<S: Store>(app: &App<'_, S>, req: &Incoming, client_id: &str) -> OAuthResult<Outgoing> {
     require_admin(app, req).await?;
-    let store = app.provider.store;
-    let not_found = || OAuthError::not_found("no such client");
-    match method {
-        "GET" => {
-            let c = store.client(client_id).await?.ok_or_else(not_found)?;
-            Ok(Outgoing::json(200, &client_json(&c)))
-        }
-        "PUT" => {
-            let meta: ClientMetadata = req.json()?;
-            let c = app.provider.update_client(client_id, meta).await?;
-            Ok(Outgoing::json(200, &client_json(&c)))
-        }
-        _ => {
-            if store.delete_client(client_id).await? {
-                Ok(Outgoing::empty(204))
-            } else {
-                Err(not_found())
-            }
-        }
+    let c = app.provider.store.client(client_id).await?.ok_or_else(no_such_client)?;
+    Ok(Outgoing::json(200, &client_json(&c)))
+}
+
+pub async fn update_client<S: Store>(app: &App<'_, S>, req: &Incoming, client_id: &str) -> OAuthResult<Outgoing> {
+    require_admin(app, req).await?;
+    let meta: ClientMetadata = req.json()?;
+    let c = app.provider.update_client(client_id, meta).await?;
+    Ok(Outgoing::json(200, &client_json(&c)))
+}
+
+pub async fn delete_client<S: Store>(app: &App<'_, S>, req: &Incoming, client_id: &str) -> OAuthResult<Outgoing> {
+    require_admin(app, req).await?;
+    if app.provider.store.delete_client(client_id).await? {
+        Ok(Outgoing::empty(204))
+    } else {
+        Err(no_such_client())
     }
 }
 

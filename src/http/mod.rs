@@ -7,13 +7,16 @@ pub mod authorize;
 #[cfg(test)]
 mod contract_tests;
 pub mod discovery;
+pub mod openapi;
 pub mod pages;
 pub mod request;
+pub mod routes;
 pub mod token;
 
 use crate::oauth::{ErrorCode, OAuthError, Provider};
 use crate::store::Store;
 pub use request::Incoming;
+use routes::{Endpoint, Method, Operation};
 use serde::Serialize;
 
 /// Bodies over this are refused with 413 (the contract's 64 KiB).
@@ -25,25 +28,33 @@ pub struct Outgoing {
     pub status: u16,
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
+    /// What went wrong inside, for the request's log line only (never sent).
+    pub log_detail: Option<String>,
 }
 
 impl Outgoing {
     pub fn json<T: Serialize>(status: u16, value: &T) -> Self {
         let body = serde_json::to_vec(value).unwrap_or_else(|_| b"null".to_vec());
-        Self { status, headers: vec![("content-type".into(), "application/json".into())], body }.header("cache-control", "no-store")
+        Self { status, headers: vec![("content-type".into(), "application/json".into())], body, log_detail: None }
+            .header("cache-control", "no-store")
     }
 
     pub fn html(status: u16, html: String) -> Self {
-        Self { status, headers: vec![("content-type".into(), "text/html; charset=utf-8".into())], body: html.into_bytes() }
-            .header("cache-control", "no-store")
-            .header("x-frame-options", "DENY")
-            .header("referrer-policy", "no-referrer")
-            .header("x-content-type-options", "nosniff")
-            .header("content-security-policy", &page_csp("'self'"))
+        Self {
+            status,
+            headers: vec![("content-type".into(), "text/html; charset=utf-8".into())],
+            body: html.into_bytes(),
+            log_detail: None,
+        }
+        .header("cache-control", "no-store")
+        .header("x-frame-options", "DENY")
+        .header("referrer-policy", "no-referrer")
+        .header("x-content-type-options", "nosniff")
+        .header("content-security-policy", &page_csp("'self'"))
     }
 
     pub fn empty(status: u16) -> Self {
-        Self { status, headers: vec![], body: vec![] }.header("cache-control", "no-store")
+        Self { status, headers: vec![], body: vec![], log_detail: None }.header("cache-control", "no-store")
     }
 
     /// A 302 to `location` whose body is the URL as a JSON string (the contract's `/login` shape, docs/API.md).
@@ -70,7 +81,8 @@ impl Outgoing {
     /// The JSON error answer, with the headers its code requires.
     pub fn error(e: &OAuthError) -> Self {
         let body = serde_json::json!({ "error": e.code.as_str(), "error_description": e.description });
-        let out = Self::json(e.status(), &body);
+        let mut out = Self::json(e.status(), &body);
+        out.log_detail = e.internal.clone();
         match e.code {
             // RFC 6750 §3: the challenge names the error.
             ErrorCode::InvalidToken | ErrorCode::InsufficientScope => out.header(
@@ -107,87 +119,9 @@ pub struct App<'a, S> {
     pub branding: pages::Branding,
 }
 
-/// One route of the router: the single source for dispatch, 405 answers and `/openapi.json`.
-pub struct Route {
-    pub path: &'static str,
-    pub methods: &'static [&'static str],
-    pub summary: &'static str,
-    pub tag: &'static str,
-}
-
-pub const ROUTES: &[Route] = &[
-    Route {
-        path: "/.well-known/openid-configuration",
-        methods: &["GET"],
-        summary: "OpenID Provider metadata (OIDC Discovery 1.0)",
-        tag: "discovery",
-    },
-    Route {
-        path: "/.well-known/oauth-authorization-server",
-        methods: &["GET"],
-        summary: "OAuth 2.0 Authorization Server Metadata (RFC 8414): the same document",
-        tag: "discovery",
-    },
-    Route { path: "/.well-known/jwks.json", methods: &["GET"], summary: "Public ES256 keys (RFC 7517)", tag: "discovery" },
-    Route { path: "/openapi.json", methods: &["GET"], summary: "This OpenAPI 3.1 document", tag: "discovery" },
-    Route { path: "/health", methods: &["GET"], summary: "Liveness check", tag: "discovery" },
-    Route {
-        path: "/authorize",
-        methods: &["GET"],
-        summary: "Authorization endpoint: validates the request and serves the login page (RFC 6749 §4.1.1)",
-        tag: "oauth",
-    },
-    Route { path: "/login", methods: &["POST"], summary: "Authenticates the user and issues an authorization code", tag: "oauth" },
-    Route { path: "/token", methods: &["POST"], summary: "Token endpoint (RFC 6749 §3.2)", tag: "oauth" },
-    Route { path: "/introspect", methods: &["POST"], summary: "Token introspection (RFC 7662)", tag: "oauth" },
-    Route { path: "/revoke", methods: &["POST"], summary: "Token revocation (RFC 7009)", tag: "oauth" },
-    Route { path: "/userinfo", methods: &["GET", "POST"], summary: "UserInfo endpoint (OIDC Core §5.3)", tag: "oauth" },
-    Route { path: "/logout", methods: &["GET", "POST"], summary: "RP-Initiated Logout 1.0 end_session_endpoint", tag: "oauth" },
-    Route { path: "/register", methods: &["POST"], summary: "Registers a user", tag: "users" },
-    Route { path: "/clients", methods: &["GET", "POST"], summary: "Lists or registers clients (admin)", tag: "clients" },
-    Route {
-        path: "/clients/{client_id}",
-        methods: &["GET", "PUT", "DELETE"],
-        summary: "Reads, updates or deletes a client (admin)",
-        tag: "clients",
-    },
-    Route {
-        path: "/clients/{client_id}/secret",
-        methods: &["POST"],
-        summary: "Issues a new client secret, shown once (admin)",
-        tag: "clients",
-    },
-];
-
-/// Matches a concrete path against a route template; returns the `{client_id}` segment if any.
-fn match_route<'p>(template: &str, path: &'p str) -> Option<Option<&'p str>> {
-    let mut param = None;
-    let mut t = template.split('/');
-    let mut p = path.split('/');
-    loop {
-        match (t.next(), p.next()) {
-            (None, None) => return Some(param),
-            (Some(ts), Some(ps)) if ts.starts_with('{') => {
-                if ps.is_empty() {
-                    return None;
-                }
-                param = Some(ps);
-            }
-            (Some(ts), Some(ps)) if ts == ps => {}
-            _ => return None,
-        }
-    }
-}
-
-/// The route a path belongs to (a trailing slash is ignored) and its `{client_id}`, if any.
-fn find_route(path: &str) -> Option<(&'static Route, Option<&str>)> {
-    let path = if path.len() > 1 { path.trim_end_matches('/') } else { path };
-    ROUTES.iter().find_map(|r| match_route(r.path, path).map(|p| (r, p)))
-}
-
 /// The route template a path belongs to (for logs), if any.
 pub fn route_of(path: &str) -> Option<&'static str> {
-    find_route(path).map(|(r, _)| r.path)
+    routes::find(path).map(|(e, _)| e.path())
 }
 
 /// The client a request names, for logs: the Basic user name, or a `client_id` parameter in
@@ -205,66 +139,53 @@ pub async fn handle<S: Store>(app: &App<'_, S>, req: &Incoming) -> Outgoing {
     if req.body_too_large {
         return Outgoing::error(&OAuthError::new(ErrorCode::PayloadTooLarge, "request body is over 64 KiB"));
     }
-    let Some((route, param)) = find_route(&req.path) else {
+    let Some((endpoint, param)) = routes::find(&req.path) else {
         return Outgoing::error(&OAuthError::not_found("no such endpoint"));
     };
-    let method = if req.method == "HEAD" { "GET" } else { req.method.as_str() };
-    let cors = cors_allowed(route.path);
-    if method == "OPTIONS" && cors {
+    if req.method == "OPTIONS" && endpoint.cors() {
         // CORS preflight: browser apps (SPAs with PKCE) call these endpoints directly. No
         // cookies are involved, so any origin may call them without credentials.
-        return with_cors(Outgoing::empty(204), route)
+        return with_cors(Outgoing::empty(204), endpoint)
             .header("access-control-allow-headers", "authorization, content-type")
             .header("access-control-max-age", "86400");
     }
-    if !route.methods.contains(&method) {
-        return Outgoing::error(&OAuthError::new(ErrorCode::MethodNotAllowed, format!("use {}", route.methods.join(" or "))))
-            .header("allow", &route.methods.join(", "));
-    }
-    let result = match (route.path, method) {
-        ("/.well-known/openid-configuration" | "/.well-known/oauth-authorization-server", _) => Ok(discovery::configuration(app)),
-        ("/.well-known/jwks.json", _) => discovery::jwks(app),
-        ("/openapi.json", _) => Ok(discovery::openapi(app)),
-        ("/health", _) => Ok(Outgoing::json(200, &serde_json::json!({ "status": "ok" }))),
-        ("/authorize", _) => Ok(authorize::authorize(app, req).await),
-        ("/login", _) => Ok(authorize::login(app, req).await),
-        ("/token", _) => token::token(app, req).await,
-        ("/introspect", _) => token::introspect(app, req).await,
-        ("/revoke", _) => token::revoke(app, req).await,
-        ("/userinfo", _) => token::userinfo(app, req).await,
-        ("/logout", _) => Ok(authorize::logout(app, req).await),
-        ("/register", _) => admin::register(app, req).await,
-        ("/clients", "GET") => admin::list_clients(app, req).await,
-        ("/clients", _) => admin::create_client(app, req).await,
-        ("/clients/{client_id}", m) => admin::client(app, req, param.unwrap_or(""), m).await,
-        _ => admin::new_secret(app, req, param.unwrap_or("")).await,
+    let Some(op) = Method::parse(&req.method).and_then(|m| routes::operation(endpoint, m)) else {
+        let allowed = endpoint.allowed_methods();
+        return Outgoing::error(&OAuthError::new(ErrorCode::MethodNotAllowed, format!("use {}", allowed.replace(", ", " or "))))
+            .header("allow", &allowed);
+    };
+    let client_id = param.unwrap_or("");
+    let result = match op {
+        Operation::GetOpenIdConfiguration | Operation::GetAuthorizationServerMetadata => Ok(discovery::configuration(app)),
+        Operation::GetJwks => discovery::jwks(app),
+        Operation::GetOpenApi => Ok(openapi::document(app)),
+        Operation::GetHealth => Ok(Outgoing::json(200, &serde_json::json!({ "status": "ok" }))),
+        Operation::Authorize => Ok(authorize::authorize(app, req).await),
+        Operation::Login => Ok(authorize::login(app, req).await),
+        Operation::Token => token::token(app, req).await,
+        Operation::Introspect => token::introspect(app, req).await,
+        Operation::Revoke => token::revoke(app, req).await,
+        Operation::GetUserInfo | Operation::PostUserInfo => token::userinfo(app, req).await,
+        Operation::GetLogout | Operation::PostLogout => Ok(authorize::logout(app, req).await),
+        Operation::Register => admin::register(app, req).await,
+        Operation::ListClients => admin::list_clients(app, req).await,
+        Operation::CreateClient => admin::create_client(app, req).await,
+        Operation::GetClient => admin::get_client(app, req, client_id).await,
+        Operation::UpdateClient => admin::update_client(app, req, client_id).await,
+        Operation::DeleteClient => admin::delete_client(app, req, client_id).await,
+        Operation::NewClientSecret => admin::new_secret(app, req, client_id).await,
     };
     let out = result.unwrap_or_else(|e| Outgoing::error(&e));
-    if cors {
-        with_cors(out, route)
+    if endpoint.cors() {
+        with_cors(out, endpoint)
     } else {
         out
     }
 }
 
-/// Endpoints a browser application may call cross-origin (tokens travel in headers or bodies,
-/// never in cookies). The login, authorize, logout and admin endpoints are not among them.
-fn cors_allowed(path: &str) -> bool {
-    matches!(
-        path,
-        "/.well-known/openid-configuration"
-            | "/.well-known/oauth-authorization-server"
-            | "/.well-known/jwks.json"
-            | "/openapi.json"
-            | "/token"
-            | "/userinfo"
-            | "/revoke"
-    )
-}
-
-fn with_cors(out: Outgoing, route: &Route) -> Outgoing {
+fn with_cors(out: Outgoing, endpoint: Endpoint) -> Outgoing {
     out.header("access-control-allow-origin", "*")
-        .header("access-control-allow-methods", &route.methods.join(", "))
+        .header("access-control-allow-methods", &endpoint.allowed_methods())
         .header("access-control-expose-headers", "www-authenticate")
 }
 
@@ -300,14 +221,5 @@ mod tests {
         assert_eq!(block_on(handle(&app, &big)).status, 413);
         assert_eq!(block_on(handle(&app, &get("/nowhere"))).status, 404);
         assert_eq!(block_on(handle(&app, &get("/token"))).status, 405);
-    }
-
-    #[test]
-    fn route_matching() {
-        assert_eq!(match_route("/clients/{client_id}", "/clients/abc"), Some(Some("abc")));
-        assert_eq!(match_route("/clients/{client_id}", "/clients/"), None);
-        assert_eq!(match_route("/clients/{client_id}/secret", "/clients/abc/secret"), Some(Some("abc")));
-        assert_eq!(match_route("/clients", "/clients/abc"), None);
-        assert_eq!(match_route("/token", "/token"), Some(None));
     }
 }

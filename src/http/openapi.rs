@@ -1,0 +1,430 @@
+//! The OpenAPI 3.1 document (`GET /openapi.json`), built from the route types: every
+//! `Operation` is described by the exhaustive matches below, so the document cannot miss an
+//! endpoint or a method the router serves. Schemas state the contract's JSON types (docs/API.md).
+
+use super::routes::{Endpoint, Operation};
+use super::{App, Outgoing};
+use crate::oauth::GrantType;
+use crate::store::Store;
+use serde_json::{json, Map, Value};
+
+fn strings() -> Value {
+    json!({ "type": "array", "items": { "type": "string" } })
+}
+
+/// Every field of discovery with its JSON type; `required` is the contract's base set.
+fn provider_metadata_schema() -> Value {
+    let s = json!({ "type": "string" });
+    let required = [
+        "issuer",
+        "authorization_endpoint",
+        "token_endpoint",
+        "userinfo_endpoint",
+        "jwks_uri",
+        "registration_endpoint",
+        "end_session_endpoint",
+        "scopes_supported",
+        "response_types_supported",
+        "subject_types_supported",
+        "id_token_signing_alg_values_supported",
+        "token_endpoint_auth_methods_supported",
+        "claims_supported",
+    ];
+    let mut props = Map::new();
+    for k in required.iter().chain(&["introspection_endpoint", "revocation_endpoint"]) {
+        let list = k.ends_with("_supported");
+        props.insert(k.to_string(), if list { strings() } else { s.clone() });
+    }
+    for k in [
+        "response_modes_supported",
+        "grant_types_supported",
+        "introspection_endpoint_auth_methods_supported",
+        "revocation_endpoint_auth_methods_supported",
+        "code_challenge_methods_supported",
+        "prompt_values_supported",
+    ] {
+        props.insert(k.into(), strings());
+    }
+    for k in [
+        "authorization_response_iss_parameter_supported",
+        "request_parameter_supported",
+        "request_uri_parameter_supported",
+        "claims_parameter_supported",
+    ] {
+        props.insert(k.into(), json!({ "type": "boolean" }));
+    }
+    json!({ "type": "object", "required": required, "properties": props })
+}
+
+/// RFC 7662 §2.2 with the contract's field types; an inactive token is `{"active": false}`.
+fn introspection_schema() -> Value {
+    let s = json!({ "type": "string" });
+    let i = json!({ "type": "integer" });
+    json!({
+        "type": "object",
+        "required": ["active"],
+        "properties": {
+            "active": { "type": "boolean" }, "aud": s, "client_id": s, "error": s, "error_description": s,
+            "exp": i, "iat": i, "iss": s, "jti": s, "nbf": i, "role": s, "scope": s, "sub": s, "token_type": s, "username": s,
+        },
+    })
+}
+
+/// `scopes` is one space-separated string everywhere (the contract's type); `scope` is RFC
+/// 7591's name for the same string.
+fn scopes_schema(input: bool) -> Value {
+    let mut v = json!({ "type": "string", "description": "space-separated scope names, e.g. \"openid profile\"" });
+    if input {
+        v["description"] = json!("space-separated scope names, e.g. \"openid profile\" (a JSON array of names is also accepted)");
+    }
+    v
+}
+
+/// A client as answered: never the secret's hash; `with_secret` for the answers that show a
+/// new secret once (registration, secret rotation).
+fn client_schema(with_secret: bool) -> Value {
+    let s = json!({ "type": "string" });
+    let mut props = Map::new();
+    for (k, v) in [
+        ("client_id", s.clone()),
+        ("client_name", s.clone()),
+        ("client_type", json!({ "type": "string", "enum": ["confidential", "public"] })),
+        ("grant_types", strings()),
+        ("is_active", json!({ "type": "boolean" })),
+        ("redirect_uris", strings()),
+        ("post_logout_redirect_uris", strings()),
+        ("response_types", strings()),
+        ("scopes", scopes_schema(false)),
+        ("scope", scopes_schema(false)),
+        ("token_endpoint_auth_method", s.clone()),
+        ("client_id_issued_at", json!({ "type": "integer" })),
+        ("created_at", json!({ "type": "string", "format": "date-time" })),
+        ("updated_at", json!({ "type": "string", "format": "date-time" })),
+    ] {
+        props.insert(k.into(), v);
+    }
+    let mut required = vec![
+        "client_id",
+        "client_name",
+        "client_type",
+        "grant_types",
+        "is_active",
+        "redirect_uris",
+        "response_types",
+        "scopes",
+        "token_endpoint_auth_method",
+    ];
+    if with_secret {
+        props.insert("client_secret".into(), json!({ "type": "string", "description": "shown once; absent for public clients" }));
+        props.insert("client_secret_expires_at".into(), json!({ "type": "integer", "description": "0: never expires" }));
+        required.push("client_secret_expires_at");
+    }
+    json!({ "type": "object", "required": required, "properties": props })
+}
+
+/// The body of `POST /clients` (`creating`) or `PUT /clients/{client_id}`.
+fn client_request_schema(creating: bool) -> Value {
+    let s = json!({ "type": "string" });
+    let mut props = Map::new();
+    props.insert("client_name".into(), s.clone());
+    if creating {
+        props.insert("client_type".into(), json!({ "type": "string", "enum": ["confidential", "public"] }));
+    } else {
+        props.insert("is_active".into(), json!({ "type": "boolean" }));
+    }
+    for k in ["grant_types", "redirect_uris", "post_logout_redirect_uris", "response_types"] {
+        props.insert(k.into(), strings());
+    }
+    props.insert("scopes".into(), scopes_schema(true));
+    props.insert("scope".into(), scopes_schema(true));
+    props.insert("token_endpoint_auth_method".into(), json!({ "type": "string", "enum": crate::oauth::clients::AUTH_METHODS }));
+    let mut v = json!({ "type": "object", "additionalProperties": false, "properties": props });
+    if creating {
+        v["required"] = json!(["client_name"]);
+    }
+    v
+}
+
+/// OpenAPI 3.1: one operation per `Operation`, each described by exhaustive matches below.
+pub fn document<S: Store>(app: &App<'_, S>) -> Outgoing {
+    let mut paths = Map::new();
+    for endpoint in Endpoint::ALL {
+        let path = endpoint.path();
+        let mut ops = Map::new();
+        for op in endpoint.operations() {
+            let method = op.method().as_str();
+            let mut o = json!({
+                "summary": summary(op),
+                "tags": [tag(*endpoint)],
+                "operationId": operation_id(method, path),
+                "responses": responses(op),
+            });
+            if path.contains("{client_id}") {
+                o["parameters"] = json!([{ "name": "client_id", "in": "path", "required": true, "schema": { "type": "string" } }]);
+            }
+            if let Some(body) = request_body(op) {
+                o["requestBody"] = body;
+            }
+            if let Some(sec) = security(*endpoint) {
+                o["security"] = sec;
+            }
+            ops.insert(method.to_ascii_lowercase(), o);
+        }
+        paths.insert(path.to_string(), Value::Object(ops));
+    }
+    let doc = json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "edge-oidc authorization server",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "OAuth 2.0 / OpenID Connect provider running as a Cloudflare Worker.",
+        },
+        "servers": [{ "url": app.provider.config.issuer }],
+        "paths": paths,
+        "components": {
+            "securitySchemes": {
+                "bearerAuth": { "type": "http", "scheme": "bearer", "bearerFormat": "JWT" },
+                "clientBasic": { "type": "http", "scheme": "basic" },
+            },
+            "schemas": {
+                "Error": {
+                    "type": "object",
+                    "required": ["error"],
+                    "properties": { "error": { "type": "string" }, "error_description": { "type": "string" } },
+                },
+                "TokenResponse": {
+                    "type": "object",
+                    "required": ["access_token", "token_type", "expires_in", "scope"],
+                    "properties": {
+                        "access_token": { "type": "string" }, "token_type": { "type": "string", "const": "Bearer" },
+                        "expires_in": { "type": "integer" }, "refresh_token": { "type": "string" },
+                        "scope": { "type": "string" }, "id_token": { "type": "string" },
+                    },
+                },
+                "User": {
+                    "type": "object",
+                    "required": ["id", "username", "email", "role", "createdAt"],
+                    "properties": {
+                        "id": { "type": "string" }, "username": { "type": "string" }, "email": { "type": "string" },
+                        "role": { "type": "string" }, "createdAt": { "type": "string", "format": "date-time" },
+                    },
+                },
+                "UserRegistration": {
+                    "type": "object",
+                    "required": ["username", "email", "password"],
+                    "additionalProperties": false,
+                    "properties": {
+                        "username": { "type": "string" }, "email": { "type": "string" }, "password": { "type": "string" },
+                        "role": { "type": "string", "description": "optional role assignment (non-default roles need an admin bearer)" },
+                    },
+                },
+                "ProviderMetadata": provider_metadata_schema(),
+                "IntrospectionResponse": introspection_schema(),
+                "Client": client_schema(false),
+                "RegisteredClient": client_schema(true),
+                "ClientRegistration": client_request_schema(true),
+                "ClientUpdate": client_request_schema(false),
+            },
+        },
+    });
+    Outgoing::json(200, &doc).header("cache-control", "public, max-age=300")
+}
+
+fn operation_id(method: &str, path: &str) -> String {
+    let words: Vec<String> = path
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(|w| {
+            let mut c = w.chars();
+            c.next().map(|f| f.to_ascii_uppercase().to_string() + c.as_str()).unwrap_or_default()
+        })
+        .collect();
+    format!("{}{}", method.to_ascii_lowercase(), words.join(""))
+}
+
+fn schema_ref(name: &str) -> Value {
+    json!({ "$ref": format!("#/components/schemas/{name}") })
+}
+
+fn content(schema: Value) -> Value {
+    json!({ "application/json": { "schema": schema } })
+}
+
+fn summary(op: Operation) -> &'static str {
+    match op {
+        Operation::GetOpenIdConfiguration => "OpenID Provider metadata (OIDC Discovery 1.0)",
+        Operation::GetAuthorizationServerMetadata => "OAuth 2.0 Authorization Server Metadata (RFC 8414): the same document",
+        Operation::GetJwks => "Public ES256 keys (RFC 7517)",
+        Operation::GetOpenApi => "This OpenAPI 3.1 document",
+        Operation::GetHealth => "Liveness check",
+        Operation::Authorize => "Authorization endpoint: validates the request and serves the login page (RFC 6749 §4.1.1)",
+        Operation::Login => "Authenticates the user and issues an authorization code",
+        Operation::Token => "Token endpoint (RFC 6749 §3.2)",
+        Operation::Introspect => "Token introspection (RFC 7662)",
+        Operation::Revoke => "Token revocation (RFC 7009)",
+        Operation::GetUserInfo | Operation::PostUserInfo => "UserInfo endpoint (OIDC Core §5.3)",
+        Operation::GetLogout | Operation::PostLogout => "RP-Initiated Logout 1.0 end_session_endpoint",
+        Operation::Register => "Registers a user",
+        Operation::ListClients => "Lists clients, never with secrets (admin)",
+        Operation::CreateClient => "Registers a client (admin; the registration_endpoint)",
+        Operation::GetClient => "Reads a client (admin)",
+        Operation::UpdateClient => "Updates a client (admin)",
+        Operation::DeleteClient => "Deletes a client and ends its tokens (admin)",
+        Operation::NewClientSecret => "Issues a new client secret, shown once (admin)",
+    }
+}
+
+fn tag(endpoint: Endpoint) -> &'static str {
+    match endpoint {
+        Endpoint::OpenIdConfiguration | Endpoint::AuthorizationServerMetadata | Endpoint::Jwks | Endpoint::OpenApi | Endpoint::Health => {
+            "discovery"
+        }
+        Endpoint::Authorize
+        | Endpoint::Login
+        | Endpoint::Token
+        | Endpoint::Introspect
+        | Endpoint::Revoke
+        | Endpoint::UserInfo
+        | Endpoint::Logout => "oauth",
+        Endpoint::Register => "users",
+        Endpoint::Clients | Endpoint::Client | Endpoint::ClientSecret => "clients",
+    }
+}
+
+fn responses(op: Operation) -> Value {
+    let err = json!({ "description": "Error", "content": content(schema_ref("Error")) });
+    let ok = |desc: &str, schema: Value| json!({ "description": desc, "content": content(schema) });
+    let html = |desc: &str| json!({ "description": desc, "content": { "text/html": { "schema": { "type": "string" } } } });
+    let mut r = Map::new();
+    let mut add = |status: &str, v: Value| {
+        r.insert(status.into(), v);
+    };
+    match op {
+        Operation::GetOpenIdConfiguration | Operation::GetAuthorizationServerMetadata => {
+            add("200", ok("Provider metadata", schema_ref("ProviderMetadata")))
+        }
+        Operation::GetJwks => add("200", ok("The JWK Set", json!({ "type": "object", "required": ["keys"] }))),
+        Operation::GetOpenApi => add("200", ok("This document", json!({ "type": "object" }))),
+        Operation::GetHealth => add("200", ok("Alive", json!({ "type": "object", "properties": { "status": { "type": "string" } } }))),
+        Operation::Authorize => {
+            add("200", html("Login page"));
+            add("302", json!({ "description": "Error redirect to the client (RFC 6749 §4.1.2.1), or a code for a signed-in browser" }));
+        }
+        Operation::Login => {
+            add("200", ok("With Accept: application/json, the redirect URL", json!({ "type": "string" })));
+            add(
+                "302",
+                json!({ "description": "Redirect to the client with code and state", "content": content(json!({ "type": "string" })) }),
+            );
+            add("401", err.clone());
+            add("429", err.clone());
+        }
+        Operation::Token => add("200", ok("Tokens", schema_ref("TokenResponse"))),
+        Operation::Introspect => add("200", ok("The token's state", schema_ref("IntrospectionResponse"))),
+        Operation::Revoke => add("200", json!({ "description": "Revoked (or unknown token)" })),
+        Operation::GetUserInfo | Operation::PostUserInfo => {
+            add("200", ok("The user's claims", json!({ "type": "object", "required": ["sub"] })));
+            add("403", err.clone());
+        }
+        Operation::GetLogout | Operation::PostLogout => {
+            add("200", html("Signed-out page, or a page asking to confirm"));
+            add("302", json!({ "description": "Redirect to the registered post_logout_redirect_uri" }));
+        }
+        Operation::Register => {
+            add("201", ok("The user, without the password", schema_ref("User")));
+            add("403", err.clone());
+            add("409", err.clone());
+        }
+        Operation::ListClients => add("200", ok("Clients, without secrets", json!({ "type": "array", "items": schema_ref("Client") }))),
+        Operation::CreateClient => add("201", ok("The client and its secret (shown once)", schema_ref("RegisteredClient"))),
+        Operation::GetClient | Operation::UpdateClient => {
+            add("200", ok("The client", schema_ref("Client")));
+            add("404", err.clone());
+        }
+        Operation::DeleteClient => {
+            add("204", json!({ "description": "Deleted" }));
+            add("404", err.clone());
+        }
+        Operation::NewClientSecret => {
+            add("200", ok("The client and its new secret (shown once)", schema_ref("RegisteredClient")));
+            add("404", err.clone());
+        }
+    }
+    r.insert("400".into(), err.clone());
+    if security(op.endpoint()).is_some() {
+        r.insert("401".into(), err.clone());
+    }
+    r.insert("default".into(), err);
+    Value::Object(r)
+}
+
+fn form_body(props: Value, required: &[&str]) -> Value {
+    json!({ "required": true, "content": { "application/x-www-form-urlencoded": {
+        "schema": { "type": "object", "properties": props, "required": required } } } })
+}
+
+fn request_body(op: Operation) -> Option<Value> {
+    let s = json!({ "type": "string" });
+    Some(match op {
+        Operation::Token => form_body(
+            json!({ "grant_type": { "type": "string", "enum": GrantType::ALL.map(GrantType::as_str) }, "code": s,
+                    "redirect_uri": s, "client_id": s, "client_secret": s, "code_verifier": s, "refresh_token": s,
+                    "username": s, "password": s, "scope": s }),
+            &["grant_type"],
+        ),
+        Operation::Login => form_body(
+            json!({ "username": s, "password": s, "redirect": s, "state": s, "client_id": s, "scope": s, "nonce": s,
+                    "code_challenge": s, "code_challenge_method": { "type": "string", "enum": ["S256"] } }),
+            &["username", "password", "redirect", "state"],
+        ),
+        Operation::Introspect => {
+            let mut b = form_body(json!({ "token": s, "token_type_hint": s }), &["token"]);
+            b["content"]["application/json"] =
+                json!({ "schema": { "type": "object", "properties": { "token": s }, "required": ["token"] } });
+            b
+        }
+        Operation::Revoke => form_body(json!({ "token": s, "token_type_hint": s, "client_id": s, "client_secret": s }), &["token"]),
+        Operation::PostUserInfo => {
+            let mut b = form_body(json!({ "access_token": s }), &[]);
+            b["required"] = json!(false);
+            b
+        }
+        Operation::PostLogout => {
+            let mut b = form_body(json!({ "id_token_hint": s, "post_logout_redirect_uri": s, "state": s, "client_id": s }), &[]);
+            b["required"] = json!(false);
+            b
+        }
+        Operation::Register => json!({ "required": true, "content": content(schema_ref("UserRegistration")) }),
+        Operation::CreateClient => json!({ "required": true, "content": content(schema_ref("ClientRegistration")) }),
+        Operation::UpdateClient => json!({ "required": true, "content": content(schema_ref("ClientUpdate")) }),
+        Operation::GetOpenIdConfiguration
+        | Operation::GetAuthorizationServerMetadata
+        | Operation::GetJwks
+        | Operation::GetOpenApi
+        | Operation::GetHealth
+        | Operation::Authorize
+        | Operation::GetUserInfo
+        | Operation::GetLogout
+        | Operation::ListClients
+        | Operation::GetClient
+        | Operation::DeleteClient
+        | Operation::NewClientSecret => return None,
+    })
+}
+
+fn security(endpoint: Endpoint) -> Option<Value> {
+    match endpoint {
+        Endpoint::Clients | Endpoint::Client | Endpoint::ClientSecret | Endpoint::UserInfo => Some(json!([{ "bearerAuth": [] }])),
+        Endpoint::Introspect => Some(json!([{ "clientBasic": [] }, { "bearerAuth": [] }])),
+        Endpoint::Token | Endpoint::Revoke => Some(json!([{ "clientBasic": [] }, {}])),
+        Endpoint::Register => Some(json!([{}, { "bearerAuth": [] }])),
+        Endpoint::OpenIdConfiguration
+        | Endpoint::AuthorizationServerMetadata
+        | Endpoint::Jwks
+        | Endpoint::OpenApi
+        | Endpoint::Health
+        | Endpoint::Authorize
+        | Endpoint::Login
+        | Endpoint::Logout => None,
+    }
+}
