@@ -3,11 +3,11 @@
 
 use super::request::Params;
 use super::{pages, App, Incoming, Outgoing};
-use crate::crypto::jwt;
 use crate::oauth::authorize::{error_redirect, AuthorizationParams, AuthorizationRequest, AuthorizeError};
-use crate::oauth::{redirect, ErrorCode, OAuthError, OAuthResult};
+use crate::oauth::logout::{LogoutError, LogoutRequest};
+use crate::oauth::prompt::{SignIn, SignInPolicy};
+use crate::oauth::{ErrorCode, OAuthError, OAuthResult};
 use crate::store::Store;
-use serde_json::Value;
 
 fn params_from(p: &Params, redirect_key: &str) -> OAuthResult<AuthorizationParams> {
     Ok(AuthorizationParams {
@@ -105,33 +105,14 @@ pub async fn authorize<S: Store>(app: &App<'_, S>, req: &Incoming) -> Outgoing {
     };
     let issuer = &app.provider.config.issuer;
     let back = |err: OAuthError| Outgoing::redirect(&error_redirect(&r.redirect_uri, r.state.as_deref(), &err, issuer));
-    let prompts: Vec<&str> = p.prompt.as_deref().unwrap_or("").split(' ').filter(|x| !x.is_empty()).collect();
-    let prompt_none = prompts.contains(&"none");
-    if prompt_none && prompts.len() > 1 {
-        return back(OAuthError::invalid_request("prompt=none cannot be combined with other values"));
-    }
-    let max_age = match p.max_age.as_deref().map(str::parse::<u64>) {
-        None => None,
-        Some(Ok(m)) => Some(m),
-        Some(Err(_)) => return back(OAuthError::invalid_request("max_age must be a non-negative integer")),
+    let policy = match SignInPolicy::parse(p.prompt.as_deref(), p.max_age.as_deref()) {
+        Ok(policy) => policy,
+        Err(e) => return back(e),
     };
-    let session = match session_token(app, req) {
-        Some(t) if !prompts.contains(&"login") => match app.provider.current_session(t).await {
-            Ok(s) => s,
-            Err(e) => return back(e),
-        },
-        _ => None,
-    };
-    let now = app.provider.now;
-    // OIDC Core §3.1.2.1: re-authenticate when more than max_age seconds have passed; max_age=0
-    // asks for it always (as node-oidc-provider reads it).
-    match session.filter(|(s, _)| max_age.is_none_or(|m| m > 0 && now.saturating_sub(s.auth_time) <= m)) {
-        Some((s, user)) => match app.provider.issue_code(&r, &user, s.auth_time).await {
-            Ok(location) => Outgoing::redirect(&location),
-            Err(e) => back(e),
-        },
-        None if prompt_none => back(OAuthError::new(ErrorCode::LoginRequired, "the user is not signed in")),
-        None => login_page(app, 200, &r, "", None),
+    match app.provider.sign_in(&r, policy, session_token(app, req)).await {
+        Ok(SignIn::Redirect(location)) => Outgoing::redirect(&location),
+        Ok(SignIn::AskForCredentials) => login_page(app, 200, &r, "", None),
+        Err(e) => back(e),
     }
 }
 
@@ -236,51 +217,22 @@ pub async fn logout<S: Store>(app: &App<'_, S>, req: &Incoming) -> Outgoing {
 async fn ended_session<S: Store>(app: &App<'_, S>, req: &Incoming) -> Outgoing {
     let show_error = |msg: &str| error_page(app, 400, "Cannot sign out", msg);
     let params = if req.method == "POST" && req.is_form() { req.form() } else { req.query_params() };
-    let params = match params {
-        Ok(p) => p,
+    let parsed = params.and_then(|p| {
+        Ok(LogoutRequest {
+            id_token_hint: p.opt("id_token_hint")?,
+            client_id: p.opt("client_id")?,
+            post_logout_redirect_uri: p.opt("post_logout_redirect_uri")?,
+            state: p.opt("state")?,
+        })
+    });
+    let logout = match parsed {
+        Ok(l) => l,
         Err(e) => return show_error(&e.description),
     };
-    let get = |k: &str| params.opt(k);
-    let (hint, client_id, target, state) = match (get("id_token_hint"), get("client_id"), get("post_logout_redirect_uri"), get("state")) {
-        (Ok(a), Ok(b), Ok(c), Ok(d)) => (a, b, c, d),
-        _ => return show_error("a parameter is repeated"),
-    };
-    let mut hinted_client: Option<String> = None;
-    if let Some(h) = &hint {
-        let Ok(keys) = app.provider.keys() else { return show_error("signing keys are not configured") };
-        // An expired ID token is still a valid hint (§2): only signature and issuer count.
-        match jwt::verify::<Value>(keys, h, Some("JWT")) {
-            Ok(c) if c["iss"] == app.provider.config.issuer.as_str() => {
-                hinted_client = match &c["aud"] {
-                    Value::String(s) => Some(s.clone()),
-                    Value::Array(a) => a.first().and_then(|v| v.as_str()).map(String::from),
-                    _ => None,
-                };
-            }
-            _ => return show_error("id_token_hint is not an ID token issued here"),
-        }
+    match app.provider.logout_redirect(&logout).await {
+        Ok(Some(location)) => Outgoing::redirect(&location),
+        Ok(None) => Outgoing::html(200, pages::signed_out(&app.branding)),
+        Err(LogoutError::Show(msg)) => show_error(msg),
+        Err(LogoutError::Server(e)) => Outgoing::error(&e),
     }
-    let client_id = match (hinted_client, client_id) {
-        (Some(a), Some(b)) if a != b => return show_error("client_id does not match id_token_hint"),
-        (a, b) => a.or(b),
-    };
-    let signed_out = || Outgoing::html(200, pages::signed_out(&app.branding));
-    let Some(target) = target else { return signed_out() };
-    let Some(client_id) = client_id else {
-        return show_error("post_logout_redirect_uri needs id_token_hint or client_id");
-    };
-    let client = match app.provider.store.client(&client_id).await.map_err(OAuthError::from) {
-        Ok(Some(c)) => c,
-        Ok(None) => return show_error("unknown client"),
-        Err(e) => return Outgoing::error(&e),
-    };
-    let allowed = if client.post_logout_redirect_uris.is_empty() { &client.redirect_uris } else { &client.post_logout_redirect_uris };
-    if !redirect::matches(&target, allowed) {
-        return show_error("post_logout_redirect_uri is not registered for this client");
-    }
-    let mut q = vec![];
-    if let Some(s) = &state {
-        q.push(("state", s.as_str()));
-    }
-    Outgoing::redirect(&crate::form::append_query(&target, q))
 }

@@ -1,0 +1,125 @@
+//! RP-Initiated Logout 1.0: where the browser may be sent after its session ends. Only to a
+//! URI registered for the client that the `id_token_hint` (or `client_id`) names; anything
+//! else is an error page, never a redirect (§3: "the OP MUST NOT perform post-logout
+//! redirection if the post_logout_redirect_uri value ... does not exactly match").
+
+use super::{redirect, OAuthError, Provider};
+use crate::crypto::jwt;
+use crate::form::append_query;
+use crate::store::Store;
+use serde_json::Value;
+
+/// The parameters of a logout request (§2).
+#[derive(Debug, Default, Clone)]
+pub struct LogoutRequest {
+    pub id_token_hint: Option<String>,
+    pub client_id: Option<String>,
+    pub post_logout_redirect_uri: Option<String>,
+    pub state: Option<String>,
+}
+
+/// Why a logout request cannot be followed.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LogoutError {
+    /// Shown to the person on an error page.
+    Show(&'static str),
+    /// A failure inside the server.
+    Server(OAuthError),
+}
+
+impl<S: Store> Provider<'_, S> {
+    /// Where to send the browser once its session has ended: `Some(location)` (the registered
+    /// URI with `state`), or `None` for the signed-out page.
+    pub async fn logout_redirect(&self, req: &LogoutRequest) -> Result<Option<String>, LogoutError> {
+        let mut hinted_client: Option<String> = None;
+        if let Some(hint) = &req.id_token_hint {
+            let Ok(keys) = self.keys() else { return Err(LogoutError::Show("signing keys are not configured")) };
+            // "The OP need not be listed as an audience ... [and] when the ID Token is expired,
+            // the OP SHOULD still accept it" (§2): only the signature, `typ` and issuer count.
+            match jwt::verify::<Value>(keys, hint, Some("JWT")) {
+                Ok(c) if c["iss"] == self.config.issuer.as_str() => {
+                    hinted_client = match &c["aud"] {
+                        Value::String(s) => Some(s.clone()),
+                        Value::Array(a) => a.first().and_then(|v| v.as_str()).map(String::from),
+                        _ => None,
+                    };
+                }
+                _ => return Err(LogoutError::Show("id_token_hint is not an ID token issued here")),
+            }
+        }
+        // "When both client_id and id_token_hint are present, the OP MUST verify that the
+        // Client Identifier matches the one used when issuing the ID Token" (§2).
+        let client_id = match (hinted_client, req.client_id.clone()) {
+            (Some(a), Some(b)) if a != b => return Err(LogoutError::Show("client_id does not match id_token_hint")),
+            (a, b) => a.or(b),
+        };
+        let Some(target) = &req.post_logout_redirect_uri else { return Ok(None) };
+        let Some(client_id) = client_id else {
+            return Err(LogoutError::Show("post_logout_redirect_uri needs id_token_hint or client_id"));
+        };
+        let client = match self.store.client(&client_id).await {
+            Ok(Some(c)) => c,
+            Ok(None) => return Err(LogoutError::Show("unknown client")),
+            Err(e) => return Err(LogoutError::Server(e.into())),
+        };
+        // A client that registered no post-logout URIs may be sent back to its redirect URIs.
+        let allowed = if client.post_logout_redirect_uris.is_empty() { &client.redirect_uris } else { &client.post_logout_redirect_uris };
+        if !redirect::matches(target, allowed) {
+            return Err(LogoutError::Show("post_logout_redirect_uri is not registered for this client"));
+        }
+        Ok(Some(append_query(target, req.state.as_deref().map(|s| ("state", s)))))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::oauth::block_on;
+    use crate::oauth::clients::ClientMetadata;
+    use crate::testing::World;
+    use serde_json::json;
+
+    fn id_token(w: &World, iss: &str, aud: &str, exp: u64) -> String {
+        jwt::sign(&w.keys, "JWT", &json!({ "iss": iss, "aud": aud, "sub": "u", "exp": exp, "iat": 1 }))
+    }
+
+    #[test]
+    fn redirects_only_to_a_uri_registered_for_the_hinted_client() {
+        let w = World::new();
+        let p = w.at(1000);
+        let meta: ClientMetadata = serde_json::from_str(
+            r#"{"client_name":"App","redirect_uris":["https://app.example/cb"],"post_logout_redirect_uris":["https://app.example/bye"]}"#,
+        )
+        .unwrap();
+        let (client, _) = block_on(p.create_client(meta)).unwrap();
+        let bare: ClientMetadata = serde_json::from_str(r#"{"client_name":"Bare","redirect_uris":["https://bare.example/cb"]}"#).unwrap();
+        let (bare, _) = block_on(p.create_client(bare)).unwrap();
+        // Expired long ago: still a valid hint.
+        let hint = id_token(&w, "https://issuer.example", &client.client_id, 1);
+        let req = |hint: Option<&str>, client_id: Option<&str>, uri: Option<&str>| LogoutRequest {
+            id_token_hint: hint.map(String::from),
+            client_id: client_id.map(String::from),
+            post_logout_redirect_uri: uri.map(String::from),
+            state: Some("s t".into()),
+        };
+        let go = |r: LogoutRequest| block_on(p.logout_redirect(&r));
+
+        assert_eq!(go(req(Some(&hint), None, Some("https://app.example/bye"))), Ok(Some("https://app.example/bye?state=s%20t".into())));
+        assert_eq!(go(req(None, Some(&client.client_id), Some("https://app.example/bye"))).unwrap().unwrap().len(), 35);
+        assert_eq!(go(req(Some(&hint), None, None)), Ok(None), "no URI: the signed-out page");
+        assert_eq!(go(req(None, None, None)), Ok(None));
+        // Its redirect URI is not a post-logout URI when it registered some.
+        assert!(matches!(go(req(Some(&hint), None, Some("https://app.example/cb"))), Err(LogoutError::Show(_))));
+        assert!(matches!(go(req(Some(&hint), None, Some("https://evil.example/"))), Err(LogoutError::Show(_))));
+        // A client without post-logout URIs may go back to a redirect URI.
+        assert!(go(req(None, Some(&bare.client_id), Some("https://bare.example/cb"))).unwrap().is_some());
+        // No client named, a mismatch, another issuer's token, an access token, an unknown client.
+        assert!(matches!(go(req(None, None, Some("https://app.example/bye"))), Err(LogoutError::Show(_))));
+        assert!(matches!(go(req(Some(&hint), Some(&bare.client_id), Some("https://app.example/bye"))), Err(LogoutError::Show(_))));
+        let foreign = id_token(&w, "https://other.example", &client.client_id, 1);
+        assert!(matches!(go(req(Some(&foreign), None, None)), Err(LogoutError::Show(_))));
+        let access = jwt::sign(&w.keys, "at+jwt", &json!({ "iss": "https://issuer.example", "aud": client.client_id }));
+        assert!(matches!(go(req(Some(&access), None, None)), Err(LogoutError::Show(_))));
+        assert!(matches!(go(req(None, Some("nobody"), Some("https://app.example/bye"))), Err(LogoutError::Show("unknown client"))));
+    }
+}

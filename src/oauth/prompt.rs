@@ -1,0 +1,136 @@
+//! Whether an authorization request may use the browser's existing session or must ask for
+//! credentials (OpenID Connect Core §3.1.2.1 `prompt` and `max_age`, §3.1.2.6 `login_required`).
+
+use super::authorize::AuthorizationRequest;
+use super::{ErrorCode, OAuthError, OAuthResult, Provider};
+use crate::store::Store;
+
+/// What the request's `prompt` and `max_age` ask for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct SignInPolicy {
+    /// `prompt=none`: "The Authorization Server MUST NOT display any authentication or consent
+    /// user interface pages" (§3.1.2.1).
+    pub none: bool,
+    /// `prompt=login`: "SHOULD prompt the End-User for reauthentication".
+    pub login: bool,
+    /// `max_age`: seconds since the last active authentication beyond which the End-User
+    /// must authenticate again.
+    pub max_age: Option<u64>,
+}
+
+impl SignInPolicy {
+    /// Parses `prompt` (space-delimited) and `max_age`. Errors go back to the client.
+    pub fn parse(prompt: Option<&str>, max_age: Option<&str>) -> OAuthResult<Self> {
+        let values: Vec<&str> = prompt.unwrap_or("").split(' ').filter(|x| !x.is_empty()).collect();
+        let none = values.contains(&"none");
+        // "If this parameter contains none with any other value, an error is returned" (§3.1.2.1).
+        if none && values.len() > 1 {
+            return Err(OAuthError::invalid_request("prompt=none cannot be combined with other values"));
+        }
+        let max_age = match max_age.map(str::parse::<u64>) {
+            None => None,
+            Some(Ok(m)) => Some(m),
+            Some(Err(_)) => return Err(OAuthError::invalid_request("max_age must be a non-negative integer")),
+        };
+        Ok(Self { none, login: values.contains(&"login"), max_age })
+    }
+
+    /// Whether a session whose user authenticated at `auth_time` may sign this request in at
+    /// `now`. `max_age=0` asks for authentication every time (as node-oidc-provider reads it).
+    pub fn accepts_session(&self, auth_time: u64, now: u64) -> bool {
+        !self.login && self.max_age.is_none_or(|m| m > 0 && now.saturating_sub(auth_time) <= m)
+    }
+}
+
+/// What `/authorize` does next.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SignIn {
+    /// The session signed the request in: redirect to this location (with the code).
+    Redirect(String),
+    /// Show the sign-in page.
+    AskForCredentials,
+}
+
+impl<S: Store> Provider<'_, S> {
+    /// Decides an authorization request for a browser with the session cookie `session` (if
+    /// any): a code at once from a usable session, else the sign-in page, or `login_required`
+    /// when `prompt=none` forbids asking (§3.1.2.6).
+    pub async fn sign_in(&self, r: &AuthorizationRequest, policy: SignInPolicy, session: Option<&str>) -> OAuthResult<SignIn> {
+        let session = match session {
+            Some(token) if !policy.login => self.current_session(token).await?,
+            _ => None,
+        };
+        match session.filter(|(s, _)| policy.accepts_session(s.auth_time, self.now)) {
+            Some((s, user)) => Ok(SignIn::Redirect(self.issue_code(r, &user, s.auth_time).await?)),
+            None if policy.none => Err(OAuthError::new(ErrorCode::LoginRequired, "the user is not signed in")),
+            None => Ok(SignIn::AskForCredentials),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::oauth::authorize::AuthorizationParams;
+    use crate::oauth::block_on;
+    use crate::oauth::clients::ClientMetadata;
+    use crate::oauth::users::validate_registration;
+    use crate::testing::World;
+
+    #[test]
+    fn prompt_and_max_age_parse() {
+        assert_eq!(SignInPolicy::parse(None, None).unwrap(), SignInPolicy::default());
+        let p = SignInPolicy::parse(Some("login consent"), Some("300")).unwrap();
+        assert_eq!((p.none, p.login, p.max_age), (false, true, Some(300)));
+        assert!(SignInPolicy::parse(Some("none"), None).unwrap().none);
+        assert_eq!(SignInPolicy::parse(Some("none login"), None).unwrap_err().code, ErrorCode::InvalidRequest);
+        for bad in ["-1", "soon", "1.5", ""] {
+            assert_eq!(SignInPolicy::parse(None, Some(bad)).unwrap_err().code, ErrorCode::InvalidRequest, "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_session_is_accepted_within_max_age_and_never_with_prompt_login() {
+        let any = SignInPolicy::default();
+        assert!(any.accepts_session(0, 1_000_000));
+        let recent = SignInPolicy { max_age: Some(60), ..Default::default() };
+        assert!(recent.accepts_session(1000, 1060));
+        assert!(!recent.accepts_session(1000, 1061));
+        assert!(!SignInPolicy { max_age: Some(0), ..Default::default() }.accepts_session(1000, 1000));
+        assert!(!SignInPolicy { login: true, ..Default::default() }.accepts_session(1000, 1000));
+    }
+
+    #[test]
+    fn sign_in_uses_the_session_or_asks_or_answers_login_required() {
+        let w = World::new();
+        let p = w.at(1000);
+        let meta: ClientMetadata =
+            serde_json::from_str(r#"{"client_name":"App","redirect_uris":["https://app.example/cb"],"scopes":"openid"}"#).unwrap();
+        let (client, _) = block_on(p.create_client(meta)).unwrap();
+        let params = AuthorizationParams {
+            client_id: Some(client.client_id.clone()),
+            redirect_uri: Some("https://app.example/cb".into()),
+            response_type: Some("code".into()),
+            scope: Some("openid".into()),
+            state: Some("st".into()),
+            ..Default::default()
+        };
+        let r = block_on(p.validate_authorization(&params)).unwrap();
+        let user = block_on(p.register_user(validate_registration("alice", "a@example.com", "password1", None).unwrap())).unwrap();
+        let cookie = block_on(p.start_session(&user)).unwrap();
+
+        let later = w.at(1100);
+        let policy = |prompt: Option<&str>, max_age: Option<&str>| SignInPolicy::parse(prompt, max_age).unwrap();
+        match block_on(later.sign_in(&r, policy(None, None), Some(&cookie))).unwrap() {
+            SignIn::Redirect(loc) => assert!(loc.starts_with("https://app.example/cb?code=") && loc.contains("state=st"), "{loc}"),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(block_on(later.sign_in(&r, policy(Some("login"), None), Some(&cookie))).unwrap(), SignIn::AskForCredentials);
+        assert_eq!(block_on(later.sign_in(&r, policy(None, Some("50")), Some(&cookie))).unwrap(), SignIn::AskForCredentials);
+        assert_eq!(block_on(later.sign_in(&r, policy(None, None), None)).unwrap(), SignIn::AskForCredentials);
+        assert_eq!(block_on(later.sign_in(&r, policy(None, None), Some("forged"))).unwrap(), SignIn::AskForCredentials);
+        let e = block_on(later.sign_in(&r, policy(Some("none"), Some("50")), Some(&cookie))).unwrap_err();
+        assert_eq!(e.code, ErrorCode::LoginRequired);
+        assert!(matches!(block_on(later.sign_in(&r, policy(Some("none"), None), Some(&cookie))).unwrap(), SignIn::Redirect(_)));
+    }
+}
