@@ -4,6 +4,7 @@
 use super::request::Params;
 use super::{pages, App, Incoming, Outgoing};
 use crate::oauth::authorize::{error_redirect, AuthorizationParams, AuthorizationRequest, AuthorizeError};
+use crate::oauth::error::HttpCode;
 use crate::oauth::logout::{LogoutError, LogoutRequest};
 use crate::oauth::prompt::{SignIn, SignInPolicy};
 use crate::oauth::{ErrorCode, OAuthError, OAuthResult};
@@ -173,7 +174,7 @@ pub async fn login<S: Store>(app: &App<'_, S>, req: &Incoming) -> Outgoing {
     };
     let user = match app.provider.authenticate_user(&username, &password).await {
         Ok(u) => u,
-        Err(e) if e.code == ErrorCode::RateLimited && !json => {
+        Err(e) if e.code == ErrorCode::Http(HttpCode::RateLimited) && !json => {
             let wait = e.retry_after.unwrap_or(60);
             let msg = format!("Too many failed sign-in attempts. Try again in {wait} seconds.");
             return login_page(app, 429, &r, &username, Some(&msg)).header("retry-after", &wait.to_string());

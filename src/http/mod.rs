@@ -13,6 +13,7 @@ pub mod request;
 pub mod routes;
 pub mod token;
 
+use crate::oauth::error::HttpCode;
 use crate::oauth::{ErrorCode, OAuthError, Provider};
 use crate::store::Store;
 pub use request::Incoming;
@@ -95,7 +96,7 @@ impl Outgoing {
             ),
             // RFC 6749 §5.2: 401 invalid_client carries a challenge for the scheme used.
             ErrorCode::InvalidClient => out.header("www-authenticate", "Basic realm=\"edge-oidc\""),
-            ErrorCode::RateLimited => out.header("retry-after", &e.retry_after.unwrap_or(60).to_string()),
+            ErrorCode::Http(HttpCode::RateLimited) => out.header("retry-after", &e.retry_after.unwrap_or(60).to_string()),
             _ => out,
         }
     }
@@ -137,7 +138,7 @@ pub fn client_of(req: &Incoming) -> Option<String> {
 /// Serves one request. Never panics on input; every failure is an `Outgoing` with a status.
 pub async fn handle<S: Store>(app: &App<'_, S>, req: &Incoming) -> Outgoing {
     if req.body_too_large {
-        return Outgoing::error(&OAuthError::new(ErrorCode::PayloadTooLarge, "request body is over 64 KiB"));
+        return Outgoing::error(&OAuthError::payload_too_large("request body is over 64 KiB"));
     }
     let Some((endpoint, param)) = routes::find(&req.path) else {
         return Outgoing::error(&OAuthError::not_found("no such endpoint"));
@@ -151,7 +152,7 @@ pub async fn handle<S: Store>(app: &App<'_, S>, req: &Incoming) -> Outgoing {
     }
     let Some(op) = Method::parse(&req.method).and_then(|m| routes::operation(endpoint, m)) else {
         let allowed = endpoint.allowed_methods();
-        return Outgoing::error(&OAuthError::new(ErrorCode::MethodNotAllowed, format!("use {}", allowed.replace(", ", " or "))))
+        return Outgoing::error(&OAuthError::method_not_allowed(format!("use {}", allowed.replace(", ", " or "))))
             .header("allow", &allowed);
     };
     let client_id = param.unwrap_or("");

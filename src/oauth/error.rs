@@ -1,7 +1,7 @@
 //! The error answers of the protocol: RFC 6749 §5.2 (token endpoint) and §4.1.2.1
-//! (authorization endpoint), RFC 6750 §3.1 (bearer-protected resources), RFC 7009 §2.2.1,
-//! and the plain HTTP errors of the contract. Each carries its status; the HTTP layer turns
-//! it into `{"error", "error_description"}`.
+//! (authorization endpoint), RFC 6750 §3.1 (bearer-protected resources), OpenID Connect Core
+//! §3.1.2.6 — and, kept apart in `HttpCode`, the plain HTTP errors of the contract that no RFC
+//! defines. Each carries its status; the HTTP layer turns it into `{"error", "error_description"}`.
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorCode {
@@ -35,16 +35,50 @@ pub enum ErrorCode {
     /// The request requires higher privileges than provided by the access token: 403
     /// (RFC 6750 §3.1).
     InsufficientScope,
+    /// "The authorization server encountered an unexpected condition that prevented it from
+    /// fulfilling the request" (RFC 6749 §4.1.2.1): 500.
+    ServerError,
+    /// "The authorization server is currently unable to handle the request due to a temporary
+    /// overloading or maintenance" (RFC 6749 §4.1.2.1), here also a missing signing key: 503.
+    TemporarilyUnavailable,
+    /// An error of the contract's own, not of an RFC.
+    Http(HttpCode),
+}
+
+/// The contract's plain HTTP errors (docs/API.md "Conventions"), which no RFC names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HttpCode {
     NotFound,
     Conflict,
     MethodNotAllowed,
     PayloadTooLarge,
     UnsupportedMediaType,
+    /// Too many attempts; the answer carries `Retry-After`.
     RateLimited,
-    ServerError,
-    /// Valid request, but the server cannot serve it now (misconfiguration such as a missing
-    /// signing key): 503.
-    TemporarilyUnavailable,
+}
+
+impl HttpCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::NotFound => "not_found",
+            Self::Conflict => "conflict",
+            Self::MethodNotAllowed => "method_not_allowed",
+            Self::PayloadTooLarge => "payload_too_large",
+            Self::UnsupportedMediaType => "unsupported_media_type",
+            Self::RateLimited => "rate_limited",
+        }
+    }
+
+    pub fn status(self) -> u16 {
+        match self {
+            Self::NotFound => 404,
+            Self::Conflict => 409,
+            Self::MethodNotAllowed => 405,
+            Self::PayloadTooLarge => 413,
+            Self::UnsupportedMediaType => 415,
+            Self::RateLimited => 429,
+        }
+    }
 }
 
 impl ErrorCode {
@@ -61,30 +95,26 @@ impl ErrorCode {
             Self::LoginRequired => "login_required",
             Self::InvalidToken => "invalid_token",
             Self::InsufficientScope => "insufficient_scope",
-            Self::NotFound => "not_found",
-            Self::Conflict => "conflict",
-            Self::MethodNotAllowed => "method_not_allowed",
-            Self::PayloadTooLarge => "payload_too_large",
-            Self::UnsupportedMediaType => "unsupported_media_type",
-            Self::RateLimited => "rate_limited",
             Self::ServerError => "server_error",
             Self::TemporarilyUnavailable => "temporarily_unavailable",
+            Self::Http(h) => h.as_str(),
         }
     }
 
     pub fn status(self) -> u16 {
         match self {
+            Self::InvalidRequest
+            | Self::InvalidGrant
+            | Self::UnauthorizedClient
+            | Self::UnsupportedGrantType
+            | Self::InvalidScope
+            | Self::UnsupportedResponseType
+            | Self::LoginRequired => 400,
             Self::InvalidClient | Self::InvalidToken => 401,
             Self::InsufficientScope | Self::AccessDenied => 403,
-            Self::NotFound => 404,
-            Self::MethodNotAllowed => 405,
-            Self::Conflict => 409,
-            Self::PayloadTooLarge => 413,
-            Self::UnsupportedMediaType => 415,
-            Self::RateLimited => 429,
             Self::ServerError => 500,
             Self::TemporarilyUnavailable => 503,
-            _ => 400,
+            Self::Http(h) => h.status(),
         }
     }
 }
@@ -107,7 +137,7 @@ impl OAuthError {
     pub fn rate_limited(retry_after: u64) -> Self {
         Self {
             retry_after: Some(retry_after.max(1)),
-            ..Self::new(ErrorCode::RateLimited, "too many failed sign-in attempts; try again later")
+            ..Self::new(ErrorCode::Http(HttpCode::RateLimited), "too many failed sign-in attempts; try again later")
         }
     }
     pub fn status(&self) -> u16 {
@@ -116,27 +146,29 @@ impl OAuthError {
 }
 
 macro_rules! constructors {
-    ($($name:ident => $code:ident),* $(,)?) => {
+    ($($name:ident => $code:expr),* $(,)?) => {
         impl OAuthError {
-            $(pub fn $name(description: impl Into<String>) -> Self { Self::new(ErrorCode::$code, description) })*
+            $(pub fn $name(description: impl Into<String>) -> Self { Self::new($code, description) })*
         }
     };
 }
 
 constructors! {
-    invalid_request => InvalidRequest,
-    invalid_client => InvalidClient,
-    invalid_grant => InvalidGrant,
-    unauthorized_client => UnauthorizedClient,
-    unsupported_grant_type => UnsupportedGrantType,
-    invalid_scope => InvalidScope,
-    access_denied => AccessDenied,
-    invalid_token => InvalidToken,
-    insufficient_scope => InsufficientScope,
-    not_found => NotFound,
-    conflict => Conflict,
-    server_error => ServerError,
-    unavailable => TemporarilyUnavailable,
+    invalid_request => ErrorCode::InvalidRequest,
+    invalid_client => ErrorCode::InvalidClient,
+    invalid_grant => ErrorCode::InvalidGrant,
+    unauthorized_client => ErrorCode::UnauthorizedClient,
+    unsupported_grant_type => ErrorCode::UnsupportedGrantType,
+    invalid_scope => ErrorCode::InvalidScope,
+    access_denied => ErrorCode::AccessDenied,
+    invalid_token => ErrorCode::InvalidToken,
+    insufficient_scope => ErrorCode::InsufficientScope,
+    server_error => ErrorCode::ServerError,
+    unavailable => ErrorCode::TemporarilyUnavailable,
+    not_found => ErrorCode::Http(HttpCode::NotFound),
+    conflict => ErrorCode::Http(HttpCode::Conflict),
+    method_not_allowed => ErrorCode::Http(HttpCode::MethodNotAllowed),
+    payload_too_large => ErrorCode::Http(HttpCode::PayloadTooLarge),
 }
 
 pub type OAuthResult<T> = Result<T, OAuthError>;
@@ -172,12 +204,12 @@ mod tests {
             (ErrorCode::LoginRequired, "login_required", 400),
             (ErrorCode::InvalidToken, "invalid_token", 401),
             (ErrorCode::InsufficientScope, "insufficient_scope", 403),
-            (ErrorCode::NotFound, "not_found", 404),
-            (ErrorCode::Conflict, "conflict", 409),
-            (ErrorCode::MethodNotAllowed, "method_not_allowed", 405),
-            (ErrorCode::PayloadTooLarge, "payload_too_large", 413),
-            (ErrorCode::UnsupportedMediaType, "unsupported_media_type", 415),
-            (ErrorCode::RateLimited, "rate_limited", 429),
+            (ErrorCode::Http(HttpCode::NotFound), "not_found", 404),
+            (ErrorCode::Http(HttpCode::Conflict), "conflict", 409),
+            (ErrorCode::Http(HttpCode::MethodNotAllowed), "method_not_allowed", 405),
+            (ErrorCode::Http(HttpCode::PayloadTooLarge), "payload_too_large", 413),
+            (ErrorCode::Http(HttpCode::UnsupportedMediaType), "unsupported_media_type", 415),
+            (ErrorCode::Http(HttpCode::RateLimited), "rate_limited", 429),
             (ErrorCode::ServerError, "server_error", 500),
             (ErrorCode::TemporarilyUnavailable, "temporarily_unavailable", 503),
         ];

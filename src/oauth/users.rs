@@ -179,7 +179,7 @@ mod tests {
                 }
             }
             let locked = block_on(p.authenticate_user(name, "correct horse")).unwrap_err();
-            assert_eq!(locked.code, crate::oauth::ErrorCode::RateLimited);
+            assert_eq!(locked.code, crate::oauth::ErrorCode::Http(crate::oauth::error::HttpCode::RateLimited));
         }
         let later = Provider { store: &store, keys: Err("none"), config: &config, now: 1 + crate::store::LOCK_BASE_SECONDS };
         assert!(block_on(later.authenticate_user("alice", "correct horse")).unwrap().is_some());
