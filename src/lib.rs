@@ -17,7 +17,7 @@ use oauth::{Config, Provider};
 use std::cell::RefCell;
 use std::rc::Rc;
 use store::cloudflare::CloudflareStore;
-use store::Store;
+use store::Maintenance;
 use worker::{event, Context, Env, Headers, Request, Response, Result, ScheduleContext, ScheduledEvent};
 
 /// Everything read from the environment, once per isolate: a secret or var change deploys a

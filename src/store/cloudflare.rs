@@ -258,7 +258,7 @@ fn refresh_args(t: &RefreshToken) -> Vec<JsValue> {
     vec![s(&t.token_hash), s(&t.family_id), s(&t.client_id), s(&t.user_id), s(&t.scope), n(t.auth_time), n(t.issued_at), n(t.expires_at)]
 }
 
-impl Store for CloudflareStore {
+impl UserStore for CloudflareStore {
     async fn insert_user(&self, u: &User) -> StoreResult<()> {
         self.run(
             "INSERT INTO users (id, username, email, password_hash, role, created_at) VALUES (?, ?, ?, ?, ?, ?)",
@@ -276,7 +276,9 @@ impl Store for CloudflareStore {
     async fn set_password_hash(&self, user_id: &str, hash: &str) -> StoreResult<()> {
         self.run("UPDATE users SET password_hash = ? WHERE id = ?", &[s(hash), s(user_id)]).await.map(|_| ())
     }
+}
 
+impl ClientStore for CloudflareStore {
     async fn insert_client(&self, c: &Client) -> StoreResult<()> {
         let sql = format!(
             "INSERT INTO clients (client_id, client_secret_hash, client_type, created_at, {MUTABLE_CLIENT_COLUMNS}) \
@@ -349,7 +351,9 @@ impl Store for CloudflareStore {
         forget_client(client_id);
         Ok(result? == 1)
     }
+}
 
+impl CodeStore for CloudflareStore {
     async fn put_code(&self, code_hash: &str, code: &AuthorizationCode, ttl_seconds: u64) -> StoreResult<()> {
         // KV refuses expiration TTLs under 60 s; the code's own expiry is inside the value.
         let ttl = ttl_seconds.max(60);
@@ -389,7 +393,9 @@ impl Store for CloudflareStore {
         });
         Ok(Redemption::Replayed(prev))
     }
+}
 
+impl RefreshStore for CloudflareStore {
     async fn insert_refresh(&self, t: &RefreshToken) -> StoreResult<()> {
         self.run(INSERT_REFRESH, &refresh_args(t)).await.map(|_| ())
     }
@@ -463,7 +469,9 @@ impl Store for CloudflareStore {
             .await?;
         Ok(row.is_some_and(|r| r.usable != 0.0))
     }
+}
 
+impl ThrottleStore for CloudflareStore {
     async fn throttle(&self, key: &str) -> StoreResult<Throttle> {
         Ok(self
             .first::<ThrottleRow>("SELECT failures, locked_until FROM login_throttle WHERE key = ?", &[s(key)])
@@ -489,6 +497,9 @@ impl Store for CloudflareStore {
     async fn clear_failures(&self, key: &str) -> StoreResult<()> {
         self.run("DELETE FROM login_throttle WHERE key = ?", &[s(key)]).await.map(|_| ())
     }
+}
+
+impl SessionStore for CloudflareStore {
     async fn create_session(&self, x: &Session) -> StoreResult<()> {
         self.run(
             "INSERT INTO sessions (id_hash, user_id, auth_time, expires_at) VALUES (?, ?, ?, ?)",
@@ -515,6 +526,9 @@ impl Store for CloudflareStore {
     async fn delete_session(&self, id_hash: &str) -> StoreResult<()> {
         self.run("DELETE FROM sessions WHERE id_hash = ?", &[s(id_hash)]).await.map(|_| ())
     }
+}
+
+impl Maintenance for CloudflareStore {
     async fn purge_expired(&self, now: u64) -> StoreResult<u64> {
         let results = self
             .db()?

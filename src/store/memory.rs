@@ -1,4 +1,4 @@
-//! An in-memory `Store` for host tests, with the same conditional-write semantics as D1.
+//! An in-memory store for host tests (every concern's trait, so a `Store`), with the same conditional-write semantics as D1.
 
 use super::*;
 use std::cell::RefCell;
@@ -33,7 +33,7 @@ fn retain_counting<V>(map: &RefCell<HashMap<String, V>>, mut keep: impl FnMut(&V
     (before - map.len()) as u64
 }
 
-impl Store for MemoryStore {
+impl UserStore for MemoryStore {
     async fn insert_user(&self, user: &User) -> StoreResult<()> {
         let mut users = self.users.borrow_mut();
         if users.iter().any(|u| u.username.eq_ignore_ascii_case(&user.username)) {
@@ -57,7 +57,9 @@ impl Store for MemoryStore {
         }
         Ok(())
     }
+}
 
+impl ClientStore for MemoryStore {
     async fn insert_client(&self, client: &Client) -> StoreResult<()> {
         self.clients.borrow_mut().push(client.clone());
         Ok(())
@@ -108,7 +110,9 @@ impl Store for MemoryStore {
             None => Ok(false),
         }
     }
+}
 
+impl CodeStore for MemoryStore {
     async fn put_code(&self, code_hash: &str, code: &AuthorizationCode, _ttl: u64) -> StoreResult<()> {
         self.codes.borrow_mut().insert(code_hash.to_string(), code.clone());
         Ok(())
@@ -127,7 +131,9 @@ impl Store for MemoryStore {
         }
         Ok(Redemption::First)
     }
+}
 
+impl RefreshStore for MemoryStore {
     async fn insert_refresh(&self, token: &RefreshToken) -> StoreResult<()> {
         self.refresh.borrow_mut().insert(token.token_hash.clone(), (token.clone(), RefreshStatus::Active));
         Ok(())
@@ -181,7 +187,9 @@ impl Store for MemoryStore {
         let active = self.clients.borrow().iter().any(|c| c.client_id == client_id && c.is_active);
         Ok(active && !self.revoked.borrow().contains_key(jti))
     }
+}
 
+impl ThrottleStore for MemoryStore {
     async fn throttle(&self, key: &str) -> StoreResult<Throttle> {
         Ok(self.throttles.borrow().get(key).map(|(t, _)| *t).unwrap_or_default())
     }
@@ -197,6 +205,9 @@ impl Store for MemoryStore {
         self.throttles.borrow_mut().remove(key);
         Ok(())
     }
+}
+
+impl Maintenance for MemoryStore {
     async fn purge_expired(&self, now: u64) -> StoreResult<u64> {
         Ok(retain_counting(&self.refresh, |(t, _)| t.expires_at > now)
             + retain_counting(&self.consumed, |c| c.expires_at > now)
@@ -204,7 +215,9 @@ impl Store for MemoryStore {
             + retain_counting(&self.sessions, |x| x.expires_at > now)
             + retain_counting(&self.throttles, |(th, updated)| th.locked_until > now || *updated + THROTTLE_MEMORY > now))
     }
+}
 
+impl SessionStore for MemoryStore {
     async fn create_session(&self, session: &Session) -> StoreResult<()> {
         self.sessions.borrow_mut().insert(session.id_hash.clone(), session.clone());
         Ok(())
