@@ -27,6 +27,9 @@ pub struct CloudflareStore {
     client_cache_ttl: u64,
 }
 
+/// A D1, KV or serialization error as a `StoreError`: a unique violation names its column;
+/// anything else keeps the whole text `worker` gives it (for D1 the JavaScript error and its
+/// cause, for KV the JavaScript value), for the logs.
 fn backend<E: std::fmt::Display>(e: E) -> StoreError {
     let msg = e.to_string();
     // D1 reports unique violations as "UNIQUE constraint failed: table.column".
@@ -115,5 +118,24 @@ impl From<UserRow> for User {
             role: r.role,
             created_at: r.created_at as u64,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backend_errors_keep_their_text_and_unique_violations_name_their_column() {
+        // The text as workerd's D1 binding words it (worker's Display adds a prefix and the cause).
+        let unique = "D1: D1Error { cause: JsValue(Error: UNIQUE constraint failed: users.username: SQLITE_CONSTRAINT) }";
+        assert_eq!(backend(unique), StoreError::Conflict("username".into()));
+        assert_eq!(backend("D1_ERROR: UNIQUE constraint failed: users.email"), StoreError::Conflict("email".into()));
+        let other = "D1_ERROR: no such table: login_throttle: SQLITE_ERROR";
+        assert_eq!(backend(other), StoreError::Backend(other.into()));
+        assert_eq!(
+            backend("js error: JsValue(Error: KV GET failed: 503)"),
+            StoreError::Backend("js error: JsValue(Error: KV GET failed: 503)".into())
+        );
     }
 }
