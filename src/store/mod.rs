@@ -159,13 +159,25 @@ pub const LOCK_MAX_SECONDS: u64 = 3600;
 /// Failures older than this (with no lock in force) are forgotten by the cleanup.
 pub const THROTTLE_MEMORY: u64 = 24 * 3600;
 
-/// The lock that follows `failures` consecutive failures at `now`.
+/// Doublings stop counting here (so the shift cannot overflow): from `LOCK_AFTER_FAILURES +
+/// LOCK_MAX_DOUBLINGS` failures on, the lock no longer grows.
+const LOCK_MAX_DOUBLINGS: u32 = 16;
+
+/// The lock that follows `failures` consecutive failures at `now`. The only statement of the
+/// lockout curve: the memory store calls it, D1 looks its values up in `lock_curve`.
 pub fn lock_until(failures: u32, now: u64) -> u64 {
     if failures < LOCK_AFTER_FAILURES {
         return 0;
     }
-    let doublings = (failures - LOCK_AFTER_FAILURES).min(16);
+    let doublings = (failures - LOCK_AFTER_FAILURES).min(LOCK_MAX_DOUBLINGS);
     now + (LOCK_BASE_SECONDS << doublings).min(LOCK_MAX_SECONDS)
+}
+
+/// `lock_until(failures, now)` for every count of failures from 0 to the one from which it no
+/// longer grows: for a backend that counts failures in its own atomic statement and looks the
+/// new count up here, clamped to the last entry (D1's `record_failure`).
+pub fn lock_curve(now: u64) -> Vec<u64> {
+    (0..=LOCK_AFTER_FAILURES + LOCK_MAX_DOUBLINGS).map(|failures| lock_until(failures, now)).collect()
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -31,3 +31,16 @@ fn errors_read_with_their_detail_in_logs() {
     let boxed: Box<dyn std::error::Error> = Box::new(e);
     assert!(boxed.to_string().contains("no such table"));
 }
+
+#[test]
+fn the_lock_curve_is_lock_until_clamped_to_its_last_entry() {
+    // D1's record_failure relies on exactly this: curve[min(failures, len - 1)].
+    for now in [0, 1_000, 1_764_000_000] {
+        let curve = lock_curve(now);
+        assert!(curve.len() >= 2, "a new row looks up entry 1");
+        for failures in 0..1_000 {
+            assert_eq!(curve[(failures as usize).min(curve.len() - 1)], lock_until(failures, now), "{failures} at {now}");
+        }
+        assert_eq!(*curve.last().unwrap(), lock_until(u32::MAX, now));
+    }
+}

@@ -11,16 +11,18 @@ impl ThrottleStore for CloudflareStore {
             .unwrap_or_default())
     }
     async fn record_failure(&self, key: &str, now: u64) -> StoreResult<Throttle> {
-        // One atomic upsert; concurrent failures each count. The lock follows `lock_until`:
-        // from LOCK_AFTER_FAILURES on, LOCK_BASE_SECONDS doubling per failure, capped.
+        // One atomic upsert; concurrent failures each count (the count is incremented here, never
+        // read and written back). The lock is `lock_until` of the new count, looked up in
+        // `lock_curve` (?3, a JSON array clamped to its last entry), so the curve is stated only
+        // in Rust; `max` keeps a longer lock already in force. A new row has 1 failure.
+        let curve = serde_json::to_string(&lock_curve(now)).map_err(backend)?;
         let row = self
             .first::<ThrottleRow>(
-                "INSERT INTO login_throttle (key, failures, locked_until, updated_at) VALUES (?1, 1, 0, ?2) \
+                "INSERT INTO login_throttle (key, failures, locked_until, updated_at) VALUES (?1, 1, json_extract(?3, '$[1]'), ?2) \
                  ON CONFLICT (key) DO UPDATE SET failures = failures + 1, updated_at = ?2, \
-                 locked_until = CASE WHEN failures + 1 >= ?3 \
-                   THEN max(locked_until, ?2 + min(?5, ?4 << min(16, failures + 1 - ?3))) ELSE locked_until END \
+                 locked_until = max(locked_until, json_extract(?3, '$[' || min(failures + 1, json_array_length(?3) - 1) || ']')) \
                  RETURNING failures, locked_until",
-                &[s(key), n(now), n(LOCK_AFTER_FAILURES as u64), n(LOCK_BASE_SECONDS), n(LOCK_MAX_SECONDS)],
+                &[s(key), n(now), s(&curve)],
             )
             .await?;
         Ok(row.map(Throttle::from).unwrap_or_default())
