@@ -99,6 +99,20 @@ pub struct RefreshRecord {
     pub user: Option<User>,
 }
 
+impl RefreshRecord {
+    /// Active and unexpired at `now` (all that `rotate_refresh` asks).
+    pub fn is_live(&self, now: u64) -> bool {
+        self.status == RefreshStatus::Active && self.token.expires_at > now
+    }
+
+    /// Whether `client_id` may use this token at `now`: live, issued to that client, and its
+    /// user still exists. The memory store's rule for `rotate_refresh_for`; D1 states the same
+    /// in SQL, as the `WHERE` of that rotation's update.
+    pub fn usable_by(&self, client_id: &str, now: u64) -> bool {
+        self.is_live(now) && self.token.client_id == client_id && self.user.is_some()
+    }
+}
+
 /// What a rotation sets on the new refresh token; the rest is copied from the old one.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewRefresh {

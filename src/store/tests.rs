@@ -1,4 +1,5 @@
-//! Tests of the storage contract's own rules: the lockout curve and how errors read in logs.
+//! Tests of the storage contract's own rules: the lockout curve, when a refresh token is usable,
+//! and how errors read in logs.
 //! The in-memory store's behaviour is tested in `memory/tests.rs`.
 
 use super::*;
@@ -42,5 +43,37 @@ fn the_lock_curve_is_lock_until_clamped_to_its_last_entry() {
             assert_eq!(curve[(failures as usize).min(curve.len() - 1)], lock_until(failures, now), "{failures} at {now}");
         }
         assert_eq!(*curve.last().unwrap(), lock_until(u32::MAX, now));
+    }
+}
+
+#[test]
+fn a_refresh_token_is_usable_while_active_unexpired_by_its_client_with_its_user() {
+    let user = User {
+        id: "u1".into(),
+        username: "alice".into(),
+        email: "a@example.com".into(),
+        password_hash: "h".into(),
+        role: "user".into(),
+        created_at: 1,
+    };
+    let token = RefreshToken {
+        token_hash: "r".into(),
+        family_id: "f".into(),
+        client_id: "c1".into(),
+        user_id: "u1".into(),
+        scope: "openid".into(),
+        auth_time: 1,
+        issued_at: 1,
+        expires_at: 100,
+    };
+    let record = RefreshRecord { token, status: RefreshStatus::Active, user: Some(user) };
+    assert!(record.is_live(99) && record.usable_by("c1", 99));
+    assert!(!record.is_live(100) && !record.usable_by("c1", 100), "expired at expires_at");
+    assert!(!record.usable_by("c2", 99), "another client");
+    assert!(!RefreshRecord { user: None, ..record.clone() }.usable_by("c1", 99), "the user is gone");
+    assert!(RefreshRecord { user: None, ..record.clone() }.is_live(99), "liveness does not ask for the user");
+    for status in [RefreshStatus::Rotated, RefreshStatus::Revoked] {
+        let r = RefreshRecord { status, ..record.clone() };
+        assert!(!r.is_live(99) && !r.usable_by("c1", 99), "{status:?}");
     }
 }
