@@ -17,7 +17,7 @@ use http::{App, Incoming, Outgoing, MAX_BODY};
 use oauth::Provider;
 use settings::settings;
 use store::cloudflare::CloudflareStore;
-use store::Store;
+use store::Maintenance;
 use worker::{event, Context, Env, Headers, Request, Response, Result, ScheduleContext, ScheduledEvent};
 
 async fn incoming(mut req: Request) -> Result<Incoming> {

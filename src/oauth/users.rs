@@ -136,6 +136,7 @@ mod tests {
     use super::*;
     use crate::oauth::{block_on, Config};
     use crate::store::memory::MemoryStore;
+    use crate::store::UserStore;
 
     #[test]
     fn registration_field_rules() {

@@ -7,7 +7,7 @@
 //! - nothing else: a copy that fails authentication is never the last word (the core then reads
 //!   the client fresh), so a new secret, a re-activation or a new client works immediately.
 //!   Access tokens of a deactivated client stop introspecting as active at once (that check
-//!   reads D1, `Store::access_token_usable`).
+//!   reads D1, `RefreshStore::access_token_usable`).
 
 use super::Client;
 use std::cell::{Cell, RefCell};

@@ -1,10 +1,14 @@
-//! Storage: the records the protocol keeps and the one trait through which it reaches them.
-//! `cloudflare` implements it on D1 and KV; `memory` implements it for host tests. The trait
-//! uses native `async fn` without `Send`: futures in Workers are not `Send`.
+//! Storage: the records the protocol keeps and the traits through which it reaches them, one
+//! per concern (users, clients, codes, refresh tokens, sessions, throttling, maintenance), and
+//! `Store`, which is all of them. `cloudflare` implements them on D1 and KV; `memory` implements
+//! them for host tests. The traits use native `async fn` without `Send`: futures in Workers are
+//! not `Send`.
 
 pub mod cache;
 pub mod cloudflare;
 pub mod memory;
+#[cfg(test)]
+mod tests;
 
 use serde::{Deserialize, Serialize};
 
@@ -95,6 +99,20 @@ pub struct RefreshRecord {
     pub user: Option<User>,
 }
 
+impl RefreshRecord {
+    /// Active and unexpired at `now` (all that `rotate_refresh` asks).
+    pub fn is_live(&self, now: u64) -> bool {
+        self.status == RefreshStatus::Active && self.token.expires_at > now
+    }
+
+    /// Whether `client_id` may use this token at `now`: live, issued to that client, and its
+    /// user still exists. The memory store's rule for `rotate_refresh_for`; D1 states the same
+    /// in SQL, as the `WHERE` of that rotation's update.
+    pub fn usable_by(&self, client_id: &str, now: u64) -> bool {
+        self.is_live(now) && self.token.client_id == client_id && self.user.is_some()
+    }
+}
+
 /// What a rotation sets on the new refresh token; the rest is copied from the old one.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewRefresh {
@@ -103,7 +121,7 @@ pub struct NewRefresh {
     pub expires_at: u64,
 }
 
-/// The outcome of `Store::rotate_refresh_for`.
+/// The outcome of `RefreshStore::rotate_refresh_for`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rotation {
     /// This call rotated the token (and stored the new one).
@@ -155,13 +173,25 @@ pub const LOCK_MAX_SECONDS: u64 = 3600;
 /// Failures older than this (with no lock in force) are forgotten by the cleanup.
 pub const THROTTLE_MEMORY: u64 = 24 * 3600;
 
-/// The lock that follows `failures` consecutive failures at `now`.
+/// Doublings stop counting here (so the shift cannot overflow): from `LOCK_AFTER_FAILURES +
+/// LOCK_MAX_DOUBLINGS` failures on, the lock no longer grows.
+const LOCK_MAX_DOUBLINGS: u32 = 16;
+
+/// The lock that follows `failures` consecutive failures at `now`. The only statement of the
+/// lockout curve: the memory store calls it, D1 looks its values up in `lock_curve`.
 pub fn lock_until(failures: u32, now: u64) -> u64 {
     if failures < LOCK_AFTER_FAILURES {
         return 0;
     }
-    let doublings = (failures - LOCK_AFTER_FAILURES).min(16);
+    let doublings = (failures - LOCK_AFTER_FAILURES).min(LOCK_MAX_DOUBLINGS);
     now + (LOCK_BASE_SECONDS << doublings).min(LOCK_MAX_SECONDS)
+}
+
+/// `lock_until(failures, now)` for every count of failures from 0 to the one from which it no
+/// longer grows: for a backend that counts failures in its own atomic statement and looks the
+/// new count up here, clamped to the last entry (D1's `record_failure`).
+pub fn lock_curve(now: u64) -> Vec<u64> {
+    (0..=LOCK_AFTER_FAILURES + LOCK_MAX_DOUBLINGS).map(|failures| lock_until(failures, now)).collect()
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -172,15 +202,36 @@ pub enum StoreError {
     Backend(String),
 }
 
+/// For logs: the detail of a backend failure is there, so it must not reach a response.
+impl std::fmt::Display for StoreError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StoreError::Conflict(field) => write!(f, "conflict: the {field} is taken"),
+            StoreError::Backend(detail) => write!(f, "storage backend failed: {detail}"),
+        }
+    }
+}
+
+impl std::error::Error for StoreError {}
+
 pub type StoreResult<T> = Result<T, StoreError>;
 
+// The storage contract, one trait per concern. `Store` is all of them: bounds say `S: Store`,
+// and a backend implements each trait. Through such a bound every method is callable; on a
+// concrete store (`MemoryStore`, `CloudflareStore`) a method needs its concern's trait in scope.
+
+/// Accounts.
 #[allow(async_fn_in_trait)]
-pub trait Store {
+pub trait UserStore {
     async fn insert_user(&self, user: &User) -> StoreResult<()>;
     async fn user_by_username(&self, username: &str) -> StoreResult<Option<User>>;
     async fn user_by_id(&self, id: &str) -> StoreResult<Option<User>>;
     async fn set_password_hash(&self, user_id: &str, hash: &str) -> StoreResult<()>;
+}
 
+/// Registered clients.
+#[allow(async_fn_in_trait)]
+pub trait ClientStore {
     async fn insert_client(&self, client: &Client) -> StoreResult<()>;
     async fn client(&self, client_id: &str) -> StoreResult<Option<Client>>;
     /// The client for authentication on the hot path, and whether it came from a short-lived
@@ -195,13 +246,21 @@ pub trait Store {
     /// Deletes the client and revokes its refresh tokens; false when it did not exist.
     async fn delete_client(&self, client_id: &str) -> StoreResult<bool>;
     async fn set_client_secret_hash(&self, client_id: &str, hash: &str, now: u64) -> StoreResult<bool>;
+}
 
+/// Authorization codes and their single use.
+#[allow(async_fn_in_trait)]
+pub trait CodeStore {
     async fn put_code(&self, code_hash: &str, code: &AuthorizationCode, ttl_seconds: u64) -> StoreResult<()>;
     async fn code(&self, code_hash: &str) -> StoreResult<Option<AuthorizationCode>>;
     /// Marks a code consumed with one conditional write, storing `refresh` in the same
     /// transaction only when this is the first redemption.
     async fn redeem_code(&self, consumed: &ConsumedCode, refresh: Option<&RefreshToken>) -> StoreResult<Redemption>;
+}
 
+/// Grants: refresh tokens (rotation, families) and the revocation of access tokens.
+#[allow(async_fn_in_trait)]
+pub trait RefreshStore {
     async fn insert_refresh(&self, token: &RefreshToken) -> StoreResult<()>;
     async fn refresh(&self, token_hash: &str) -> StoreResult<Option<RefreshRecord>>;
     /// Atomically marks `old_hash` rotated (only if still active and unexpired) and stores
@@ -214,22 +273,41 @@ pub trait Store {
     async fn revoke_family(&self, family_id: &str) -> StoreResult<()>;
 
     async fn revoke_access(&self, jti: &str, expires_at: u64) -> StoreResult<()>;
+    /// Whether an access token may still be used: its `jti` is not revoked and its client
+    /// exists and is active (asked in one query).
+    async fn access_token_usable(&self, jti: &str, client_id: &str) -> StoreResult<bool>;
+}
 
+/// Browser sessions.
+#[allow(async_fn_in_trait)]
+pub trait SessionStore {
+    async fn create_session(&self, session: &Session) -> StoreResult<()>;
+    /// The unexpired session with this id hash, with its user (who must still exist).
+    async fn session(&self, id_hash: &str, now: u64) -> StoreResult<Option<(Session, User)>>;
+    async fn delete_session(&self, id_hash: &str) -> StoreResult<()>;
+}
+
+/// Sign-in throttling (brute-force protection).
+#[allow(async_fn_in_trait)]
+pub trait ThrottleStore {
     /// The throttle state of a sign-in key (a hash of the lower-cased username).
     async fn throttle(&self, key: &str) -> StoreResult<Throttle>;
     /// Counts one more failure with one atomic upsert and returns the new state.
     async fn record_failure(&self, key: &str, now: u64) -> StoreResult<Throttle>;
     async fn clear_failures(&self, key: &str) -> StoreResult<()>;
-    async fn create_session(&self, session: &Session) -> StoreResult<()>;
-    /// The unexpired session with this id hash, with its user (who must still exist).
-    async fn session(&self, id_hash: &str, now: u64) -> StoreResult<Option<(Session, User)>>;
-    async fn delete_session(&self, id_hash: &str) -> StoreResult<()>;
+}
 
+/// Housekeeping across the concerns (the cron trigger).
+#[allow(async_fn_in_trait)]
+pub trait Maintenance {
     /// Deletes what has expired: refresh tokens, consumed-code records, revoked-token records
     /// stale throttle rows and
     /// expired sessions. Returns how many rows went.
     async fn purge_expired(&self, now: u64) -> StoreResult<u64>;
-    /// Whether an access token may still be used: its `jti` is not revoked and its client
-    /// exists and is active (asked in one query).
-    async fn access_token_usable(&self, jti: &str, client_id: &str) -> StoreResult<bool>;
 }
+
+/// All the storage the protocol needs. Implemented for every type that implements each
+/// concern's trait; a backend implements those, never this.
+pub trait Store: UserStore + ClientStore + CodeStore + RefreshStore + SessionStore + ThrottleStore + Maintenance {}
+
+impl<T: UserStore + ClientStore + CodeStore + RefreshStore + SessionStore + ThrottleStore + Maintenance> Store for T {}

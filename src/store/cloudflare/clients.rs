@@ -1,0 +1,154 @@
+//! `ClientStore` on D1, with the per-isolate client cache (`store/cache.rs`).
+
+use super::*;
+use crate::store::cache::ClientCache;
+
+thread_local! {
+    /// Per isolate: its requests share one thread, interleaved at their awaits.
+    static CLIENTS: ClientCache = ClientCache::default();
+}
+
+fn forget_client(client_id: &str) {
+    CLIENTS.with(|cache| cache.forget(client_id));
+}
+
+fn json_list(v: &[String]) -> JsValue {
+    s(&serde_json::to_string(v).unwrap_or_else(|_| "[]".into()))
+}
+
+#[derive(Deserialize)]
+struct ClientRow {
+    client_id: String,
+    client_secret_hash: Option<String>,
+    client_name: String,
+    client_type: ClientType,
+    token_endpoint_auth_method: String,
+    grant_types: String,
+    redirect_uris: String,
+    post_logout_redirect_uris: String,
+    response_types: String,
+    scopes: String,
+    is_active: i64,
+    created_at: f64,
+    updated_at: f64,
+}
+
+fn list(s: &str) -> Vec<String> {
+    serde_json::from_str(s).unwrap_or_default()
+}
+
+impl From<ClientRow> for Client {
+    fn from(r: ClientRow) -> Self {
+        Client {
+            client_id: r.client_id,
+            client_secret_hash: r.client_secret_hash,
+            client_name: r.client_name,
+            client_type: r.client_type,
+            token_endpoint_auth_method: r.token_endpoint_auth_method,
+            grant_types: list(&r.grant_types),
+            redirect_uris: list(&r.redirect_uris),
+            post_logout_redirect_uris: list(&r.post_logout_redirect_uris),
+            response_types: list(&r.response_types),
+            scopes: list(&r.scopes),
+            is_active: r.is_active != 0,
+            created_at: r.created_at as u64,
+            updated_at: r.updated_at as u64,
+        }
+    }
+}
+
+const CLIENT_COLUMNS: &str = "client_id, client_secret_hash, client_name, client_type, token_endpoint_auth_method, \
+     grant_types, redirect_uris, post_logout_redirect_uris, response_types, scopes, is_active, created_at, updated_at";
+
+/// The columns an update may change (client type, secret and creation time are not among them).
+const MUTABLE_CLIENT_COLUMNS: &str = "client_name, token_endpoint_auth_method, grant_types, redirect_uris, \
+     post_logout_redirect_uris, response_types, scopes, is_active, updated_at";
+
+fn mutable_client_values(c: &Client) -> Vec<JsValue> {
+    vec![
+        s(&c.client_name),
+        s(&c.token_endpoint_auth_method),
+        json_list(&c.grant_types),
+        json_list(&c.redirect_uris),
+        json_list(&c.post_logout_redirect_uris),
+        json_list(&c.response_types),
+        json_list(&c.scopes),
+        n(c.is_active as u64),
+        n(c.updated_at),
+    ]
+}
+
+impl ClientStore for CloudflareStore {
+    async fn insert_client(&self, c: &Client) -> StoreResult<()> {
+        let sql = format!(
+            "INSERT INTO clients (client_id, client_secret_hash, client_type, created_at, {MUTABLE_CLIENT_COLUMNS}) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        );
+        let ty = if c.client_type == ClientType::Public { "public" } else { "confidential" };
+        let mut args = vec![s(&c.client_id), opt(c.client_secret_hash.as_deref()), s(ty), n(c.created_at)];
+        args.extend(mutable_client_values(c));
+        self.run(&sql, &args).await.map(|_| ())
+    }
+    /// Always a fresh read, which also refreshes this isolate's cached copy.
+    async fn client(&self, client_id: &str) -> StoreResult<Option<Client>> {
+        let sql = format!("SELECT {CLIENT_COLUMNS} FROM clients WHERE client_id = ?");
+        let generation = CLIENTS.with(ClientCache::generation);
+        let client = self.first::<ClientRow>(&sql, &[s(client_id)]).await?.map(Client::from);
+        match &client {
+            Some(c) if self.client_cache_ttl > 0 => CLIENTS.with(|cache| cache.put(c, Self::now(), generation)),
+            // Nothing to store; an entry for an id that no longer exists is simply dropped.
+            _ => forget_client(client_id),
+        }
+        Ok(client)
+    }
+    async fn client_for_auth(&self, client_id: &str, now: u64) -> StoreResult<(Option<Client>, bool)> {
+        if let Some(c) = CLIENTS.with(|cache| cache.get(client_id, now, self.client_cache_ttl)) {
+            return Ok((Some(c), true));
+        }
+        Ok((self.client(client_id).await?, false))
+    }
+    async fn clients(&self) -> StoreResult<Vec<Client>> {
+        let sql = format!("SELECT {CLIENT_COLUMNS} FROM clients ORDER BY created_at, client_id");
+        Ok(self.all::<ClientRow>(&sql, &[]).await?.into_iter().map(Client::from).collect())
+    }
+    async fn clients_with_redirect(&self, redirect_uri: &str) -> StoreResult<Vec<Client>> {
+        let sql = format!(
+            "SELECT {CLIENT_COLUMNS} FROM clients WHERE EXISTS \
+             (SELECT 1 FROM json_each(clients.redirect_uris) WHERE json_each.value = ?)"
+        );
+        Ok(self.all::<ClientRow>(&sql, &[s(redirect_uri)]).await?.into_iter().map(Client::from).collect())
+    }
+    // Each client write forgets the isolate's cached copy once the write is done (and whether
+    // it failed), which also voids any read of that client still in flight (`cache.rs`).
+    async fn update_client(&self, c: &Client) -> StoreResult<bool> {
+        // SQLite row-value assignment: the same columns, in the same order, as the insert.
+        let sql = format!("UPDATE clients SET ({MUTABLE_CLIENT_COLUMNS}) = (?, ?, ?, ?, ?, ?, ?, ?, ?) WHERE client_id = ?");
+        let mut args = mutable_client_values(c);
+        args.push(s(&c.client_id));
+        let result = self.run(&sql, &args).await;
+        forget_client(&c.client_id);
+        Ok(result? == 1)
+    }
+    async fn delete_client(&self, client_id: &str) -> StoreResult<bool> {
+        // One transaction: the client goes and its refresh tokens stop working together.
+        let result = match (
+            self.stmt("UPDATE refresh_tokens SET status = 'revoked' WHERE client_id = ?", &[s(client_id)]),
+            self.stmt("DELETE FROM clients WHERE client_id = ?", &[s(client_id)]),
+        ) {
+            (Ok(revoke), Ok(delete)) => self.db()?.batch(vec![revoke, delete]).await.map_err(backend),
+            (Err(e), _) | (_, Err(e)) => Err(e),
+        };
+        forget_client(client_id);
+        Ok(result?.get(1).map(changes).unwrap_or(0) == 1)
+    }
+    async fn set_client_secret_hash(&self, client_id: &str, hash: &str, now: u64) -> StoreResult<bool> {
+        let result = self
+            .run(
+                "UPDATE clients SET client_secret_hash = ?, updated_at = ? WHERE client_id = ? AND client_type = 'confidential'",
+                &[s(hash), n(now), s(client_id)],
+            )
+            .await;
+        forget_client(client_id);
+        Ok(result? == 1)
+    }
+}

@@ -1,0 +1,55 @@
+//! `CodeStore`: codes in KV (with a TTL), their single use in D1 (`consumed_codes`).
+
+use super::refresh::{refresh_args, INSERT_REFRESH_IF_PREVIOUS_CHANGED};
+use super::*;
+
+#[derive(Deserialize)]
+struct ConsumedRow {
+    code_hash: String,
+    family_id: Option<String>,
+    access_jti: String,
+    access_exp: f64,
+    expires_at: f64,
+}
+
+impl CodeStore for CloudflareStore {
+    async fn put_code(&self, code_hash: &str, code: &AuthorizationCode, ttl_seconds: u64) -> StoreResult<()> {
+        // KV refuses expiration TTLs under 60 s; the code's own expiry is inside the value.
+        let ttl = ttl_seconds.max(60);
+        self.codes()?
+            .put(code_hash, serde_json::to_string(code).map_err(backend)?)
+            .map_err(backend)?
+            .expiration_ttl(ttl)
+            .execute()
+            .await
+            .map_err(backend)
+    }
+    async fn code(&self, code_hash: &str) -> StoreResult<Option<AuthorizationCode>> {
+        self.codes()?.get(code_hash).json::<AuthorizationCode>().await.map_err(backend)
+    }
+    async fn redeem_code(&self, c: &ConsumedCode, refresh: Option<&RefreshToken>) -> StoreResult<Redemption> {
+        let mut batch = vec![self.stmt(
+            "INSERT INTO consumed_codes (code_hash, family_id, access_jti, access_exp, expires_at) \
+             VALUES (?, ?, ?, ?, ?) ON CONFLICT (code_hash) DO NOTHING",
+            &[s(&c.code_hash), opt(c.family_id.as_deref()), s(&c.access_jti), n(c.access_exp), n(c.expires_at)],
+        )?];
+        if let Some(t) = refresh {
+            // Inserted only when the consumed-code insert above changed a row.
+            batch.push(self.stmt(INSERT_REFRESH_IF_PREVIOUS_CHANGED, &refresh_args(t))?);
+        }
+        let results = self.db()?.batch(batch).await.map_err(backend)?;
+        if results.first().map(changes) == Some(1) {
+            return Ok(Redemption::First);
+        }
+        let prev = self.first::<ConsumedRow>("SELECT * FROM consumed_codes WHERE code_hash = ?", &[s(&c.code_hash)]).await?.map(|r| {
+            ConsumedCode {
+                code_hash: r.code_hash,
+                family_id: r.family_id,
+                access_jti: r.access_jti,
+                access_exp: r.access_exp as u64,
+                expires_at: r.expires_at as u64,
+            }
+        });
+        Ok(Redemption::Replayed(prev))
+    }
+}

@@ -1,0 +1,146 @@
+//! `RefreshStore` on D1: refresh tokens (rotation in conditional writes, families) and revoked
+//! access tokens.
+
+use super::*;
+
+#[derive(Deserialize)]
+struct RefreshRow {
+    token_hash: String,
+    family_id: String,
+    client_id: String,
+    user_id: String,
+    scope: String,
+    auth_time: f64,
+    issued_at: f64,
+    expires_at: f64,
+    status: RefreshStatus,
+    username: Option<String>,
+    email: Option<String>,
+    password_hash: Option<String>,
+    role: Option<String>,
+    user_created_at: Option<f64>,
+}
+
+/// A refresh token with its user's columns (NULL when the user was deleted).
+const SELECT_REFRESH: &str = "SELECT r.*, u.username, u.email, u.password_hash, u.role, u.created_at AS user_created_at \
+     FROM refresh_tokens r LEFT JOIN users u ON u.id = r.user_id WHERE r.token_hash = ?";
+
+impl From<RefreshRow> for RefreshRecord {
+    fn from(r: RefreshRow) -> Self {
+        let user = match (r.username, r.email, r.password_hash, r.role) {
+            (Some(username), Some(email), Some(password_hash), Some(role)) => Some(User {
+                id: r.user_id.clone(),
+                username,
+                email,
+                password_hash,
+                role,
+                created_at: r.user_created_at.unwrap_or(0.0) as u64,
+            }),
+            _ => None,
+        };
+        RefreshRecord {
+            token: RefreshToken {
+                token_hash: r.token_hash,
+                family_id: r.family_id,
+                client_id: r.client_id,
+                user_id: r.user_id,
+                scope: r.scope,
+                auth_time: r.auth_time as u64,
+                issued_at: r.issued_at as u64,
+                expires_at: r.expires_at as u64,
+            },
+            status: r.status,
+            user,
+        }
+    }
+}
+
+const INSERT_REFRESH: &str = "INSERT INTO refresh_tokens \
+     (token_hash, family_id, client_id, user_id, scope, auth_time, issued_at, expires_at, status) \
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'active')";
+
+/// The same insert, made conditional on the batch's previous statement having changed exactly
+/// one row: inside one D1 batch (a transaction) this makes "consume, then issue" atomic.
+pub(super) const INSERT_REFRESH_IF_PREVIOUS_CHANGED: &str = "INSERT INTO refresh_tokens \
+     (token_hash, family_id, client_id, user_id, scope, auth_time, issued_at, expires_at, status) \
+     SELECT ?, ?, ?, ?, ?, ?, ?, ?, 'active' WHERE changes() = 1";
+
+pub(super) fn refresh_args(t: &RefreshToken) -> Vec<JsValue> {
+    vec![s(&t.token_hash), s(&t.family_id), s(&t.client_id), s(&t.user_id), s(&t.scope), n(t.auth_time), n(t.issued_at), n(t.expires_at)]
+}
+
+impl RefreshStore for CloudflareStore {
+    async fn insert_refresh(&self, t: &RefreshToken) -> StoreResult<()> {
+        self.run(INSERT_REFRESH, &refresh_args(t)).await.map(|_| ())
+    }
+    async fn refresh(&self, token_hash: &str) -> StoreResult<Option<RefreshRecord>> {
+        Ok(self.first::<RefreshRow>(SELECT_REFRESH, &[s(token_hash)]).await?.map(RefreshRecord::from))
+    }
+    async fn rotate_refresh(&self, old_hash: &str, new: &RefreshToken, now: u64) -> StoreResult<bool> {
+        let results = self
+            .db()?
+            .batch(vec![
+                self.stmt(
+                    "UPDATE refresh_tokens SET status = 'rotated' WHERE token_hash = ? AND status = 'active' AND expires_at > ?",
+                    &[s(old_hash), n(now)],
+                )?,
+                self.stmt(INSERT_REFRESH_IF_PREVIOUS_CHANGED, &refresh_args(new))?,
+            ])
+            .await
+            .map_err(backend)?;
+        Ok(results.first().map(changes) == Some(1))
+    }
+    async fn rotate_refresh_for(&self, old_hash: &str, client_id: &str, new: &NewRefresh, now: u64) -> StoreResult<Rotation> {
+        // One transaction, one round trip: rotate only an active, unexpired token of this client
+        // whose user still exists; copy it into the new token only if that changed a row; read
+        // the old token back (with its user) either way, for the claims or for the refusal.
+        let results = self
+            .db()?
+            .batch(vec![
+                self.stmt(
+                    "UPDATE refresh_tokens SET status = 'rotated' WHERE token_hash = ? AND status = 'active' \
+                     AND expires_at > ? AND client_id = ? AND EXISTS (SELECT 1 FROM users WHERE users.id = refresh_tokens.user_id)",
+                    &[s(old_hash), n(now), s(client_id)],
+                )?,
+                self.stmt(
+                    "INSERT INTO refresh_tokens \
+                     (token_hash, family_id, client_id, user_id, scope, auth_time, issued_at, expires_at, status) \
+                     SELECT ?, family_id, client_id, user_id, scope, auth_time, ?, ?, 'active' \
+                     FROM refresh_tokens WHERE token_hash = ? AND changes() = 1",
+                    &[s(&new.token_hash), n(new.issued_at), n(new.expires_at), s(old_hash)],
+                )?,
+                self.stmt(SELECT_REFRESH, &[s(old_hash)])?,
+            ])
+            .await
+            .map_err(backend)?;
+        let rotated = results.first().map(changes) == Some(1) && results.get(1).map(changes) == Some(1);
+        let record = match results.get(2) {
+            Some(r) => r.results::<RefreshRow>().map_err(backend)?.into_iter().next().map(RefreshRecord::from),
+            None => None,
+        };
+        Ok(Rotation { rotated, record })
+    }
+    async fn revoke_family(&self, family_id: &str) -> StoreResult<()> {
+        self.run("UPDATE refresh_tokens SET status = 'revoked' WHERE family_id = ?", &[s(family_id)]).await.map(|_| ())
+    }
+
+    async fn revoke_access(&self, jti: &str, expires_at: u64) -> StoreResult<()> {
+        self.run("INSERT INTO revoked_access_tokens (jti, expires_at) VALUES (?, ?) ON CONFLICT (jti) DO NOTHING", &[s(jti), n(expires_at)])
+            .await
+            .map(|_| ())
+    }
+    async fn access_token_usable(&self, jti: &str, client_id: &str) -> StoreResult<bool> {
+        #[derive(Deserialize)]
+        struct Usable {
+            usable: f64,
+        }
+        let row = self
+            .first::<Usable>(
+                "SELECT (EXISTS (SELECT 1 FROM clients WHERE client_id = ? AND is_active = 1) \
+                 AND NOT EXISTS (SELECT 1 FROM revoked_access_tokens WHERE jti = ?)) AS usable",
+                &[s(client_id), s(jti)],
+            )
+            .await?;
+        Ok(row.is_some_and(|r| r.usable != 0.0))
+    }
+}

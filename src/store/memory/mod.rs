@@ -1,0 +1,339 @@
+//! An in-memory store for host tests (every concern's trait, so a `Store`), with the same
+//! conditional-write semantics as D1. It can be told to fail like a broken backend
+//! (`StorageMode`), so that the protocol's storage-failure paths can be tested on the host.
+
+#[cfg(test)]
+mod tests;
+
+use super::*;
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+
+/// How a `MemoryStore` answers its trait methods.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum StorageMode {
+    /// Every call does its work.
+    #[default]
+    Normal,
+    /// Every call fails with `StoreError::Backend("injected failure: <method>")` and changes
+    /// nothing (`client_for_auth` too, even for a client served by `serve_stale_client`).
+    Break,
+    /// The next `n` calls work, then the store is broken as with `Break`: to fail a flow
+    /// mid-way (say, after the code is read and before its redemption is written). Each call
+    /// counts one down, so `mode()` tells how many are left.
+    BreakAfter(u32),
+}
+
+/// Everything the store holds: what a failed call must leave as it was.
+#[derive(Debug, Clone, Default, PartialEq)]
+struct State {
+    users: Vec<User>,
+    clients: Vec<Client>,
+    codes: HashMap<String, AuthorizationCode>,
+    consumed: HashMap<String, ConsumedCode>,
+    refresh: HashMap<String, (RefreshToken, RefreshStatus)>,
+    revoked: HashMap<String, u64>,
+    /// Each with the time of its last failure.
+    throttles: HashMap<String, (Throttle, u64)>,
+    sessions: HashMap<String, Session>,
+}
+
+impl State {
+    fn user_by_id(&self, id: &str) -> Option<User> {
+        self.users.iter().find(|u| u.id == id).cloned()
+    }
+
+    fn client(&self, client_id: &str) -> Option<Client> {
+        self.clients.iter().find(|c| c.client_id == client_id).cloned()
+    }
+
+    /// A refresh token as D1's `SELECT_REFRESH` finds it: with its status and its user.
+    fn refresh_record(&self, token_hash: &str) -> Option<RefreshRecord> {
+        let (token, status) = self.refresh.get(token_hash)?;
+        Some(RefreshRecord { token: token.clone(), status: *status, user: self.user_by_id(&token.user_id) })
+    }
+
+    /// Marks `old_hash` rotated and stores `new` as active (the caller checked the rule).
+    fn rotate(&mut self, old_hash: &str, new: RefreshToken) {
+        if let Some((_, status)) = self.refresh.get_mut(old_hash) {
+            *status = RefreshStatus::Rotated;
+        }
+        self.refresh.insert(new.token_hash.clone(), (new, RefreshStatus::Active));
+    }
+
+    /// Revokes every refresh token `pick` selects.
+    fn revoke_refresh_where(&mut self, pick: impl Fn(&RefreshToken) -> bool) {
+        for (t, s) in self.refresh.values_mut() {
+            if pick(t) {
+                *s = RefreshStatus::Revoked;
+            }
+        }
+    }
+}
+
+#[derive(Default)]
+pub struct MemoryStore {
+    state: RefCell<State>,
+    /// Copies `client_for_auth` answers as cached, standing in for another isolate's stale cache.
+    stale_clients: RefCell<HashMap<String, Client>>,
+    mode: Cell<StorageMode>,
+}
+
+impl MemoryStore {
+    /// From now on `client_for_auth` answers this copy as cached, whatever the store holds.
+    pub fn serve_stale_client(&self, client: Client) {
+        self.stale_clients.borrow_mut().insert(client.client_id.clone(), client);
+    }
+
+    /// From now on the store answers as `mode` says.
+    pub fn set_mode(&self, mode: StorageMode) {
+        self.mode.set(mode);
+    }
+
+    /// The mode now; after `BreakAfter(n)`, how many calls are left before it breaks.
+    pub fn mode(&self) -> StorageMode {
+        self.mode.get()
+    }
+
+    /// The first thing every trait method does, before it reads or changes anything: fails
+    /// when the store is broken, and counts the call down under `BreakAfter`.
+    fn enter(&self, method: &str) -> StoreResult<()> {
+        match self.mode.get() {
+            StorageMode::Normal => Ok(()),
+            StorageMode::BreakAfter(left) if left > 0 => {
+                self.mode.set(StorageMode::BreakAfter(left - 1));
+                Ok(())
+            }
+            StorageMode::Break | StorageMode::BreakAfter(_) => Err(StoreError::Backend(format!("injected failure: {method}"))),
+        }
+    }
+
+    /// A copy of everything held, for tests that check what a call changed.
+    #[cfg(test)]
+    fn snapshot(&self) -> State {
+        self.state.borrow().clone()
+    }
+}
+
+/// Keeps the entries `keep` accepts and returns how many went.
+fn retain_counting<V>(map: &mut HashMap<String, V>, mut keep: impl FnMut(&V) -> bool) -> u64 {
+    let before = map.len();
+    map.retain(|_, v| keep(v));
+    (before - map.len()) as u64
+}
+
+impl UserStore for MemoryStore {
+    async fn insert_user(&self, user: &User) -> StoreResult<()> {
+        self.enter("insert_user")?;
+        let users = &mut self.state.borrow_mut().users;
+        if users.iter().any(|u| u.username.eq_ignore_ascii_case(&user.username)) {
+            return Err(StoreError::Conflict("username".into()));
+        }
+        if users.iter().any(|u| u.email.eq_ignore_ascii_case(&user.email)) {
+            return Err(StoreError::Conflict("email".into()));
+        }
+        users.push(user.clone());
+        Ok(())
+    }
+    async fn user_by_username(&self, username: &str) -> StoreResult<Option<User>> {
+        self.enter("user_by_username")?;
+        Ok(self.state.borrow().users.iter().find(|u| u.username.eq_ignore_ascii_case(username)).cloned())
+    }
+    async fn user_by_id(&self, id: &str) -> StoreResult<Option<User>> {
+        self.enter("user_by_id")?;
+        Ok(self.state.borrow().user_by_id(id))
+    }
+    async fn set_password_hash(&self, user_id: &str, hash: &str) -> StoreResult<()> {
+        self.enter("set_password_hash")?;
+        if let Some(u) = self.state.borrow_mut().users.iter_mut().find(|u| u.id == user_id) {
+            u.password_hash = hash.to_string();
+        }
+        Ok(())
+    }
+}
+
+impl ClientStore for MemoryStore {
+    async fn insert_client(&self, client: &Client) -> StoreResult<()> {
+        self.enter("insert_client")?;
+        self.state.borrow_mut().clients.push(client.clone());
+        Ok(())
+    }
+    async fn client(&self, client_id: &str) -> StoreResult<Option<Client>> {
+        self.enter("client")?;
+        Ok(self.state.borrow().client(client_id))
+    }
+    async fn client_for_auth(&self, client_id: &str, _now: u64) -> StoreResult<(Option<Client>, bool)> {
+        self.enter("client_for_auth")?;
+        if let Some(c) = self.stale_clients.borrow().get(client_id) {
+            return Ok((Some(c.clone()), true));
+        }
+        Ok((self.state.borrow().client(client_id), false))
+    }
+    async fn clients(&self) -> StoreResult<Vec<Client>> {
+        self.enter("clients")?;
+        Ok(self.state.borrow().clients.clone())
+    }
+    async fn clients_with_redirect(&self, redirect_uri: &str) -> StoreResult<Vec<Client>> {
+        self.enter("clients_with_redirect")?;
+        Ok(self.state.borrow().clients.iter().filter(|c| c.redirect_uris.iter().any(|r| r == redirect_uri)).cloned().collect())
+    }
+    async fn update_client(&self, client: &Client) -> StoreResult<bool> {
+        self.enter("update_client")?;
+        match self.state.borrow_mut().clients.iter_mut().find(|c| c.client_id == client.client_id) {
+            Some(c) => {
+                *c = client.clone();
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+    async fn delete_client(&self, client_id: &str) -> StoreResult<bool> {
+        self.enter("delete_client")?;
+        let mut state = self.state.borrow_mut();
+        let before = state.clients.len();
+        state.clients.retain(|c| c.client_id != client_id);
+        state.revoke_refresh_where(|t| t.client_id == client_id);
+        Ok(state.clients.len() != before)
+    }
+    async fn set_client_secret_hash(&self, client_id: &str, hash: &str, now: u64) -> StoreResult<bool> {
+        self.enter("set_client_secret_hash")?;
+        match self.state.borrow_mut().clients.iter_mut().find(|c| c.client_id == client_id) {
+            Some(c) => {
+                c.client_secret_hash = Some(hash.to_string());
+                c.updated_at = now;
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+}
+
+impl CodeStore for MemoryStore {
+    async fn put_code(&self, code_hash: &str, code: &AuthorizationCode, _ttl: u64) -> StoreResult<()> {
+        self.enter("put_code")?;
+        self.state.borrow_mut().codes.insert(code_hash.to_string(), code.clone());
+        Ok(())
+    }
+    async fn code(&self, code_hash: &str) -> StoreResult<Option<AuthorizationCode>> {
+        self.enter("code")?;
+        Ok(self.state.borrow().codes.get(code_hash).cloned())
+    }
+    async fn redeem_code(&self, consumed: &ConsumedCode, refresh: Option<&RefreshToken>) -> StoreResult<Redemption> {
+        self.enter("redeem_code")?;
+        let mut state = self.state.borrow_mut();
+        if let Some(prev) = state.consumed.get(&consumed.code_hash) {
+            return Ok(Redemption::Replayed(Some(prev.clone())));
+        }
+        state.consumed.insert(consumed.code_hash.clone(), consumed.clone());
+        if let Some(r) = refresh {
+            state.refresh.insert(r.token_hash.clone(), (r.clone(), RefreshStatus::Active));
+        }
+        Ok(Redemption::First)
+    }
+}
+
+// Whether a refresh token may be used is `RefreshRecord::is_live` / `usable_by`, asked of the
+// record as `refresh` would return it; D1 asks the same in its rotations' `WHERE`.
+impl RefreshStore for MemoryStore {
+    async fn insert_refresh(&self, token: &RefreshToken) -> StoreResult<()> {
+        self.enter("insert_refresh")?;
+        self.state.borrow_mut().refresh.insert(token.token_hash.clone(), (token.clone(), RefreshStatus::Active));
+        Ok(())
+    }
+    async fn refresh(&self, token_hash: &str) -> StoreResult<Option<RefreshRecord>> {
+        self.enter("refresh")?;
+        Ok(self.state.borrow().refresh_record(token_hash))
+    }
+    async fn rotate_refresh(&self, old_hash: &str, new: &RefreshToken, now: u64) -> StoreResult<bool> {
+        self.enter("rotate_refresh")?;
+        let mut state = self.state.borrow_mut();
+        if !state.refresh_record(old_hash).is_some_and(|r| r.is_live(now)) {
+            return Ok(false);
+        }
+        state.rotate(old_hash, new.clone());
+        Ok(true)
+    }
+    async fn rotate_refresh_for(&self, old_hash: &str, client_id: &str, new: &NewRefresh, now: u64) -> StoreResult<Rotation> {
+        self.enter("rotate_refresh_for")?;
+        let mut state = self.state.borrow_mut();
+        let rotated = match state.refresh_record(old_hash) {
+            Some(old) if old.usable_by(client_id, now) => {
+                let next =
+                    RefreshToken { token_hash: new.token_hash.clone(), issued_at: new.issued_at, expires_at: new.expires_at, ..old.token };
+                state.rotate(old_hash, next);
+                true
+            }
+            _ => false,
+        };
+        Ok(Rotation { rotated, record: state.refresh_record(old_hash) })
+    }
+    async fn revoke_family(&self, family_id: &str) -> StoreResult<()> {
+        self.enter("revoke_family")?;
+        self.state.borrow_mut().revoke_refresh_where(|t| t.family_id == family_id);
+        Ok(())
+    }
+
+    async fn revoke_access(&self, jti: &str, expires_at: u64) -> StoreResult<()> {
+        self.enter("revoke_access")?;
+        self.state.borrow_mut().revoked.insert(jti.to_string(), expires_at);
+        Ok(())
+    }
+    async fn access_token_usable(&self, jti: &str, client_id: &str) -> StoreResult<bool> {
+        self.enter("access_token_usable")?;
+        let state = self.state.borrow();
+        let active = state.clients.iter().any(|c| c.client_id == client_id && c.is_active);
+        Ok(active && !state.revoked.contains_key(jti))
+    }
+}
+
+impl SessionStore for MemoryStore {
+    async fn create_session(&self, session: &Session) -> StoreResult<()> {
+        self.enter("create_session")?;
+        self.state.borrow_mut().sessions.insert(session.id_hash.clone(), session.clone());
+        Ok(())
+    }
+    async fn session(&self, id_hash: &str, now: u64) -> StoreResult<Option<(Session, User)>> {
+        self.enter("session")?;
+        let state = self.state.borrow();
+        let Some(session) = state.sessions.get(id_hash).filter(|s| s.expires_at > now) else { return Ok(None) };
+        Ok(state.user_by_id(&session.user_id).map(|u| (session.clone(), u)))
+    }
+    async fn delete_session(&self, id_hash: &str) -> StoreResult<()> {
+        self.enter("delete_session")?;
+        self.state.borrow_mut().sessions.remove(id_hash);
+        Ok(())
+    }
+}
+
+impl ThrottleStore for MemoryStore {
+    async fn throttle(&self, key: &str) -> StoreResult<Throttle> {
+        self.enter("throttle")?;
+        Ok(self.state.borrow().throttles.get(key).map(|(t, _)| *t).unwrap_or_default())
+    }
+    async fn record_failure(&self, key: &str, now: u64) -> StoreResult<Throttle> {
+        self.enter("record_failure")?;
+        let mut state = self.state.borrow_mut();
+        let entry = state.throttles.entry(key.to_string()).or_default();
+        entry.0.failures += 1;
+        entry.0.locked_until = lock_until(entry.0.failures, now).max(entry.0.locked_until);
+        entry.1 = now;
+        Ok(entry.0)
+    }
+    async fn clear_failures(&self, key: &str) -> StoreResult<()> {
+        self.enter("clear_failures")?;
+        self.state.borrow_mut().throttles.remove(key);
+        Ok(())
+    }
+}
+
+impl Maintenance for MemoryStore {
+    async fn purge_expired(&self, now: u64) -> StoreResult<u64> {
+        self.enter("purge_expired")?;
+        let state = &mut *self.state.borrow_mut();
+        Ok(retain_counting(&mut state.refresh, |(t, _)| t.expires_at > now)
+            + retain_counting(&mut state.consumed, |c| c.expires_at > now)
+            + retain_counting(&mut state.revoked, |exp| *exp > now)
+            + retain_counting(&mut state.sessions, |x| x.expires_at > now)
+            + retain_counting(&mut state.throttles, |(th, updated)| th.locked_until > now || *updated + THROTTLE_MEMORY > now))
+    }
+}

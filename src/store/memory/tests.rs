@@ -1,0 +1,332 @@
+//! Tests of the in-memory store: its failure modes (each concern's methods fail when broken, a
+//! failed call changes nothing, `BreakAfter` counts) and the conditional writes it shares with
+//! D1 (single redemption of a code, rotation of a usable refresh token, family revocation).
+
+use super::*;
+use crate::oauth::block_on;
+
+const NOW: u64 = 1_000;
+
+fn user(id: &str) -> User {
+    User {
+        id: id.into(),
+        username: format!("{id}-name"),
+        email: format!("{id}@example.com"),
+        password_hash: "hash".into(),
+        role: "user".into(),
+        created_at: 1,
+    }
+}
+
+fn client(id: &str) -> Client {
+    Client {
+        client_id: id.into(),
+        client_secret_hash: None,
+        client_name: id.into(),
+        client_type: ClientType::Public,
+        token_endpoint_auth_method: "none".into(),
+        grant_types: vec!["authorization_code".into(), "refresh_token".into()],
+        redirect_uris: vec![format!("https://{id}.example/cb")],
+        post_logout_redirect_uris: vec![],
+        response_types: vec!["code".into()],
+        scopes: vec!["openid".into()],
+        is_active: true,
+        created_at: 1,
+        updated_at: 1,
+    }
+}
+
+fn token(hash: &str, family: &str, client_id: &str, user_id: &str, expires_at: u64) -> RefreshToken {
+    RefreshToken {
+        token_hash: hash.into(),
+        family_id: family.into(),
+        client_id: client_id.into(),
+        user_id: user_id.into(),
+        scope: "openid".into(),
+        auth_time: 10,
+        issued_at: 20,
+        expires_at,
+    }
+}
+
+fn code(client_id: &str) -> AuthorizationCode {
+    AuthorizationCode {
+        client_id: client_id.into(),
+        redirect_uri: format!("https://{client_id}.example/cb"),
+        scope: "openid".into(),
+        nonce: None,
+        code_challenge: None,
+        user_id: "u1".into(),
+        username: "u1-name".into(),
+        email: "u1@example.com".into(),
+        role: "user".into(),
+        auth_time: 10,
+        expires_at: NOW + 60,
+    }
+}
+
+fn consumed(code_hash: &str, family: Option<&str>) -> ConsumedCode {
+    ConsumedCode {
+        code_hash: code_hash.into(),
+        family_id: family.map(Into::into),
+        access_jti: "jti-1".into(),
+        access_exp: NOW + 300,
+        expires_at: NOW + 600,
+    }
+}
+
+fn session(id_hash: &str, expires_at: u64) -> Session {
+    Session { id_hash: id_hash.into(), user_id: "u1".into(), auth_time: 10, expires_at }
+}
+
+/// A store with something of every kind, some of it expired, so that each write below would
+/// change it.
+fn seeded() -> MemoryStore {
+    let s = MemoryStore::default();
+    block_on(async {
+        s.insert_user(&user("u1")).await.unwrap();
+        s.insert_client(&client("c1")).await.unwrap();
+        s.insert_client(&client("c2")).await.unwrap();
+        s.put_code("code-1", &code("c1"), 60).await.unwrap();
+        s.redeem_code(&consumed("code-0", Some("f1")), Some(&token("r1", "f1", "c1", "u1", NOW + 100))).await.unwrap();
+        s.insert_refresh(&token("r2", "f2", "c2", "u1", NOW - 1)).await.unwrap();
+        s.revoke_access("jti-0", NOW - 1).await.unwrap();
+        s.create_session(&session("s1", NOW + 100)).await.unwrap();
+        s.record_failure("k1", NOW).await.unwrap();
+    });
+    s
+}
+
+/// One call of every method of a concern, each reduced to its name and whether it worked.
+type Calls = Vec<(&'static str, StoreResult<()>)>;
+
+/// A concern's name and its calls.
+type Concern = (&'static str, fn(&MemoryStore) -> Calls);
+
+fn user_calls(s: &MemoryStore) -> Calls {
+    block_on(async {
+        vec![
+            ("insert_user", s.insert_user(&user("u2")).await),
+            ("user_by_username", s.user_by_username("u1-name").await.map(drop)),
+            ("user_by_id", s.user_by_id("u1").await.map(drop)),
+            ("set_password_hash", s.set_password_hash("u1", "new-hash").await),
+        ]
+    })
+}
+
+fn client_calls(s: &MemoryStore) -> Calls {
+    let mut changed = client("c1");
+    changed.client_name = "renamed".into();
+    block_on(async {
+        vec![
+            ("insert_client", s.insert_client(&client("c3")).await),
+            ("client", s.client("c1").await.map(drop)),
+            ("client_for_auth", s.client_for_auth("c1", NOW).await.map(drop)),
+            ("clients", s.clients().await.map(drop)),
+            ("clients_with_redirect", s.clients_with_redirect("https://c1.example/cb").await.map(drop)),
+            ("update_client", s.update_client(&changed).await.map(drop)),
+            ("delete_client", s.delete_client("c2").await.map(drop)),
+            ("set_client_secret_hash", s.set_client_secret_hash("c1", "secret-hash", NOW).await.map(drop)),
+        ]
+    })
+}
+
+fn code_calls(s: &MemoryStore) -> Calls {
+    block_on(async {
+        vec![
+            ("put_code", s.put_code("code-2", &code("c1"), 60).await),
+            ("code", s.code("code-1").await.map(drop)),
+            (
+                "redeem_code",
+                s.redeem_code(&consumed("code-1", Some("f3")), Some(&token("r3", "f3", "c1", "u1", NOW + 100))).await.map(drop),
+            ),
+        ]
+    })
+}
+
+fn refresh_calls(s: &MemoryStore) -> Calls {
+    let new = NewRefresh { token_hash: "r1-next".into(), issued_at: NOW, expires_at: NOW + 100 };
+    block_on(async {
+        vec![
+            ("insert_refresh", s.insert_refresh(&token("r4", "f4", "c1", "u1", NOW + 100)).await),
+            ("refresh", s.refresh("r1").await.map(drop)),
+            ("rotate_refresh", s.rotate_refresh("r4", &token("r4-next", "f4", "c1", "u1", NOW + 100), NOW).await.map(drop)),
+            ("rotate_refresh_for", s.rotate_refresh_for("r1", "c1", &new, NOW).await.map(drop)),
+            ("revoke_family", s.revoke_family("f1").await),
+            ("revoke_access", s.revoke_access("jti-1", NOW + 300).await),
+            ("access_token_usable", s.access_token_usable("jti-1", "c1").await.map(drop)),
+        ]
+    })
+}
+
+fn session_calls(s: &MemoryStore) -> Calls {
+    block_on(async {
+        vec![
+            ("create_session", s.create_session(&session("s2", NOW + 100)).await),
+            ("session", s.session("s1", NOW).await.map(drop)),
+            ("delete_session", s.delete_session("s1").await),
+        ]
+    })
+}
+
+fn throttle_calls(s: &MemoryStore) -> Calls {
+    block_on(async {
+        vec![
+            ("throttle", s.throttle("k1").await.map(drop)),
+            ("record_failure", s.record_failure("k2", NOW).await.map(drop)),
+            ("clear_failures", s.clear_failures("k1").await),
+        ]
+    })
+}
+
+fn maintenance_calls(s: &MemoryStore) -> Calls {
+    block_on(async { vec![("purge_expired", s.purge_expired(NOW).await.map(drop))] })
+}
+
+#[test]
+fn each_concern_fails_when_broken_and_a_failed_call_changes_nothing() {
+    let concerns: [Concern; 7] = [
+        ("users", user_calls),
+        ("clients", client_calls),
+        ("codes", code_calls),
+        ("refresh", refresh_calls),
+        ("sessions", session_calls),
+        ("throttle", throttle_calls),
+        ("maintenance", maintenance_calls),
+    ];
+    for (concern, calls) in concerns {
+        let store = seeded();
+        let before = store.snapshot();
+        store.set_mode(StorageMode::Break);
+        for (method, result) in calls(&store) {
+            assert_eq!(result, Err(StoreError::Backend(format!("injected failure: {method}"))), "{concern}");
+        }
+        assert_eq!(store.snapshot(), before, "{concern}: a failed call changed the store");
+        // The same calls on a working store succeed and do change it: the check above means something.
+        store.set_mode(StorageMode::Normal);
+        for (method, result) in calls(&store) {
+            assert_eq!(result, Ok(()), "{concern}: {method}");
+        }
+        assert_ne!(store.snapshot(), before, "{concern}: these calls write");
+    }
+}
+
+#[test]
+fn a_stale_client_copy_is_not_served_by_a_broken_store() {
+    let store = seeded();
+    store.serve_stale_client(client("c1"));
+    store.set_mode(StorageMode::Break);
+    assert!(block_on(store.client_for_auth("c1", NOW)).is_err());
+    store.set_mode(StorageMode::Normal);
+    assert!(block_on(store.client_for_auth("c1", NOW)).unwrap().1, "served as cached");
+}
+
+#[test]
+fn break_after_lets_the_first_calls_through_then_fails_without_writing() {
+    let store = seeded();
+    // A code exchange broken after its read, before its redemption is written.
+    store.set_mode(StorageMode::BreakAfter(2));
+    assert!(block_on(store.code("code-1")).unwrap().is_some());
+    assert_eq!(store.mode(), StorageMode::BreakAfter(1));
+    assert!(block_on(store.client("c1")).unwrap().is_some());
+    assert_eq!(store.mode(), StorageMode::BreakAfter(0));
+    let before = store.snapshot();
+    let redeem = block_on(store.redeem_code(&consumed("code-1", Some("f3")), Some(&token("r3", "f3", "c1", "u1", NOW + 100))));
+    assert_eq!(redeem, Err(StoreError::Backend("injected failure: redeem_code".into())));
+    assert!(block_on(store.code("code-1")).is_err(), "it stays broken");
+    assert_eq!(store.snapshot(), before);
+    // Repaired, the redemption is still the first: the failed one left no trace.
+    store.set_mode(StorageMode::Normal);
+    let redeem = block_on(store.redeem_code(&consumed("code-1", Some("f3")), Some(&token("r3", "f3", "c1", "u1", NOW + 100))));
+    assert_eq!(redeem, Ok(Redemption::First));
+    // BreakAfter(0) is broken at once.
+    store.set_mode(StorageMode::BreakAfter(0));
+    assert!(block_on(store.user_by_id("u1")).is_err());
+}
+
+#[test]
+fn a_code_is_redeemed_once_and_a_replay_gets_what_the_first_issued() {
+    let store = seeded();
+    let first = consumed("code-1", Some("f3"));
+    assert_eq!(block_on(store.redeem_code(&first, Some(&token("r3", "f3", "c1", "u1", NOW + 100)))), Ok(Redemption::First));
+    assert_eq!(block_on(store.refresh("r3")).unwrap().unwrap().status, RefreshStatus::Active, "stored with the redemption");
+    let replay = ConsumedCode { access_jti: "jti-2".into(), ..consumed("code-1", Some("f5")) };
+    assert_eq!(
+        block_on(store.redeem_code(&replay, Some(&token("r5", "f5", "c1", "u1", NOW + 100)))),
+        Ok(Redemption::Replayed(Some(first)))
+    );
+    assert_eq!(block_on(store.refresh("r5")), Ok(None), "a replay stores no refresh token");
+    // Without a refresh token, the first redemption stores none.
+    assert_eq!(block_on(store.redeem_code(&consumed("code-9", None), None)), Ok(Redemption::First));
+}
+
+#[test]
+fn rotate_refresh_for_rotates_only_a_usable_token_and_reads_it_back() {
+    let store = seeded();
+    let new = |hash: &str| NewRefresh { token_hash: hash.into(), issued_at: NOW, expires_at: NOW + 500 };
+    let rotate = |old: &str, client_id: &str, next: &str| block_on(store.rotate_refresh_for(old, client_id, &new(next), NOW)).unwrap();
+
+    // Another client: refused, untouched.
+    let r = rotate("r1", "c2", "x1");
+    assert!(!r.rotated);
+    assert_eq!(r.record.unwrap().status, RefreshStatus::Active);
+    assert_eq!(block_on(store.refresh("x1")), Ok(None));
+
+    // Its own client: rotated into a token of the same family, user, scope and auth_time.
+    let r = rotate("r1", "c1", "r1-next");
+    assert!(r.rotated);
+    let old = r.record.unwrap();
+    assert_eq!((old.status, old.user.map(|u| u.id)), (RefreshStatus::Rotated, Some("u1".to_string())));
+    let next = block_on(store.refresh("r1-next")).unwrap().unwrap();
+    assert_eq!(next.status, RefreshStatus::Active);
+    assert_eq!(
+        next.token,
+        RefreshToken { token_hash: "r1-next".into(), issued_at: NOW, expires_at: NOW + 500, ..token("", "f1", "c1", "u1", 0) }
+    );
+
+    // Once only: a second rotation of the same token is refused and reads it as rotated.
+    let r = rotate("r1", "c1", "r1-again");
+    assert!(!r.rotated);
+    assert_eq!(r.record.unwrap().status, RefreshStatus::Rotated);
+    assert_eq!(block_on(store.refresh("r1-again")), Ok(None));
+
+    // Expired, revoked, of a deleted user, or unknown: refused.
+    assert!(!rotate("r2", "c2", "x2").rotated, "expired");
+    block_on(store.insert_refresh(&token("r6", "f6", "c1", "u1", NOW + 100))).unwrap();
+    block_on(store.revoke_family("f6")).unwrap();
+    assert!(!rotate("r6", "c1", "x6").rotated, "revoked");
+    block_on(store.insert_refresh(&token("r7", "f7", "c1", "gone", NOW + 100))).unwrap();
+    let r = rotate("r7", "c1", "x7");
+    assert!(!r.rotated, "no such user");
+    assert_eq!(r.record.unwrap().user, None);
+    assert_eq!(rotate("nope", "c1", "x8"), Rotation { rotated: false, record: None });
+}
+
+#[test]
+fn rotate_refresh_rotates_a_live_token_once() {
+    let store = seeded();
+    let next = token("r1-next", "f1", "c1", "u1", NOW + 500);
+    assert_eq!(block_on(store.rotate_refresh("r1", &next, NOW)), Ok(true));
+    assert_eq!(block_on(store.refresh("r1")).unwrap().unwrap().status, RefreshStatus::Rotated);
+    assert_eq!(block_on(store.refresh("r1-next")).unwrap().unwrap().status, RefreshStatus::Active);
+    assert_eq!(block_on(store.rotate_refresh("r1", &token("r1-b", "f1", "c1", "u1", NOW + 500), NOW)), Ok(false), "already rotated");
+    assert_eq!(block_on(store.rotate_refresh("r2", &token("r2-b", "f2", "c2", "u1", NOW + 500), NOW)), Ok(false), "expired");
+    assert_eq!(block_on(store.refresh("r1-b")), Ok(None));
+    assert_eq!(block_on(store.refresh("r2-b")), Ok(None));
+}
+
+#[test]
+fn revoking_a_family_revokes_all_its_tokens_and_only_them() {
+    let store = seeded();
+    let new = NewRefresh { token_hash: "r1-next".into(), issued_at: NOW, expires_at: NOW + 500 };
+    assert!(block_on(store.rotate_refresh_for("r1", "c1", &new, NOW)).unwrap().rotated);
+    block_on(store.revoke_family("f1")).unwrap();
+    for hash in ["r1", "r1-next"] {
+        assert_eq!(block_on(store.refresh(hash)).unwrap().unwrap().status, RefreshStatus::Revoked, "{hash}");
+    }
+    assert_eq!(block_on(store.refresh("r2")).unwrap().unwrap().status, RefreshStatus::Active, "another family");
+    // Deleting a client revokes its tokens too.
+    assert_eq!(block_on(store.delete_client("c2")), Ok(true));
+    assert_eq!(block_on(store.refresh("r2")).unwrap().unwrap().status, RefreshStatus::Revoked);
+    assert_eq!(block_on(store.delete_client("c2")), Ok(false));
+}
