@@ -93,7 +93,7 @@ pub async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
 #[event(scheduled)]
 pub async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
     let now = worker::Date::now().as_millis() / 1000;
-    let result = CloudflareStore::new(env, 0).purge_expired(now).await.map_err(|e| format!("{e:?}"));
+    let result = CloudflareStore::new(env, 0).purge_expired(now).await.map_err(|e| e.to_string());
     match result {
         Ok(n) => worker::console_log!("{}", serde_json::json!({ "event": "purge", "deleted": n })),
         Err(e) => worker::console_error!("{}", serde_json::json!({ "event": "purge", "error": e })),

@@ -83,11 +83,17 @@ fn session_token<'r, S>(app: &App<'_, S>, req: &'r Incoming) -> Option<&'r str> 
     req.cookie(session_cookie_name(&app.provider.config.issuer))
 }
 
+/// The error page for a failed sign-in step; an internal failure's detail goes to the log.
+fn sign_in_error_page<S>(app: &App<'_, S>, e: &OAuthError) -> Outgoing {
+    error_page(app, e.status().max(400), "Cannot sign in", &e.description).with_log_detail(e.internal.clone())
+}
+
 fn authorize_error<S: Store>(app: &App<'_, S>, e: AuthorizeError) -> Outgoing {
     match e {
-        AuthorizeError::Show(err) => error_page(app, err.status().max(400), "Cannot sign in", &err.description),
+        AuthorizeError::Show(err) => sign_in_error_page(app, &err),
         AuthorizeError::Redirect { redirect_uri, state, error } => {
             Outgoing::redirect(&error_redirect(&redirect_uri, state.as_deref(), &error, &app.provider.config.issuer))
+                .with_log_detail(error.internal)
         }
     }
 }
@@ -105,7 +111,9 @@ pub async fn authorize<S: Store>(app: &App<'_, S>, req: &Incoming) -> Outgoing {
         Err(e) => return authorize_error(app, e),
     };
     let issuer = &app.provider.config.issuer;
-    let back = |err: OAuthError| Outgoing::redirect(&error_redirect(&r.redirect_uri, r.state.as_deref(), &err, issuer));
+    let back = |err: OAuthError| {
+        Outgoing::redirect(&error_redirect(&r.redirect_uri, r.state.as_deref(), &err, issuer)).with_log_detail(err.internal)
+    };
     let policy = match SignInPolicy::parse(p.prompt.as_deref(), p.max_age.as_deref()) {
         Ok(policy) => policy,
         Err(e) => return back(e),
@@ -143,7 +151,7 @@ fn origin_of(url: &str) -> String {
 /// `POST /login` (docs/API.md): authenticates and issues a code.
 pub async fn login<S: Store>(app: &App<'_, S>, req: &Incoming) -> Outgoing {
     let json = req.wants_json();
-    let fail = |e: OAuthError| if json { Outgoing::error(&e) } else { error_page(app, e.status(), "Cannot sign in", &e.description) };
+    let fail = |e: OAuthError| if json { Outgoing::error(&e) } else { sign_in_error_page(app, &e) };
     if is_cross_site(&app.provider.config.issuer, req) {
         return fail(OAuthError::access_denied("cross-site login form posts are refused"));
     }

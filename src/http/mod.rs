@@ -63,6 +63,14 @@ impl Outgoing {
         Self::json(302, &location).header("location", location)
     }
 
+    /// Attaches what went wrong inside, for the log line only.
+    pub fn with_log_detail(mut self, detail: Option<String>) -> Self {
+        if detail.is_some() {
+            self.log_detail = detail;
+        }
+        self
+    }
+
     pub fn with_status(mut self, status: u16) -> Self {
         self.status = status;
         self
@@ -198,6 +206,23 @@ mod tests {
 
     fn get(path: &str) -> Incoming {
         Incoming { method: "GET".into(), path: path.into(), origin: "http://127.0.0.1:8787".into(), ..Default::default() }
+    }
+
+    #[test]
+    fn a_backend_failure_is_a_generic_500_whose_detail_goes_only_to_the_log() {
+        let w = crate::testing::World::new();
+        w.store.set_mode(crate::store::memory::StorageMode::Break);
+        let req = crate::testing::request("POST", "/token").with_form(&[("grant_type", "client_credentials"), ("client_id", "abc")]);
+        let out = w.serve(1000, &req);
+        assert_eq!(out.status, 500);
+        assert_eq!(out.json_body(), serde_json::json!({ "error": "server_error", "error_description": "storage is unavailable" }));
+        assert!(!String::from_utf8_lossy(&out.body).contains("injected"));
+        assert_eq!(out.log_detail.as_deref(), Some("injected failure: client_for_auth"));
+        // Pages fail the same way: /authorize shows an error page, the detail still logged.
+        let page = w.serve(1000, &crate::testing::request("GET", "/authorize").with_query("client_id=abc&response_type=code"));
+        assert_eq!(page.status, 500);
+        assert!(!String::from_utf8_lossy(&page.body).contains("injected"));
+        assert_eq!(page.log_detail.as_deref(), Some("injected failure: client"));
     }
 
     #[test]

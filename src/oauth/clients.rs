@@ -69,6 +69,14 @@ impl<'de> Deserialize<'de> for ScopeList {
     }
 }
 
+impl Client {
+    /// Whether the client was registered for this grant (RFC 6749 §5.2 `unauthorized_client`
+    /// otherwise). The record keeps grant names as stored; the protocol asks by type.
+    pub fn allows_grant(&self, grant: GrantType) -> bool {
+        self.grant_types.iter().any(|g| g == grant.as_str())
+    }
+}
+
 fn bad(msg: impl Into<String>) -> OAuthError {
     OAuthError::invalid_request(msg)
 }

@@ -47,12 +47,6 @@ pub struct Client {
     pub updated_at: u64,
 }
 
-impl Client {
-    pub fn allows_grant(&self, grant: crate::oauth::GrantType) -> bool {
-        self.grant_types.iter().any(|g| g == grant.as_str())
-    }
-}
-
 /// What an authorization code stands for. Stored in KV under the SHA-256 of the code; the
 /// user's claims are copied in so the exchange needs no user lookup.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -100,7 +94,7 @@ pub struct RefreshRecord {
 }
 
 impl RefreshRecord {
-    /// Active and unexpired at `now` (all that `rotate_refresh` asks).
+    /// Active and unexpired at `now`.
     pub fn is_live(&self, now: u64) -> bool {
         self.status == RefreshStatus::Active && self.token.expires_at > now
     }
@@ -263,9 +257,6 @@ pub trait CodeStore {
 pub trait RefreshStore {
     async fn insert_refresh(&self, token: &RefreshToken) -> StoreResult<()>;
     async fn refresh(&self, token_hash: &str) -> StoreResult<Option<RefreshRecord>>;
-    /// Atomically marks `old_hash` rotated (only if still active and unexpired) and stores
-    /// `new`; false when another request rotated or revoked it first.
-    async fn rotate_refresh(&self, old_hash: &str, new: &RefreshToken, now: u64) -> StoreResult<bool>;
     /// In one transaction: rotates `old_hash` if it is active, unexpired, issued to `client_id`
     /// and its user still exists, into a new token of the same family, user, scope and
     /// auth_time; and reads the old token back (after the change, with its user).

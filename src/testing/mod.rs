@@ -85,6 +85,11 @@ impl Incoming {
         r
     }
 
+    pub fn with_query(mut self, query: &str) -> Self {
+        self.query = query.to_string();
+        self
+    }
+
     pub fn with_bearer(self, token: &str) -> Self {
         self.with_header("authorization", &format!("Bearer {token}"))
     }

@@ -76,20 +76,6 @@ impl RefreshStore for CloudflareStore {
     async fn refresh(&self, token_hash: &str) -> StoreResult<Option<RefreshRecord>> {
         Ok(self.first::<RefreshRow>(SELECT_REFRESH, &[s(token_hash)]).await?.map(RefreshRecord::from))
     }
-    async fn rotate_refresh(&self, old_hash: &str, new: &RefreshToken, now: u64) -> StoreResult<bool> {
-        let results = self
-            .db()?
-            .batch(vec![
-                self.stmt(
-                    "UPDATE refresh_tokens SET status = 'rotated' WHERE token_hash = ? AND status = 'active' AND expires_at > ?",
-                    &[s(old_hash), n(now)],
-                )?,
-                self.stmt(INSERT_REFRESH_IF_PREVIOUS_CHANGED, &refresh_args(new))?,
-            ])
-            .await
-            .map_err(backend)?;
-        Ok(results.first().map(changes) == Some(1))
-    }
     async fn rotate_refresh_for(&self, old_hash: &str, client_id: &str, new: &NewRefresh, now: u64) -> StoreResult<Rotation> {
         // One transaction, one round trip: rotate only an active, unexpired token of this client
         // whose user still exists; copy it into the new token only if that changed a row; read

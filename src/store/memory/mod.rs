@@ -244,15 +244,6 @@ impl RefreshStore for MemoryStore {
         self.enter("refresh")?;
         Ok(self.state.borrow().refresh_record(token_hash))
     }
-    async fn rotate_refresh(&self, old_hash: &str, new: &RefreshToken, now: u64) -> StoreResult<bool> {
-        self.enter("rotate_refresh")?;
-        let mut state = self.state.borrow_mut();
-        if !state.refresh_record(old_hash).is_some_and(|r| r.is_live(now)) {
-            return Ok(false);
-        }
-        state.rotate(old_hash, new.clone());
-        Ok(true)
-    }
     async fn rotate_refresh_for(&self, old_hash: &str, client_id: &str, new: &NewRefresh, now: u64) -> StoreResult<Rotation> {
         self.enter("rotate_refresh_for")?;
         let mut state = self.state.borrow_mut();

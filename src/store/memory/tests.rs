@@ -150,7 +150,6 @@ fn refresh_calls(s: &MemoryStore) -> Calls {
         vec![
             ("insert_refresh", s.insert_refresh(&token("r4", "f4", "c1", "u1", NOW + 100)).await),
             ("refresh", s.refresh("r1").await.map(drop)),
-            ("rotate_refresh", s.rotate_refresh("r4", &token("r4-next", "f4", "c1", "u1", NOW + 100), NOW).await.map(drop)),
             ("rotate_refresh_for", s.rotate_refresh_for("r1", "c1", &new, NOW).await.map(drop)),
             ("revoke_family", s.revoke_family("f1").await),
             ("revoke_access", s.revoke_access("jti-1", NOW + 300).await),
@@ -300,19 +299,6 @@ fn rotate_refresh_for_rotates_only_a_usable_token_and_reads_it_back() {
     assert!(!r.rotated, "no such user");
     assert_eq!(r.record.unwrap().user, None);
     assert_eq!(rotate("nope", "c1", "x8"), Rotation { rotated: false, record: None });
-}
-
-#[test]
-fn rotate_refresh_rotates_a_live_token_once() {
-    let store = seeded();
-    let next = token("r1-next", "f1", "c1", "u1", NOW + 500);
-    assert_eq!(block_on(store.rotate_refresh("r1", &next, NOW)), Ok(true));
-    assert_eq!(block_on(store.refresh("r1")).unwrap().unwrap().status, RefreshStatus::Rotated);
-    assert_eq!(block_on(store.refresh("r1-next")).unwrap().unwrap().status, RefreshStatus::Active);
-    assert_eq!(block_on(store.rotate_refresh("r1", &token("r1-b", "f1", "c1", "u1", NOW + 500), NOW)), Ok(false), "already rotated");
-    assert_eq!(block_on(store.rotate_refresh("r2", &token("r2-b", "f2", "c2", "u1", NOW + 500), NOW)), Ok(false), "expired");
-    assert_eq!(block_on(store.refresh("r1-b")), Ok(None));
-    assert_eq!(block_on(store.refresh("r2-b")), Ok(None));
 }
 
 #[test]
