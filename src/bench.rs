@@ -1,10 +1,12 @@
-//! Work loops for benchmarks, shared by the in-worker `/__bench` route (enabled only when the
-//! `BENCH` var is "1", as `npm run bench` does) and the native `examples/crypto_bench.rs`, so
-//! both measure the same code. Each returns a value derived from the work so it is not
-//! optimised away.
+//! Work loops for benchmarks (Cargo feature `bench`, which `npm run bench` builds), shared by
+//! the in-worker `/__bench` route below (served only when the `BENCH` var is also "1") and the
+//! native `examples/crypto_bench.rs`, so both measure the same code. Each returns a value
+//! derived from the work so it is not optimised away.
 
 use crate::crypto::keys::KeySet;
 use crate::crypto::{jwt, password::PasswordHash};
+use crate::http::Incoming;
+use worker::{Env, Response};
 
 /// Signs `n` small access-token-shaped payloads with ES256.
 pub fn es256_sign(keys: &KeySet, n: u32) -> usize {
@@ -36,4 +38,34 @@ pub fn es256_verify(keys: &KeySet, n: u32) -> usize {
 /// One PBKDF2-HMAC-SHA256 derivation of `iterations` iterations.
 pub fn pbkdf2(iterations: u32) -> usize {
     PasswordHash::create("correct horse battery staple", iterations).encode().len()
+}
+
+/// `GET /__bench?op=sign|sign_plain|verify|pbkdf2|d1|kv&n=N`: runs a crypto loop inside workerd so
+/// `npm run bench` can read its CPU cost from the runtime process, or `n` sequential storage round
+/// trips (`SELECT 1` on D1, a missing key on KV) and answers their wall time in ms. Served only when
+/// the `BENCH` var is "1".
+pub async fn route(req: &Incoming, keys: &Result<KeySet, String>, env: Env) -> worker::Result<Response> {
+    let params = crate::form::parse(&req.query).unwrap_or_default();
+    let get = |k: &str| params.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+    let n: u32 = get("n").and_then(|v| v.parse().ok()).unwrap_or(1).min(10_000_000);
+    if let Some(op @ ("d1" | "kv")) = get("op") {
+        let started = worker::Date::now().as_millis();
+        for _ in 0..n {
+            if op == "d1" {
+                env.d1("DB")?.prepare("SELECT 1 AS one").first::<serde_json::Value>(None).await?;
+            } else {
+                env.kv("AUTH_CODES")?.get("__bench_missing").text().await?;
+            }
+        }
+        return Response::ok((worker::Date::now().as_millis() - started).to_string());
+    }
+    let Ok(keys) = keys else { return Response::error("no signing key", 503) };
+    let result = match get("op") {
+        Some("sign") => es256_sign(keys, n),
+        Some("sign_plain") => es256_sign_plain(keys, n),
+        Some("verify") => es256_verify(keys, n),
+        Some("pbkdf2") => pbkdf2(n),
+        _ => return Response::error("op: sign, sign_plain, verify, pbkdf2, d1 or kv", 400),
+    };
+    Response::ok(result.to_string())
 }

@@ -54,7 +54,7 @@ pub async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
     let settings = settings(&env);
     #[cfg(feature = "bench")]
     if settings.bench && req.path == "/__bench" {
-        return bench_route(&req, &settings.keys, env).await;
+        return bench::route(&req, &settings.keys, env).await;
     }
     let config = settings.config_for(&req.origin);
     let store = CloudflareStore::new(env, settings.client_cache_ttl);
@@ -98,35 +98,4 @@ pub async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) 
         Ok(n) => worker::console_log!("{}", serde_json::json!({ "event": "purge", "deleted": n })),
         Err(e) => worker::console_error!("{}", serde_json::json!({ "event": "purge", "error": e })),
     }
-}
-
-#[cfg(feature = "bench")]
-/// `GET /__bench?op=sign|sign_plain|verify|pbkdf2|d1|kv&n=N`: runs a crypto loop inside workerd so
-/// `npm run bench` can read its CPU cost from the runtime process, or `n` sequential storage round
-/// trips (`SELECT 1` on D1, a missing key on KV) and answers their wall time in ms. Served only when
-/// the `BENCH` var is "1".
-async fn bench_route(req: &Incoming, keys: &std::result::Result<crypto::keys::KeySet, String>, env: Env) -> Result<Response> {
-    let params = form::parse(&req.query).unwrap_or_default();
-    let get = |k: &str| params.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
-    let n: u32 = get("n").and_then(|v| v.parse().ok()).unwrap_or(1).min(10_000_000);
-    if let Some(op @ ("d1" | "kv")) = get("op") {
-        let started = worker::Date::now().as_millis();
-        for _ in 0..n {
-            if op == "d1" {
-                env.d1("DB")?.prepare("SELECT 1 AS one").first::<serde_json::Value>(None).await?;
-            } else {
-                env.kv("AUTH_CODES")?.get("__bench_missing").text().await?;
-            }
-        }
-        return Response::ok((worker::Date::now().as_millis() - started).to_string());
-    }
-    let Ok(keys) = keys else { return Response::error("no signing key", 503) };
-    let result = match get("op") {
-        Some("sign") => bench::es256_sign(keys, n),
-        Some("sign_plain") => bench::es256_sign_plain(keys, n),
-        Some("verify") => bench::es256_verify(keys, n),
-        Some("pbkdf2") => bench::pbkdf2(n),
-        _ => return Response::error("op: sign, sign_plain, verify, pbkdf2, d1 or kv", 400),
-    };
-    Response::ok(result.to_string())
 }

@@ -3,7 +3,7 @@
 
 use super::{OAuthResult, Provider};
 use crate::crypto::sha256_b64url;
-use crate::store::{RefreshStatus, Store};
+use crate::store::Store;
 use serde::Serialize;
 
 /// The introspection answer (RFC 7662 §2.2). Inactive: `{"active": false}` and nothing else
@@ -70,8 +70,10 @@ impl<S: Store> Provider<'_, S> {
             });
         }
         let Some(r) = self.store.refresh(&sha256_b64url(token)).await? else { return Ok(Introspection::inactive()) };
+        // Active exactly when its client could use it now (`RefreshRecord::usable_by`, the rule
+        // the rotation's conditional write states), and that client is still active.
         let client_active = matches!(self.store.client(&r.token.client_id).await?, Some(c) if c.is_active);
-        if r.status != RefreshStatus::Active || r.token.expires_at <= self.now || !client_active {
+        if !r.usable_by(&r.token.client_id, self.now) || !client_active {
             return Ok(Introspection::inactive());
         }
         let Some(user) = r.user else { return Ok(Introspection::inactive()) };

@@ -38,21 +38,19 @@ impl<S: Store> Provider<'_, S> {
 
 #[cfg(test)]
 mod tests {
+    use crate::oauth::block_on;
     use crate::oauth::users::validate_registration;
-    use crate::oauth::{block_on, Config, Provider};
-    use crate::store::memory::MemoryStore;
+    use crate::testing::World;
 
     #[test]
     fn sessions_start_expire_and_end() {
-        let store = MemoryStore::default();
-        let mut config = Config::for_issuer("https://issuer.example");
-        config.pbkdf2_iterations = 1000;
-        let at = |now| Provider { store: &store, keys: Err("none"), config: &config, now };
+        let w = World::new();
+        let at = |now| w.at(now);
         let user = block_on(at(100).register_user(validate_registration("alice", "a@example.com", "password1", None).unwrap())).unwrap();
         let token = block_on(at(100).start_session(&user)).unwrap();
         let (s, u) = block_on(at(200).current_session(&token)).unwrap().unwrap();
         assert_eq!((s.auth_time, u.id.as_str()), (100, user.id.as_str()));
-        assert!(block_on(at(100 + config.session_ttl).current_session(&token)).unwrap().is_none());
+        assert!(block_on(at(100 + w.config.session_ttl).current_session(&token)).unwrap().is_none());
         assert!(block_on(at(200).current_session("forged")).unwrap().is_none());
         block_on(at(200).end_session(&token)).unwrap();
         assert!(block_on(at(200).current_session(&token)).unwrap().is_none());

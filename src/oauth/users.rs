@@ -134,9 +134,9 @@ impl<S: Store> Provider<'_, S> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::oauth::{block_on, Config};
-    use crate::store::memory::MemoryStore;
+    use crate::oauth::block_on;
     use crate::store::UserStore;
+    use crate::testing::World;
 
     #[test]
     fn registration_field_rules() {
@@ -153,10 +153,8 @@ mod tests {
 
     #[test]
     fn authenticate_and_rehash() {
-        let store = MemoryStore::default();
-        let mut config = Config::for_issuer("http://issuer");
-        config.pbkdf2_iterations = 1000;
-        let p = Provider { store: &store, keys: Err("none"), config: &config, now: 1 };
+        let mut w = World::new();
+        let p = w.at(1);
         let new = validate_registration("alice", "alice@example.com", "correct horse", None).unwrap();
         block_on(p.register_user(new)).unwrap();
         assert!(block_on(p.authenticate_user("alice", "correct horse")).unwrap().is_some());
@@ -164,10 +162,10 @@ mod tests {
         assert!(block_on(p.authenticate_user("alice", "wrong horse")).unwrap().is_none());
         assert!(block_on(p.authenticate_user("nobody", "correct horse")).unwrap().is_none());
         // Raising the cost upgrades the stored hash on the next successful login.
-        config.pbkdf2_iterations = 2000;
-        let p = Provider { store: &store, keys: Err("none"), config: &config, now: 1 };
+        w.config.pbkdf2_iterations = 2000;
+        let p = w.at(1);
         block_on(p.authenticate_user("alice", "correct horse")).unwrap().unwrap();
-        let stored = block_on(store.user_by_username("alice")).unwrap().unwrap().password_hash;
+        let stored = block_on(w.store.user_by_username("alice")).unwrap().unwrap().password_hash;
         assert!(stored.contains("i=2000"), "{stored}");
         // Five failures lock the username (known or not) with a Retry-After; success clears.
         for name in ["alice", "nobody-else"] {
@@ -182,7 +180,7 @@ mod tests {
             let locked = block_on(p.authenticate_user(name, "correct horse")).unwrap_err();
             assert_eq!(locked.code, crate::oauth::ErrorCode::Http(crate::oauth::error::HttpCode::RateLimited));
         }
-        let later = Provider { store: &store, keys: Err("none"), config: &config, now: 1 + crate::store::LOCK_BASE_SECONDS };
+        let later = w.at(1 + crate::store::LOCK_BASE_SECONDS);
         assert!(block_on(later.authenticate_user("alice", "correct horse")).unwrap().is_some());
         assert!(block_on(later.authenticate_user("alice", "bad password")).unwrap().is_none(), "success cleared the count");
         // Duplicates are conflicts.

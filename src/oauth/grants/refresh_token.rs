@@ -29,7 +29,7 @@ impl<S: Store> Provider<'_, S> {
             (Some(requested), Some(h)) => {
                 let (client, record) = join2(authenticated, self.store.refresh(h)).await;
                 let client = self.ready_client(client?, GrantType::RefreshToken)?;
-                if let Some(r) = record?.filter(|r| r.token.client_id == client.client_id && r.status == RefreshStatus::Active) {
+                if let Some(r) = record?.filter(|r| r.usable_by(&client.client_id, self.now)) {
                     if !requested.is_subset(&Scope::parse(&r.token.scope).unwrap_or_default()) {
                         return Err(OAuthError::invalid_scope("scope exceeds the scope originally granted"));
                     }
