@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { http, admin, bearer, basic, uniq, registerUser, createClient, token, adminAccessToken } from './helpers.mjs';
 
-test('register: 201 with the contract's shape, never the password', async () => {
+test('register: 201 with the contract shape, never the password', async () => {
   const username = uniq('reg');
   const r = await http('POST', '/register', { json: { username, email: `${username}@example.com`, password: 'correct horse battery' } });
   assert.equal(r.status, 201, r.text);
