@@ -8,8 +8,13 @@
 //                                kept in JWT_PREVIOUS_KEYS so tokens it signed still verify
 //   bootstrap [--url U] [--token T] [--admin-username N] [--admin-email E] [--admin-password P]
 //             [--client-name C] [--redirect-uri R] [--public]
-//                                create the first admin user and a client through the API,
+//                                create the first admin user, a client, and the administration
+//                                client (password grant, `admin` scope) through the API,
 //                                authenticated with the bootstrap token (default: .dev.vars)
+//   admin-token --url U --client-id ID --client-secret S --username N [--password P]
+//                                print an admin access token (the `admin` scope) for the admin
+//                                user, through the administration client; the password comes
+//                                from --password, else ADMIN_PASSWORD, else standard input
 //   migrate --local|--remote     apply the D1 migrations
 import { createPrivateKey, createPublicKey, createHash, randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
@@ -96,13 +101,37 @@ async function bootstrap(args) {
       ...(args.public ? { token_endpoint_auth_method: 'none' } : {}),
     },
   });
+  // Admin credentials are tokens with the `admin` scope, granted only through a client
+  // registered with it: this one, for `npm run ops -- admin-token`.
+  const adminClient = await api(base, '/clients', {
+    token,
+    json: { client_name: 'Administration (npm run ops)', client_type: 'confidential', grant_types: ['password'], scopes: 'admin' },
+  });
   const out = {
     issuer: base,
     admin: { id: user.id, username, email, ...(args['admin-password'] ? {} : { password }) },
     client: { client_id: client.client_id, ...(client.client_secret ? { client_secret: client.client_secret } : {}), grant_types: client.grant_types, redirect_uris: client.redirect_uris },
+    admin_client: { client_id: adminClient.client_id, client_secret: adminClient.client_secret },
   };
   console.log(JSON.stringify(out, null, 2));
   console.error('Store these now: the password and client secret are not shown again. Then delete BOOTSTRAP_ADMIN_TOKEN.');
+}
+
+async function adminToken(args) {
+  const base = args.url ?? `http://127.0.0.1:${process.env.PORT ?? 8787}`;
+  for (const k of ['client-id', 'client-secret', 'username']) if (!args[k]) fail(`admin-token needs --${k}`);
+  const password = args.password ?? process.env.ADMIN_PASSWORD ?? readFileSync(0, 'utf8').replace(/\r?\n$/, '');
+  // RFC 6749 §2.3.1: id and secret are form-urlencoded before base64.
+  const basic = Buffer.from(`${encodeURIComponent(args['client-id'])}:${encodeURIComponent(args['client-secret'])}`).toString('base64');
+  const res = await fetch(new URL('/token', base), {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${basic}` },
+    body: new URLSearchParams({ grant_type: 'password', username: args.username, password, scope: 'admin' }),
+  });
+  const body = await res.json().catch(() => ({}));
+  if (!res.ok) fail(`/token: ${res.status} ${body.error ?? ''} ${body.error_description ?? ''}`.trim());
+  if (!(body.scope ?? '').split(' ').includes('admin')) fail(`${args.username} is not an administrator (the admin scope was not granted)`);
+  console.log(JSON.stringify({ access_token: body.access_token, expires_in: body.expires_in }));
 }
 
 function rotateDev(file = devVarsPath) {
@@ -129,6 +158,7 @@ switch (`${cmd} ${sub ?? ''}`.trim()) {
   case 'keys public': console.log(JSON.stringify(publicJwk(readInput(args._[2])))); break;
   case 'keys rotate-dev': rotateDev(args.file); break;
   case 'bootstrap': await bootstrap(args); break;
+  case 'admin-token': await adminToken(args); break;
   case 'migrate': migrate(args); break;
   default:
     {

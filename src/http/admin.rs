@@ -1,9 +1,10 @@
 //! `/register` and the admin-only `/clients` endpoints, and the admin check they share: a
-//! verified access token whose user has role `admin`, or the bootstrap token.
+//! verified access token with the `admin` scope for this issuer, or the bootstrap token.
 
 use super::{App, Incoming, Outgoing};
 use crate::crypto::constant_time_eq;
 use crate::oauth::clients::{ClientMetadata, ScopeList};
+use crate::oauth::scope::{Scope, ADMIN};
 use crate::oauth::secrets::ClientSecret;
 use crate::oauth::users::{validate_registration, ADMIN_ROLE, DEFAULT_ROLE};
 use crate::oauth::{OAuthError, OAuthResult};
@@ -17,8 +18,10 @@ pub enum AdminCheck {
     Missing,
 }
 
-/// An invalid, expired or revoked token is 401 `invalid_token`; a valid one of another role is
-/// 403. The role is read only from a token whose signature, issuer and expiry were verified.
+/// An invalid, expired or revoked token is 401 `invalid_token`. A valid one is an admin
+/// credential only with the `admin` scope and `aud` naming this issuer, for a user whose role is
+/// admin (docs/API.md "Admin bearer"); any other is 403 `insufficient_scope` (RFC 6750 §3.1). The
+/// claims are read only from a token whose signature, issuer, expiry and grant were verified.
 pub async fn authorize_admin<S: Store>(app: &App<'_, S>, req: &Incoming) -> OAuthResult<AdminCheck> {
     let Some(token) = req.bearer()? else { return Ok(AdminCheck::Missing) };
     if let Some(bootstrap) = app.bootstrap_token.filter(|b| b.len() >= 16) {
@@ -31,10 +34,11 @@ pub async fn authorize_admin<S: Store>(app: &App<'_, S>, req: &Incoming) -> OAut
         .verify_access_token(&token)
         .await?
         .ok_or_else(|| OAuthError::invalid_token("the access token is invalid, expired or revoked"))?;
-    if claims.role.as_deref() == Some(ADMIN_ROLE) {
+    let scoped = Scope::parse(&claims.scope).is_some_and(|s| s.contains(ADMIN));
+    if scoped && claims.aud == app.provider.config.issuer && claims.role.as_deref() == Some(ADMIN_ROLE) {
         Ok(AdminCheck::Admin)
     } else {
-        Err(OAuthError::insufficient_scope("this needs an administrator"))
+        Err(OAuthError::insufficient_scope("this needs an access token with the admin scope"))
     }
 }
 
@@ -165,6 +169,67 @@ pub fn iso8601(secs: u64) -> String {
 
 #[cfg(test)]
 mod tests {
+    use crate::oauth::block_on;
+    use crate::oauth::clients::ClientMetadata;
+    use crate::oauth::secrets::Password;
+    use crate::oauth::users::validate_registration;
+    use crate::oauth::TokenRequest;
+    use crate::testing::{request, World};
+
+    /// An access token for `username` through a confidential client registered with `scopes`.
+    fn token_for(w: &World, username: &str, role: &str, client_scopes: &str, scope: Option<&str>) -> (String, String) {
+        let p = w.at(1000);
+        let new = validate_registration(username, &format!("{username}@example.com"), "correct horse", Some(role)).unwrap();
+        block_on(p.register_user(new)).unwrap();
+        let meta: ClientMetadata =
+            serde_json::from_value(serde_json::json!({ "client_name": "C", "grant_types": ["password"], "scopes": client_scopes }))
+                .unwrap();
+        let (client, secret) = block_on(p.create_client(meta)).unwrap();
+        let creds = crate::oauth::clients::ClientCredentials { basic: Some((client.client_id, secret.unwrap())), ..Default::default() };
+        let req =
+            TokenRequest::Password { username: username.into(), password: Password::new("correct horse"), scope: scope.map(String::from) };
+        let t = block_on(p.token(&creds, &req)).unwrap();
+        (t.access_token, t.scope)
+    }
+
+    fn list_clients(w: &World, token: &str) -> (u16, serde_json::Value) {
+        let out = w.serve(1000, &request("GET", "/clients").with_bearer(token));
+        (out.status, out.json_body())
+    }
+
+    #[test]
+    fn only_an_admin_scoped_token_of_an_admin_opens_the_admin_endpoints() {
+        let w = World::new();
+        // An administrator signing in to an ordinary client gets an ordinary token.
+        let (ordinary, _) = token_for(&w, "root1", "admin", "openid profile", Some("openid"));
+        let (status, body) = list_clients(&w, &ordinary);
+        assert_eq!((status, body["error"].as_str()), (403, Some("insufficient_scope")));
+        // Through a client registered with `admin`, asking for it: an admin credential.
+        let (scoped, granted) = token_for(&w, "root2", "admin", "openid admin", Some("openid admin"));
+        assert_eq!(granted, "admin openid");
+        assert_eq!(list_clients(&w, &scoped).0, 200);
+        // Not asking for it: the default never includes it.
+        let (default, granted) = token_for(&w, "root3", "admin", "openid admin", None);
+        assert_eq!(granted, "openid");
+        assert_eq!(list_clients(&w, &default).0, 403);
+        // A user who is not an admin asking for it through that client: not granted.
+        let (user, granted) = token_for(&w, "plain", "user", "openid admin", Some("openid admin"));
+        assert_eq!(granted, "openid");
+        assert_eq!(list_clients(&w, &user).0, 403);
+    }
+
+    #[test]
+    fn an_admin_token_is_for_this_issuer_whatever_the_default_audience() {
+        let mut w = World::new();
+        w.config.access_token_audience = "https://api.example".into();
+        let (scoped, _) = token_for(&w, "root", "admin", "admin", Some("admin"));
+        let claims = block_on(w.at(1000).verify_access_token(&scoped)).unwrap().unwrap();
+        assert_eq!(claims.aud, "https://issuer.example");
+        assert_eq!(list_clients(&w, &scoped).0, 200);
+        let (ordinary, _) = token_for(&w, "other", "user", "openid", None);
+        assert_eq!(block_on(w.at(1000).verify_access_token(&ordinary)).unwrap().unwrap().aud, "https://api.example");
+    }
+
     #[test]
     fn iso8601() {
         assert_eq!(super::iso8601(0), "1970-01-01T00:00:00Z");

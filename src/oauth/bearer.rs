@@ -4,10 +4,18 @@
 use super::issue::AccessClaims;
 use super::{OAuthResult, Provider};
 use crate::crypto::jwt;
-use crate::store::Store;
+use crate::store::{AccessCheck, Store};
 
 /// How far in the future `nbf` may be (clock skew between isolates), in seconds.
 const NBF_LEEWAY: u64 = 60;
+
+impl<S> Provider<'_, S> {
+    /// Until when an ended grant must be remembered: no access token minted before now can
+    /// outlive this.
+    pub fn grant_end_horizon(&self) -> u64 {
+        self.now + self.config.access_token_ttl
+    }
+}
 
 impl<S: Store> Provider<'_, S> {
     /// Checks an access token fully: signature and `kid`, `typ: at+jwt` (RFC 9068 §4), issuer,
@@ -21,8 +29,15 @@ impl<S: Store> Provider<'_, S> {
         if claims.iss != self.config.issuer || claims.exp <= self.now || claims.nbf > self.now + NBF_LEEWAY {
             return Ok(None);
         }
-        // Not revoked and its client still active: one storage round trip.
-        let usable = self.store.access_token_usable(&claims.jti, &claims.client_id).await?;
+        // Not revoked, its grant not ended, its client (and user) still there: one round trip.
+        let check = AccessCheck {
+            jti: claims.jti.clone(),
+            client_id: claims.client_id.clone(),
+            grant_id: claims.grant_id.clone(),
+            user_id: claims.username.is_some().then(|| claims.sub.clone()),
+            issued_at: claims.iat,
+        };
+        let usable = self.store.access_token_usable(&check).await?;
         Ok(usable.then_some(claims))
     }
 }

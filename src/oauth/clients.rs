@@ -256,6 +256,12 @@ impl<S: Store> Provider<'_, S> {
         if !self.store.update_client(&client).await? {
             return Err(OAuthError::not_found("no such client"));
         }
+        // Deactivating a client ends its grants: a later re-activation does not bring its old
+        // refresh or access tokens back. Asked of every update that leaves it inactive, so a
+        // retry after a failure here completes the job (an inactive client gets no tokens).
+        if !client.is_active {
+            self.store.end_client_grants(client_id, self.now).await?;
+        }
         Ok(client)
     }
 

@@ -2,8 +2,9 @@
 //! tokens and refresh tokens, and the RFC 6749 §5.1 response that carries them. Every grant
 //! ends here; none signs anything itself.
 
-use super::scope::{Scope, EMAIL, OPENID, PROFILE};
+use super::scope::{Scope, ADMIN, EMAIL, OPENID, PROFILE};
 use super::secrets::RefreshTokenSecret;
+use super::users::ADMIN_ROLE;
 use super::{OAuthResult, Provider};
 use crate::crypto::{b64url, jwt, random_id, random_token, sha256_b64url};
 use crate::store::{Client, RefreshToken, User};
@@ -22,6 +23,10 @@ pub struct AccessClaims {
     pub nbf: u64,
     pub exp: u64,
     pub jti: String,
+    /// The grant the token belongs to (its refresh family's id): when the grant ends, every
+    /// access token minted along it stops being accepted. Absent for `client_credentials`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grant_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub auth_time: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -106,19 +111,22 @@ impl<'a> Subject<'a> {
     }
 }
 
-/// Where the refresh token of an issuance comes from.
+/// Which grant an issuance belongs to, and where its refresh token comes from.
 pub enum RefreshIssue {
-    /// A new grant: a new family whose granted scope is the scope issued now (stored by the
-    /// caller, together with whatever else the grant writes).
+    /// A new grant (a code redeemed, a password grant): a new grant id, which is also the id
+    /// of its refresh family; the family's granted scope is the scope issued now (stored by
+    /// the caller, together with whatever else the grant writes).
     NewFamily,
-    /// A rotation that already stored this new token in its family.
-    Rotated(RefreshTokenSecret),
+    /// A rotation that already stored this new token in the family (= grant) `grant_id`.
+    Rotated { token: RefreshTokenSecret, grant_id: String },
 }
 
 /// What one issuance produced.
 pub struct Issued {
     /// The access token's `jti` (recorded with a redeemed code, to revoke on replay).
     pub jti: String,
+    /// The grant the tokens belong to; `None` for a client acting for itself.
+    pub grant_id: Option<String>,
     /// The refresh token to store, for `RefreshIssue::NewFamily` when the client may refresh.
     pub refresh: Option<RefreshToken>,
     pub response: TokenResponse,
@@ -144,17 +152,35 @@ impl<S> Provider<'_, S> {
     ) -> OAuthResult<Issued> {
         let keys = self.keys()?;
         let now = self.now;
+        // `admin` is granted only to a user whose role is admin (at the time of issue: a
+        // demoted admin's refresh no longer yields it), never to a client acting for itself.
+        let admin = scope.contains(ADMIN) && subject.is_some_and(|s| s.role == ADMIN_ROLE);
+        let narrowed;
+        let scope = if scope.contains(ADMIN) && !admin {
+            narrowed = scope.without(ADMIN);
+            &narrowed
+        } else {
+            scope
+        };
         let jti = random_id();
+        let grant_id = match (subject, &refresh) {
+            (None, _) => None,
+            (Some(_), RefreshIssue::NewFamily) => Some(random_id()),
+            (Some(_), RefreshIssue::Rotated { grant_id, .. }) => Some(grant_id.clone()),
+        };
         let claims = AccessClaims {
             iss: self.config.issuer.clone(),
             sub: subject.map_or_else(|| client.client_id.clone(), |s| s.user_id.to_string()),
-            aud: self.config.access_token_audience.clone(),
+            // An admin token is for the admin API, which this issuer serves (RFC 9068 §3: `aud`
+            // names the resource); other tokens for the configured audience.
+            aud: if admin { self.config.issuer.clone() } else { self.config.access_token_audience.clone() },
             client_id: client.client_id.clone(),
             scope: scope.to_string(),
             iat: now,
             nbf: now,
             exp: now + self.config.access_token_ttl,
             jti: jti.clone(),
+            grant_id: grant_id.clone(),
             auth_time: subject.map(|s| s.auth_time),
             username: subject.map(|s| s.username.to_string()),
             role: subject.map(|s| s.role.to_string()),
@@ -178,13 +204,13 @@ impl<S> Provider<'_, S> {
             }
             _ => None,
         };
-        let (refresh_token, record) = match (subject, refresh) {
-            (Some(_), RefreshIssue::Rotated(token)) => (Some(token), None),
-            (Some(s), RefreshIssue::NewFamily) if client.allows_grant(super::GrantType::RefreshToken) => {
+        let (refresh_token, record) = match (subject, refresh, &grant_id) {
+            (Some(_), RefreshIssue::Rotated { token, .. }, _) => (Some(token), None),
+            (Some(s), RefreshIssue::NewFamily, Some(grant)) if client.allows_grant(super::GrantType::RefreshToken) => {
                 let token = RefreshTokenSecret::new(random_token());
                 let record = RefreshToken {
                     token_hash: sha256_b64url(token.expose()),
-                    family_id: random_id(),
+                    family_id: grant.clone(),
                     client_id: client.client_id.clone(),
                     user_id: s.user_id.to_string(),
                     scope: scope.to_string(),
@@ -198,6 +224,7 @@ impl<S> Provider<'_, S> {
         };
         Ok(Issued {
             jti,
+            grant_id,
             refresh: record,
             response: TokenResponse {
                 access_token,

@@ -6,7 +6,9 @@ use crate::crypto::{jwt, sha256_b64url};
 use crate::store::{Client, Store};
 
 impl<S: Store> Provider<'_, S> {
-    /// `POST /revoke` (RFC 7009 §2.1): revokes a refresh token's family ("the authorization
+    /// `POST /revoke` (RFC 7009 §2.1): ends a refresh token's grant, its family and the access
+    /// tokens minted along it ("If the token passed to the request is a refresh token and the
+    /// authorization server supports the revocation of access tokens, then the authorization
     /// server SHOULD also invalidate all access tokens based on the same authorization grant")
     /// or an access token's `jti`. Unknown tokens are not an error ("invalid tokens do not cause
     /// an error response", §2.2); a token of another client is refused ("the authorization
@@ -35,7 +37,7 @@ impl<S: Store> Provider<'_, S> {
             if r.token.client_id != client.client_id {
                 return Err(other_client());
             }
-            self.store.revoke_family(&r.token.family_id).await?;
+            self.store.end_grant(&r.token.family_id, self.grant_end_horizon()).await?;
         }
         Ok(())
     }

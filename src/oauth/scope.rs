@@ -5,6 +5,9 @@ use std::collections::BTreeSet;
 pub const OPENID: &str = "openid";
 pub const PROFILE: &str = "profile";
 pub const EMAIL: &str = "email";
+/// Opens the admin endpoints (docs/API.md "Admin bearer"): granted only to users whose role is
+/// `admin`, only through clients registered with it, and never by default.
+pub const ADMIN: &str = "admin";
 /// Scopes this server understands by itself; clients may be registered with others.
 pub const STANDARD: [&str; 4] = [OPENID, PROFILE, EMAIL, "offline_access"];
 
@@ -45,17 +48,23 @@ impl Scope {
         self.0.iter().cloned().collect()
     }
 
-    /// The scope to grant: the requested one when it is within `allowed`, the whole of
-    /// `allowed` when none was requested; `None` (→ `invalid_scope`) when it exceeds it.
-    /// Used both against a client's registered scopes and, on refresh, against the scope
-    /// originally granted ("MUST NOT include any scope not originally granted", RFC 6749 §6).
+    /// The scope to grant against a client's registered scopes: the requested one when it is
+    /// within `allowed`; `None` (→ `invalid_scope`) when it exceeds it. Without a request, the
+    /// pre-defined default of RFC 6749 §3.3 ("the authorization server MUST either process the
+    /// request using a pre-defined default value or fail the request"): the registered scopes
+    /// except `admin`, which is granted only when asked for.
     pub fn narrow(requested: Option<&Scope>, allowed: &Scope) -> Option<Scope> {
         match requested {
-            None => Some(allowed.clone()),
-            Some(r) if r.is_empty() => Some(allowed.clone()),
+            None => Some(allowed.without(ADMIN)),
+            Some(r) if r.is_empty() => Some(allowed.without(ADMIN)),
             Some(r) if r.is_subset(allowed) => Some(r.clone()),
             Some(_) => None,
         }
+    }
+
+    /// This scope without `name`.
+    pub fn without(&self, name: &str) -> Scope {
+        Scope(self.0.iter().filter(|s| *s != name).cloned().collect())
     }
 }
 
@@ -90,5 +99,9 @@ mod tests {
         assert_eq!(Scope::narrow(Some(&Scope::default()), &granted), Some(granted.clone()));
         assert_eq!(Scope::narrow(Some(&more), &granted), None);
         assert_eq!(Scope::narrow(Some(&granted), &fewer), None);
+        // `admin` is never part of the default, only granted when asked for.
+        let with_admin = Scope::parse("openid admin").unwrap();
+        assert_eq!(Scope::narrow(None, &with_admin), Scope::parse("openid"));
+        assert_eq!(Scope::narrow(Some(&with_admin), &with_admin), Some(with_admin.clone()));
     }
 }

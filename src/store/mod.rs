@@ -142,6 +142,18 @@ pub enum Redemption {
     Replayed(Option<ConsumedCode>),
 }
 
+/// What the store checks of an access token (see `RefreshStore::access_token_usable`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccessCheck {
+    pub jti: String,
+    pub client_id: String,
+    /// Absent for a client acting for itself (`client_credentials`), which forms no grant.
+    pub grant_id: Option<String>,
+    /// The user the token is for; absent for a client acting for itself.
+    pub user_id: Option<String>,
+    pub issued_at: u64,
+}
+
 /// A browser session: who signed in, and when (OIDC `auth_time`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Session {
@@ -239,6 +251,10 @@ pub trait ClientStore {
     async fn update_client(&self, client: &Client) -> StoreResult<bool>;
     /// Deletes the client and revokes its refresh tokens; false when it did not exist.
     async fn delete_client(&self, client_id: &str) -> StoreResult<bool>;
+    /// Ends every grant of the client: its refresh tokens are revoked and its access tokens
+    /// issued at or before `at` are no longer accepted (`AccessCheck`), even if it is
+    /// re-activated later. One transaction.
+    async fn end_client_grants(&self, client_id: &str, at: u64) -> StoreResult<()>;
     async fn set_client_secret_hash(&self, client_id: &str, hash: &str, now: u64) -> StoreResult<bool>;
 }
 
@@ -261,12 +277,16 @@ pub trait RefreshStore {
     /// and its user still exists, into a new token of the same family, user, scope and
     /// auth_time; and reads the old token back (after the change, with its user).
     async fn rotate_refresh_for(&self, old_hash: &str, client_id: &str, new: &NewRefresh, now: u64) -> StoreResult<Rotation>;
-    async fn revoke_family(&self, family_id: &str) -> StoreResult<()>;
+    /// Ends a grant (its refresh family's id): revokes its refresh tokens and records it as
+    /// ended until `until`, after which no access token it minted can still be unexpired.
+    /// One transaction.
+    async fn end_grant(&self, grant_id: &str, until: u64) -> StoreResult<()>;
 
     async fn revoke_access(&self, jti: &str, expires_at: u64) -> StoreResult<()>;
-    /// Whether an access token may still be used: its `jti` is not revoked and its client
-    /// exists and is active (asked in one query).
-    async fn access_token_usable(&self, jti: &str, client_id: &str) -> StoreResult<bool>;
+    /// Whether an access token may still be used, asked in one query: its `jti` is not
+    /// revoked, its grant has not ended, its client exists, is active and has not had its
+    /// grants ended since the token was issued, and (for a user's token) the same of its user.
+    async fn access_token_usable(&self, token: &AccessCheck) -> StoreResult<bool>;
 }
 
 /// Browser sessions.

@@ -118,10 +118,12 @@ export async function verifyWithJwks(jwt) {
 }
 
 /** An admin user's access token, obtained through the password grant. */
+/** An admin credential: an admin user's token with the `admin` scope, through a client
+ *  registered with that scope (an admin's ordinary token is not one). */
 export async function adminAccessToken() {
   const user = await registerUser({ role: 'admin', headers: admin() });
-  const client = await createClient();
-  const r = await token(client, { grant_type: 'password', username: user.username, password: user.password, scope: 'openid profile' });
+  const client = await createClient({ scopes: 'openid profile admin' });
+  const r = await token(client, { grant_type: 'password', username: user.username, password: user.password, scope: 'openid admin' });
   if (r.status !== 200) throw new Error(`admin token: ${r.status} ${r.text}`);
   return { token: r.json.access_token, user, client };
 }

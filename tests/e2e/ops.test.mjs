@@ -27,9 +27,20 @@ test('ops bootstrap: the first admin and client, made with the bootstrap token, 
   const code = new URL(login.json).searchParams.get('code');
   const t = await http('POST', '/token', { form: { grant_type: 'authorization_code', code, redirect_uri: redirect }, headers: { authorization: basic(out.client.client_id, out.client.client_secret) } });
   assert.equal(t.status, 200, t.text);
-  const list = await http('GET', '/clients', { headers: bearer(t.json.access_token) });
+  // That ordinary sign-in is not an admin credential...
+  assert.equal((await http('GET', '/clients', { headers: bearer(t.json.access_token) })).status, 403);
+  // ...the admin token from `ops admin-token` (the administration client, the admin scope) is.
+  const { stdout: tokenOut } = await ops(['admin-token', '--url', BASE, '--client-id', out.admin_client.client_id,
+    '--client-secret', out.admin_client.client_secret, '--username', admin], out.admin.password + '\n');
+  const adminToken = JSON.parse(tokenOut).access_token;
+  const list = await http('GET', '/clients', { headers: bearer(adminToken) });
   assert.equal(list.status, 200);
   assert.ok(list.json.some((c) => c.client_id === out.client.client_id));
+  // A user who is not an administrator gets no admin token from it.
+  const plain = uniq('plain');
+  await http('POST', '/register', { json: { username: plain, email: `${plain}@example.com`, password: 'password123' } });
+  await assert.rejects(ops(['admin-token', '--url', BASE, '--client-id', out.admin_client.client_id,
+    '--client-secret', out.admin_client.client_secret, '--username', plain, '--password', 'password123']), /not an administrator/);
 });
 
 test('ops keys: public JWK and kid match what the server publishes; rotation keeps the old key', async () => {

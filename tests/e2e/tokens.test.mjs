@@ -193,7 +193,7 @@ test('userinfo: bearer rules of RFC 6750', async () => {
   assert.equal(r.status, 403);
 });
 
-test('a deactivated client gets no tokens and its tokens stop working; deleting revokes refresh tokens', async () => {
+test('a deactivated client gets no tokens and its grants end for good; deleting revokes refresh tokens', async () => {
   const user = await registerUser();
   const client = await createClient();
   const t = await token(client, { grant_type: 'password', username: user.username, password: user.password, scope: 'openid' });
@@ -206,7 +206,15 @@ test('a deactivated client gets no tokens and its tokens stop working; deleting 
   r = await http('POST', '/introspect', { form: { token: t.json.access_token }, headers: admin() });
   assert.deepEqual(r.json, { active: false });
   await http('PUT', `/clients/${client.client_id}`, { json: { is_active: true }, headers: admin() });
+  // Deactivation ended the client's grants: re-activation brings none of them back.
   r = await http('GET', '/userinfo', { headers: bearer(t.json.access_token) });
+  assert.equal(r.status, 401);
+  r = await token(client, { grant_type: 'refresh_token', refresh_token: t.json.refresh_token });
+  assert.equal(r.json.error, 'invalid_grant');
+  // Tokens issued after the re-activation work (issued in a later second than the end).
+  await new Promise((resolve) => setTimeout(resolve, 1100));
+  const fresh = await token(client, { grant_type: 'password', username: user.username, password: user.password, scope: 'openid' });
+  r = await http('GET', '/userinfo', { headers: bearer(fresh.json.access_token) });
   assert.equal(r.status, 200);
   r = await http('DELETE', `/clients/${client.client_id}`, { headers: admin() });
   assert.equal(r.status, 204);

@@ -1,7 +1,7 @@
 // /register and the admin /clients endpoints.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { http, admin, bearer, basic, uniq, registerUser, createClient, token, adminAccessToken } from './helpers.mjs';
+import { http, admin, bearer, basic, uniq, registerUser, createClient, token, adminAccessToken, login, pkce, decodeJwt, BASE } from './helpers.mjs';
 
 test('register: 201 with the contract shape, never the password', async () => {
   const username = uniq('reg');
@@ -71,6 +71,39 @@ test('clients: admin only (401 without a valid token, 403 for another role)', as
   r = await http('GET', '/clients', { headers: bearer(adminToken) });
   assert.equal(r.status, 200);
   assert.ok(Array.isArray(r.json));
+});
+
+test('clients: an administrator\'s ordinary token is not an admin credential (admin scope and aud required)', async () => {
+  const root = await registerUser({ role: 'admin', headers: admin() });
+  // A public SPA the administrator signs in to: its token must not manage clients.
+  const spa = await createClient({ client_type: 'public', token_endpoint_auth_method: 'none', grant_types: ['authorization_code'], scopes: 'openid profile' });
+  const pk = pkce();
+  const { code } = await login(spa, root, { scope: 'openid profile', challenge: pk.challenge });
+  let r = await token(spa, { grant_type: 'authorization_code', code, redirect_uri: spa.redirect_uris[0], code_verifier: pk.verifier }, { auth: 'none' });
+  assert.equal(r.status, 200, r.text);
+  const spaToken = r.json.access_token;
+  for (const [method, path, json] of [['GET', '/clients'], ['POST', '/clients', { client_name: 'x', redirect_uris: ['https://x.example/cb'] }],
+    ['POST', '/register', { username: uniq('evil'), email: `${uniq('e')}@example.com`, password: 'password123', role: 'admin' }]]) {
+    r = await http(method, path, { json, headers: bearer(spaToken) });
+    assert.equal(r.status, 403, `${method} ${path}`);
+    assert.equal(r.json.error, 'insufficient_scope');
+  }
+  // A client registered without `admin` cannot hand it out.
+  const plain = await createClient();
+  r = await token(plain, { grant_type: 'password', username: root.username, password: root.password, scope: 'openid admin' });
+  assert.equal(r.json.error, 'invalid_scope');
+  // Through a client registered with it, the admin scope is granted only when asked for, and only to admins.
+  const ops = await createClient({ scopes: 'openid admin' });
+  r = await token(ops, { grant_type: 'password', username: root.username, password: root.password });
+  assert.equal(r.json.scope, 'openid');
+  assert.equal((await http('GET', '/clients', { headers: bearer(r.json.access_token) })).status, 403);
+  const someone = await registerUser();
+  r = await token(ops, { grant_type: 'password', username: someone.username, password: someone.password, scope: 'openid admin' });
+  assert.equal(r.json.scope, 'openid', 'not an admin: the admin scope is not granted');
+  r = await token(ops, { grant_type: 'password', username: root.username, password: root.password, scope: 'admin' });
+  assert.equal(r.json.scope, 'admin');
+  assert.equal(decodeJwt(r.json.access_token).payload.aud, BASE);
+  assert.equal((await http('GET', '/clients', { headers: bearer(r.json.access_token) })).status, 200);
 });
 
 test('clients: a change takes effect at once in the isolate that made it (the client cache forgets it)', async () => {

@@ -57,7 +57,8 @@ impl<S: Store> Provider<'_, S> {
         let issued = self.issue(client, Some(&subject), &scope, record.nonce.as_deref(), RefreshIssue::NewFamily)?;
         let consumed = ConsumedCode {
             code_hash,
-            family_id: issued.refresh.as_ref().map(|r| r.family_id.clone()),
+            // The grant (also the refresh family, when there is one), ended whole on replay.
+            family_id: issued.grant_id.clone(),
             access_jti: issued.jti.clone(),
             access_exp: self.now + self.config.access_token_ttl,
             expires_at: record.expires_at.max(self.now) + self.config.access_token_ttl,
@@ -66,8 +67,8 @@ impl<S: Store> Provider<'_, S> {
             Redemption::First => Ok(issued.response),
             Redemption::Replayed(previous) => {
                 if let Some(prev) = previous {
-                    if let Some(family) = &prev.family_id {
-                        self.store.revoke_family(family).await?;
+                    if let Some(grant) = &prev.family_id {
+                        self.store.end_grant(grant, self.grant_end_horizon()).await?;
                     }
                     self.store.revoke_access(&prev.access_jti, prev.access_exp).await?;
                 }

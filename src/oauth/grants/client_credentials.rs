@@ -3,7 +3,7 @@
 //! no end-user, so `openid` cannot be granted).
 
 use crate::oauth::issue::{RefreshIssue, TokenResponse};
-use crate::oauth::scope::{Scope, OPENID};
+use crate::oauth::scope::{Scope, ADMIN, OPENID};
 use crate::oauth::{OAuthError, OAuthResult, Provider};
 use crate::store::{Client, ClientType};
 
@@ -16,7 +16,9 @@ impl<S> Provider<'_, S> {
         if requested.as_ref().is_some_and(|r| r.contains(OPENID)) {
             return Err(OAuthError::invalid_scope("openid needs an end-user; not available with client_credentials"));
         }
-        let allowed = Scope::from_list(client.scopes.iter().filter(|s| !matches!(s.as_str(), OPENID | "offline_access")).cloned());
+        // No end-user: neither `openid`, `offline_access` nor `admin` (which only an admin user
+        // can hold) applies.
+        let allowed = Scope::from_list(client.scopes.iter().filter(|s| !matches!(s.as_str(), OPENID | "offline_access" | ADMIN)).cloned());
         let scope = Scope::narrow(requested.as_ref(), &allowed)
             .ok_or_else(|| OAuthError::invalid_scope("scope exceeds what the client may request"))?;
         Ok(self.issue(client, None, &scope, None, RefreshIssue::NewFamily)?.response)

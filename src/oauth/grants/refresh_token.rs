@@ -55,16 +55,18 @@ impl<S: Store> Provider<'_, S> {
         // them), so a narrowed request does not shrink what later refreshes may ask for.
         let scope = requested.unwrap_or(granted);
         let subject = Subject::of(user, record.token.auth_time);
-        Ok(self.issue(&client, Some(&subject), &scope, None, RefreshIssue::Rotated(token))?.response)
+        let rotated = RefreshIssue::Rotated { token, grant_id: record.token.family_id.clone() };
+        Ok(self.issue(&client, Some(&subject), &scope, None, rotated)?.response)
     }
 
     /// The answer to a refresh token that cannot be used. Presenting one that was already
-    /// rotated is reuse: its whole family is revoked (Security BCP §4.14.2). A token of another
+    /// rotated is reuse: its whole grant ends, refresh family and access tokens (Security BCP
+    /// §4.14.2). A token of another
     /// client is refused without touching it ("the refresh token is bound to the client to
     /// which it was issued", RFC 6749 §6).
     async fn refuse_refresh(&self, client: &Client, record: Option<&RefreshRecord>) -> OAuthError {
         if let Some(r) = record.filter(|r| r.token.client_id == client.client_id && r.status == RefreshStatus::Rotated) {
-            if let Err(e) = self.store.revoke_family(&r.token.family_id).await {
+            if let Err(e) = self.store.end_grant(&r.token.family_id, self.grant_end_horizon()).await {
                 return e.into();
             }
         }

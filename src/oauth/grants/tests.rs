@@ -294,7 +294,7 @@ fn a_replay_whose_revocation_fails_is_an_error_and_can_be_retried() {
     // The replay is detected (client, code, redemption), then revoking the family fails: the
     // answer must not be a quiet invalid_grant that leaves the first tokens alive unnoticed.
     w.store.set_mode(StorageMode::BreakAfter(3));
-    assert_backend_failure(block_on(p.token(&creds, &req)).unwrap_err(), "revoke_family");
+    assert_backend_failure(block_on(p.token(&creds, &req)).unwrap_err(), "end_grant");
     w.store.set_mode(StorageMode::Normal);
     assert!(block_on(p.verify_access_token(&first.access_token)).unwrap().is_some(), "nothing revoked yet");
     // A later replay revokes as it should.
@@ -322,7 +322,7 @@ fn a_failed_rotation_keeps_the_refresh_token_usable() {
 }
 
 #[test]
-fn reuse_whose_family_revocation_fails_is_an_error() {
+fn reuse_whose_grant_ending_fails_is_an_error() {
     let w = World::new();
     let (client, secret, _) = setup(&w);
     let p = w.at(1000);
@@ -331,7 +331,7 @@ fn reuse_whose_family_revocation_fails_is_an_error() {
     let t2 = block_on(p.token(&creds, &refresh_request(&t1.refresh_token, None))).unwrap();
     // Reuse of t1: client read, rotation refused, then revoking the family fails.
     w.store.set_mode(StorageMode::BreakAfter(2));
-    assert_backend_failure(block_on(p.token(&creds, &refresh_request(&t1.refresh_token, None))).unwrap_err(), "revoke_family");
+    assert_backend_failure(block_on(p.token(&creds, &refresh_request(&t1.refresh_token, None))).unwrap_err(), "end_grant");
     w.store.set_mode(StorageMode::Normal);
     assert_eq!(block_on(p.token(&creds, &refresh_request(&t1.refresh_token, None))).unwrap_err().code, ErrorCode::InvalidGrant);
     assert!(block_on(p.token(&creds, &refresh_request(&t2.refresh_token, None))).is_err(), "the family ended on the retry");
@@ -358,4 +358,76 @@ fn storage_failures_elsewhere_are_500s_not_refusals() {
     assert_backend_failure(block_on(p.revoke(&client, t.refresh_token.as_ref().unwrap().expose())).unwrap_err(), "refresh");
     assert_backend_failure(block_on(p.userinfo(&t.access_token)).unwrap_err(), "access_token_usable");
     w.store.set_mode(StorageMode::Normal);
+}
+
+// ---- A grant ends whole: every access token minted along it stops being accepted.
+
+#[test]
+fn refresh_reuse_ends_the_access_tokens_of_the_grant_too() {
+    let w = World::new();
+    let (client, secret, _) = setup(&w);
+    let p = w.at(1000);
+    let creds = basic(&client, &secret);
+    let t1 = block_on(p.token(&creds, &password_request(Some("openid")))).unwrap();
+    let t2 = block_on(p.token(&creds, &refresh_request(&t1.refresh_token, None))).unwrap();
+    let other = block_on(p.token(&creds, &password_request(Some("openid")))).unwrap();
+    let claims = block_on(p.verify_access_token(&t2.access_token)).unwrap().expect("usable");
+    let first = block_on(p.verify_access_token(&t1.access_token)).unwrap().expect("usable");
+    assert_eq!(claims.grant_id, first.grant_id, "a rotation stays in its grant");
+    assert!(claims.grant_id.is_some());
+    // A thief replays t1's refresh token: the grant ends, access tokens included.
+    assert!(block_on(p.token(&creds, &refresh_request(&t1.refresh_token, None))).is_err());
+    for at in [&t1.access_token, &t2.access_token] {
+        assert!(block_on(p.verify_access_token(at)).unwrap().is_none());
+        assert!(!block_on(p.introspect(at)).unwrap().active);
+    }
+    assert!(block_on(p.verify_access_token(&other.access_token)).unwrap().is_some(), "another grant lives on");
+}
+
+#[test]
+fn revoking_a_refresh_token_ends_its_access_tokens() {
+    let w = World::new();
+    let (client, secret, _) = setup(&w);
+    let p = w.at(1000);
+    let t = block_on(p.token(&basic(&client, &secret), &password_request(None))).unwrap();
+    block_on(p.revoke(&client, t.refresh_token.as_ref().unwrap().expose())).unwrap();
+    assert!(block_on(p.verify_access_token(&t.access_token)).unwrap().is_none());
+    assert!(block_on(p.userinfo(&t.access_token)).is_err());
+}
+
+#[test]
+fn a_replayed_code_ends_the_grant_even_without_a_refresh_token() {
+    let w = World::new();
+    let p = w.at(1000);
+    let meta: ClientMetadata = serde_json::from_str(
+        r#"{"client_name":"NoRefresh","grant_types":["authorization_code"],"redirect_uris":["https://app.example/cb"]}"#,
+    )
+    .unwrap();
+    let (client, secret) = block_on(p.create_client(meta)).unwrap();
+    let user = block_on(p.register_user(validate_registration("bob", "bob@example.com", "correct horse", None).unwrap())).unwrap();
+    let req = code_request(code(&w, &client, &user, None), None);
+    let creds = basic(&client, secret.as_ref().unwrap());
+    let t = block_on(w.at(1010).token(&creds, &req)).unwrap();
+    assert!(t.refresh_token.is_none());
+    let claims = block_on(w.at(1010).verify_access_token(&t.access_token)).unwrap().unwrap();
+    assert!(claims.grant_id.is_some(), "a grant without a refresh token still has an id");
+    assert!(block_on(w.at(1020).token(&creds, &req)).is_err());
+    assert!(block_on(w.at(1020).verify_access_token(&t.access_token)).unwrap().is_none());
+}
+
+#[test]
+fn deactivating_a_client_ends_its_grants_for_good() {
+    let w = World::new();
+    let (client, secret, _) = setup(&w);
+    let creds = basic(&client, &secret);
+    let t = block_on(w.at(1000).token(&creds, &password_request(None))).unwrap();
+    let off: ClientMetadata = serde_json::from_str(r#"{"is_active":false}"#).unwrap();
+    block_on(w.at(1005).update_client(&client.client_id, off)).unwrap();
+    let on: ClientMetadata = serde_json::from_str(r#"{"is_active":true}"#).unwrap();
+    block_on(w.at(1010).update_client(&client.client_id, on)).unwrap();
+    let later = w.at(1020);
+    assert!(block_on(later.verify_access_token(&t.access_token)).unwrap().is_none(), "re-activation brings nothing back");
+    assert!(block_on(later.token(&creds, &refresh_request(&t.refresh_token, None))).is_err());
+    let fresh = block_on(later.token(&creds, &password_request(None))).unwrap();
+    assert!(block_on(later.verify_access_token(&fresh.access_token)).unwrap().is_some(), "new grants work");
 }

@@ -141,6 +141,17 @@ impl ClientStore for CloudflareStore {
         forget_client(client_id);
         Ok(result?.get(1).map(changes).unwrap_or(0) == 1)
     }
+    async fn end_client_grants(&self, client_id: &str, at: u64) -> StoreResult<()> {
+        self.db()?
+            .batch(vec![
+                self.stmt("UPDATE clients SET grants_ended_at = max(grants_ended_at, ?) WHERE client_id = ?", &[n(at), s(client_id)])?,
+                self.stmt("UPDATE refresh_tokens SET status = 'revoked' WHERE client_id = ? AND status = 'active'", &[s(client_id)])?,
+            ])
+            .await
+            .map_err(backend)?;
+        forget_client(client_id);
+        Ok(())
+    }
     async fn set_client_secret_hash(&self, client_id: &str, hash: &str, now: u64) -> StoreResult<bool> {
         let result = self
             .run(

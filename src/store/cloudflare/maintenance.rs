@@ -15,6 +15,7 @@ impl Maintenance for CloudflareStore {
                     &[n(now), n(THROTTLE_MEMORY), n(now)],
                 )?,
                 self.stmt("DELETE FROM sessions WHERE expires_at <= ?", &[n(now)])?,
+                self.stmt("DELETE FROM ended_grants WHERE expires_at <= ?", &[n(now)])?,
             ])
             .await
             .map_err(backend)?;

@@ -106,8 +106,19 @@ impl RefreshStore for CloudflareStore {
         };
         Ok(Rotation { rotated, record })
     }
-    async fn revoke_family(&self, family_id: &str) -> StoreResult<()> {
-        self.run("UPDATE refresh_tokens SET status = 'revoked' WHERE family_id = ?", &[s(family_id)]).await.map(|_| ())
+    async fn end_grant(&self, grant_id: &str, until: u64) -> StoreResult<()> {
+        self.db()?
+            .batch(vec![
+                self.stmt("UPDATE refresh_tokens SET status = 'revoked' WHERE family_id = ?", &[s(grant_id)])?,
+                self.stmt(
+                    "INSERT INTO ended_grants (grant_id, expires_at) VALUES (?, ?) \
+                     ON CONFLICT (grant_id) DO UPDATE SET expires_at = max(expires_at, excluded.expires_at)",
+                    &[s(grant_id), n(until)],
+                )?,
+            ])
+            .await
+            .map_err(backend)?;
+        Ok(())
     }
 
     async fn revoke_access(&self, jti: &str, expires_at: u64) -> StoreResult<()> {
@@ -115,16 +126,20 @@ impl RefreshStore for CloudflareStore {
             .await
             .map(|_| ())
     }
-    async fn access_token_usable(&self, jti: &str, client_id: &str) -> StoreResult<bool> {
+    async fn access_token_usable(&self, t: &AccessCheck) -> StoreResult<bool> {
         #[derive(Deserialize)]
         struct Usable {
             usable: f64,
         }
+        // One query: the client (active, grants not ended since issuance), the user likewise
+        // (a client acting for itself has none), the grant not ended, the jti not revoked.
         let row = self
             .first::<Usable>(
-                "SELECT (EXISTS (SELECT 1 FROM clients WHERE client_id = ? AND is_active = 1) \
-                 AND NOT EXISTS (SELECT 1 FROM revoked_access_tokens WHERE jti = ?)) AS usable",
-                &[s(client_id), s(jti)],
+                "SELECT (EXISTS (SELECT 1 FROM clients WHERE client_id = ?1 AND is_active = 1 AND grants_ended_at < ?5) \
+                 AND (?3 IS NULL OR EXISTS (SELECT 1 FROM users WHERE id = ?3 AND grants_ended_at < ?5)) \
+                 AND (?4 IS NULL OR NOT EXISTS (SELECT 1 FROM ended_grants WHERE grant_id = ?4)) \
+                 AND NOT EXISTS (SELECT 1 FROM revoked_access_tokens WHERE jti = ?2)) AS usable",
+                &[s(&t.client_id), s(&t.jti), opt(t.user_id.as_deref()), opt(t.grant_id.as_deref()), n(t.issued_at)],
             )
             .await?;
         Ok(row.is_some_and(|r| r.usable != 0.0))

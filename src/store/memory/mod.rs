@@ -36,6 +36,11 @@ struct State {
     /// Each with the time of its last failure.
     throttles: HashMap<String, (Throttle, u64)>,
     sessions: HashMap<String, Session>,
+    /// Ended grants, until when they are kept.
+    ended_grants: HashMap<String, u64>,
+    /// `grants_ended_at` of clients and users (absent: never).
+    client_grants_ended: HashMap<String, u64>,
+    user_grants_ended: HashMap<String, u64>,
 }
 
 impl State {
@@ -195,6 +200,13 @@ impl ClientStore for MemoryStore {
         state.revoke_refresh_where(|t| t.client_id == client_id);
         Ok(state.clients.len() != before)
     }
+    async fn end_client_grants(&self, client_id: &str, at: u64) -> StoreResult<()> {
+        self.enter("end_client_grants")?;
+        let mut state = self.state.borrow_mut();
+        state.revoke_refresh_where(|t| t.client_id == client_id);
+        state.client_grants_ended.insert(client_id.to_string(), at);
+        Ok(())
+    }
     async fn set_client_secret_hash(&self, client_id: &str, hash: &str, now: u64) -> StoreResult<bool> {
         self.enter("set_client_secret_hash")?;
         match self.state.borrow_mut().clients.iter_mut().find(|c| c.client_id == client_id) {
@@ -258,9 +270,11 @@ impl RefreshStore for MemoryStore {
         };
         Ok(Rotation { rotated, record: state.refresh_record(old_hash) })
     }
-    async fn revoke_family(&self, family_id: &str) -> StoreResult<()> {
-        self.enter("revoke_family")?;
-        self.state.borrow_mut().revoke_refresh_where(|t| t.family_id == family_id);
+    async fn end_grant(&self, grant_id: &str, until: u64) -> StoreResult<()> {
+        self.enter("end_grant")?;
+        let mut state = self.state.borrow_mut();
+        state.revoke_refresh_where(|t| t.family_id == grant_id);
+        state.ended_grants.insert(grant_id.to_string(), until);
         Ok(())
     }
 
@@ -269,11 +283,15 @@ impl RefreshStore for MemoryStore {
         self.state.borrow_mut().revoked.insert(jti.to_string(), expires_at);
         Ok(())
     }
-    async fn access_token_usable(&self, jti: &str, client_id: &str) -> StoreResult<bool> {
+    async fn access_token_usable(&self, t: &AccessCheck) -> StoreResult<bool> {
         self.enter("access_token_usable")?;
         let state = self.state.borrow();
-        let active = state.clients.iter().any(|c| c.client_id == client_id && c.is_active);
-        Ok(active && !state.revoked.contains_key(jti))
+        let not_ended = |map: &HashMap<String, u64>, id: &str| map.get(id).is_none_or(|at| *at < t.issued_at);
+        let client_ok =
+            state.clients.iter().any(|c| c.client_id == t.client_id && c.is_active) && not_ended(&state.client_grants_ended, &t.client_id);
+        let user_ok = t.user_id.as_deref().is_none_or(|u| state.users.iter().any(|x| x.id == u) && not_ended(&state.user_grants_ended, u));
+        let grant_ok = t.grant_id.as_deref().is_none_or(|g| !state.ended_grants.contains_key(g));
+        Ok(client_ok && user_ok && grant_ok && !state.revoked.contains_key(&t.jti))
     }
 }
 
@@ -325,6 +343,7 @@ impl Maintenance for MemoryStore {
             + retain_counting(&mut state.consumed, |c| c.expires_at > now)
             + retain_counting(&mut state.revoked, |exp| *exp > now)
             + retain_counting(&mut state.sessions, |x| x.expires_at > now)
+            + retain_counting(&mut state.ended_grants, |until| *until > now)
             + retain_counting(&mut state.throttles, |(th, updated)| th.locked_until > now || *updated + THROTTLE_MEMORY > now))
     }
 }

@@ -127,6 +127,7 @@ fn client_calls(s: &MemoryStore) -> Calls {
             ("update_client", s.update_client(&changed).await.map(drop)),
             ("delete_client", s.delete_client("c2").await.map(drop)),
             ("set_client_secret_hash", s.set_client_secret_hash("c1", "secret-hash", NOW).await.map(drop)),
+            ("end_client_grants", s.end_client_grants("c1", NOW).await),
         ]
     })
 }
@@ -151,9 +152,9 @@ fn refresh_calls(s: &MemoryStore) -> Calls {
             ("insert_refresh", s.insert_refresh(&token("r4", "f4", "c1", "u1", NOW + 100)).await),
             ("refresh", s.refresh("r1").await.map(drop)),
             ("rotate_refresh_for", s.rotate_refresh_for("r1", "c1", &new, NOW).await.map(drop)),
-            ("revoke_family", s.revoke_family("f1").await),
+            ("end_grant", s.end_grant("f1", NOW + 300).await),
             ("revoke_access", s.revoke_access("jti-1", NOW + 300).await),
-            ("access_token_usable", s.access_token_usable("jti-1", "c1").await.map(drop)),
+            ("access_token_usable", s.access_token_usable(&access("jti-1", "c1", Some("f1"), Some("u1"))).await.map(drop)),
         ]
     })
 }
@@ -292,7 +293,7 @@ fn rotate_refresh_for_rotates_only_a_usable_token_and_reads_it_back() {
     // Expired, revoked, of a deleted user, or unknown: refused.
     assert!(!rotate("r2", "c2", "x2").rotated, "expired");
     block_on(store.insert_refresh(&token("r6", "f6", "c1", "u1", NOW + 100))).unwrap();
-    block_on(store.revoke_family("f6")).unwrap();
+    block_on(store.end_grant("f6", NOW + 300)).unwrap();
     assert!(!rotate("r6", "c1", "x6").rotated, "revoked");
     block_on(store.insert_refresh(&token("r7", "f7", "c1", "gone", NOW + 100))).unwrap();
     let r = rotate("r7", "c1", "x7");
@@ -302,11 +303,11 @@ fn rotate_refresh_for_rotates_only_a_usable_token_and_reads_it_back() {
 }
 
 #[test]
-fn revoking_a_family_revokes_all_its_tokens_and_only_them() {
+fn ending_a_grant_revokes_all_its_tokens_and_only_them() {
     let store = seeded();
     let new = NewRefresh { token_hash: "r1-next".into(), issued_at: NOW, expires_at: NOW + 500 };
     assert!(block_on(store.rotate_refresh_for("r1", "c1", &new, NOW)).unwrap().rotated);
-    block_on(store.revoke_family("f1")).unwrap();
+    block_on(store.end_grant("f1", NOW + 300)).unwrap();
     for hash in ["r1", "r1-next"] {
         assert_eq!(block_on(store.refresh(hash)).unwrap().unwrap().status, RefreshStatus::Revoked, "{hash}");
     }
@@ -315,4 +316,37 @@ fn revoking_a_family_revokes_all_its_tokens_and_only_them() {
     assert_eq!(block_on(store.delete_client("c2")), Ok(true));
     assert_eq!(block_on(store.refresh("r2")).unwrap().unwrap().status, RefreshStatus::Revoked);
     assert_eq!(block_on(store.delete_client("c2")), Ok(false));
+}
+
+fn access(jti: &str, client: &str, grant: Option<&str>, user: Option<&str>) -> AccessCheck {
+    AccessCheck {
+        jti: jti.into(),
+        client_id: client.into(),
+        grant_id: grant.map(String::from),
+        user_id: user.map(String::from),
+        issued_at: NOW,
+    }
+}
+
+#[test]
+fn an_access_token_is_usable_until_its_grant_client_or_user_ends() {
+    let store = seeded();
+    let usable = |t: &AccessCheck| block_on(store.access_token_usable(t)).unwrap();
+    let t = access("jti-9", "c1", Some("f1"), Some("u1"));
+    assert!(usable(&t));
+    assert!(usable(&access("jti-9", "c1", None, None)), "a client's own token has no grant or user");
+    assert!(!usable(&access("jti-9", "nope", None, None)), "no such client");
+    assert!(!usable(&access("jti-9", "c1", Some("f1"), Some("nobody"))), "no such user");
+    // The grant ends: this token, not another grant's.
+    block_on(store.end_grant("f1", NOW + 300)).unwrap();
+    assert!(!usable(&t));
+    assert!(usable(&access("jti-9", "c1", Some("f2"), Some("u1"))));
+    // A revoked jti.
+    block_on(store.revoke_access("jti-8", NOW + 300)).unwrap();
+    assert!(!usable(&access("jti-8", "c1", None, None)));
+    // The client's grants end at NOW: tokens issued then or before stop, later ones work.
+    block_on(store.end_client_grants("c1", NOW)).unwrap();
+    assert!(!usable(&access("jti-9", "c1", Some("f2"), Some("u1"))));
+    assert!(usable(&AccessCheck { issued_at: NOW + 1, ..access("jti-9", "c1", Some("f2"), Some("u1")) }));
+    assert_eq!(block_on(store.refresh("r1")).unwrap().unwrap().status, RefreshStatus::Revoked, "its refresh tokens are revoked");
 }
