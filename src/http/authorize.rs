@@ -2,7 +2,7 @@
 //! (RP-Initiated Logout 1.0).
 
 use super::request::Params;
-use super::{pages, App, Incoming, Outgoing};
+use super::{csrf, pages, App, Incoming, Outgoing};
 use crate::oauth::authorize::{error_redirect, AuthorizationParams, AuthorizationRequest, AuthorizeError};
 use crate::oauth::error::HttpCode;
 use crate::oauth::logout::{LogoutError, LogoutRequest};
@@ -43,8 +43,12 @@ fn hidden_fields(r: &AuthorizationRequest) -> Vec<(&'static str, String)> {
     h
 }
 
-fn login_page<S>(app: &App<'_, S>, status: u16, r: &AuthorizationRequest, username: &str, error: Option<&str>) -> Outgoing {
-    let hidden = hidden_fields(r);
+/// The sign-in page, with the browser's anti-CSRF token in the form and its cookie.
+fn login_page<S>(app: &App<'_, S>, req: &Incoming, status: u16, r: &AuthorizationRequest, username: &str, error: Option<&str>) -> Outgoing {
+    let issuer = &app.provider.config.issuer;
+    let token = csrf::token(req, issuer);
+    let mut hidden = hidden_fields(r);
+    hidden.push((csrf::FIELD, token.clone()));
     let refs: Vec<(&str, &str)> = hidden.iter().map(|(k, v)| (*k, v.as_str())).collect();
     // Chromium applies form-action to the redirect that follows the post, so the client's
     // origin is allowed too (any port for a loopback redirect URI, as RFC 8252 §7.3 matches).
@@ -56,8 +60,9 @@ fn login_page<S>(app: &App<'_, S>, status: u16, r: &AuthorizationRequest, userna
         _ if target == "http://127.0.0.1" || target == "http://[::1]" => format!("{target}:*"),
         _ => target,
     };
-    Outgoing::html(status, pages::login(&app.branding, &r.client.client_name, &refs, username, error))
-        .header("content-security-policy", &super::page_csp(&format!("'self' {target}")))
+    let page = Outgoing::html(status, pages::login(&app.branding, &r.client.client_name, &refs, username, error))
+        .header("content-security-policy", &super::page_csp(&format!("'self' {target}")));
+    csrf::set_cookie(page, issuer, &token)
 }
 
 fn error_page<S>(app: &App<'_, S>, status: u16, title: &str, message: &str) -> Outgoing {
@@ -120,22 +125,24 @@ pub async fn authorize<S: Store>(app: &App<'_, S>, req: &Incoming) -> Outgoing {
     };
     match app.provider.sign_in(&r, policy, session_token(app, req)).await {
         Ok(SignIn::Redirect(location)) => Outgoing::redirect(&location),
-        Ok(SignIn::AskForCredentials) => login_page(app, 200, &r, "", None),
+        Ok(SignIn::AskForCredentials) => login_page(app, req, 200, &r, "", None),
         Err(e) => back(e),
     }
 }
 
 /// A cross-site form post (login CSRF) is refused. Browsers say where a post comes from in
 /// `Sec-Fetch-Site` and `Origin`; either naming another site is enough to refuse. `Origin: null`
-/// is what a same-origin form sends under `Referrer-Policy: no-referrer` (our pages' policy), so
-/// it alone is not a refusal; with it, `Sec-Fetch-Site` decides.
+/// is what a same-origin form sends under `Referrer-Policy: no-referrer` (our pages' policy), but
+/// also what sandboxed frames and older browsers send for anyone: it passes only together with
+/// `Sec-Fetch-Site: same-origin`. (The form's anti-CSRF token is checked as well, `csrf.rs`.)
 fn is_cross_site(issuer: &str, req: &Incoming) -> bool {
     let fetch_site = req.header("sec-fetch-site").map(str::to_ascii_lowercase);
     if matches!(fetch_site.as_deref(), Some("cross-site") | Some("same-site")) {
         return true;
     }
     match req.header("origin") {
-        None | Some("null") => false,
+        None => false,
+        Some("null") => fetch_site.as_deref() != Some("same-origin"),
         Some(o) => !(o.eq_ignore_ascii_case(&origin_of(issuer)) || o.eq_ignore_ascii_case(&req.origin)),
     }
 }
@@ -180,12 +187,21 @@ pub async fn login<S: Store>(app: &App<'_, S>, req: &Incoming) -> Outgoing {
         Err(e) if json => return Outgoing::error(e.error()),
         Err(e) => return authorize_error(app, e),
     };
+    // A browser's post must carry its own anti-CSRF token (csrf.rs); API clients need none.
+    if csrf::from_browser(req) && !csrf::verify(req, &app.provider.config.issuer, form.get(csrf::FIELD).ok().flatten().as_deref()) {
+        let e = OAuthError::access_denied("the sign-in form is missing its anti-CSRF token or has expired; load it again");
+        return if json {
+            Outgoing::error(&e)
+        } else {
+            login_page(app, req, 403, &r, &username, Some("This sign-in form has expired. Please sign in again."))
+        };
+    }
     let user = match app.provider.authenticate_user(&username, &password).await {
         Ok(u) => u,
         Err(e) if e.code == ErrorCode::Http(HttpCode::RateLimited) && !json => {
             let wait = e.retry_after.unwrap_or(60);
             let msg = format!("Too many failed sign-in attempts. Try again in {wait} seconds.");
-            return login_page(app, 429, &r, &username, Some(&msg)).header("retry-after", &wait.to_string());
+            return login_page(app, req, 429, &r, &username, Some(&msg)).header("retry-after", &wait.to_string());
         }
         Err(e) => return fail(e),
     };
@@ -194,7 +210,7 @@ pub async fn login<S: Store>(app: &App<'_, S>, req: &Incoming) -> Outgoing {
         return if json {
             Outgoing::error(&OAuthError::new(ErrorCode::AccessDenied, "invalid username or password")).with_status(401)
         } else {
-            login_page(app, 401, &r, &username, Some(msg))
+            login_page(app, req, 401, &r, &username, Some(msg))
         };
     };
     let location = match app.provider.issue_code(&r, &user, app.provider.now).await {
@@ -209,39 +225,71 @@ pub async fn login<S: Store>(app: &App<'_, S>, req: &Incoming) -> Outgoing {
     }
 }
 
-/// `GET|POST /logout` (RP-Initiated Logout 1.0 §2-§3): redirects only to a URI registered for
-/// the client named by `id_token_hint` or `client_id`; otherwise shows the signed-out page.
+/// `GET|POST /logout` (RP-Initiated Logout 1.0 §2-§3): ends the browser session and redirects
+/// only to a URI registered for the client named by `id_token_hint` or `client_id`, otherwise
+/// shows the signed-out page. Without a valid `id_token_hint`, a signed-in browser is first asked
+/// to confirm ("the OP SHOULD ask the End-User whether to log out", §2): a page whose "Sign out"
+/// button posts back with the browser's anti-CSRF token, so no cross-site link or form can end
+/// the session. A request that cannot be followed ends nothing.
 pub async fn logout<S: Store>(app: &App<'_, S>, req: &Incoming) -> Outgoing {
-    // The browser session ends whatever else the request says.
     let issuer = &app.provider.config.issuer;
-    if let Some(t) = session_token(app, req) {
-        if let Err(e) = app.provider.end_session(t).await {
-            return Outgoing::error(&e);
-        }
-    }
-    let clear = session_cookie(issuer, "", 0);
-    ended_session(app, req).await.header("set-cookie", &clear)
-}
-
-async fn ended_session<S: Store>(app: &App<'_, S>, req: &Incoming) -> Outgoing {
     let show_error = |msg: &str| error_page(app, 400, "Cannot sign out", msg);
     let params = if req.method == "POST" && req.is_form() { req.form() } else { req.query_params() };
     let parsed = params.and_then(|p| {
-        Ok(LogoutRequest {
+        let logout = LogoutRequest {
             id_token_hint: p.opt("id_token_hint")?,
             client_id: p.opt("client_id")?,
             post_logout_redirect_uri: p.opt("post_logout_redirect_uri")?,
             state: p.opt("state")?,
-        })
+        };
+        Ok((logout, p.opt(csrf::FIELD)?))
     });
-    let logout = match parsed {
+    let (logout, token) = match parsed {
         Ok(l) => l,
         Err(e) => return show_error(&e.description),
     };
-    match app.provider.logout_redirect(&logout).await {
-        Ok(Some(location)) => Outgoing::redirect(&location),
-        Ok(None) => Outgoing::html(200, pages::signed_out(&app.branding)),
-        Err(LogoutError::Show(msg)) => show_error(msg),
-        Err(LogoutError::Server(e)) => Outgoing::error(&e),
+    let target = match app.provider.logout_redirect(&logout).await {
+        Ok(t) => t,
+        Err(LogoutError::Show(msg)) => return show_error(msg),
+        Err(LogoutError::Server(e)) => return Outgoing::error(&e),
+    };
+    let session = session_token(app, req);
+    // `logout_redirect` accepted the hint, if there was one: it names this issuer's client.
+    let confirmed = logout.id_token_hint.is_some() || (req.method == "POST" && csrf::verify(req, issuer, token.as_deref()));
+    if session.is_some() && !confirmed {
+        return confirm_sign_out(app, req, &logout);
     }
+    if let Some(t) = session {
+        if let Err(e) = app.provider.end_session(t).await {
+            return Outgoing::error(&e);
+        }
+    }
+    let out = match target {
+        Some(location) => Outgoing::redirect(&location),
+        None => Outgoing::html(200, pages::signed_out(&app.branding)),
+    };
+    out.header("set-cookie", &session_cookie(issuer, "", 0))
+}
+
+/// The page asking a signed-in person to confirm signing out; its form carries the request's
+/// parameters and the browser's anti-CSRF token back to `POST /logout`.
+fn confirm_sign_out<S>(app: &App<'_, S>, req: &Incoming, logout: &LogoutRequest) -> Outgoing {
+    let issuer = &app.provider.config.issuer;
+    let token = csrf::token(req, issuer);
+    let mut hidden: Vec<(&str, &str)> = vec![(csrf::FIELD, token.as_str())];
+    for (k, v) in
+        [("client_id", &logout.client_id), ("post_logout_redirect_uri", &logout.post_logout_redirect_uri), ("state", &logout.state)]
+    {
+        if let Some(v) = v {
+            hidden.push((k, v));
+        }
+    }
+    // As on the sign-in page, form-action must allow the redirect that follows the post.
+    let form_action = match &logout.post_logout_redirect_uri {
+        Some(uri) => format!("'self' {}", origin_of(uri)),
+        None => "'self'".to_string(),
+    };
+    let page = Outgoing::html(200, pages::confirm_sign_out(&app.branding, &hidden))
+        .header("content-security-policy", &super::page_csp(&form_action));
+    csrf::set_cookie(page, issuer, &token)
 }

@@ -5,7 +5,10 @@
 pub mod admin;
 pub mod authorize;
 #[cfg(test)]
+mod browser_tests;
+#[cfg(test)]
 mod contract_tests;
+pub mod csrf;
 pub mod discovery;
 pub mod openapi;
 pub mod pages;

@@ -111,6 +111,21 @@ pub fn error(b: &Branding, title: &str, message: &str) -> String {
     page(b, title, &format!("<h1>{}</h1><p class=\"error\" role=\"alert\">{}</p>", escape(title), escape(message)))
 }
 
+/// Asks a signed-in person whether to sign out; the button posts `hidden` to `/logout`.
+pub fn confirm_sign_out(b: &Branding, hidden: &[(&str, &str)]) -> String {
+    let fields: String =
+        hidden.iter().map(|(k, v)| format!("<input type=\"hidden\" name=\"{}\" value=\"{}\">", escape(k), escape(v))).collect();
+    page(
+        b,
+        "Sign out",
+        &format!(
+            "<h1>Sign out?</h1><p>Do you want to sign out of {}?</p>\
+<form method=\"post\" action=\"/logout\">{fields}<button type=\"submit\">Sign out</button></form>",
+            escape(&b.product_name)
+        ),
+    )
+}
+
 pub fn signed_out(b: &Branding) -> String {
     page(b, "Signed out", "<h1>Signed out</h1><p>You have been signed out. You can close this window.</p>")
 }

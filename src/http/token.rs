@@ -3,6 +3,7 @@
 use super::admin::{authorize_admin, AdminCheck};
 use super::request::Params;
 use super::{App, Incoming, Outgoing};
+use crate::oauth::introspection::Introspector;
 use crate::oauth::secrets::{CodeSecret, CodeVerifier, Password, RefreshTokenSecret};
 use crate::oauth::{GrantType, OAuthError, OAuthResult, TokenRequest};
 use crate::store::Store;
@@ -50,7 +51,8 @@ struct IntrospectJson {
     token_type_hint: Option<String>,
 }
 
-/// RFC 7662 §2.1: the caller is a client (Basic or post) or holds an admin bearer token.
+/// RFC 7662 §2.1: the caller is a client (Basic, post, or a public client by its `client_id`) or
+/// holds an admin bearer token; what it may learn is `Introspection::for_caller`'s rule.
 pub async fn introspect<S: Store>(app: &App<'_, S>, req: &Incoming) -> OAuthResult<Outgoing> {
     let (token, creds) = if req.is_json() {
         let body: IntrospectJson = req.json()?;
@@ -61,18 +63,15 @@ pub async fn introspect<S: Store>(app: &App<'_, S>, req: &Incoming) -> OAuthResu
     };
     let caller = async {
         if creds.basic.is_some() || creds.form_id.is_some() {
-            let client = app.provider.authenticate_client(&creds).await?;
-            if client.client_type != crate::store::ClientType::Confidential {
-                return Err(OAuthError::invalid_client("introspection needs a confidential client or an admin token"));
-            }
-            return Ok(());
+            return Ok(Introspector::Client(app.provider.authenticate_client(&creds).await?));
         }
-        // docs/API.md: a client or an admin bearer, "else 401" — a valid token of another role too.
+        // docs/API.md: a client or an admin bearer, "else 401" — a valid token that is not an
+        // admin credential too.
         match authorize_admin(app, req).await {
-            Ok(AdminCheck::Admin) => Ok(()),
+            Ok(AdminCheck::Admin) => Ok(Introspector::Admin),
             Ok(AdminCheck::Missing) => Err(OAuthError::invalid_client("authenticate as a client or with an admin bearer token")),
             Err(e) if e.code == crate::oauth::ErrorCode::InsufficientScope => {
-                Err(OAuthError::invalid_token("only an administrator's bearer token may introspect"))
+                Err(OAuthError::invalid_token("only an admin bearer token may introspect"))
             }
             Err(e) => Err(e),
         }
@@ -82,10 +81,11 @@ pub async fn introspect<S: Store>(app: &App<'_, S>, req: &Incoming) -> OAuthResu
         return Err(OAuthError::invalid_request("token is required"));
     };
     // The caller's authentication and the token's state are read concurrently; the answer is
-    // released only to an authenticated caller (introspection has no side effects).
+    // released only to an authenticated caller, and only what it may see (introspection has no
+    // side effects).
     let (caller, answer) = crate::oauth::join2(caller, app.provider.introspect(&token)).await;
-    caller?;
-    Ok(Outgoing::json(200, &answer?))
+    let caller = caller?;
+    Ok(Outgoing::json(200, &answer?.for_caller(&caller)))
 }
 
 pub async fn revoke<S: Store>(app: &App<'_, S>, req: &Incoming) -> OAuthResult<Outgoing> {

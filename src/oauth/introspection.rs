@@ -3,7 +3,7 @@
 
 use super::{OAuthResult, Provider};
 use crate::crypto::sha256_b64url;
-use crate::store::Store;
+use crate::store::{Client, ClientType, Store};
 use serde::Serialize;
 
 /// The introspection answer (RFC 7662 §2.2). Inactive: `{"active": false}` and nothing else
@@ -42,6 +42,45 @@ impl Introspection {
     pub fn inactive() -> Self {
         Self::default()
     }
+
+    /// What this caller may learn (RFC 7662 §4: "the authorization server ... MUST determine
+    /// whether or not the token can be used at the protected resource making the introspection
+    /// call"; a response about another party's token would disclose who is behind it):
+    /// - a refresh token is active only to the client it was issued to (it is bound to that
+    ///   client, RFC 6749 §6; no resource server ever receives one);
+    /// - an access token: to an administrator and to any confidential client (the resource
+    ///   servers that receive access tokens authenticate as confidential clients), but to a
+    ///   public client only when it was issued to that client.
+    ///
+    /// To anyone else the token is `{"active": false}`, as if unknown.
+    pub fn for_caller(self, caller: &Introspector) -> Self {
+        if !self.active {
+            return self;
+        }
+        let own = |c: &Client| self.client_id.as_deref() == Some(c.client_id.as_str());
+        let visible = match (self.token_type, caller) {
+            (Some(REFRESH_TOKEN), Introspector::Client(c)) => own(c),
+            (Some(REFRESH_TOKEN), Introspector::Admin) => false,
+            (_, Introspector::Admin) => true,
+            (_, Introspector::Client(c)) => c.client_type == ClientType::Confidential || own(c),
+        };
+        if visible {
+            self
+        } else {
+            Self::inactive()
+        }
+    }
+}
+
+const REFRESH_TOKEN: &str = "refresh_token";
+
+/// Who asks (the HTTP layer authenticated them).
+#[derive(Debug, Clone)]
+pub enum Introspector {
+    /// An admin bearer.
+    Admin,
+    /// An authenticated client.
+    Client(Client),
 }
 
 impl<S: Store> Provider<'_, S> {
@@ -89,8 +128,40 @@ impl<S: Store> Provider<'_, S> {
             iat: Some(r.token.issued_at),
             nbf: Some(r.token.issued_at),
             jti: None,
-            token_type: Some("refresh_token"),
+            token_type: Some(REFRESH_TOKEN),
             role: None,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::oauth::clients::new_client;
+
+    fn answer(token_type: &'static str, client_id: &str) -> Introspection {
+        Introspection { active: true, client_id: Some(client_id.into()), token_type: Some(token_type), ..Default::default() }
+    }
+
+    fn client(id: &str, client_type: ClientType) -> Introspector {
+        Introspector::Client(Client { client_id: id.into(), client_type, ..new_client(0) })
+    }
+
+    #[test]
+    fn who_may_see_which_token() {
+        let (mine_conf, other_conf) = (client("a", ClientType::Confidential), client("b", ClientType::Confidential));
+        let (mine_pub, other_pub) = (client("a", ClientType::Public), client("b", ClientType::Public));
+        let refresh = answer(REFRESH_TOKEN, "a");
+        assert!(refresh.clone().for_caller(&mine_conf).active);
+        assert!(refresh.clone().for_caller(&mine_pub).active);
+        for caller in [&other_conf, &other_pub, &Introspector::Admin] {
+            assert_eq!(refresh.clone().for_caller(caller), Introspection::inactive(), "{caller:?}");
+        }
+        let access = answer("Bearer", "a");
+        for caller in [&mine_conf, &other_conf, &mine_pub, &Introspector::Admin] {
+            assert!(access.clone().for_caller(caller).active, "{caller:?}");
+        }
+        assert_eq!(access.for_caller(&other_pub), Introspection::inactive(), "a public client sees only its own");
+        assert_eq!(Introspection::inactive().for_caller(&Introspector::Admin), Introspection::inactive());
     }
 }

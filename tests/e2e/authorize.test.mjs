@@ -224,9 +224,22 @@ test('session: a signed-in browser skips the form; prompt=login forces it; promp
   assert.equal(r.status, 200, 'an exceeded max_age asks again');
   r = await withCookie({ ...params, prompt: 'none login' });
   assert.equal(new URL(r.headers.get('location')).searchParams.get('error'), 'invalid_request');
-  // Logout ends the session server-side, not only in the browser.
+  // A sign-out link without an id_token_hint (a cross-site link could be one) asks first and
+  // ends nothing (RP-Initiated Logout 1.0 §2)...
   r = await http('GET', '/logout', { headers: { cookie } });
   assert.equal(r.status, 200);
+  assert.match(r.text, /<form method="post" action="\/logout">/);
+  assert.equal((await withCookie({ ...params, prompt: 'none' })).status, 302, 'still signed in');
+  assert.ok(new URL((await withCookie({ ...params, prompt: 'none' })).headers.get('location')).searchParams.get('code'));
+  const csrfCookie = r.headers.get('set-cookie').split(';')[0];
+  const csrf = r.text.match(/name="csrf" value="([\w-]{43})"/)[1];
+  // ...a post without the page's token asks again...
+  r = await http('POST', '/logout', { form: {}, headers: { cookie } });
+  assert.match(r.text, /Sign out\?/);
+  // ...and the person's "Sign out" ends the session server-side, not only in the browser.
+  r = await http('POST', '/logout', { form: { csrf }, headers: { cookie: `${cookie}; ${csrfCookie}` } });
+  assert.equal(r.status, 200);
+  assert.match(r.text, /Signed out/);
   assert.match(r.headers.get('set-cookie'), /^edge_oidc_session=; .*Max-Age=0/);
   r = await withCookie(params);
   assert.equal(r.status, 200);
@@ -234,12 +247,25 @@ test('session: a signed-in browser skips the form; prompt=login forces it; promp
   assert.equal(new URL(r.headers.get('location')).searchParams.get('error'), 'login_required');
 });
 
-test('login: a same-origin form under no-referrer (Origin: null) is accepted, a same-site one is not', async () => {
+test('login: a same-origin form under no-referrer (Origin: null) with its anti-CSRF token is accepted; anything cross-site is not', async () => {
   const user = await registerUser();
   const client = await createClient({ redirect_uris: [`https://${uniq('app')}.example.com/cb`] });
-  const form = { username: user.username, password: user.password, redirect: client.redirect_uris[0], state: 's' };
-  let r = await http('POST', '/login', { form, headers: { origin: 'null', 'sec-fetch-site': 'same-origin' } });
+  // The sign-in page gives this browser its token, in a cookie and in the form.
+  const page = await http('GET', '/authorize?' + new URLSearchParams({ response_type: 'code', client_id: client.client_id, redirect_uri: client.redirect_uris[0], scope: 'openid', state: 's' }));
+  const cookie = page.headers.get('set-cookie').split(';')[0];
+  assert.match(page.headers.get('set-cookie'), /^edge_oidc_csrf=[\w-]{43}; Path=\/; HttpOnly; SameSite=Strict/);
+  const csrf = page.text.match(/name="csrf" value="([\w-]{43})"/)[1];
+  const form = { username: user.username, password: user.password, redirect: client.redirect_uris[0], state: 's', client_id: client.client_id };
+  let r = await http('POST', '/login', { form: { ...form, csrf }, headers: { origin: 'null', 'sec-fetch-site': 'same-origin', cookie } });
   assert.equal(r.status, 302);
+  // The same post without the token, or with another browser's, is refused.
+  r = await http('POST', '/login', { form, headers: { origin: 'null', 'sec-fetch-site': 'same-origin', cookie } });
+  assert.equal(r.status, 403);
+  r = await http('POST', '/login', { form: { ...form, csrf }, headers: { origin: BASE, cookie: 'edge_oidc_csrf=' + 'A'.repeat(43) } });
+  assert.equal(r.status, 403);
+  // Origin: null alone (sandboxed frames, older browsers) is not same-origin.
+  r = await http('POST', '/login', { form: { ...form, csrf }, headers: { origin: 'null', cookie } });
+  assert.equal(r.status, 403);
   r = await http('POST', '/login', { form, headers: { origin: 'null', 'sec-fetch-site': 'cross-site' } });
   assert.equal(r.status, 403);
   r = await http('POST', '/login', { form, headers: { 'sec-fetch-site': 'same-site' } });

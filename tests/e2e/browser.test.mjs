@@ -95,8 +95,12 @@ test('a person signs in through the page, sees errors, is remembered, and logs o
   await page.waitForURL((u) => u.href.startsWith(CALLBACK));
   assert.ok(new URL(page.url()).searchParams.get('code'));
 
-  // Logout ends the session: the form is shown again.
+  // A sign-out link without an id_token_hint asks first; "Sign out" ends the session and goes
+  // back to the client; the form is then shown again.
   await page.goto(`${BASE}/logout?client_id=${client.client_id}&post_logout_redirect_uri=${encodeURIComponent(`${CALLBACK}?signed-out=1`)}&state=bye`);
+  await page.getByRole('heading', { name: 'Sign out?' }).waitFor();
+  await page.screenshot({ path: join(OUT, 'confirm-sign-out.png'), fullPage: true });
+  await page.getByRole('button', { name: 'Sign out' }).click();
   await page.waitForURL(/signed-out=1/);
   assert.equal(new URL(page.url()).searchParams.get('state'), 'bye');
   await page.goto(authorizeUrl(client, { challenge: pkce().challenge, state: 'third' }));

@@ -230,3 +230,26 @@ test('introspection: a bearer token of a non-admin user is refused with 401', as
   assert.equal(r.status, 401);
   assert.equal(r.json.error, 'invalid_token');
 });
+
+test('introspection privacy: a refresh token is active only to its own client; public clients see only their own tokens', async () => {
+  const user = await registerUser();
+  const client = await createClient();
+  const other = await createClient();
+  const t = (await token(client, { grant_type: 'password', username: user.username, password: user.password, scope: 'openid' })).json;
+  assert.equal((await introspect(client, t.refresh_token)).json.active, true);
+  // Another confidential client, or an administrator, learns nothing about it (not even the user).
+  assert.deepEqual((await introspect(other, t.refresh_token)).json, { active: false });
+  assert.deepEqual((await http('POST', '/introspect', { form: { token: t.refresh_token }, headers: admin() })).json, { active: false });
+  // An access token: any confidential client (a resource server) and an admin may introspect it.
+  assert.equal((await introspect(other, t.access_token)).json.active, true);
+  // A public client sees its own tokens only.
+  const spa = await createClient({ client_type: 'public', token_endpoint_auth_method: 'none', grant_types: ['authorization_code', 'refresh_token'] });
+  const pk = pkce();
+  const { code } = await login(spa, user, { scope: 'openid', challenge: pk.challenge });
+  const own = (await token(spa, { grant_type: 'authorization_code', code, redirect_uri: spa.redirect_uris[0], code_verifier: pk.verifier }, { auth: 'none' })).json;
+  const asSpa = (tok) => http('POST', '/introspect', { form: { token: tok, client_id: spa.client_id } });
+  assert.equal((await asSpa(own.access_token)).json.active, true);
+  assert.equal((await asSpa(own.refresh_token)).json.active, true);
+  assert.deepEqual((await asSpa(t.access_token)).json, { active: false });
+  assert.deepEqual((await asSpa(t.refresh_token)).json, { active: false });
+});

@@ -1,0 +1,162 @@
+//! The browser-facing protections of `/login` and `/logout` on the host: cross-site posts, the
+//! anti-CSRF token of the forms, and the sign-out confirmation.
+
+use crate::http::Outgoing;
+use crate::oauth::block_on;
+use crate::oauth::clients::ClientMetadata;
+use crate::oauth::users::validate_registration;
+use crate::testing::{request, World};
+
+const NOW: u64 = 1_800_000_000;
+
+fn setup(w: &World) -> String {
+    let p = w.at(NOW);
+    let meta: ClientMetadata = serde_json::from_str(
+        r#"{"client_name":"App","redirect_uris":["https://app.example/cb"],"post_logout_redirect_uris":["https://app.example/bye"]}"#,
+    )
+    .unwrap();
+    let (client, _) = block_on(p.create_client(meta)).unwrap();
+    block_on(p.register_user(validate_registration("alice", "alice@example.com", "correct horse", None).unwrap())).unwrap();
+    client.client_id
+}
+
+/// The `name=value` a response sets for `cookie`.
+fn set_cookie(out: &Outgoing, cookie: &str) -> String {
+    let v = out.headers.iter().filter(|(k, _)| k == "set-cookie").map(|(_, v)| v).find(|v| v.starts_with(cookie)).expect("cookie set");
+    v.split(';').next().unwrap().to_string()
+}
+
+fn hidden(html: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = html.find(&marker).unwrap_or_else(|| panic!("no {name} field")) + marker.len();
+    html[start..].split('"').next().unwrap().to_string()
+}
+
+fn login_form(client_id: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("username", "alice".into()),
+        ("password", "correct horse".into()),
+        ("redirect", "https://app.example/cb".into()),
+        ("state", "s".into()),
+        ("client_id", client_id.into()),
+    ]
+}
+
+fn post_login(w: &World, form: &[(&str, String)], headers: &[(&str, &str)]) -> Outgoing {
+    let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let mut req = request("POST", "/login").with_form(&pairs);
+    for (k, v) in headers {
+        req = req.with_header(k, v);
+    }
+    w.serve(NOW, &req)
+}
+
+#[test]
+fn a_browser_signs_in_only_with_the_token_of_its_own_form() {
+    let w = World::new();
+    let client_id = setup(&w);
+    let page = w.serve(
+        NOW,
+        &request("GET", "/authorize").with_query(&format!(
+            "response_type=code&client_id={client_id}&redirect_uri=https%3A%2F%2Fapp.example%2Fcb&scope=openid&state=s"
+        )),
+    );
+    assert_eq!(page.status, 200);
+    let cookie = set_cookie(&page, "__Host-edge_oidc_csrf=");
+    let token = hidden(&String::from_utf8_lossy(&page.body), "csrf");
+    assert_eq!(cookie, format!("__Host-edge_oidc_csrf={token}"));
+
+    let origin = ("origin", "https://issuer.example");
+    let mut form = login_form(&client_id);
+    // A browser post without the token (a cross-site form could send exactly this): refused
+    // before any password work.
+    let out = post_login(&w, &form, &[origin, ("cookie", &cookie)]);
+    assert_eq!(out.status, 403);
+    // With another browser's token: refused.
+    form.push(("csrf", token.clone()));
+    let other = format!("__Host-edge_oidc_csrf={}", crate::crypto::random_token());
+    assert_eq!(post_login(&w, &form, &[origin, ("cookie", &other)]).status, 403);
+    // Its own: signed in.
+    assert_eq!(post_login(&w, &form, &[origin, ("cookie", &cookie)]).status, 302);
+    // An API client (no Origin, no cookie, no Sec-Fetch-Site) needs no token.
+    assert_eq!(post_login(&w, &login_form(&client_id), &[]).status, 302);
+}
+
+#[test]
+fn origin_null_passes_only_as_a_same_origin_form() {
+    let w = World::new();
+    let client_id = setup(&w);
+    let form = login_form(&client_id);
+    assert_eq!(post_login(&w, &form, &[("origin", "null")]).status, 403, "sandboxed frames and older browsers send null for anyone");
+    assert_eq!(post_login(&w, &form, &[("origin", "null"), ("sec-fetch-site", "cross-site")]).status, 403);
+    // Same-origin under no-referrer: the cross-site check passes; the token is still required.
+    assert_eq!(post_login(&w, &form, &[("origin", "null"), ("sec-fetch-site", "same-origin")]).status, 403);
+    let token = crate::crypto::random_token();
+    let mut with_token = form.clone();
+    with_token.push(("csrf", token.clone()));
+    let cookie = format!("__Host-edge_oidc_csrf={token}");
+    assert_eq!(post_login(&w, &with_token, &[("origin", "null"), ("sec-fetch-site", "same-origin"), ("cookie", &cookie)]).status, 302);
+}
+
+#[test]
+fn sign_out_without_a_hint_asks_first_and_a_cross_site_post_ends_nothing() {
+    let w = World::new();
+    let client_id = setup(&w);
+    let user = block_on(crate::store::UserStore::user_by_username(&w.store, "alice")).unwrap().unwrap();
+    let session = block_on(w.at(NOW).start_session(&user)).unwrap();
+    let session_cookie = format!("__Host-edge_oidc_session={session}");
+    let signed_in = || block_on(w.at(NOW).current_session(&session)).unwrap().is_some();
+
+    // A link from anywhere: a confirmation page, the session untouched.
+    let query = format!("client_id={client_id}&post_logout_redirect_uri=https%3A%2F%2Fapp.example%2Fbye&state=z");
+    let page = w.serve(NOW, &request("GET", "/logout").with_query(&query).with_header("cookie", &session_cookie));
+    assert_eq!(page.status, 200);
+    let html = String::from_utf8_lossy(&page.body).to_string();
+    assert!(html.contains("Sign out") && html.contains("action=\"/logout\""));
+    assert!(signed_in());
+    assert!(page.header_value("content-security-policy").unwrap().contains("form-action 'self' https://app.example"));
+    let csrf_cookie = set_cookie(&page, "__Host-edge_oidc_csrf=");
+    let token = hidden(&html, "csrf");
+
+    let post =
+        |fields: &[(&str, &str)], cookies: &str| w.serve(NOW, &request("POST", "/logout").with_form(fields).with_header("cookie", cookies));
+    let fields = [("client_id", client_id.as_str()), ("post_logout_redirect_uri", "https://app.example/bye"), ("state", "z")];
+    // A cross-site form post without the token: asked again, nothing ended.
+    assert_eq!(post(&fields, &session_cookie).status, 200);
+    assert!(signed_in());
+    // The person presses "Sign out": ended, and sent to the registered URI with the state.
+    let mut confirmed = fields.to_vec();
+    confirmed.push(("csrf", &token));
+    let out = post(&confirmed, &format!("{session_cookie}; {csrf_cookie}"));
+    assert_eq!(out.status, 302);
+    assert_eq!(out.header_value("location"), Some("https://app.example/bye?state=z"));
+    assert!(!signed_in());
+}
+
+#[test]
+fn sign_out_with_a_valid_hint_ends_at_once() {
+    let w = World::new();
+    let client_id = setup(&w);
+    let user = block_on(crate::store::UserStore::user_by_username(&w.store, "alice")).unwrap().unwrap();
+    let session = block_on(w.at(NOW).start_session(&user)).unwrap();
+    let hint =
+        crate::crypto::jwt::sign(&w.keys, "JWT", &serde_json::json!({ "iss": "https://issuer.example", "aud": client_id, "sub": user.id }));
+    let out = w.serve(
+        NOW,
+        &request("GET", "/logout")
+            .with_query(&format!("id_token_hint={hint}&post_logout_redirect_uri=https%3A%2F%2Fapp.example%2Fbye"))
+            .with_header("cookie", &format!("__Host-edge_oidc_session={session}")),
+    );
+    assert_eq!(out.status, 302);
+    assert!(block_on(w.at(NOW).current_session(&session)).unwrap().is_none());
+    // An unregistered target ends nothing and redirects nowhere.
+    let again = block_on(w.at(NOW).start_session(&user)).unwrap();
+    let bad = w.serve(
+        NOW,
+        &request("GET", "/logout")
+            .with_query(&format!("id_token_hint={hint}&post_logout_redirect_uri=https%3A%2F%2Fevil.example%2F"))
+            .with_header("cookie", &format!("__Host-edge_oidc_session={again}")),
+    );
+    assert_eq!((bad.status, bad.header_value("location")), (400, None));
+    assert!(block_on(w.at(NOW).current_session(&again)).unwrap().is_some());
+}
