@@ -11,3 +11,9 @@ CREATE INDEX ended_grants_expiry ON ended_grants (expires_at);
 -- set when a client is deactivated (its grants end), and for users by the user administration.
 ALTER TABLE clients ADD COLUMN grants_ended_at INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE users ADD COLUMN grants_ended_at INTEGER NOT NULL DEFAULT 0;
+
+-- A refresh family's absolute end (REFRESH_TOKEN_MAX_LIFETIME), copied into every rotation:
+-- however often a grant rotates, no refresh token of it outlives this. Tokens issued before
+-- this migration get 90 days from their own issue.
+ALTER TABLE refresh_tokens ADD COLUMN family_expires_at INTEGER NOT NULL DEFAULT 0;
+UPDATE refresh_tokens SET family_expires_at = issued_at + 7776000 WHERE family_expires_at = 0;

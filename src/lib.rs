@@ -30,11 +30,26 @@ async fn incoming(mut req: Request) -> Result<Incoming> {
     } else if matches!(method.as_str(), "GET" | "HEAD") {
         (Vec::new(), false)
     } else {
-        let b = req.bytes().await.unwrap_or_default();
-        let too_large = b.len() > MAX_BODY;
-        (b, too_large)
+        read_capped(&mut req).await
     };
     Ok(Incoming { method, path, query, headers, body, body_too_large: too_large, origin })
+}
+
+/// The body, read chunk by chunk and abandoned as soon as it passes `MAX_BODY`: a chunked body
+/// (no `Content-Length`) is never buffered whole. `(body, too_large)`.
+async fn read_capped(req: &mut Request) -> (Vec<u8>, bool) {
+    use futures_core::Stream;
+    let Ok(stream) = req.stream() else { return (Vec::new(), false) };
+    let mut stream = std::pin::pin!(stream);
+    let mut body = Vec::new();
+    while let Some(chunk) = std::future::poll_fn(|cx| stream.as_mut().poll_next(cx)).await {
+        let Ok(chunk) = chunk else { break };
+        if body.len() + chunk.len() > MAX_BODY {
+            return (Vec::new(), true);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    (body, false)
 }
 
 fn outgoing(out: Outgoing, head: bool) -> Result<Response> {

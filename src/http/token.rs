@@ -63,7 +63,7 @@ pub async fn introspect<S: Store>(app: &App<'_, S>, req: &Incoming) -> OAuthResu
     };
     let caller = async {
         if creds.basic.is_some() || creds.form_id.is_some() {
-            return Ok(Introspector::Client(app.provider.authenticate_client(&creds).await?));
+            return Ok(Introspector::Client(Box::new(app.provider.authenticate_client(&creds).await?)));
         }
         // docs/API.md: a client or an admin bearer, "else 401" — a valid token that is not an
         // admin credential too.

@@ -100,8 +100,11 @@ impl<S: Store> Provider<'_, S> {
             return Err(redirect(OAuthError::invalid_request("only response_mode=query is supported")));
         }
         let allowed = Scope::from_list(client.scopes.iter().cloned());
-        let requested = match p.scope.as_deref() {
-            Some(s) => Some(Scope::parse(s).ok_or_else(|| redirect(OAuthError::invalid_scope("malformed scope")))?),
+        let requested = match p.scope.as_deref().map(Scope::parse) {
+            // RFC 6749 §3.3: `scope=` names no scope; omitting it asks for the default.
+            Some(Some(s)) if s.is_empty() => return Err(redirect(OAuthError::invalid_scope("scope is empty: omit it for the default"))),
+            Some(Some(s)) => Some(s),
+            Some(None) => return Err(redirect(OAuthError::invalid_scope("malformed scope"))),
             None => None,
         };
         let scope = Scope::narrow(requested.as_ref(), &allowed)

@@ -80,7 +80,7 @@ pub enum Introspector {
     /// An admin bearer.
     Admin,
     /// An authenticated client.
-    Client(Client),
+    Client(Box<Client>),
 }
 
 impl<S: Store> Provider<'_, S> {
@@ -144,7 +144,7 @@ mod tests {
     }
 
     fn client(id: &str, client_type: ClientType) -> Introspector {
-        Introspector::Client(Client { client_id: id.into(), client_type, ..new_client(0) })
+        Introspector::Client(Box::new(Client { client_id: id.into(), client_type, ..new_client(0) }))
     }
 
     #[test]

@@ -208,6 +208,7 @@ impl<S> Provider<'_, S> {
             (Some(_), RefreshIssue::Rotated { token, .. }, _) => (Some(token), None),
             (Some(s), RefreshIssue::NewFamily, Some(grant)) if client.allows_grant(super::GrantType::RefreshToken) => {
                 let token = RefreshTokenSecret::new(random_token());
+                let family_expires_at = now + self.config.refresh_family_lifetime;
                 let record = RefreshToken {
                     token_hash: sha256_b64url(token.expose()),
                     family_id: grant.clone(),
@@ -216,7 +217,8 @@ impl<S> Provider<'_, S> {
                     scope: scope.to_string(),
                     auth_time: s.auth_time,
                     issued_at: now,
-                    expires_at: now + self.config.refresh_token_ttl,
+                    expires_at: (now + self.config.refresh_token_ttl).min(family_expires_at),
+                    family_expires_at,
                 };
                 (Some(token), Some(record))
             }

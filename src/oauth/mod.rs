@@ -33,6 +33,8 @@ pub struct Config {
     pub access_token_ttl: u64,
     pub id_token_ttl: u64,
     pub refresh_token_ttl: u64,
+    /// Absolute lifetime of a refresh family (grant), however often it rotates.
+    pub refresh_family_lifetime: u64,
     pub auth_code_ttl: u64,
     pub pbkdf2_iterations: u32,
     /// Lifetime of a browser session (single sign-on at /authorize).
@@ -47,6 +49,7 @@ impl Config {
             access_token_ttl: 3600,
             id_token_ttl: 3600,
             refresh_token_ttl: 30 * 24 * 3600,
+            refresh_family_lifetime: 90 * 24 * 3600,
             auth_code_ttl: 60,
             pbkdf2_iterations: crate::crypto::password::DEFAULT_ITERATIONS,
             session_ttl: 8 * 3600,

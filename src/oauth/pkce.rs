@@ -4,14 +4,15 @@
 use crate::crypto::{b64url, constant_time_eq};
 use sha2::{Digest, Sha256};
 
-/// RFC 7636 §4.1: code_verifier = 43*128unreserved; §4.2: the S256 challenge has the same
-/// alphabet (base64url of 32 bytes = 43 chars).
+/// RFC 7636 §4.1: code_verifier = 43*128unreserved.
 pub fn is_valid_verifier(v: &str) -> bool {
     (43..=128).contains(&v.len()) && v.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'))
 }
 
+/// RFC 7636 §4.2: an S256 challenge is BASE64URL-ENCODE(SHA256(...)) without padding: exactly
+/// 43 characters of the base64url alphabet. Anything else can never match a verifier.
 pub fn is_valid_challenge(c: &str) -> bool {
-    is_valid_verifier(c)
+    c.len() == 43 && c.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_'))
 }
 
 /// RFC 7636 §4.2: code_challenge = BASE64URL-ENCODE(SHA256(ASCII(code_verifier))).
@@ -45,5 +46,15 @@ mod tests {
         assert!(!is_valid_verifier(&format!("{}+", "a".repeat(43))));
         // A verifier that is too short never verifies, even against its own hash.
         assert!(!verify_pkce("abc", &s256_challenge("abc")));
+    }
+
+    #[test]
+    fn an_s256_challenge_is_exactly_43_base64url_characters() {
+        assert!(is_valid_challenge("E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"));
+        assert!(!is_valid_challenge(&"a".repeat(44)), "a plain-style 44-character value");
+        assert!(!is_valid_challenge(&"a".repeat(128)));
+        assert!(!is_valid_challenge(&"a".repeat(42)));
+        assert!(!is_valid_challenge("E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-c="), "padding");
+        assert!(!is_valid_challenge("E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw.cM"), "unreserved but not base64url");
     }
 }

@@ -62,6 +62,11 @@ impl Scope {
         }
     }
 
+    /// The names in both.
+    pub fn intersection(&self, other: &Scope) -> Scope {
+        Scope(self.0.intersection(&other.0).cloned().collect())
+    }
+
     /// This scope without `name`.
     pub fn without(&self, name: &str) -> Scope {
         Scope(self.0.iter().filter(|s| *s != name).cloned().collect())

@@ -74,7 +74,11 @@ pub struct RefreshToken {
     pub scope: String,
     pub auth_time: u64,
     pub issued_at: u64,
+    /// This token's expiry: the sliding lifetime from its issue, never past the family's end.
     pub expires_at: u64,
+    /// The absolute end of the family (grant), copied into every rotation: however often it
+    /// rotates, no token of the family outlives it.
+    pub family_expires_at: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -107,7 +111,8 @@ impl RefreshRecord {
     }
 }
 
-/// What a rotation sets on the new refresh token; the rest is copied from the old one.
+/// What a rotation sets on the new refresh token; the rest is copied from the old one. The
+/// store caps `expires_at` at the family's `family_expires_at`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewRefresh {
     pub token_hash: String,

@@ -209,3 +209,31 @@ test('logs: one JSON line per request with route, status, duration, request id a
     assert.ok(!log.includes(secret), 'a secret reached the log');
   }
 });
+
+test('a chunked body without Content-Length is capped at 64 KiB too (read chunk by chunk, never whole)', async () => {
+  const chunked = (total) => {
+    const piece = new TextEncoder().encode('a'.repeat(8 * 1024));
+    let sent = 0;
+    return new ReadableStream({
+      pull(controller) {
+        if (sent >= total) { controller.close(); return; }
+        controller.enqueue(piece);
+        sent += piece.length;
+      },
+    });
+  };
+  const post = async (total) => {
+    const res = await fetch(new URL('/register', BASE), {
+      method: 'POST', body: chunked(total), duplex: 'half', headers: { 'content-type': 'application/json' },
+    });
+    return { status: res.status, text: await res.text() };
+  };
+  // 1 MiB in 8 KiB chunks: refused with 413, not buffered.
+  let r = await post(1024 * 1024);
+  assert.equal(r.status, 413, r.text);
+  assert.equal(JSON.parse(r.text).error, 'payload_too_large');
+  // A small chunked body is read whole (and refused for what it says, not for its size).
+  r = await post(8 * 1024);
+  assert.equal(r.status, 400, r.text);
+  assert.equal(JSON.parse(r.text).error, 'invalid_request');
+});

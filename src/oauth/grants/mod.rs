@@ -83,12 +83,14 @@ fn lookup_hash(presented: &str) -> Option<String> {
     (presented.len() <= 256).then(|| sha256_b64url(presented))
 }
 
-/// A requested `scope` parameter; an empty one is the same as none (RFC 6749 §3.3).
+/// A requested `scope` parameter. RFC 6749 §3.3: "The value of the scope parameter is expressed
+/// as a list of space-delimited, case-sensitive strings" — `scope=` names none, which is a
+/// malformed request for scope, not a request for the default (that is omitting it).
 fn requested_scope(s: Option<&str>) -> OAuthResult<Option<Scope>> {
     match s {
         None => Ok(None),
         Some(s) => match Scope::parse(s) {
-            Some(scope) if scope.is_empty() => Ok(None),
+            Some(scope) if scope.is_empty() => Err(OAuthError::invalid_scope("scope is empty: omit it for the default")),
             Some(scope) => Ok(Some(scope)),
             None => Err(OAuthError::invalid_scope("malformed scope")),
         },

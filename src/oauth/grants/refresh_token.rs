@@ -52,8 +52,11 @@ impl<S: Store> Provider<'_, S> {
         let user = record.user.as_ref().ok_or_else(invalid_refresh)?;
         let granted = Scope::parse(&record.token.scope).unwrap_or_default();
         // The new token keeps the family and its originally granted scope (the store copies
-        // them), so a narrowed request does not shrink what later refreshes may ask for.
-        let scope = requested.unwrap_or(granted);
+        // them), so a narrowed request does not shrink what later refreshes may ask for. What is
+        // answered is also within what the client is registered for now: an administrator's
+        // narrowing of the client applies at its next refresh.
+        let registered = Scope::from_list(client.scopes.iter().cloned());
+        let scope = requested.unwrap_or(granted).intersection(&registered);
         let subject = Subject::of(user, record.token.auth_time);
         let rotated = RefreshIssue::Rotated { token, grant_id: record.token.family_id.clone() };
         Ok(self.issue(&client, Some(&subject), &scope, None, rotated)?.response)

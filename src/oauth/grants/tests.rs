@@ -208,8 +208,10 @@ fn a_narrowed_refresh_is_checked_before_anything_is_spent() {
     assert_eq!(wider.code, ErrorCode::InvalidScope);
     let malformed = block_on(p.token(&creds, &refresh_request(&t1.refresh_token, Some("bad\"scope")))).unwrap_err();
     assert_eq!(malformed.code, ErrorCode::InvalidScope);
-    // An empty scope is no scope: the whole grant.
-    let t2 = block_on(p.token(&creds, &refresh_request(&t1.refresh_token, Some("")))).unwrap();
+    // `scope=` names no scope: invalid_scope (omitting it asks for the whole grant).
+    let empty = block_on(p.token(&creds, &refresh_request(&t1.refresh_token, Some("")))).unwrap_err();
+    assert_eq!(empty.code, ErrorCode::InvalidScope);
+    let t2 = block_on(p.token(&creds, &refresh_request(&t1.refresh_token, None))).unwrap();
     assert_eq!(t2.scope, "openid profile");
     // Narrowing applies to this answer only; the family keeps its granted scope.
     let t3 = block_on(p.token(&creds, &refresh_request(&t2.refresh_token, Some("openid")))).unwrap();
@@ -430,4 +432,51 @@ fn deactivating_a_client_ends_its_grants_for_good() {
     assert!(block_on(later.token(&creds, &refresh_request(&t.refresh_token, None))).is_err());
     let fresh = block_on(later.token(&creds, &password_request(None))).unwrap();
     assert!(block_on(later.verify_access_token(&fresh.access_token)).unwrap().is_some(), "new grants work");
+}
+
+#[test]
+fn a_refresh_family_ends_at_its_absolute_lifetime_however_often_it_rotates() {
+    let mut w = World::new();
+    w.config.refresh_token_ttl = 400;
+    w.config.refresh_family_lifetime = 1000;
+    let (client, secret, _) = setup(&w);
+    let creds = basic(&client, &secret);
+    let mut t = block_on(w.at(1000).token(&creds, &password_request(None))).unwrap();
+    // Rotating every 300 s keeps each token fresh, but not the family past 1000 + 1000.
+    for now in [1300, 1600, 1900] {
+        t = block_on(w.at(now).token(&creds, &refresh_request(&t.refresh_token, None))).unwrap();
+    }
+    let hash = crate::crypto::sha256_b64url(t.refresh_token.as_ref().unwrap().expose());
+    let record = block_on(crate::store::RefreshStore::refresh(&w.store, &hash)).unwrap().unwrap();
+    assert_eq!((record.token.expires_at, record.token.family_expires_at), (2000, 2000), "capped at the family's end");
+    let late = block_on(w.at(2000).token(&creds, &refresh_request(&t.refresh_token, None))).unwrap_err();
+    assert_eq!(late.code, ErrorCode::InvalidGrant);
+}
+
+#[test]
+fn a_clients_narrowed_scopes_apply_at_its_next_refresh() {
+    let w = World::new();
+    let (client, secret, _) = setup(&w);
+    let p = w.at(1000);
+    let creds = basic(&client, &secret);
+    let t = block_on(p.token(&creds, &password_request(Some("openid profile email")))).unwrap();
+    let narrowed: ClientMetadata = serde_json::from_str(r#"{"scopes":"openid"}"#).unwrap();
+    block_on(p.update_client(&client.client_id, narrowed)).unwrap();
+    let next = block_on(p.token(&creds, &refresh_request(&t.refresh_token, None))).unwrap();
+    assert_eq!(next.scope, "openid");
+    // The family keeps what was granted: widening the client again gives it back.
+    let widened: ClientMetadata = serde_json::from_str(r#"{"scopes":"openid profile email"}"#).unwrap();
+    block_on(p.update_client(&client.client_id, widened)).unwrap();
+    let again = block_on(p.token(&creds, &refresh_request(&next.refresh_token, None))).unwrap();
+    assert_eq!(again.scope, "email openid profile");
+}
+
+#[test]
+fn an_empty_scope_parameter_is_invalid_scope_at_every_grant() {
+    let w = World::new();
+    let (client, secret, _) = setup(&w);
+    let p = w.at(1000);
+    let creds = basic(&client, &secret);
+    assert_eq!(block_on(p.token(&creds, &password_request(Some("")))).unwrap_err().code, ErrorCode::InvalidScope);
+    assert_eq!(block_on(p.token(&creds, &password_request(Some("  ")))).unwrap_err().code, ErrorCode::InvalidScope);
 }

@@ -13,6 +13,7 @@ struct RefreshRow {
     auth_time: f64,
     issued_at: f64,
     expires_at: f64,
+    family_expires_at: f64,
     status: RefreshStatus,
     username: Option<String>,
     email: Option<String>,
@@ -48,6 +49,7 @@ impl From<RefreshRow> for RefreshRecord {
                 auth_time: r.auth_time as u64,
                 issued_at: r.issued_at as u64,
                 expires_at: r.expires_at as u64,
+                family_expires_at: r.family_expires_at as u64,
             },
             status: r.status,
             user,
@@ -56,17 +58,27 @@ impl From<RefreshRow> for RefreshRecord {
 }
 
 const INSERT_REFRESH: &str = "INSERT INTO refresh_tokens \
-     (token_hash, family_id, client_id, user_id, scope, auth_time, issued_at, expires_at, status) \
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'active')";
+     (token_hash, family_id, client_id, user_id, scope, auth_time, issued_at, expires_at, family_expires_at, status) \
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'active')";
 
 /// The same insert, made conditional on the batch's previous statement having changed exactly
 /// one row: inside one D1 batch (a transaction) this makes "consume, then issue" atomic.
 pub(super) const INSERT_REFRESH_IF_PREVIOUS_CHANGED: &str = "INSERT INTO refresh_tokens \
-     (token_hash, family_id, client_id, user_id, scope, auth_time, issued_at, expires_at, status) \
-     SELECT ?, ?, ?, ?, ?, ?, ?, ?, 'active' WHERE changes() = 1";
+     (token_hash, family_id, client_id, user_id, scope, auth_time, issued_at, expires_at, family_expires_at, status) \
+     SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, 'active' WHERE changes() = 1";
 
 pub(super) fn refresh_args(t: &RefreshToken) -> Vec<JsValue> {
-    vec![s(&t.token_hash), s(&t.family_id), s(&t.client_id), s(&t.user_id), s(&t.scope), n(t.auth_time), n(t.issued_at), n(t.expires_at)]
+    vec![
+        s(&t.token_hash),
+        s(&t.family_id),
+        s(&t.client_id),
+        s(&t.user_id),
+        s(&t.scope),
+        n(t.auth_time),
+        n(t.issued_at),
+        n(t.expires_at),
+        n(t.family_expires_at),
+    ]
 }
 
 impl RefreshStore for CloudflareStore {
@@ -90,8 +102,8 @@ impl RefreshStore for CloudflareStore {
                 )?,
                 self.stmt(
                     "INSERT INTO refresh_tokens \
-                     (token_hash, family_id, client_id, user_id, scope, auth_time, issued_at, expires_at, status) \
-                     SELECT ?, family_id, client_id, user_id, scope, auth_time, ?, ?, 'active' \
+                     (token_hash, family_id, client_id, user_id, scope, auth_time, issued_at, expires_at, family_expires_at, status) \
+                     SELECT ?, family_id, client_id, user_id, scope, auth_time, ?, min(?, family_expires_at), family_expires_at, 'active' \
                      FROM refresh_tokens WHERE token_hash = ? AND changes() = 1",
                     &[s(&new.token_hash), n(new.issued_at), n(new.expires_at), s(old_hash)],
                 )?,

@@ -261,8 +261,12 @@ impl RefreshStore for MemoryStore {
         let mut state = self.state.borrow_mut();
         let rotated = match state.refresh_record(old_hash) {
             Some(old) if old.usable_by(client_id, now) => {
-                let next =
-                    RefreshToken { token_hash: new.token_hash.clone(), issued_at: new.issued_at, expires_at: new.expires_at, ..old.token };
+                let next = RefreshToken {
+                    token_hash: new.token_hash.clone(),
+                    issued_at: new.issued_at,
+                    expires_at: new.expires_at.min(old.token.family_expires_at),
+                    ..old.token
+                };
                 state.rotate(old_hash, next);
                 true
             }

@@ -46,6 +46,7 @@ fn token(hash: &str, family: &str, client_id: &str, user_id: &str, expires_at: u
         auth_time: 10,
         issued_at: 20,
         expires_at,
+        family_expires_at: expires_at + 1000,
     }
 }
 
@@ -281,7 +282,13 @@ fn rotate_refresh_for_rotates_only_a_usable_token_and_reads_it_back() {
     assert_eq!(next.status, RefreshStatus::Active);
     assert_eq!(
         next.token,
-        RefreshToken { token_hash: "r1-next".into(), issued_at: NOW, expires_at: NOW + 500, ..token("", "f1", "c1", "u1", 0) }
+        RefreshToken {
+            token_hash: "r1-next".into(),
+            issued_at: NOW,
+            expires_at: NOW + 500,
+            family_expires_at: old.token.family_expires_at,
+            ..token("", "f1", "c1", "u1", 0)
+        }
     );
 
     // Once only: a second rotation of the same token is refused and reads it as rotated.
