@@ -74,7 +74,15 @@ pub async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
     let config = settings.config_for(&req.origin);
     let store = CloudflareStore::new(env, settings.client_cache_ttl);
     let app = App {
-        provider: Provider { store: &store, keys: settings.keys.as_ref().map_err(|e| e.as_str()), config: &config, now: started / 1000 },
+        provider: Provider {
+            store: &store,
+            keys: settings.keys.as_ref().map_err(|e| e.as_str()),
+            config: &config,
+            now: started / 1000,
+            // Cloudflare sets it on every request (a client cannot spoof it there); without it
+            // (a direct local call) every such request shares one budget.
+            address: req.header("cf-connecting-ip").unwrap_or("unknown"),
+        },
         bootstrap_token: settings.bootstrap_token.as_deref(),
         branding: settings.branding.clone(),
     };

@@ -233,7 +233,7 @@ mod tests {
         let store = MemoryStore::default();
         let config = Config::for_issuer("http://127.0.0.1:8787");
         let app = App {
-            provider: Provider { store: &store, keys: Err("JWT_SIGNING_KEY is not set"), config: &config, now: 1 },
+            provider: Provider { store: &store, keys: Err("JWT_SIGNING_KEY is not set"), config: &config, now: 1, address: "192.0.2.1" },
             bootstrap_token: None,
             branding: pages::Branding::default(),
         };

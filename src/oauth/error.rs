@@ -135,10 +135,11 @@ impl OAuthError {
         Self { code, description: description.into(), retry_after: None, internal: None }
     }
     pub fn rate_limited(retry_after: u64) -> Self {
-        Self {
-            retry_after: Some(retry_after.max(1)),
-            ..Self::new(ErrorCode::Http(HttpCode::RateLimited), "too many failed sign-in attempts; try again later")
-        }
+        Self::too_many("too many failed sign-in attempts; try again later", retry_after)
+    }
+    /// 429 `rate_limited` with `Retry-After: retry_after`.
+    pub fn too_many(description: &str, retry_after: u64) -> Self {
+        Self { retry_after: Some(retry_after.max(1)), ..Self::new(ErrorCode::Http(HttpCode::RateLimited), description) }
     }
     pub fn status(&self) -> u16 {
         self.code.status()

@@ -64,6 +64,9 @@ pub struct Provider<'a, S> {
     pub config: &'a Config,
     /// Seconds since the Unix epoch.
     pub now: u64,
+    /// The client's address (`CF-Connecting-IP`, which Cloudflare sets), for the per-address
+    /// sign-in and registration budgets.
+    pub address: &'a str,
 }
 
 impl<S> Provider<'_, S> {

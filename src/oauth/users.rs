@@ -4,7 +4,7 @@ use super::secrets::Password;
 use super::{OAuthError, OAuthResult, Provider};
 use crate::crypto::password::{burn_equal_work, PasswordHash};
 use crate::crypto::{random_id, sha256_b64url};
-use crate::store::{Store, User};
+use crate::store::{AddressLimit, Store, User, ADDRESS_WINDOW};
 
 pub const DEFAULT_ROLE: &str = "user";
 pub const ADMIN_ROLE: &str = "admin";
@@ -58,13 +58,20 @@ fn is_plausible_email(email: &str) -> bool {
 }
 
 /// The throttle row's key: SHA-256 of the lower-cased username (usernames are matched
-/// case-insensitively, and mistyped passwords in the username field are not stored).
-fn throttle_key(username: &str) -> String {
-    sha256_b64url(&username.to_lowercase())
+/// case-insensitively, and mistyped passwords in the username field are not stored) and the
+/// client address. An account is locked only for the address its failures come from, so an
+/// attacker elsewhere cannot lock its owner out.
+fn throttle_key(username: &str, address: &str) -> String {
+    sha256_b64url(&format!("{}\n{address}", username.to_lowercase()))
 }
 
 impl<S: Store> Provider<'_, S> {
+    /// Registers a user. Each registration costs a full password hash, so one address gets
+    /// `AddressLimit::Registration` of them per minute (429 beyond).
     pub async fn register_user(&self, new: NewUser) -> OAuthResult<User> {
+        if !self.store.allow(AddressLimit::Registration, self.address, self.now).await? {
+            return Err(OAuthError::too_many("too many registrations from this address; try again later", ADDRESS_WINDOW));
+        }
         let user = User {
             id: random_id(),
             username: new.username,
@@ -81,26 +88,31 @@ impl<S: Store> Provider<'_, S> {
     /// cost the same PBKDF2 work, so neither answer nor timing tells them apart. A hash made
     /// with fewer iterations than configured is replaced after a successful check.
     ///
-    /// Brute force: failures are counted per username whether or not it exists (so a lock says
-    /// nothing about existence); after `LOCK_AFTER_FAILURES` the username is locked for a
-    /// doubling time and every check answers `rate_limited` with the seconds left, without
-    /// spending PBKDF2 work. A success clears the count.
+    /// Brute force (docs/API.md "Sign-in throttling"), before any PBKDF2 work:
+    /// - the address's budget across accounts (`AddressLimit::SignIn`, against spraying);
+    /// - the attempt is reserved for (account, address) in one atomic write
+    ///   (`ThrottleStore::reserve_attempt`), refused while that pair is locked, so concurrent
+    ///   guesses cannot exceed `LOCK_AFTER_FAILURES` per lock window. Unknown usernames count
+    ///   the same (a lock says nothing about existence). A success clears the count.
+    ///
+    /// Refusals are `rate_limited` with the seconds to wait.
     pub async fn authenticate_user(&self, username: &str, password: &str) -> OAuthResult<Option<User>> {
-        let key = throttle_key(username);
-        let throttle = self.store.throttle(&key).await?;
-        if throttle.locked_until > self.now {
-            return Err(OAuthError::rate_limited(throttle.locked_until - self.now));
+        if !self.store.allow(AddressLimit::SignIn, self.address, self.now).await? {
+            return Err(OAuthError::too_many("too many sign-in attempts from this address; try again later", ADDRESS_WINDOW));
+        }
+        let key = throttle_key(username, self.address);
+        let reservation = self.store.reserve_attempt(&key, self.now).await?;
+        if !reservation.granted {
+            return Err(OAuthError::rate_limited(reservation.throttle.locked_until.saturating_sub(self.now)));
         }
         let user = self.check_password(username, password).await?;
         match &user {
-            Some(_) if throttle.failures > 0 => self.store.clear_failures(&key).await?,
-            Some(_) => {}
-            None => {
-                let t = self.store.record_failure(&key, self.now).await?;
-                if t.locked_until > self.now {
-                    return Err(OAuthError::rate_limited(t.locked_until - self.now));
-                }
+            Some(_) => self.store.clear_failures(&key).await?,
+            // This attempt earned a lock: say so now rather than at the next attempt.
+            None if reservation.throttle.locked_until > self.now => {
+                return Err(OAuthError::rate_limited(reservation.throttle.locked_until - self.now));
             }
+            None => {}
         }
         Ok(user)
     }
@@ -186,5 +198,45 @@ mod tests {
         // Duplicates are conflicts.
         let dup = validate_registration("Alice", "other@example.com", "correct horse", None).unwrap();
         assert_eq!(block_on(p.register_user(dup)).unwrap_err().status(), 409);
+    }
+
+    #[test]
+    fn a_lock_holds_for_the_attackers_address_only() {
+        let w = World::new();
+        let p = w.at(1);
+        block_on(p.register_user(validate_registration("owner", "owner@example.com", "correct horse", None).unwrap())).unwrap();
+        let attacker = w.at_from(10, "198.51.100.66");
+        for _ in 0..crate::store::LOCK_AFTER_FAILURES {
+            let _ = block_on(attacker.authenticate_user("owner", "guess"));
+        }
+        // The attacker's address is locked, even with the right password...
+        let e = block_on(attacker.authenticate_user("owner", "correct horse")).unwrap_err();
+        assert_eq!(e.code, crate::oauth::ErrorCode::Http(crate::oauth::error::HttpCode::RateLimited));
+        // ...the owner, elsewhere, signs in.
+        assert!(block_on(w.at_from(10, "203.0.113.5").authenticate_user("owner", "correct horse")).unwrap().is_some());
+    }
+
+    #[test]
+    fn one_address_is_limited_across_accounts_and_registrations() {
+        let w = World::new();
+        let sprayer = w.at_from(100, "198.51.100.7");
+        // Password spraying: one guess at each of many accounts.
+        for i in 0..crate::store::AddressLimit::SignIn.budget() {
+            assert!(block_on(sprayer.authenticate_user(&format!("victim{i}"), "Summer2026!")).unwrap().is_none());
+        }
+        let e = block_on(sprayer.authenticate_user("victim-last", "Summer2026!")).unwrap_err();
+        assert_eq!((e.status(), e.retry_after), (429, Some(crate::store::ADDRESS_WINDOW)));
+        assert!(block_on(w.at_from(100, "203.0.113.9").authenticate_user("victim-last", "x")).unwrap().is_none(), "others are not");
+        // Registrations (each a full password hash) from one address.
+        let registrar = w.at_from(100, "198.51.100.8");
+        for i in 0..crate::store::AddressLimit::Registration.budget() {
+            let new = validate_registration(&format!("bot{i}"), &format!("bot{i}@example.com"), "password123", None).unwrap();
+            block_on(registrar.register_user(new)).unwrap();
+        }
+        let new = validate_registration("bot-last", "bot-last@example.com", "password123", None).unwrap();
+        assert_eq!(block_on(registrar.register_user(new)).unwrap_err().status(), 429);
+        // A minute later the budget is back.
+        let new = validate_registration("bot-later", "bot-later@example.com", "password123", None).unwrap();
+        assert!(block_on(w.at_from(100 + crate::store::ADDRESS_WINDOW, "198.51.100.8").register_user(new)).is_ok());
     }
 }

@@ -168,20 +168,32 @@ pub struct Session {
     pub expires_at: u64,
 }
 
-/// Failed sign-in attempts for one username (known or not), for brute-force protection.
+/// Sign-in attempts for one key (an account at one client address), for brute-force protection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Throttle {
+    /// Attempts counted since the last success (each counted before it is checked).
     pub failures: u32,
-    /// Unix seconds until which password checks for this username are refused.
+    /// Unix seconds until which attempts for this key are refused.
     pub locked_until: u64,
 }
 
-/// After this many consecutive failures a username is locked, first for `LOCK_BASE_SECONDS`,
-/// doubling with each further failure up to `LOCK_MAX_SECONDS`.
+/// The answer to reserving a sign-in attempt (`ThrottleStore::reserve_attempt`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Reservation {
+    /// The attempt may go ahead; false while a lock is in force (nothing was counted).
+    pub granted: bool,
+    /// The key's state after the reservation.
+    pub throttle: Throttle,
+}
+
+/// After this many attempts without a success an account is locked for the address they came
+/// from, first for `LOCK_BASE_SECONDS`, doubling with each further attempt up to
+/// `LOCK_MAX_SECONDS`.
 pub const LOCK_AFTER_FAILURES: u32 = 5;
-pub const LOCK_BASE_SECONDS: u64 = 30;
+pub const LOCK_BASE_SECONDS: u64 = 60;
 pub const LOCK_MAX_SECONDS: u64 = 3600;
-/// Failures older than this (with no lock in force) are forgotten by the cleanup.
+/// Counts decay: attempts older than this (with no lock in force) are forgotten, by the next
+/// reservation and by the cleanup.
 pub const THROTTLE_MEMORY: u64 = 24 * 3600;
 
 /// Doublings stop counting here (so the shift cannot overflow): from `LOCK_AFTER_FAILURES +
@@ -306,11 +318,47 @@ pub trait SessionStore {
 /// Sign-in throttling (brute-force protection).
 #[allow(async_fn_in_trait)]
 pub trait ThrottleStore {
-    /// The throttle state of a sign-in key (a hash of the lower-cased username).
-    async fn throttle(&self, key: &str) -> StoreResult<Throttle>;
-    /// Counts one more failure with one atomic upsert and returns the new state.
-    async fn record_failure(&self, key: &str, now: u64) -> StoreResult<Throttle>;
+    /// Reserves one sign-in attempt for `key` before the costly check, in one atomic statement,
+    /// so that concurrent attempts can never exceed the budget: while a lock is in force it is
+    /// refused and nothing changes; otherwise the attempt is counted (as a failure, in advance:
+    /// a success clears it) and the lock that count earns (`lock_until`) is set. A count whose
+    /// last attempt is older than `THROTTLE_MEMORY` starts again.
+    async fn reserve_attempt(&self, key: &str, now: u64) -> StoreResult<Reservation>;
+    /// A successful sign-in: the key's count starts again.
     async fn clear_failures(&self, key: &str) -> StoreResult<()>;
+}
+
+/// Per-address budgets across accounts (docs/API.md "Sign-in throttling"): password spraying
+/// from one address, and registrations, each of which costs a full password hash.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AddressLimit {
+    /// Sign-in attempts (password or second factor), whatever the account.
+    SignIn,
+    /// `POST /register`.
+    Registration,
+}
+
+impl AddressLimit {
+    /// The budget per `ADDRESS_WINDOW` seconds. On Cloudflare the Rate Limiting bindings of
+    /// wrangler.toml hold the deployed budgets (`SIGN_IN_LIMITER`, `REGISTRATION_LIMITER`); these
+    /// are their defaults and the in-memory store's.
+    pub fn budget(self) -> u32 {
+        match self {
+            Self::SignIn => 20,
+            Self::Registration => 10,
+        }
+    }
+}
+
+/// The window of `AddressLimit` budgets (the Rate Limiting binding's `period`), in seconds.
+pub const ADDRESS_WINDOW: u64 = 60;
+
+/// Counting uses per client address.
+#[allow(async_fn_in_trait)]
+pub trait AddressLimits {
+    /// Counts one use of `limit` by `address`; false when the address is over its budget for
+    /// the current window (the use is refused).
+    async fn allow(&self, limit: AddressLimit, address: &str, now: u64) -> StoreResult<bool>;
 }
 
 /// Housekeeping across the concerns (the cron trigger).
@@ -324,6 +372,6 @@ pub trait Maintenance {
 
 /// All the storage the protocol needs. Implemented for every type that implements each
 /// concern's trait; a backend implements those, never this.
-pub trait Store: UserStore + ClientStore + CodeStore + RefreshStore + SessionStore + ThrottleStore + Maintenance {}
+pub trait Store: UserStore + ClientStore + CodeStore + RefreshStore + SessionStore + ThrottleStore + AddressLimits + Maintenance {}
 
-impl<T: UserStore + ClientStore + CodeStore + RefreshStore + SessionStore + ThrottleStore + Maintenance> Store for T {}
+impl<T: UserStore + ClientStore + CodeStore + RefreshStore + SessionStore + ThrottleStore + AddressLimits + Maintenance> Store for T {}

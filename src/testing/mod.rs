@@ -15,6 +15,9 @@ pub const TEST_JWK: &str = r#"{"kty":"EC","crv":"P-256",
     "y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0",
     "d":"jpsQnnGQmL-YBIffH1136cspYG6-0iY7X1fCE9-E9LI"}"#;
 
+/// The client address of requests in tests that do not name one (TEST-NET-1, RFC 5737).
+pub const ADDRESS: &str = "192.0.2.1";
+
 /// The bootstrap admin token of `World::app`.
 pub const BOOTSTRAP: &str = "bootstrap-token-for-tests-0000";
 
@@ -41,18 +44,26 @@ impl World {
         Self { store: MemoryStore::default(), keys: test_keys(), config }
     }
 
+    /// The provider at `now`, for a client at `ADDRESS`.
     pub fn at(&self, now: u64) -> Provider<'_, MemoryStore> {
-        Provider { store: &self.store, keys: Ok(&self.keys), config: &self.config, now }
+        self.at_from(now, ADDRESS)
     }
 
-    /// The whole HTTP surface at `now`, with `BOOTSTRAP` as the bootstrap admin token.
-    pub fn app(&self, now: u64) -> App<'_, MemoryStore> {
-        App { provider: self.at(now), bootstrap_token: Some(BOOTSTRAP), branding: crate::http::pages::Branding::default() }
+    /// The provider at `now`, for a client at `address`.
+    pub fn at_from<'a>(&'a self, now: u64, address: &'a str) -> Provider<'a, MemoryStore> {
+        Provider { store: &self.store, keys: Ok(&self.keys), config: &self.config, now, address }
     }
 
-    /// Serves one request at `now`.
+    /// The whole HTTP surface at `now` for a client at `address`, with `BOOTSTRAP` as the
+    /// bootstrap admin token.
+    pub fn app<'a>(&'a self, now: u64, address: &'a str) -> App<'a, MemoryStore> {
+        App { provider: self.at_from(now, address), bootstrap_token: Some(BOOTSTRAP), branding: crate::http::pages::Branding::default() }
+    }
+
+    /// Serves one request at `now`, from the address in its `cf-connecting-ip` header (as
+    /// Cloudflare sets it), else from `ADDRESS`.
     pub fn serve(&self, now: u64, req: &Incoming) -> Outgoing {
-        block_on(handle(&self.app(now), req))
+        block_on(handle(&self.app(now, req.header("cf-connecting-ip").unwrap_or(ADDRESS)), req))
     }
 }
 

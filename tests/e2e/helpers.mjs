@@ -28,9 +28,14 @@ export const b64url = (buf) => Buffer.from(buf).toString('base64url');
 const PROXY_RESTART = 'Your worker restarted mid-request';
 export let proxyRetries = 0;
 
-/** One HTTP request; never follows redirects. */
+/** A client address of its own (from 198.18.0.0/15, RFC 2544's benchmarking range). */
+export const randomAddress = () => `198.${18 + (randomBytes(1)[0] & 1)}.${randomBytes(1)[0]}.${randomBytes(1)[0]}`;
+
+/** One HTTP request; never follows redirects. Unless the test names one with a
+ *  `cf-connecting-ip` header, each request comes from an address of its own (as the many users
+ *  of a real deployment do): the per-address budgets are tested where a test sets the address. */
 export async function http(method, path, { json, form, headers = {}, body } = {}) {
-  const h = { ...headers };
+  const h = { 'cf-connecting-ip': randomAddress(), ...headers };
   let payload = body;
   if (json !== undefined) { h['content-type'] = 'application/json'; payload = JSON.stringify(json); }
   if (form !== undefined) { h['content-type'] = 'application/x-www-form-urlencoded'; payload = new URLSearchParams(form).toString(); }
@@ -93,8 +98,8 @@ export async function login(client, user, { scope = 'openid profile email', nonc
   return { code: url.searchParams.get('code'), state: url.searchParams.get('state'), url };
 }
 
-export async function token(client, form, { auth = 'basic' } = {}) {
-  const headers = {};
+export async function token(client, form, { auth = 'basic', address } = {}) {
+  const headers = address ? { 'cf-connecting-ip': address } : {};
   const f = { ...form };
   if (auth === 'basic') headers.authorization = basic(client.client_id, client.client_secret);
   else if (auth === 'post') { f.client_id = client.client_id; f.client_secret = client.client_secret; }

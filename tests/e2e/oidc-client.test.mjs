@@ -32,9 +32,11 @@ async function signInThroughPage(authUrl, user) {
   }
   form.set('username', user.username);
   form.set('password', user.password);
+  // As a browser does, the post carries the cookie the page set (its anti-CSRF token).
+  const cookie = page.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
   const res = await fetch(new URL('/login', BASE), {
     method: 'POST', redirect: 'manual', body: form,
-    headers: { 'content-type': 'application/x-www-form-urlencoded', origin: BASE, 'sec-fetch-site': 'same-origin' },
+    headers: { 'content-type': 'application/x-www-form-urlencoded', origin: BASE, 'sec-fetch-site': 'same-origin', cookie },
   });
   assert.equal(res.status, 302, await res.clone().text());
   return new URL(res.headers.get('location'));

@@ -2,33 +2,73 @@
 // refreshes and registrations, malformed input, and the expired-data clean-up.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { http, BASE, admin, bearer, basic, b64url, uniq, registerUser, createClient, login, token, pkce, decodeJwt, d1 } from './helpers.mjs';
+import { http, BASE, admin, bearer, basic, b64url, uniq, registerUser, createClient, login, token, pkce, decodeJwt, d1, randomAddress } from './helpers.mjs';
 
-test('brute force: five failures lock the username (known or not) with 429 and Retry-After', async () => {
+test('brute force: five failures lock the account (known or not) for that address only, with 429 and Retry-After', async () => {
   const user = await registerUser();
   const client = await createClient();
   for (const username of [user.username, uniq('ghost')]) {
+    const attacker = randomAddress();
     const statuses = [];
     for (let i = 0; i < 5; i++) {
-      const r = await token(client, { grant_type: 'password', username, password: 'wrong password' });
+      const r = await token(client, { grant_type: 'password', username, password: 'wrong password' }, { address: attacker });
       statuses.push(r.status);
       if (i === 4) {
         assert.equal(r.json.error, 'rate_limited');
-        assert.ok(Number(r.headers.get('retry-after')) > 0);
+        assert.ok(Number(r.headers.get('retry-after')) >= 60, 'the first lock is a minute');
       }
     }
     assert.deepEqual(statuses, [400, 400, 400, 400, 429]);
-    // Locked: even the right password is refused, at /token and at /login.
-    const t = await token(client, { grant_type: 'password', username, password: user.password });
+    // Locked for that address: even the right password is refused, at /token and at /login.
+    const t = await token(client, { grant_type: 'password', username, password: user.password }, { address: attacker });
     assert.equal(t.status, 429);
-    const l = await http('POST', '/login', { form: { username, password: user.password, redirect: client.redirect_uris[0], state: 's', client_id: client.client_id } });
+    const l = await http('POST', '/login', { form: { username, password: user.password, redirect: client.redirect_uris[0], state: 's', client_id: client.client_id }, headers: { 'cf-connecting-ip': attacker } });
     assert.equal(l.status, 429);
     assert.ok(Number(l.headers.get('retry-after')) > 0);
     assert.match(l.text, /Too many failed sign-in attempts/);
   }
-  // Another user is not affected.
-  const other = await registerUser();
-  assert.equal((await token(client, { grant_type: 'password', username: other.username, password: other.password })).status, 200);
+  // The owner, at another address, is not locked out of their own account.
+  assert.equal((await token(client, { grant_type: 'password', username: user.username, password: user.password }, { address: randomAddress() })).status, 200);
+});
+
+test('brute force: a burst of concurrent guesses gets exactly the budget, however the requests race', async () => {
+  const user = await registerUser();
+  const client = await createClient();
+  const attacker = randomAddress();
+  // 30 concurrent wrong guesses from one address: each attempt is reserved atomically before
+  // the password is checked, so exactly five are checked (the fifth earns the lock and says so).
+  const results = await Promise.all(Array.from({ length: 30 }, (_, i) =>
+    token(client, { grant_type: 'password', username: user.username, password: `wrong-${i}` }, { address: attacker })));
+  const statuses = results.map((r) => r.status);
+  assert.equal(statuses.filter((s) => s === 400).length, 4, statuses.join(','));
+  assert.equal(statuses.filter((s) => s === 429).length, 26, statuses.join(','));
+  for (const r of results.filter((r) => r.status === 429)) assert.ok(Number(r.headers.get('retry-after')) > 0);
+  // The right password from that address is refused now; its owner elsewhere signs in.
+  assert.equal((await token(client, { grant_type: 'password', username: user.username, password: user.password }, { address: attacker })).status, 429);
+  assert.equal((await token(client, { grant_type: 'password', username: user.username, password: user.password }, { address: randomAddress() })).status, 200);
+});
+
+test('password spraying: one address is limited across accounts; registrations per address too', async () => {
+  const client = await createClient();
+  const sprayer = randomAddress();
+  const statuses = [];
+  for (let i = 0; i < 22; i++) {
+    statuses.push((await token(client, { grant_type: 'password', username: uniq('victim'), password: 'Summer2026!' }, { address: sprayer })).status);
+  }
+  assert.deepEqual(statuses.slice(0, 20), Array(20).fill(400), statuses.join(','));
+  assert.deepEqual(statuses.slice(20), [429, 429]);
+  const other = await token(client, { grant_type: 'password', username: uniq('victim'), password: 'x' }, { address: randomAddress() });
+  assert.equal(other.status, 400, 'another address is not limited');
+
+  const registrar = randomAddress();
+  const regs = [];
+  for (let i = 0; i < 11; i++) {
+    const username = uniq('bot');
+    regs.push((await http('POST', '/register', { json: { username, email: `${username}@example.com`, password: 'password123' }, headers: { 'cf-connecting-ip': registrar } })));
+  }
+  assert.deepEqual(regs.map((r) => r.status), [...Array(10).fill(201), 429]);
+  assert.equal(regs[10].json.error, 'rate_limited');
+  assert.ok(Number(regs[10].headers.get('retry-after')) > 0);
 });
 
 test('forged, alg:none, foreign-key and tampered tokens are refused everywhere', async () => {

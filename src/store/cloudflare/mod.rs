@@ -6,6 +6,7 @@
 
 mod clients;
 mod codes;
+mod limits;
 mod maintenance;
 mod refresh;
 mod sessions;

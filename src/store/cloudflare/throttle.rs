@@ -3,29 +3,44 @@
 use super::*;
 
 impl ThrottleStore for CloudflareStore {
-    async fn throttle(&self, key: &str) -> StoreResult<Throttle> {
-        Ok(self
-            .first::<ThrottleRow>("SELECT failures, locked_until FROM login_throttle WHERE key = ?", &[s(key)])
-            .await?
-            .map(Throttle::from)
-            .unwrap_or_default())
-    }
-    async fn record_failure(&self, key: &str, now: u64) -> StoreResult<Throttle> {
-        // One atomic upsert; concurrent failures each count (the count is incremented here, never
-        // read and written back). The lock is `lock_until` of the new count, looked up in
+    async fn reserve_attempt(&self, key: &str, now: u64) -> StoreResult<Reservation> {
+        // One atomic upsert, before the password is checked: concurrent attempts each count
+        // (the count is incremented in SQL, never read and written back), and the `WHERE` of the
+        // update refuses any attempt while a lock is in force, so no burst gets past the budget.
+        // The new count is 1 for a new key or one whose last attempt is older than ?4 (counts
+        // decay), else one more. Its lock is `lock_until` of that count, looked up in
         // `lock_curve` (?3, a JSON array clamped to its last entry), so the curve is stated only
-        // in Rust; `max` keeps a longer lock already in force. A new row has 1 failure.
+        // in Rust; `max` keeps a longer lock already recorded. RETURNING yields the row only when
+        // the attempt was counted; the second statement reads the state either way.
         let curve = serde_json::to_string(&lock_curve(now)).map_err(backend)?;
-        let row = self
-            .first::<ThrottleRow>(
-                "INSERT INTO login_throttle (key, failures, locked_until, updated_at) VALUES (?1, 1, json_extract(?3, '$[1]'), ?2) \
-                 ON CONFLICT (key) DO UPDATE SET failures = failures + 1, updated_at = ?2, \
-                 locked_until = max(locked_until, json_extract(?3, '$[' || min(failures + 1, json_array_length(?3) - 1) || ']')) \
-                 RETURNING failures, locked_until",
-                &[s(key), n(now), s(&curve)],
-            )
-            .await?;
-        Ok(row.map(Throttle::from).unwrap_or_default())
+        let results = self
+            .db()?
+            .batch(vec![
+                self.stmt(
+                    "INSERT INTO login_throttle (key, failures, locked_until, updated_at) VALUES (?1, 1, json_extract(?3, '$[1]'), ?2) \
+                     ON CONFLICT (key) DO UPDATE SET \
+                     failures = CASE WHEN updated_at + ?4 <= ?2 THEN 1 ELSE failures + 1 END, \
+                     locked_until = max(locked_until, json_extract(?3, '$[' || \
+                       min(CASE WHEN updated_at + ?4 <= ?2 THEN 1 ELSE failures + 1 END, json_array_length(?3) - 1) || ']')), \
+                     updated_at = ?2 \
+                     WHERE locked_until <= ?2 \
+                     RETURNING failures, locked_until",
+                    &[s(key), n(now), s(&curve), n(THROTTLE_MEMORY)],
+                )?,
+                self.stmt("SELECT failures, locked_until FROM login_throttle WHERE key = ?1", &[s(key)])?,
+            ])
+            .await
+            .map_err(backend)?;
+        let first_row = |i: usize| -> StoreResult<Option<Throttle>> {
+            match results.get(i) {
+                Some(r) => Ok(r.results::<ThrottleRow>().map_err(backend)?.into_iter().next().map(Throttle::from)),
+                None => Ok(None),
+            }
+        };
+        Ok(match first_row(0)? {
+            Some(throttle) => Reservation { granted: true, throttle },
+            None => Reservation { granted: false, throttle: first_row(1)?.unwrap_or_default() },
+        })
     }
     async fn clear_failures(&self, key: &str) -> StoreResult<()> {
         self.run("DELETE FROM login_throttle WHERE key = ?", &[s(key)]).await.map(|_| ())

@@ -38,6 +38,8 @@ struct State {
     sessions: HashMap<String, Session>,
     /// Ended grants, until when they are kept.
     ended_grants: HashMap<String, u64>,
+    /// Uses per (limit, address): the start of the current window and the count in it.
+    address_uses: HashMap<(AddressLimit, String), (u64, u32)>,
     /// `grants_ended_at` of clients and users (absent: never).
     client_grants_ended: HashMap<String, u64>,
     user_grants_ended: HashMap<String, u64>,
@@ -319,23 +321,36 @@ impl SessionStore for MemoryStore {
 }
 
 impl ThrottleStore for MemoryStore {
-    async fn throttle(&self, key: &str) -> StoreResult<Throttle> {
-        self.enter("throttle")?;
-        Ok(self.state.borrow().throttles.get(key).map(|(t, _)| *t).unwrap_or_default())
-    }
-    async fn record_failure(&self, key: &str, now: u64) -> StoreResult<Throttle> {
-        self.enter("record_failure")?;
+    async fn reserve_attempt(&self, key: &str, now: u64) -> StoreResult<Reservation> {
+        self.enter("reserve_attempt")?;
         let mut state = self.state.borrow_mut();
         let entry = state.throttles.entry(key.to_string()).or_default();
-        entry.0.failures += 1;
+        if entry.0.locked_until > now {
+            return Ok(Reservation { granted: false, throttle: entry.0 });
+        }
+        let count = if entry.1 + THROTTLE_MEMORY <= now { 0 } else { entry.0.failures };
+        entry.0.failures = count + 1;
         entry.0.locked_until = lock_until(entry.0.failures, now).max(entry.0.locked_until);
         entry.1 = now;
-        Ok(entry.0)
+        Ok(Reservation { granted: true, throttle: entry.0 })
     }
     async fn clear_failures(&self, key: &str) -> StoreResult<()> {
         self.enter("clear_failures")?;
         self.state.borrow_mut().throttles.remove(key);
         Ok(())
+    }
+}
+
+impl AddressLimits for MemoryStore {
+    async fn allow(&self, limit: AddressLimit, address: &str, now: u64) -> StoreResult<bool> {
+        self.enter("allow")?;
+        let mut state = self.state.borrow_mut();
+        let entry = state.address_uses.entry((limit, address.to_string())).or_insert((now, 0));
+        if entry.0 + ADDRESS_WINDOW <= now {
+            *entry = (now, 0);
+        }
+        entry.1 += 1;
+        Ok(entry.1 <= limit.budget())
     }
 }
 

@@ -93,7 +93,7 @@ fn seeded() -> MemoryStore {
         s.insert_refresh(&token("r2", "f2", "c2", "u1", NOW - 1)).await.unwrap();
         s.revoke_access("jti-0", NOW - 1).await.unwrap();
         s.create_session(&session("s1", NOW + 100)).await.unwrap();
-        s.record_failure("k1", NOW).await.unwrap();
+        s.reserve_attempt("k1", NOW).await.unwrap();
     });
     s
 }
@@ -173,9 +173,9 @@ fn session_calls(s: &MemoryStore) -> Calls {
 fn throttle_calls(s: &MemoryStore) -> Calls {
     block_on(async {
         vec![
-            ("throttle", s.throttle("k1").await.map(drop)),
-            ("record_failure", s.record_failure("k2", NOW).await.map(drop)),
+            ("reserve_attempt", s.reserve_attempt("k2", NOW).await.map(drop)),
             ("clear_failures", s.clear_failures("k1").await),
+            ("allow", s.allow(AddressLimit::SignIn, "192.0.2.7", NOW).await.map(drop)),
         ]
     })
 }
@@ -356,4 +356,45 @@ fn an_access_token_is_usable_until_its_grant_client_or_user_ends() {
     assert!(!usable(&access("jti-9", "c1", Some("f2"), Some("u1"))));
     assert!(usable(&AccessCheck { issued_at: NOW + 1, ..access("jti-9", "c1", Some("f2"), Some("u1")) }));
     assert_eq!(block_on(store.refresh("r1")).unwrap().unwrap().status, RefreshStatus::Revoked, "its refresh tokens are revoked");
+}
+
+#[test]
+fn an_attempt_is_reserved_atomically_before_it_is_checked_and_refused_while_locked() {
+    let store = MemoryStore::default();
+    let reserve = |now| block_on(store.reserve_attempt("k", now)).unwrap();
+    for i in 1..LOCK_AFTER_FAILURES {
+        let r = reserve(NOW);
+        assert!(r.granted && r.throttle.failures == i && r.throttle.locked_until == 0, "{r:?}");
+    }
+    // The budget's last attempt is granted and earns the lock...
+    let last = reserve(NOW);
+    assert!(last.granted);
+    assert_eq!(last.throttle.locked_until, NOW + LOCK_BASE_SECONDS);
+    // ...every attempt during the lock is refused and counts nothing.
+    for _ in 0..10 {
+        let r = reserve(NOW + 1);
+        assert!(!r.granted);
+        assert_eq!(r.throttle.failures, LOCK_AFTER_FAILURES);
+    }
+    // After the lock, the next attempt doubles it.
+    let after = reserve(NOW + LOCK_BASE_SECONDS);
+    assert!(after.granted);
+    assert_eq!(after.throttle.locked_until, NOW + LOCK_BASE_SECONDS + 2 * LOCK_BASE_SECONDS);
+    // A success clears; counts decay after THROTTLE_MEMORY without attempts.
+    block_on(store.clear_failures("k")).unwrap();
+    assert_eq!(reserve(NOW + 1000).throttle.failures, 1);
+    assert_eq!(reserve(NOW + 1000 + THROTTLE_MEMORY).throttle.failures, 1, "decayed");
+}
+
+#[test]
+fn address_budgets_count_per_window() {
+    let store = MemoryStore::default();
+    let allow = |limit, addr, now| block_on(store.allow(limit, addr, now)).unwrap();
+    for _ in 0..AddressLimit::Registration.budget() {
+        assert!(allow(AddressLimit::Registration, "a", NOW));
+    }
+    assert!(!allow(AddressLimit::Registration, "a", NOW + 1));
+    assert!(allow(AddressLimit::Registration, "b", NOW + 1), "another address");
+    assert!(allow(AddressLimit::SignIn, "a", NOW + 1), "another budget");
+    assert!(allow(AddressLimit::Registration, "a", NOW + ADDRESS_WINDOW), "a new window");
 }
