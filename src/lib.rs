@@ -6,6 +6,7 @@
 pub mod bench;
 pub mod crypto;
 pub mod form;
+pub mod future;
 pub mod http;
 pub mod oauth;
 mod settings;

@@ -3,7 +3,8 @@
 // the admin endpoints; other grants of the same user and client live on.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { http, admin, bearer, basic, registerUser, createClient, token, login, decodeJwt } from './helpers.mjs';
+import { createHash } from 'node:crypto';
+import { http, admin, bearer, basic, registerUser, createClient, token, login, decodeJwt, kvDelete, d1 } from './helpers.mjs';
 
 const introspect = (t) => http('POST', '/introspect', { form: { token: t }, headers: admin() });
 const active = async (t) => (await introspect(t)).json.active;
@@ -62,4 +63,21 @@ test('grants: an admin token of an ended grant no longer opens the admin endpoin
   const r = await http('GET', '/clients', { headers: bearer(t.access_token) });
   assert.equal(r.status, 401);
   assert.equal(r.json.error, 'invalid_token');
+});
+
+test('codes: a code KV has not brought to this location is redeemed from its D1 copy, still once', async () => {
+  const user = await registerUser();
+  const client = await createClient();
+  const { code } = await login(client, user, { scope: 'openid' });
+  const key = createHash('sha256').update(code).digest('base64url');
+  // As at a location KV has not reached yet: the KV entry is gone, the D1 copy is there.
+  await kvDelete(key);
+  assert.equal((await d1(`SELECT COUNT(*) AS n FROM pending_codes WHERE code_hash = '${key}'`))[0].n, 1);
+  const form = { grant_type: 'authorization_code', code, redirect_uri: client.redirect_uris[0] };
+  const first = await token(client, form);
+  assert.equal(first.status, 200, first.text);
+  assert.equal(await active(first.json.access_token), true);
+  const replay = await token(client, form);
+  assert.equal(replay.json.error, 'invalid_grant');
+  assert.equal(await active(first.json.access_token), false, 'the replay is seen there too');
 });

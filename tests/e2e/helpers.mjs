@@ -145,6 +145,15 @@ export async function d1(sql) {
   return JSON.parse(stdout)[0].results;
 }
 
+/** Deletes a key from the worker's local KV namespace AUTH_CODES (this run's state). */
+export async function kvDelete(key) {
+  const { execFile } = await import('node:child_process');
+  const { promisify } = await import('node:util');
+  const wrangler = new URL('../../node_modules/.bin/wrangler', import.meta.url).pathname;
+  await promisify(execFile)(wrangler, ['kv', 'key', 'delete', key, '--binding', 'AUTH_CODES', '--local', '--persist-to', process.env.E2E_PERSIST],
+    { encoding: 'utf8', env: { ...process.env, WRANGLER_SEND_METRICS: 'false' } });
+}
+
 /**
  * Starts a second `wrangler dev` on this run's D1/KV state with the given `.dev.vars` text, as
  * another deployment or location of the same database would see it; resolves to its base URL

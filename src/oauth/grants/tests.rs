@@ -480,3 +480,18 @@ fn an_empty_scope_parameter_is_invalid_scope_at_every_grant() {
     assert_eq!(block_on(p.token(&creds, &password_request(Some("")))).unwrap_err().code, ErrorCode::InvalidScope);
     assert_eq!(block_on(p.token(&creds, &password_request(Some("  ")))).unwrap_err().code, ErrorCode::InvalidScope);
 }
+
+#[test]
+fn a_code_that_has_not_reached_this_location_of_kv_is_redeemed_from_its_d1_copy() {
+    let w = World::new();
+    let (client, secret, user) = setup(&w);
+    let c = code(&w, &client, &user, None);
+    w.store.miss_code_at_the_edge(&crate::crypto::sha256_b64url(&c));
+    let req = code_request(c, None);
+    let creds = basic(&client, &secret);
+    let t = block_on(w.at(1010).token(&creds, &req)).expect("redeemed from the copy");
+    assert!(block_on(w.at(1010).verify_access_token(&t.access_token)).unwrap().is_some());
+    // Still single use, and a replay there is still seen as one: what it issued ends.
+    assert_eq!(block_on(w.at(1011).token(&creds, &req)).unwrap_err().code, ErrorCode::InvalidGrant);
+    assert!(block_on(w.at(1011).verify_access_token(&t.access_token)).unwrap().is_none());
+}

@@ -1,4 +1,5 @@
-//! `CodeStore`: codes in KV (with a TTL), their single use in D1 (`consumed_codes`).
+//! `CodeStore`: codes in KV (with a TTL) and a copy in D1 (`pending_codes`) for the locations
+//! KV has not reached yet; their single use in D1 (`consumed_codes`).
 
 use super::refresh::{refresh_args, INSERT_REFRESH_IF_PREVIOUS_CHANGED};
 use super::*;
@@ -16,16 +17,33 @@ impl CodeStore for CloudflareStore {
     async fn put_code(&self, code_hash: &str, code: &AuthorizationCode, ttl_seconds: u64) -> StoreResult<()> {
         // KV refuses expiration TTLs under 60 s; the code's own expiry is inside the value.
         let ttl = ttl_seconds.max(60);
-        self.codes()?
-            .put(code_hash, serde_json::to_string(code).map_err(backend)?)
-            .map_err(backend)?
-            .expiration_ttl(ttl)
-            .execute()
-            .await
-            .map_err(backend)
+        let json = serde_json::to_string(code).map_err(backend)?;
+        // Both writes at once: one round trip of latency.
+        let kv = async {
+            self.codes()?.put(code_hash, json.as_str()).map_err(backend)?.expiration_ttl(ttl).execute().await.map_err(backend)
+        };
+        let args = [s(code_hash), s(&json), n(code.expires_at)];
+        let d1 = self.run(
+            "INSERT INTO pending_codes (code_hash, record, expires_at) VALUES (?, ?, ?) \
+             ON CONFLICT (code_hash) DO UPDATE SET record = excluded.record, expires_at = excluded.expires_at",
+            &args,
+        );
+        let (kv, d1) = crate::future::join2(kv, d1).await;
+        kv.and(d1.map(|_| ()))
     }
     async fn code(&self, code_hash: &str) -> StoreResult<Option<AuthorizationCode>> {
-        self.codes()?.get(code_hash).json::<AuthorizationCode>().await.map_err(backend)
+        if let Some(code) = self.codes()?.get(code_hash).json::<AuthorizationCode>().await.map_err(backend)? {
+            return Ok(Some(code));
+        }
+        // Not (yet) visible in KV at this location: the D1 copy.
+        #[derive(Deserialize)]
+        struct Pending {
+            record: String,
+        }
+        match self.first::<Pending>("SELECT record FROM pending_codes WHERE code_hash = ?", &[s(code_hash)]).await? {
+            Some(p) => serde_json::from_str(&p.record).map(Some).map_err(backend),
+            None => Ok(None),
+        }
     }
     async fn redeem_code(&self, c: &ConsumedCode, refresh: Option<&RefreshToken>) -> StoreResult<Redemption> {
         let mut batch = vec![self.stmt(

@@ -29,7 +29,9 @@ pub enum StorageMode {
 struct State {
     users: Vec<User>,
     clients: Vec<Client>,
+    /// KV's codes, and D1's copies of them (`pending_codes`).
     codes: HashMap<String, AuthorizationCode>,
+    pending_codes: HashMap<String, AuthorizationCode>,
     consumed: HashMap<String, ConsumedCode>,
     refresh: HashMap<String, (RefreshToken, RefreshStatus)>,
     revoked: HashMap<String, u64>,
@@ -87,6 +89,12 @@ pub struct MemoryStore {
 }
 
 impl MemoryStore {
+    /// Drops a code from the KV stand-in only, as a location KV has not reached yet would miss
+    /// it (the D1 copy remains).
+    pub fn miss_code_at_the_edge(&self, code_hash: &str) {
+        self.state.borrow_mut().codes.remove(code_hash);
+    }
+
     /// From now on `client_for_auth` answers this copy as cached, whatever the store holds.
     pub fn serve_stale_client(&self, client: Client) {
         self.stale_clients.borrow_mut().insert(client.client_id.clone(), client);
@@ -225,12 +233,15 @@ impl ClientStore for MemoryStore {
 impl CodeStore for MemoryStore {
     async fn put_code(&self, code_hash: &str, code: &AuthorizationCode, _ttl: u64) -> StoreResult<()> {
         self.enter("put_code")?;
-        self.state.borrow_mut().codes.insert(code_hash.to_string(), code.clone());
+        let mut state = self.state.borrow_mut();
+        state.codes.insert(code_hash.to_string(), code.clone());
+        state.pending_codes.insert(code_hash.to_string(), code.clone());
         Ok(())
     }
     async fn code(&self, code_hash: &str) -> StoreResult<Option<AuthorizationCode>> {
         self.enter("code")?;
-        Ok(self.state.borrow().codes.get(code_hash).cloned())
+        let state = self.state.borrow();
+        Ok(state.codes.get(code_hash).or_else(|| state.pending_codes.get(code_hash)).cloned())
     }
     async fn redeem_code(&self, consumed: &ConsumedCode, refresh: Option<&RefreshToken>) -> StoreResult<Redemption> {
         self.enter("redeem_code")?;
@@ -363,6 +374,7 @@ impl Maintenance for MemoryStore {
             + retain_counting(&mut state.revoked, |exp| *exp > now)
             + retain_counting(&mut state.sessions, |x| x.expires_at > now)
             + retain_counting(&mut state.ended_grants, |until| *until > now)
+            + retain_counting(&mut state.pending_codes, |c| c.expires_at > now)
             + retain_counting(&mut state.throttles, |(th, updated)| th.locked_until > now || *updated + THROTTLE_MEMORY > now))
     }
 }
