@@ -19,9 +19,8 @@ impl CodeStore for CloudflareStore {
         let ttl = ttl_seconds.max(60);
         let json = serde_json::to_string(code).map_err(backend)?;
         // Both writes at once: one round trip of latency.
-        let kv = async {
-            self.codes()?.put(code_hash, json.as_str()).map_err(backend)?.expiration_ttl(ttl).execute().await.map_err(backend)
-        };
+        let kv =
+            async { self.codes()?.put(code_hash, json.as_str()).map_err(backend)?.expiration_ttl(ttl).execute().await.map_err(backend) };
         let args = [s(code_hash), s(&json), n(code.expires_at)];
         let d1 = self.run(
             "INSERT INTO pending_codes (code_hash, record, expires_at) VALUES (?, ?, ?) \
