@@ -7,7 +7,15 @@
 //! byte-identical to the `p256` crate's (`same_signatures_as_p256` checks it); its table entries
 //! are chosen with constant-time selection over all 16 candidates of a window, so memory access
 //! does not depend on the secret nonce. Verification handles only public values and indexes the
-//! tables directly; it agrees with `p256`'s verifier (`same_verdicts_as_p256`).
+//! tables directly; it agrees with `p256`'s verifier (`same_verdicts_as_p256`), gives Project
+//! Wycheproof's verdict on every ECDSA P-256/SHA-256 (P1363 encoding, as JWS uses) test vector,
+//! and the signer reproduces RFC 6979 §A.2.5.
+//!
+//! High-s policy: signatures are not normalised and both `s` and `n - s` verify. RFC 7518 §3.4
+//! defines ES256 as plain ECDSA, which accepts either, and JOSE libraries sign with either; a
+//! token is never identified by its signature bytes here (revocation and single use go by
+//! `jti`, codes and grant ids), so a second valid encoding of a signature gains an attacker
+//! nothing. `s = 0`, `r = 0`, values `>= n` and encodings that are not 64 bytes are refused.
 
 use p256::ecdsa::{Signature, SigningKey};
 use p256::elliptic_curve::bigint::ArrayEncoding;
@@ -173,5 +181,78 @@ mod tests {
                 }
             }
         }
+    }
+
+    fn hex(s: &str) -> Vec<u8> {
+        (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
+    }
+
+    #[test]
+    fn rfc6979_a25_vectors() {
+        // RFC 6979 §A.2.5: ECDSA, 256 bits (prime field), with SHA-256.
+        let key = SigningKey::from_slice(&hex("C9AFA9D845BA75166B5C215767B1D6934E50C3DB36E89B127B8A622B120F6721")).unwrap();
+        let public = key.verifying_key().to_encoded_point(false);
+        assert_eq!(&public.x().unwrap()[..], hex("60FED4BA255A9D31C961EB74C6356D68C049B8923B61FA6CE669622E60F29FB6"));
+        assert_eq!(&public.y().unwrap()[..], hex("7903FE1008B8BC99A41AE9E95628BC64F2F1B20C2D7E9F5177A3C294D4462299"));
+        let table = PointTable::new(ProjectivePoint::from(*key.verifying_key().as_affine()));
+        for (message, r, s) in [
+            (
+                "sample",
+                "EFD48B2AACB6A8FD1140DD9CD45E81D69D2C877B56AAF991C34D0EA84EAF3716",
+                "F7CB1C942D657C41D436C7A1B6E29F65F3E900DBB9AFF4064DC4AB2F843ACDA8",
+            ),
+            (
+                "test",
+                "F1ABB023518351CD71D881567B1EA663ED3EFCF6C5132B354F28D3B0B7D38367",
+                "019F4113742A2B14BD25926B49C649155F267E60D3814B4C0CC84250E46F0083",
+            ),
+        ] {
+            let signature = sign(&key, message.as_bytes());
+            assert_eq!(&signature.to_bytes()[..], [hex(r), hex(s)].concat(), "{message}");
+            assert!(verify(&table, message.as_bytes(), &signature));
+        }
+    }
+
+    #[test]
+    fn wycheproof_ecdsa_p256_sha256_p1363() {
+        use wycheproof::ecdsa::{TestName, TestSet};
+        use wycheproof::TestResult;
+        let set = TestSet::load(TestName::EcdsaSecp256r1Sha256P1363).unwrap();
+        let (mut checked, mut acceptable) = (0, 0);
+        for group in &set.test_groups {
+            // A few groups carry public keys that are not on the curve: those keys never load.
+            let Ok(key) = p256::ecdsa::VerifyingKey::from_sec1_bytes(&group.key.key) else {
+                assert!(group.tests.iter().all(|t| t.result != TestResult::Valid), "a valid test with an unloadable key");
+                continue;
+            };
+            let table = PointTable::new(ProjectivePoint::from(*key.as_affine()));
+            for t in &group.tests {
+                // As `jwt::verify` decodes a JWS signature: exactly r || s, each < n and non-zero.
+                let verdict = Signature::from_slice(&t.sig).is_ok_and(|sig| verify(&table, &t.msg, &sig));
+                match t.result {
+                    TestResult::Valid => assert!(verdict, "tcId {} ({}) must verify", t.tc_id, t.comment),
+                    TestResult::Invalid => assert!(!verdict, "tcId {} ({}) must not verify", t.tc_id, t.comment),
+                    TestResult::Acceptable => acceptable += 1,
+                }
+                checked += 1;
+            }
+        }
+        assert!(checked >= 250, "{checked} vectors checked");
+        assert!(acceptable < checked / 10);
+    }
+
+    #[test]
+    fn high_s_signatures_verify_and_zero_or_oversized_values_do_not() {
+        let key = SigningKey::from_slice(&[7u8; 32]).unwrap();
+        let table = PointTable::new(ProjectivePoint::from(*key.verifying_key().as_affine()));
+        let sig = sign(&key, b"payload");
+        let (r, s) = sig.split_scalars();
+        let flipped = Signature::from_scalars(*r, -*s.as_ref()).unwrap();
+        assert!(verify(&table, b"payload", &sig) && verify(&table, b"payload", &flipped), "s and n - s both verify");
+        let mut zero_s = sig.to_bytes().to_vec();
+        zero_s[32..].fill(0);
+        assert!(Signature::from_slice(&zero_s).is_err());
+        assert!(Signature::from_slice(&[0xff; 64]).is_err(), "values >= n");
+        assert!(Signature::from_slice(&sig.to_bytes()[..63]).is_err());
     }
 }
