@@ -5,7 +5,7 @@ use crate::oauth::issue::{RefreshIssue, Subject, TokenResponse};
 use crate::oauth::scope::Scope;
 use crate::oauth::secrets::Password;
 use crate::oauth::{OAuthError, OAuthResult, Provider};
-use crate::store::{Client, Store};
+use crate::store::{Client, ClientType, Store};
 
 impl<S: Store> Provider<'_, S> {
     pub(super) async fn password_grant(
@@ -15,6 +15,13 @@ impl<S: Store> Provider<'_, S> {
         password: &Password,
         requested: Option<Scope>,
     ) -> OAuthResult<TokenResponse> {
+        // A public client can neither register for this grant nor use it (a registration that
+        // predates that rule included): it cannot keep the user's password from its own users'
+        // devices' inspection, and RFC 6749 §4.3 asks for a client "capable of obtaining the
+        // resource owner's credentials" it is trusted with.
+        if client.client_type != ClientType::Confidential {
+            return Err(OAuthError::unauthorized_client("the password grant needs a confidential client"));
+        }
         let allowed = Scope::from_list(client.scopes.iter().cloned());
         let scope = Scope::narrow(requested.as_ref(), &allowed)
             .ok_or_else(|| OAuthError::invalid_scope("scope exceeds what the client may request"))?;

@@ -495,3 +495,26 @@ fn a_code_that_has_not_reached_this_location_of_kv_is_redeemed_from_its_d1_copy(
     assert_eq!(block_on(w.at(1011).token(&creds, &req)).unwrap_err().code, ErrorCode::InvalidGrant);
     assert!(block_on(w.at(1011).verify_access_token(&t.access_token)).unwrap().is_none());
 }
+
+#[test]
+fn a_public_client_can_neither_register_for_nor_use_the_password_grant() {
+    let w = World::new();
+    let p = w.at(1000);
+    let meta: ClientMetadata = serde_json::from_str(
+        r#"{"client_name":"SPA","client_type":"public","grant_types":["authorization_code","password"],"redirect_uris":["https://spa.example/cb"]}"#,
+    )
+    .unwrap();
+    assert_eq!(block_on(p.create_client(meta)).unwrap_err().code, ErrorCode::InvalidRequest);
+    // One stored before the rule existed is refused at the grant.
+    let legacy = Client {
+        client_type: crate::store::ClientType::Public,
+        token_endpoint_auth_method: "none".into(),
+        grant_types: vec!["password".into()],
+        ..crate::oauth::clients::new_client(1000)
+    };
+    block_on(crate::store::ClientStore::insert_client(&w.store, &legacy)).unwrap();
+    block_on(p.register_user(validate_registration("carol", "carol@example.com", "correct horse", None).unwrap())).unwrap();
+    let creds = ClientCredentials { form_id: Some(legacy.client_id.clone()), ..Default::default() };
+    let req = TokenRequest::Password { username: "carol".into(), password: Password::new("correct horse"), scope: None };
+    assert_eq!(block_on(p.token(&creds, &req)).unwrap_err().code, ErrorCode::UnauthorizedClient);
+}
