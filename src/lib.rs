@@ -36,21 +36,31 @@ async fn incoming(mut req: Request) -> Result<Incoming> {
     Ok(Incoming { method, path, query, headers, body, body_too_large: too_large, origin })
 }
 
-/// The body, read chunk by chunk and abandoned as soon as it passes `MAX_BODY`: a chunked body
-/// (no `Content-Length`) is never buffered whole. `(body, too_large)`.
+/// How much of an oversized body is read and dropped before answering 413, so that an ordinary
+/// client that sends it whole still reads the answer; past this the connection is closed.
+const DRAIN_LIMIT: usize = 1024 * 1024;
+
+/// The body, read chunk by chunk: a chunked body (no `Content-Length`) is never buffered beyond
+/// `MAX_BODY`; what follows is read and dropped (up to `DRAIN_LIMIT`). `(body, too_large)`.
 async fn read_capped(req: &mut Request) -> (Vec<u8>, bool) {
     use futures_core::Stream;
     let Ok(stream) = req.stream() else { return (Vec::new(), false) };
     let mut stream = std::pin::pin!(stream);
     let mut body = Vec::new();
+    let mut seen = 0usize;
     while let Some(chunk) = std::future::poll_fn(|cx| stream.as_mut().poll_next(cx)).await {
         let Ok(chunk) = chunk else { break };
-        if body.len() + chunk.len() > MAX_BODY {
-            return (Vec::new(), true);
+        seen += chunk.len();
+        if seen > MAX_BODY {
+            body = Vec::new();
+            if seen > DRAIN_LIMIT {
+                break;
+            }
+            continue;
         }
         body.extend_from_slice(&chunk);
     }
-    (body, false)
+    (body, seen > MAX_BODY)
 }
 
 fn outgoing(out: Outgoing, head: bool) -> Result<Response> {
