@@ -103,11 +103,13 @@ fn authorize_error<S: Store>(app: &App<'_, S>, e: AuthorizeError) -> Outgoing {
     }
 }
 
-/// `GET /authorize` (RFC 6749 §4.1.1, OIDC Core §3.1.2). A signed-in browser (session cookie)
+/// `GET|POST /authorize` (RFC 6749 §4.1.1, OIDC Core §3.1.2). A signed-in browser (session cookie)
 /// gets its code at once, unless `prompt=login` or an exceeded `max_age` asks for credentials
 /// again; `prompt=none` without a usable session answers `login_required` (OIDC Core §3.1.2.6).
 pub async fn authorize<S: Store>(app: &App<'_, S>, req: &Incoming) -> Outgoing {
-    let p = match req.query_params().and_then(|q| params_from(&q, "redirect_uri")) {
+    // GET carries the request in the query, POST as a form body (OIDC Core §3.1.2.1).
+    let params = if req.method == "POST" { req.form() } else { req.query_params() };
+    let p = match params.and_then(|q| params_from(&q, "redirect_uri")) {
         Ok(p) => p,
         Err(e) => return error_page(app, 400, "Cannot sign in", &e.description),
     };

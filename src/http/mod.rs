@@ -172,7 +172,7 @@ pub async fn handle<S: Store>(app: &App<'_, S>, req: &Incoming) -> Outgoing {
         Operation::GetJwks => discovery::jwks(app),
         Operation::GetOpenApi => Ok(openapi::document(app)),
         Operation::GetHealth => Ok(Outgoing::json(200, &serde_json::json!({ "status": "ok" }))),
-        Operation::Authorize => Ok(authorize::authorize(app, req).await),
+        Operation::Authorize | Operation::PostAuthorize => Ok(authorize::authorize(app, req).await),
         Operation::Login => Ok(authorize::login(app, req).await),
         Operation::Token => token::token(app, req).await,
         Operation::Introspect => token::introspect(app, req).await,

@@ -258,6 +258,7 @@ fn summary(op: Operation) -> &'static str {
         Operation::GetOpenApi => "This OpenAPI 3.1 document",
         Operation::GetHealth => "Liveness check",
         Operation::Authorize => "Authorization endpoint: validates the request and serves the login page (RFC 6749 §4.1.1)",
+        Operation::PostAuthorize => "Authorization endpoint with the request as a form body (OIDC Core §3.1.2.1)",
         Operation::Login => "Authenticates the user and issues an authorization code",
         Operation::Token => "Token endpoint (RFC 6749 §3.2)",
         Operation::Introspect => "Token introspection (RFC 7662)",
@@ -306,7 +307,7 @@ fn responses(op: Operation) -> Value {
         Operation::GetJwks => add("200", ok("The JWK Set", json!({ "type": "object", "required": ["keys"] }))),
         Operation::GetOpenApi => add("200", ok("This document", json!({ "type": "object" }))),
         Operation::GetHealth => add("200", ok("Alive", json!({ "type": "object", "properties": { "status": { "type": "string" } } }))),
-        Operation::Authorize => {
+        Operation::Authorize | Operation::PostAuthorize => {
             add("200", html("Login page"));
             add("302", json!({ "description": "Error redirect to the client (RFC 6749 §4.1.2.1), or a code for a signed-in browser" }));
         }
@@ -384,6 +385,12 @@ fn request_body(op: Operation) -> Option<Value> {
             b
         }
         Operation::Revoke => form_body(json!({ "token": s, "token_type_hint": s, "client_id": s, "client_secret": s }), &["token"]),
+        Operation::PostAuthorize => form_body(
+            json!({ "response_type": { "type": "string", "enum": ["code"] }, "client_id": s, "redirect_uri": s, "scope": s,
+                    "state": s, "nonce": s, "code_challenge": s, "code_challenge_method": { "type": "string", "enum": ["S256"] },
+                    "prompt": s, "max_age": s, "response_mode": s }),
+            &["response_type", "client_id"],
+        ),
         Operation::PostUserInfo => {
             let mut b = form_body(json!({ "access_token": s }), &[]);
             b["required"] = json!(false);

@@ -131,6 +131,9 @@ listed_enum!(
         GetOpenApi,
         GetHealth,
         Authorize,
+        /// OpenID Connect Core §3.1.2.1: "Authorization Servers MUST support the use of the HTTP
+        /// GET and POST methods" at the authorization endpoint (POST: the parameters as a form).
+        PostAuthorize,
         Login,
         Token,
         Introspect,
@@ -157,7 +160,7 @@ impl Operation {
             Self::GetJwks => Endpoint::Jwks,
             Self::GetOpenApi => Endpoint::OpenApi,
             Self::GetHealth => Endpoint::Health,
-            Self::Authorize => Endpoint::Authorize,
+            Self::Authorize | Self::PostAuthorize => Endpoint::Authorize,
             Self::Login => Endpoint::Login,
             Self::Token => Endpoint::Token,
             Self::Introspect => Endpoint::Introspect,
@@ -183,7 +186,8 @@ impl Operation {
             | Self::GetLogout
             | Self::ListClients
             | Self::GetClient => Method::Get,
-            Self::Login
+            Self::PostAuthorize
+            | Self::Login
             | Self::Token
             | Self::Introspect
             | Self::Revoke

@@ -1,7 +1,7 @@
 //! The authorization request (RFC 6749 §4.1.1, OIDC Core §3.1.2.1, RFC 7636 §4.3) and the
 //! authorization code it ends in. `/authorize` and `/login` validate the same parameters here.
 
-use super::scope::Scope;
+use super::scope::{Scope, OPENID};
 use super::{pkce, redirect, ErrorCode, GrantType, OAuthError, OAuthResult, Provider};
 use crate::crypto::{random_token, sha256_b64url};
 use crate::form::append_query;
@@ -78,10 +78,14 @@ impl<S: Store> Provider<'_, S> {
             Some(c) if c.is_active => c,
             _ => return Err(AuthorizeError::Show(OAuthError::invalid_request("unknown or inactive client"))),
         };
+        // OpenID Connect Core §3.1.2.1: for an OpenID request (its scope names `openid`)
+        // `redirect_uri` is REQUIRED; plain OAuth may omit it when exactly one is registered
+        // (RFC 6749 §3.1.2.3).
+        let openid_request = p.scope.as_deref().is_some_and(|s| s.split(' ').any(|v| v == OPENID));
         let redirect_uri = match &p.redirect_uri {
             Some(uri) if redirect::matches(uri, &client.redirect_uris) => uri.clone(),
             Some(_) => return Err(show("redirect_uri is not registered for this client")),
-            // RFC 6749 §3.1.2.3: may be omitted when exactly one is registered.
+            None if openid_request => return Err(show("redirect_uri is required in an OpenID Connect request")),
             None if client.redirect_uris.len() == 1 => client.redirect_uris[0].clone(),
             None => return Err(show("redirect_uri is required")),
         };
@@ -107,8 +111,14 @@ impl<S: Store> Provider<'_, S> {
             Some(None) => return Err(redirect(OAuthError::invalid_scope("malformed scope"))),
             None => None,
         };
-        let scope = Scope::narrow(requested.as_ref(), &allowed)
-            .ok_or_else(|| redirect(OAuthError::invalid_scope("scope exceeds what the client may request")))?;
+        // Scope values the client is not registered for (or this server does not know, such as
+        // `address` or `phone`) are left out rather than refused: RFC 6749 §3.3 lets the server
+        // grant less than was asked, and OpenID Connect Core §5.4 asks that unsupported ones be
+        // ignored. The token response's `scope` says what was granted.
+        let scope = match requested {
+            Some(r) => r.intersection(&allowed),
+            None => Scope::narrow(None, &allowed).unwrap_or_default(),
+        };
         // PKCE (RFC 7636 §4.4.1): required for public clients (RFC 8252 §8.1), S256 only.
         let code_challenge = match (&p.code_challenge, p.code_challenge_method.as_deref()) {
             (None, None) if client.client_type == ClientType::Public => {

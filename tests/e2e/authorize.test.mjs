@@ -43,7 +43,7 @@ test('authorize: other errors go back to the client with error and state (RFC 67
   const cases = [
     [{ ...base, response_type: 'token' }, 'unsupported_response_type'],
     [{ ...base, response_type: undefined }, 'invalid_request'],
-    [{ ...base, scope: 'openid admin:all' }, 'invalid_scope'],
+    [{ ...base, scope: 'openid bad"scope' }, 'invalid_scope'],
     [{ ...base, code_challenge: pkce().challenge, code_challenge_method: 'plain' }, 'invalid_request'],
     [{ ...base, code_challenge: 'short' , code_challenge_method: 'S256' }, 'invalid_request'],
     [{ ...base, prompt: 'none' }, 'login_required'],
@@ -161,7 +161,7 @@ test('openapi: every served route is documented and every documented path is ser
   assert.equal(doc.openapi, '3.1.0');
   const expected = {
     '/.well-known/openid-configuration': ['get'], '/.well-known/jwks.json': ['get'], '/openapi.json': ['get'],
-    '/authorize': ['get'], '/login': ['post'], '/token': ['post'], '/introspect': ['post'], '/revoke': ['post'],
+    '/authorize': ['get', 'post'], '/login': ['post'], '/token': ['post'], '/introspect': ['post'], '/revoke': ['post'],
     '/userinfo': ['get', 'post'], '/logout': ['get', 'post'], '/register': ['post'], '/clients': ['get', 'post'],
     '/clients/{client_id}': ['delete', 'get', 'put'], '/clients/{client_id}/secret': ['post'],
   };
