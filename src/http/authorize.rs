@@ -23,6 +23,9 @@ fn params_from(p: &Params, redirect_key: &str) -> OAuthResult<AuthorizationParam
         code_challenge_method: p.opt("code_challenge_method")?,
         prompt: p.opt("prompt")?,
         max_age: p.opt("max_age")?,
+        login_hint: p.opt("login_hint")?,
+        request: p.opt("request")?,
+        request_uri: p.opt("request_uri")?,
     })
 }
 
@@ -127,7 +130,8 @@ pub async fn authorize<S: Store>(app: &App<'_, S>, req: &Incoming) -> Outgoing {
     };
     match app.provider.sign_in(&r, policy, session_token(app, req)).await {
         Ok(SignIn::Redirect(location)) => Outgoing::redirect(&location),
-        Ok(SignIn::AskForCredentials) => login_page(app, req, 200, &r, "", None),
+        // OIDC Core §3.1.2.1 `login_hint`: the username field starts with it.
+        Ok(SignIn::AskForCredentials) => login_page(app, req, 200, &r, r.login_hint.as_deref().unwrap_or(""), None),
         Err(e) => back(e),
     }
 }

@@ -21,6 +21,11 @@ pub struct AuthorizationParams {
     pub code_challenge_method: Option<String>,
     pub prompt: Option<String>,
     pub max_age: Option<String>,
+    /// OIDC Core §3.1.2.1: a hint of who signs in (the sign-in page pre-fills the username).
+    pub login_hint: Option<String>,
+    /// Request objects (OIDC Core §6), which this server does not support.
+    pub request: Option<String>,
+    pub request_uri: Option<String>,
 }
 
 /// An authorization request that passed every check.
@@ -32,6 +37,7 @@ pub struct AuthorizationRequest {
     pub state: Option<String>,
     pub nonce: Option<String>,
     pub code_challenge: Option<String>,
+    pub login_hint: Option<String>,
 }
 
 /// RFC 6749 §4.1.2.1: errors about the client or the redirect URI are shown to the user and
@@ -92,6 +98,15 @@ impl<S: Store> Provider<'_, S> {
 
         // From here on errors are redirected (RFC 6749 §4.1.2.1).
         let redirect = |error: OAuthError| AuthorizeError::Redirect { redirect_uri: redirect_uri.clone(), state: p.state.clone(), error };
+        // Request objects are not supported: say so (OIDC Core §3.1.2.6) rather than ignore
+        // parameters that may only be inside the object (discovery says
+        // `request_parameter_supported: false`).
+        if p.request.is_some() {
+            return Err(redirect(OAuthError::new(ErrorCode::RequestNotSupported, "request objects are not supported")));
+        }
+        if p.request_uri.is_some() {
+            return Err(redirect(OAuthError::new(ErrorCode::RequestUriNotSupported, "request_uri is not supported")));
+        }
         match p.response_type.as_deref() {
             Some("code") => {}
             None => return Err(redirect(OAuthError::invalid_request("response_type is required"))),
@@ -137,7 +152,15 @@ impl<S: Store> Provider<'_, S> {
                 return Err(redirect(OAuthError::invalid_request("nonce must not be empty")));
             }
         }
-        Ok(AuthorizationRequest { client, redirect_uri, scope, state: p.state.clone(), nonce: p.nonce.clone(), code_challenge })
+        Ok(AuthorizationRequest {
+            client,
+            redirect_uri,
+            scope,
+            state: p.state.clone(),
+            nonce: p.nonce.clone(),
+            code_challenge,
+            login_hint: p.login_hint.clone().filter(|h| h.len() <= 64),
+        })
     }
 
     /// Issues a single-use code for an authenticated user and returns the redirect location

@@ -29,6 +29,10 @@ pub enum ErrorCode {
     UnsupportedResponseType,
     /// The End-User is not authenticated and `prompt=none` was sent (OIDC Core §3.1.2.6).
     LoginRequired,
+    /// The OP does not support the `request` parameter (OIDC Core §3.1.2.6).
+    RequestNotSupported,
+    /// The OP does not support the `request_uri` parameter (OIDC Core §3.1.2.6).
+    RequestUriNotSupported,
     /// The access token is expired, revoked, malformed, or invalid for other reasons: 401 with
     /// `WWW-Authenticate: Bearer error="invalid_token"` (RFC 6750 §3.1).
     InvalidToken,
@@ -93,6 +97,8 @@ impl ErrorCode {
             Self::AccessDenied => "access_denied",
             Self::UnsupportedResponseType => "unsupported_response_type",
             Self::LoginRequired => "login_required",
+            Self::RequestNotSupported => "request_not_supported",
+            Self::RequestUriNotSupported => "request_uri_not_supported",
             Self::InvalidToken => "invalid_token",
             Self::InsufficientScope => "insufficient_scope",
             Self::ServerError => "server_error",
@@ -109,7 +115,9 @@ impl ErrorCode {
             | Self::UnsupportedGrantType
             | Self::InvalidScope
             | Self::UnsupportedResponseType
-            | Self::LoginRequired => 400,
+            | Self::LoginRequired
+            | Self::RequestNotSupported
+            | Self::RequestUriNotSupported => 400,
             Self::InvalidClient | Self::InvalidToken => 401,
             Self::InsufficientScope | Self::AccessDenied => 403,
             Self::ServerError => 500,
@@ -203,6 +211,8 @@ mod tests {
             (ErrorCode::AccessDenied, "access_denied", 403),
             (ErrorCode::UnsupportedResponseType, "unsupported_response_type", 400),
             (ErrorCode::LoginRequired, "login_required", 400),
+            (ErrorCode::RequestNotSupported, "request_not_supported", 400),
+            (ErrorCode::RequestUriNotSupported, "request_uri_not_supported", 400),
             (ErrorCode::InvalidToken, "invalid_token", 401),
             (ErrorCode::InsufficientScope, "insufficient_scope", 403),
             (ErrorCode::Http(HttpCode::NotFound), "not_found", 404),

@@ -91,3 +91,53 @@ test('oidcc-discovery-endpoint-verification: required metadata, consistent value
   assert.equal(new Set(kids).size, kids.length, 'kids are distinct (RFC 7517 §4.5)');
   for (const k of jwks.json.keys) assert.ok(!('d' in k), 'no private key material');
 });
+
+const unsignedRequestObject = (claims) =>
+  `${Buffer.from(JSON.stringify({ alg: 'none' })).toString('base64url')}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.`;
+
+test('oidcc-unsigned-request-object-supported-correctly-or-rejected-as-unsupported: request objects are refused with request_not_supported', async () => {
+  const client = await createClient();
+  const base = { response_type: 'code', client_id: client.client_id, redirect_uri: client.redirect_uris[0], scope: 'openid' };
+  let r = await http('GET', '/authorize?' + new URLSearchParams({ ...base, state: 'outer', request: unsignedRequestObject({ ...base, state: 'inner', nonce: 'n' }) }));
+  assert.equal(r.status, 302);
+  let loc = new URL(r.headers.get('location'));
+  assert.equal(loc.searchParams.get('error'), 'request_not_supported');
+  assert.equal(loc.searchParams.get('state'), 'outer');
+  assert.equal(loc.searchParams.get('code'), null);
+  r = await http('GET', '/authorize?' + new URLSearchParams({ ...base, state: 's', request_uri: 'https://rp.example/request.jwt' }));
+  loc = new URL(r.headers.get('location'));
+  assert.equal(loc.searchParams.get('error'), 'request_uri_not_supported');
+  const d = (await http('GET', '/.well-known/openid-configuration')).json;
+  assert.equal(d.request_parameter_supported, false);
+});
+
+test('oidcc-ensure-request-object-with-redirect-uri: an invalid outer redirect_uri is an error page, never a redirect', async () => {
+  const client = await createClient();
+  const good = client.redirect_uris[0];
+  const r = await http('GET', '/authorize?' + new URLSearchParams({ response_type: 'code', client_id: client.client_id, redirect_uri: `${good}_invalid`, scope: 'openid',
+    request: unsignedRequestObject({ response_type: 'code', client_id: client.client_id, redirect_uri: good, scope: 'openid', state: 's' }) }));
+  assert.equal(r.status, 400);
+  assert.equal(r.headers.get('location'), null);
+});
+
+test('oidcc-login-hint: the sign-in page starts with the hinted username', async () => {
+  const client = await createClient();
+  const hint = 'buffy@example.com';
+  const r = await http('GET', '/authorize?' + new URLSearchParams({ response_type: 'code', client_id: client.client_id, redirect_uri: client.redirect_uris[0], scope: 'openid', state: 's', login_hint: hint }));
+  assert.equal(r.status, 200);
+  assert.match(r.text, new RegExp(`id="username"[^>]*value="${hint.replace('.', '\\.')}"`));
+});
+
+for (const [module, param] of [['oidcc-display-page', { display: 'page' }], ['oidcc-display-popup', { display: 'popup' }], ['oidcc-ui-locales', { ui_locales: 'se' }],
+  ['oidcc-claims-locales', { claims_locales: 'se' }], ['oidcc-ensure-request-with-unknown-parameter-succeeds', { extra: 'foobar' }],
+  ['oidcc-ensure-request-with-acr-values-succeeds', { acr_values: '1 2' }], ['oidcc-claims-essential', { claims: JSON.stringify({ userinfo: { name: { essential: true } } }) }]]) {
+  test(`${module}: the flow succeeds (the parameter is accepted)`, async () => {
+    const user = await registerUser();
+    const client = await createClient();
+    const page = await http('GET', '/authorize?' + new URLSearchParams({ response_type: 'code', client_id: client.client_id, redirect_uri: client.redirect_uris[0], scope: 'openid', state: 's', ...param }));
+    const back = await signIn(page, user);
+    assert.ok(back.searchParams.get('code'), back.href);
+    const t = await token(client, { grant_type: 'authorization_code', code: back.searchParams.get('code'), redirect_uri: client.redirect_uris[0] });
+    assert.equal(t.status, 200);
+  });
+}
