@@ -141,3 +141,126 @@ for (const [module, param] of [['oidcc-display-page', { display: 'page' }], ['oi
     assert.equal(t.status, 200);
   });
 }
+
+/** A browser with a cookie jar of its own: follows the sign-in page, remembers the session. */
+function browser() {
+  const jar = new Map();
+  const cookie = () => [...jar].map(([k, v]) => `${k}=${v}`).join('; ');
+  const remember = (res) => {
+    for (const c of res.headers.getSetCookie()) {
+      const [pair] = c.split(';');
+      const [k, v] = pair.split('=');
+      if (/Max-Age=0/.test(c)) jar.delete(k); else jar.set(k, v);
+    }
+  };
+  return {
+    async get(path) {
+      const r = await http('GET', path, { headers: { cookie: cookie() } });
+      remember(r);
+      return r;
+    },
+    async signIn(page, user) {
+      const form = Object.fromEntries([...page.text.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)].map((m) => [m[1], m[2].replaceAll('&amp;', '&')]));
+      const r = await http('POST', '/login', { form: { ...form, username: user.username, password: user.password }, headers: { origin: BASE, 'sec-fetch-site': 'same-origin', cookie: cookie() } });
+      remember(r);
+      assert.equal(r.status, 302, r.text);
+      return new URL(r.headers.get('location'));
+    },
+  };
+}
+
+async function flow(b, client, user, extra = {}) {
+  const page = await b.get('/authorize?' + new URLSearchParams({ response_type: 'code', client_id: client.client_id, redirect_uri: client.redirect_uris[0], scope: 'openid', state: uniq('s'), nonce: 'n', ...extra }));
+  const back = page.status === 302 ? new URL(page.headers.get('location')) : await b.signIn(page, user);
+  assert.ok(back.searchParams.get('code'), back.href);
+  const t = await token(client, { grant_type: 'authorization_code', code: back.searchParams.get('code'), redirect_uri: client.redirect_uris[0] });
+  assert.equal(t.status, 200, t.text);
+  return { interactive: page.status === 200, id: decodeJwt(t.json.id_token).payload, tokens: t.json };
+}
+
+test('oidcc-max-age-10000: auth_time in both ID tokens, the second flow silent with the same auth_time and sub', async () => {
+  const user = await registerUser();
+  const client = await createClient();
+  const b = browser();
+  const first = await flow(b, client, user, { max_age: '15000' });
+  const second = await flow(b, client, user, { max_age: '10000' });
+  assert.equal(first.interactive, true);
+  assert.equal(second.interactive, false, 'signed in by the session');
+  assert.ok(Number.isInteger(first.id.auth_time) && Number.isInteger(second.id.auth_time));
+  assert.equal(second.id.auth_time, first.id.auth_time);
+  assert.equal(second.id.sub, first.id.sub);
+});
+
+test('oidcc-max-age-1 and oidcc-prompt-login: re-authentication with a later auth_time', async () => {
+  const user = await registerUser();
+  const client = await createClient();
+  const b = browser();
+  const first = await flow(b, client, user);
+  await new Promise((r) => setTimeout(r, 2100));
+  const again = await flow(b, client, user, { max_age: '1' });
+  assert.equal(again.interactive, true, 'asked again');
+  assert.ok(again.id.auth_time > first.id.auth_time);
+  await new Promise((r) => setTimeout(r, 1100));
+  const login = await flow(b, client, user, { prompt: 'login' });
+  assert.equal(login.interactive, true);
+  assert.ok(login.id.auth_time > again.id.auth_time);
+});
+
+test('oidcc-id-token-hint and oidcc-prompt-none-logged-in: prompt=none with an id_token_hint signs in silently as the same user', async () => {
+  const user = await registerUser();
+  const client = await createClient();
+  const b = browser();
+  const first = await flow(b, client, user);
+  const hinted = await flow(b, client, user, { prompt: 'none', id_token_hint: first.tokens.id_token });
+  assert.equal(hinted.interactive, false);
+  assert.equal(hinted.id.sub, first.id.sub);
+  assert.equal(hinted.id.auth_time, first.id.auth_time);
+});
+
+test('oidcc-prompt-none-not-logged-in: login_required with a 128-character state intact', async () => {
+  const client = await createClient();
+  const state = 'x'.repeat(128);
+  const r = await http('GET', '/authorize?' + new URLSearchParams({ response_type: 'code', client_id: client.client_id, redirect_uri: client.redirect_uris[0], scope: 'openid', state, prompt: 'none' }));
+  const loc = new URL(r.headers.get('location'));
+  assert.equal(loc.searchParams.get('error'), 'login_required');
+  assert.equal(loc.searchParams.get('state'), state);
+  assert.equal(loc.searchParams.get('code'), null);
+});
+
+test('oidcc-alternate-happy-flow: scope in another order and parameters in reverse order', async () => {
+  const user = await registerUser();
+  const client = await createClient();
+  const params = [['state', 's'], ['scope', 'email openid'], ['response_type', 'code'], ['redirect_uri', client.redirect_uris[0]], ['nonce', 'n'], ['client_id', client.client_id]];
+  const page = await http('GET', '/authorize?' + new URLSearchParams(params));
+  const back = await signIn(page, user);
+  const t = await token(client, { grant_type: 'authorization_code', code: back.searchParams.get('code'), redirect_uri: client.redirect_uris[0] });
+  assert.deepEqual(t.json.scope.split(' ').sort(), ['email', 'openid']);
+});
+
+test('oidcc-rp-initiated-logout family: no state, no URI, a query added, only state', async () => {
+  const user = await registerUser();
+  const bye = `https://${uniq('rp')}.example.com/post_logout_redirect`;
+  const client = await createClient({ post_logout_redirect_uris: [bye] });
+  const b = browser();
+  const signedIn = async () => (await flow(b, client, user)).tokens.id_token;
+  // oidcc-rp-initiated-logout-no-state: a redirect without state.
+  let hint = await signedIn();
+  let r = await b.get('/logout?' + new URLSearchParams({ id_token_hint: hint, post_logout_redirect_uri: bye }));
+  assert.equal(r.status, 302);
+  assert.equal(r.headers.get('location'), bye);
+  // …-no-post-logout-redirect-uri: signed out, no redirect.
+  hint = await signedIn();
+  r = await b.get('/logout?' + new URLSearchParams({ id_token_hint: hint, state: 's' }));
+  assert.equal(r.status, 200);
+  assert.match(r.text, /Signed out/);
+  // …-query-added-to-post-logout-redirect-uri: exact matching, no redirect.
+  hint = await signedIn();
+  r = await b.get('/logout?' + new URLSearchParams({ id_token_hint: hint, post_logout_redirect_uri: `${bye}?foo=bar`, state: 's' }));
+  assert.equal(r.status, 400);
+  assert.equal(r.headers.get('location'), null);
+  // …-only-state: a signed-in browser is asked to confirm; no redirect either way.
+  r = await b.get('/logout?' + new URLSearchParams({ state: 's' }));
+  assert.equal(r.status, 200);
+  assert.equal(r.headers.get('location'), null);
+  assert.match(r.text, /Sign out\?/);
+});
