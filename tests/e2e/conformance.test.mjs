@@ -264,3 +264,17 @@ test('oidcc-rp-initiated-logout family: no state, no URI, a query added, only st
   assert.equal(r.headers.get('location'), null);
   assert.match(r.text, /Sign out\?/);
 });
+
+for (const [module, scope, claims] of [['oidcc-scope-profile', 'openid profile', ['preferred_username']], ['oidcc-scope-email', 'openid email', ['email', 'email_verified']]]) {
+  test(`${module}: userinfo answers the scope's claims for the ID token's sub`, async () => {
+    const user = await registerUser();
+    const client = await createClient();
+    const { id, tokens } = await flow(browser(), client, user, { scope });
+    const info = await http('GET', '/userinfo', { headers: { authorization: `Bearer ${tokens.access_token}` } });
+    assert.equal(info.status, 200);
+    assert.match(info.headers.get('content-type'), /^application\/json/);
+    assert.equal(info.json.sub, id.sub);
+    for (const c of claims) assert.ok(c in info.json, c);
+    if ('email_verified' in info.json) assert.equal(typeof info.json.email_verified, 'boolean');
+  });
+}
