@@ -15,10 +15,11 @@ pub mod store;
 mod testing;
 
 use http::{App, Incoming, Outgoing, MAX_BODY};
+use oauth::audit::AuditLog;
 use oauth::Provider;
 use settings::settings;
 use store::cloudflare::CloudflareStore;
-use store::Maintenance;
+use store::{AuditStore, Maintenance};
 use worker::{event, Context, Env, Headers, Request, Response, Result, ScheduleContext, ScheduledEvent};
 
 async fn incoming(mut req: Request) -> Result<Incoming> {
@@ -74,7 +75,7 @@ fn outgoing(out: Outgoing, head: bool) -> Result<Response> {
 }
 
 #[event(fetch)]
-pub async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
+pub async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
     let started = worker::Date::now().as_millis();
     let req = incoming(req).await?;
     let settings = settings(&env);
@@ -83,7 +84,8 @@ pub async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
         return bench::route(&req, &settings.keys, env).await;
     }
     let config = settings.config_for(&req.origin);
-    let store = CloudflareStore::new(env, settings.client_cache_ttl);
+    let store = CloudflareStore::new(env.clone(), settings.client_cache_ttl);
+    let audit_log = AuditLog::default();
     let app = App {
         provider: Provider {
             store: &store,
@@ -93,12 +95,23 @@ pub async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
             // Cloudflare sets it on every request (a client cannot spoof it there); without it
             // (a direct local call) every such request shares one budget.
             address: req.header("cf-connecting-ip").unwrap_or("unknown"),
+            audit_log: &audit_log,
         },
         bootstrap_token: settings.bootstrap_token.as_deref(),
         branding: settings.branding.clone(),
     };
     let request_id = req.header("cf-ray").map(str::to_string).unwrap_or_else(crypto::random_id);
     let out = http::handle(&app, &req).await.header("x-request-id", &request_id);
+    // The request's audit events, written after the response: no round trip on its path.
+    let events = audit_log.take();
+    if !events.is_empty() {
+        let log_store = CloudflareStore::new(env, 0);
+        ctx.wait_until(async move {
+            if let Err(e) = log_store.record_events(&events).await {
+                worker::console_error!("{}", serde_json::json!({ "event": "audit", "error": e.to_string() }));
+            }
+        });
+    }
     // One structured line per request (wrangler dev and wrangler tail show it): the route
     // template, never the query, body, codes, tokens or secrets. LOG_REQUESTS = "0" turns it
     // off. A failure inside (a storage backend's message) is logged once here, whatever that
@@ -123,13 +136,19 @@ pub async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
 }
 
 /// Cron trigger (`[triggers] crons` in wrangler.toml): deletes expired refresh tokens,
-/// consumed-code records, revoked-token records and stale sign-in throttle rows.
+/// consumed-code records, revoked-token records, stale sign-in throttle rows, and audit events
+/// older than `AUDIT_RETENTION_DAYS`.
 #[event(scheduled)]
 pub async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
     let now = worker::Date::now().as_millis() / 1000;
-    let result = CloudflareStore::new(env, 0).purge_expired(now).await.map_err(|e| e.to_string());
+    let retention = settings(&env).audit_retention_days * 86_400;
+    let store = CloudflareStore::new(env, 0);
+    let result = match store.purge_expired(now).await {
+        Ok(n) => store.purge_events(now.saturating_sub(retention)).await.map(|m| (n, m)),
+        Err(e) => Err(e),
+    };
     match result {
-        Ok(n) => worker::console_log!("{}", serde_json::json!({ "event": "purge", "deleted": n })),
-        Err(e) => worker::console_error!("{}", serde_json::json!({ "event": "purge", "error": e })),
+        Ok((n, m)) => worker::console_log!("{}", serde_json::json!({ "event": "purge", "deleted": n, "audit_events_deleted": m })),
+        Err(e) => worker::console_error!("{}", serde_json::json!({ "event": "purge", "error": e.to_string() })),
     }
 }

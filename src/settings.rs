@@ -23,6 +23,8 @@ pub struct Settings {
     pub bench: bool,
     /// Seconds a client record may be reused from this isolate's cache (store/cache.rs).
     pub client_cache_ttl: u64,
+    /// Days the audit log keeps an event (the hourly cron deletes older ones).
+    pub audit_retention_days: u64,
 }
 
 /// See store/cache.rs for what a cached client can get wrong within this many seconds.
@@ -73,6 +75,7 @@ fn load(env: &Env) -> Settings {
         #[cfg(feature = "bench")]
         bench: text_binding(env, "BENCH").as_deref() == Some("1"),
         client_cache_ttl: number(env, "CLIENT_CACHE_TTL", DEFAULT_CLIENT_CACHE_TTL, 0, 300),
+        audit_retention_days: number(env, "AUDIT_RETENTION_DAYS", 90, 1, 3650),
     }
 }
 

@@ -3,6 +3,8 @@
 
 use super::{App, Incoming, Outgoing};
 use crate::crypto::constant_time_eq;
+use crate::oauth::accounts::Actor;
+use crate::oauth::audit::{Audit, AuditKind};
 use crate::oauth::clients::{ClientMetadata, ScopeList};
 use crate::oauth::scope::{Scope, ADMIN};
 use crate::oauth::secrets::ClientSecret;
@@ -13,7 +15,8 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 pub enum AdminCheck {
-    Admin,
+    /// An admin credential, and whose (for the audit log).
+    Admin(Actor),
     /// No bearer token was sent.
     Missing,
 }
@@ -26,7 +29,7 @@ pub async fn authorize_admin<S: Store>(app: &App<'_, S>, req: &Incoming) -> OAut
     let Some(token) = req.bearer()? else { return Ok(AdminCheck::Missing) };
     if let Some(bootstrap) = app.bootstrap_token.filter(|b| b.len() >= 16) {
         if constant_time_eq(token.as_bytes(), bootstrap.as_bytes()) {
-            return Ok(AdminCheck::Admin);
+            return Ok(AdminCheck::Admin(Actor::Bootstrap));
         }
     }
     let claims = app
@@ -36,15 +39,16 @@ pub async fn authorize_admin<S: Store>(app: &App<'_, S>, req: &Incoming) -> OAut
         .ok_or_else(|| OAuthError::invalid_token("the access token is invalid, expired or revoked"))?;
     let scoped = Scope::parse(&claims.scope).is_some_and(|s| s.contains(ADMIN));
     if scoped && claims.aud == app.provider.config.issuer && claims.role.as_deref() == Some(ADMIN_ROLE) {
-        Ok(AdminCheck::Admin)
+        Ok(AdminCheck::Admin(Actor::User(claims.sub)))
     } else {
         Err(OAuthError::insufficient_scope("this needs an access token with the admin scope"))
     }
 }
 
-async fn require_admin<S: Store>(app: &App<'_, S>, req: &Incoming) -> OAuthResult<()> {
+/// The admin credential of the request, or 401 without one (403 for a token that is not one).
+pub async fn require_admin<S: Store>(app: &App<'_, S>, req: &Incoming) -> OAuthResult<Actor> {
     match authorize_admin(app, req).await? {
-        AdminCheck::Admin => Ok(()),
+        AdminCheck::Admin(actor) => Ok(actor),
         AdminCheck::Missing => Err(OAuthError::invalid_token("an admin bearer access token is required")),
     }
 }
@@ -63,7 +67,7 @@ pub async fn register<S: Store>(app: &App<'_, S>, req: &Incoming) -> OAuthResult
     let new = validate_registration(body.username.trim(), body.email.trim(), body.password.expose(), body.role.as_deref())?;
     if new.role != DEFAULT_ROLE {
         match authorize_admin(app, req).await? {
-            AdminCheck::Admin => {}
+            AdminCheck::Admin(_) => {}
             AdminCheck::Missing => return Err(OAuthError::access_denied(format!("role '{}' needs an admin bearer token", new.role))),
         }
     }
@@ -73,6 +77,16 @@ pub async fn register<S: Store>(app: &App<'_, S>, req: &Incoming) -> OAuthResult
 
 pub fn user_json(u: &User) -> Value {
     json!({ "id": u.id, "username": u.username, "email": u.email, "role": u.role, "createdAt": iso8601(u.created_at) })
+}
+
+/// A user as the user administration answers one: as `POST /register` does, plus `disabled`
+/// and a summary of their sign-in factors. Never a hash.
+pub fn admin_user_json(u: &User) -> Value {
+    let mut v = user_json(u);
+    v["disabled"] = json!(u.disabled);
+    // Passkeys and authenticator apps arrive with the account page; none can exist yet.
+    v["factors"] = json!({ "passkeys": 0, "totp": false });
+    v
 }
 
 /// A client as shown to admins: never the secret or its hash.
@@ -112,10 +126,16 @@ pub async fn list_clients<S: Store>(app: &App<'_, S>, req: &Incoming) -> OAuthRe
     Ok(Outgoing::json(200, &clients.iter().map(client_json).collect::<Vec<_>>()))
 }
 
+/// Records an admin action on a client.
+fn audit_client<S>(app: &App<'_, S>, kind: AuditKind, client_id: &str, actor: &Actor) {
+    app.provider.audit(Audit::new(kind).client(client_id).detail(serde_json::json!({ "by": actor.label() })));
+}
+
 pub async fn create_client<S: Store>(app: &App<'_, S>, req: &Incoming) -> OAuthResult<Outgoing> {
-    require_admin(app, req).await?;
+    let actor = require_admin(app, req).await?;
     let meta: ClientMetadata = req.json()?;
     let (client, secret) = app.provider.create_client(meta).await?;
+    audit_client(app, AuditKind::ClientCreated, &client.client_id, &actor);
     Ok(Outgoing::json(201, &with_secret(&client, secret.as_ref())))
 }
 
@@ -130,15 +150,17 @@ pub async fn get_client<S: Store>(app: &App<'_, S>, req: &Incoming, client_id: &
 }
 
 pub async fn update_client<S: Store>(app: &App<'_, S>, req: &Incoming, client_id: &str) -> OAuthResult<Outgoing> {
-    require_admin(app, req).await?;
+    let actor = require_admin(app, req).await?;
     let meta: ClientMetadata = req.json()?;
     let c = app.provider.update_client(client_id, meta).await?;
+    audit_client(app, AuditKind::ClientUpdated, client_id, &actor);
     Ok(Outgoing::json(200, &client_json(&c)))
 }
 
 pub async fn delete_client<S: Store>(app: &App<'_, S>, req: &Incoming, client_id: &str) -> OAuthResult<Outgoing> {
-    require_admin(app, req).await?;
+    let actor = require_admin(app, req).await?;
     if app.provider.store.delete_client(client_id).await? {
+        audit_client(app, AuditKind::ClientDeleted, client_id, &actor);
         Ok(Outgoing::empty(204))
     } else {
         Err(no_such_client())
@@ -146,8 +168,9 @@ pub async fn delete_client<S: Store>(app: &App<'_, S>, req: &Incoming, client_id
 }
 
 pub async fn new_secret<S: Store>(app: &App<'_, S>, req: &Incoming, client_id: &str) -> OAuthResult<Outgoing> {
-    require_admin(app, req).await?;
+    let actor = require_admin(app, req).await?;
     let (client, secret) = app.provider.rotate_client_secret(client_id).await?;
+    audit_client(app, AuditKind::ClientSecretRotated, client_id, &actor);
     Ok(Outgoing::json(200, &with_secret(&client, Some(&secret))))
 }
 

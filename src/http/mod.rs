@@ -15,6 +15,9 @@ pub mod pages;
 pub mod request;
 pub mod routes;
 pub mod token;
+pub mod users;
+#[cfg(test)]
+mod users_tests;
 
 use crate::oauth::error::HttpCode;
 use crate::oauth::{ErrorCode, OAuthError, Provider};
@@ -166,6 +169,7 @@ pub async fn handle<S: Store>(app: &App<'_, S>, req: &Incoming) -> Outgoing {
         return Outgoing::error(&OAuthError::method_not_allowed(format!("use {}", allowed.replace(", ", " or "))))
             .header("allow", &allowed);
     };
+    // The one path parameter (`{client_id}` or `{id}`), when the route has one.
     let client_id = param.unwrap_or("");
     let result = match op {
         Operation::GetOpenIdConfiguration | Operation::GetAuthorizationServerMetadata => Ok(discovery::configuration(app)),
@@ -186,6 +190,11 @@ pub async fn handle<S: Store>(app: &App<'_, S>, req: &Incoming) -> Outgoing {
         Operation::UpdateClient => admin::update_client(app, req, client_id).await,
         Operation::DeleteClient => admin::delete_client(app, req, client_id).await,
         Operation::NewClientSecret => admin::new_secret(app, req, client_id).await,
+        Operation::ListUsers => users::list_users(app, req).await,
+        Operation::GetUser => users::get_user(app, req, client_id).await,
+        Operation::UpdateUser => users::update_user(app, req, client_id).await,
+        Operation::DeleteUser => users::delete_user(app, req, client_id).await,
+        Operation::ListAudit => users::list_audit(app, req).await,
     };
     let out = result.unwrap_or_else(|e| Outgoing::error(&e));
     if endpoint.cors() {
@@ -233,7 +242,14 @@ mod tests {
         let store = MemoryStore::default();
         let config = Config::for_issuer("http://127.0.0.1:8787");
         let app = App {
-            provider: Provider { store: &store, keys: Err("JWT_SIGNING_KEY is not set"), config: &config, now: 1, address: "192.0.2.1" },
+            provider: Provider {
+                store: &store,
+                keys: Err("JWT_SIGNING_KEY is not set"),
+                config: &config,
+                now: 1,
+                address: "192.0.2.1",
+                audit_log: &Default::default(),
+            },
             bootstrap_token: None,
             branding: pages::Branding::default(),
         };

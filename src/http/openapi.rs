@@ -8,6 +8,60 @@ use crate::oauth::GrantType;
 use crate::store::Store;
 use serde_json::{json, Map, Value};
 
+/// The query parameters of an operation (all optional strings).
+fn query_parameters(op: Operation) -> &'static [(&'static str, &'static str)] {
+    match op {
+        Operation::ListUsers => {
+            &[("q", "username or email prefix"), ("limit", "1 to 200, default 50"), ("cursor", "next_cursor of the page before")]
+        }
+        Operation::ListAudit => &[
+            ("user_id", "only this user's events"),
+            ("type", "only events of this type"),
+            ("limit", "1 to 200, default 50"),
+            ("cursor", "next_cursor of the page before"),
+        ],
+        Operation::GetOpenIdConfiguration
+        | Operation::GetAuthorizationServerMetadata
+        | Operation::GetJwks
+        | Operation::GetOpenApi
+        | Operation::GetHealth
+        | Operation::Authorize
+        | Operation::PostAuthorize
+        | Operation::Login
+        | Operation::Token
+        | Operation::Introspect
+        | Operation::Revoke
+        | Operation::GetUserInfo
+        | Operation::PostUserInfo
+        | Operation::GetLogout
+        | Operation::PostLogout
+        | Operation::Register
+        | Operation::ListClients
+        | Operation::CreateClient
+        | Operation::GetClient
+        | Operation::UpdateClient
+        | Operation::DeleteClient
+        | Operation::NewClientSecret
+        | Operation::GetUser
+        | Operation::UpdateUser
+        | Operation::DeleteUser => &[],
+    }
+}
+
+/// A user as the administration answers one: the registration answer plus `disabled` and factors.
+fn admin_user_schema() -> Value {
+    let s = json!({ "type": "string" });
+    json!({
+        "type": "object",
+        "required": ["id", "username", "email", "role", "createdAt", "disabled", "factors"],
+        "properties": {
+            "id": s, "username": s, "email": s, "role": s, "createdAt": { "type": "string", "format": "date-time" },
+            "disabled": { "type": "boolean" },
+            "factors": { "type": "object", "properties": { "passkeys": { "type": "integer" }, "totp": { "type": "boolean" } } },
+        },
+    })
+}
+
 fn strings() -> Value {
     json!({ "type": "array", "items": { "type": "string" } })
 }
@@ -159,8 +213,17 @@ pub fn document<S: Store>(app: &App<'_, S>) -> Outgoing {
                 "operationId": operation_id(method, path),
                 "responses": responses(op),
             });
-            if path.contains("{client_id}") {
-                o["parameters"] = json!([{ "name": "client_id", "in": "path", "required": true, "schema": { "type": "string" } }]);
+            let mut parameters: Vec<Value> = Vec::new();
+            if let Some(name) = path.split('/').find_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}'))) {
+                parameters.push(json!({ "name": name, "in": "path", "required": true, "schema": { "type": "string" } }));
+            }
+            for (name, description) in query_parameters(op) {
+                parameters.push(
+                    json!({ "name": name, "in": "query", "required": false, "description": description, "schema": { "type": "string" } }),
+                );
+            }
+            if !parameters.is_empty() {
+                o["parameters"] = Value::Array(parameters);
             }
             if let Some(body) = request_body(op) {
                 o["requestBody"] = body;
@@ -219,6 +282,40 @@ pub fn document<S: Store>(app: &App<'_, S>) -> Outgoing {
                     },
                 },
                 "ProviderMetadata": provider_metadata_schema(),
+                "AdminUser": admin_user_schema(),
+                "UserPage": {
+                    "type": "object",
+                    "required": ["users", "next_cursor"],
+                    "properties": {
+                        "users": { "type": "array", "items": schema_ref("AdminUser") },
+                        "next_cursor": { "type": ["string", "null"], "description": "absent (null) on the last page" },
+                    },
+                },
+                "UserUpdate": {
+                    "type": "object",
+                    "additionalProperties": false,
+                    "properties": {
+                        "role": { "type": "string" }, "email": { "type": "string" }, "disabled": { "type": "boolean" },
+                        "password": { "type": "string", "description": "a new password: ends the user's sessions and grants" },
+                    },
+                },
+                "AuditEvent": {
+                    "type": "object",
+                    "required": ["id", "at", "type", "detail"],
+                    "properties": {
+                        "id": { "type": "integer" }, "at": { "type": "integer", "description": "Unix seconds" },
+                        "type": { "type": "string" }, "user_id": { "type": "string" }, "client_id": { "type": "string" },
+                        "address": { "type": "string" }, "detail": { "type": "object" },
+                    },
+                },
+                "AuditPage": {
+                    "type": "object",
+                    "required": ["events", "next_cursor"],
+                    "properties": {
+                        "events": { "type": "array", "items": schema_ref("AuditEvent") },
+                        "next_cursor": { "type": ["string", "null"] },
+                    },
+                },
                 "IntrospectionResponse": introspection_schema(),
                 "Client": client_schema(false),
                 "RegisteredClient": client_schema(true),
@@ -272,6 +369,11 @@ fn summary(op: Operation) -> &'static str {
         Operation::UpdateClient => "Updates a client (admin)",
         Operation::DeleteClient => "Deletes a client and ends its tokens (admin)",
         Operation::NewClientSecret => "Issues a new client secret, shown once (admin)",
+        Operation::ListUsers => "Lists users, by username or email prefix, a page at a time (admin)",
+        Operation::GetUser => "Reads a user (admin)",
+        Operation::UpdateUser => "Changes a user's role, email, disabled flag or password (admin)",
+        Operation::DeleteUser => "Deletes a user and ends their sessions and grants (admin)",
+        Operation::ListAudit => "The audit log, newest first, a page at a time (admin)",
     }
 }
 
@@ -289,6 +391,8 @@ fn tag(endpoint: Endpoint) -> &'static str {
         | Endpoint::Logout => "oauth",
         Endpoint::Register => "users",
         Endpoint::Clients | Endpoint::Client | Endpoint::ClientSecret => "clients",
+        Endpoint::Users | Endpoint::User => "users",
+        Endpoint::Audit => "audit",
     }
 }
 
@@ -350,6 +454,19 @@ fn responses(op: Operation) -> Value {
             add("200", ok("The client and its new secret (shown once)", schema_ref("RegisteredClient")));
             add("404", err.clone());
         }
+        Operation::ListUsers => add("200", ok("A page of users", schema_ref("UserPage"))),
+        Operation::GetUser | Operation::UpdateUser => {
+            add("200", ok("The user", schema_ref("AdminUser")));
+            add("404", err.clone());
+            if op == Operation::UpdateUser {
+                add("409", err.clone());
+            }
+        }
+        Operation::DeleteUser => {
+            add("204", json!({ "description": "Deleted" }));
+            add("404", err.clone());
+        }
+        Operation::ListAudit => add("200", ok("A page of events, newest first", schema_ref("AuditPage"))),
     }
     r.insert("400".into(), err.clone());
     if security(op.endpoint()).is_some() {
@@ -404,6 +521,7 @@ fn request_body(op: Operation) -> Option<Value> {
         Operation::Register => json!({ "required": true, "content": content(schema_ref("UserRegistration")) }),
         Operation::CreateClient => json!({ "required": true, "content": content(schema_ref("ClientRegistration")) }),
         Operation::UpdateClient => json!({ "required": true, "content": content(schema_ref("ClientUpdate")) }),
+        Operation::UpdateUser => json!({ "required": true, "content": content(schema_ref("UserUpdate")) }),
         Operation::GetOpenIdConfiguration
         | Operation::GetAuthorizationServerMetadata
         | Operation::GetJwks
@@ -415,13 +533,23 @@ fn request_body(op: Operation) -> Option<Value> {
         | Operation::ListClients
         | Operation::GetClient
         | Operation::DeleteClient
-        | Operation::NewClientSecret => return None,
+        | Operation::NewClientSecret
+        | Operation::ListUsers
+        | Operation::GetUser
+        | Operation::DeleteUser
+        | Operation::ListAudit => return None,
     })
 }
 
 fn security(endpoint: Endpoint) -> Option<Value> {
     match endpoint {
-        Endpoint::Clients | Endpoint::Client | Endpoint::ClientSecret | Endpoint::UserInfo => Some(json!([{ "bearerAuth": [] }])),
+        Endpoint::Clients
+        | Endpoint::Client
+        | Endpoint::ClientSecret
+        | Endpoint::UserInfo
+        | Endpoint::Users
+        | Endpoint::User
+        | Endpoint::Audit => Some(json!([{ "bearerAuth": [] }])),
         Endpoint::Introspect => Some(json!([{ "clientBasic": [] }, { "bearerAuth": [] }])),
         Endpoint::Token | Endpoint::Revoke => Some(json!([{ "clientBasic": [] }, {}])),
         Endpoint::Register => Some(json!([{}, { "bearerAuth": [] }])),

@@ -18,7 +18,7 @@ macro_rules! listed_enum {
 
 listed_enum!(
     /// The HTTP methods the server serves (`HEAD` is answered as `GET` without a body).
-    Method { Get, Post, Put, Delete }
+    Method { Get, Post, Put, Patch, Delete }
 );
 
 impl Method {
@@ -27,6 +27,7 @@ impl Method {
             "GET" | "HEAD" => Some(Self::Get),
             "POST" => Some(Self::Post),
             "PUT" => Some(Self::Put),
+            "PATCH" => Some(Self::Patch),
             "DELETE" => Some(Self::Delete),
             _ => None,
         }
@@ -37,6 +38,7 @@ impl Method {
             Self::Get => "GET",
             Self::Post => "POST",
             Self::Put => "PUT",
+            Self::Patch => "PATCH",
             Self::Delete => "DELETE",
         }
     }
@@ -61,11 +63,14 @@ listed_enum!(
         Clients,
         Client,
         ClientSecret,
+        Users,
+        User,
+        Audit,
     }
 );
 
 impl Endpoint {
-    /// The path template; `{client_id}` is the one path parameter.
+    /// The path template; a `{name}` segment is its one path parameter.
     pub fn path(self) -> &'static str {
         match self {
             Self::OpenIdConfiguration => "/.well-known/openid-configuration",
@@ -84,6 +89,9 @@ impl Endpoint {
             Self::Clients => "/clients",
             Self::Client => "/clients/{client_id}",
             Self::ClientSecret => "/clients/{client_id}/secret",
+            Self::Users => "/users",
+            Self::User => "/users/{id}",
+            Self::Audit => "/audit",
         }
     }
 
@@ -107,7 +115,10 @@ impl Endpoint {
             | Self::Register
             | Self::Clients
             | Self::Client
-            | Self::ClientSecret => false,
+            | Self::ClientSecret
+            | Self::Users
+            | Self::User
+            | Self::Audit => false,
         }
     }
 
@@ -149,6 +160,11 @@ listed_enum!(
         UpdateClient,
         DeleteClient,
         NewClientSecret,
+        ListUsers,
+        GetUser,
+        UpdateUser,
+        DeleteUser,
+        ListAudit,
     }
 );
 
@@ -171,6 +187,9 @@ impl Operation {
             Self::ListClients | Self::CreateClient => Endpoint::Clients,
             Self::GetClient | Self::UpdateClient | Self::DeleteClient => Endpoint::Client,
             Self::NewClientSecret => Endpoint::ClientSecret,
+            Self::ListUsers => Endpoint::Users,
+            Self::GetUser | Self::UpdateUser | Self::DeleteUser => Endpoint::User,
+            Self::ListAudit => Endpoint::Audit,
         }
     }
 
@@ -185,7 +204,10 @@ impl Operation {
             | Self::GetUserInfo
             | Self::GetLogout
             | Self::ListClients
-            | Self::GetClient => Method::Get,
+            | Self::GetClient
+            | Self::ListUsers
+            | Self::GetUser
+            | Self::ListAudit => Method::Get,
             Self::PostAuthorize
             | Self::Login
             | Self::Token
@@ -197,7 +219,8 @@ impl Operation {
             | Self::CreateClient
             | Self::NewClientSecret => Method::Post,
             Self::UpdateClient => Method::Put,
-            Self::DeleteClient => Method::Delete,
+            Self::UpdateUser => Method::Patch,
+            Self::DeleteClient | Self::DeleteUser => Method::Delete,
         }
     }
 }
@@ -270,7 +293,8 @@ mod tests {
         assert_eq!(operation(Endpoint::Clients, Method::Post), Some(Operation::CreateClient));
         assert_eq!(operation(Endpoint::Token, Method::Get), None);
         assert_eq!(Method::parse("HEAD"), Some(Method::Get));
-        assert_eq!(Method::parse("PATCH"), None);
+        assert_eq!(Method::parse("PATCH"), Some(Method::Patch));
+        assert_eq!(Method::parse("TRACE"), None);
         assert_eq!(Endpoint::Client.allowed_methods(), "GET, PUT, DELETE");
     }
 }

@@ -68,7 +68,7 @@ pub async fn introspect<S: Store>(app: &App<'_, S>, req: &Incoming) -> OAuthResu
         // docs/API.md: a client or an admin bearer, "else 401" — a valid token that is not an
         // admin credential too.
         match authorize_admin(app, req).await {
-            Ok(AdminCheck::Admin) => Ok(Introspector::Admin),
+            Ok(AdminCheck::Admin(_)) => Ok(Introspector::Admin),
             Ok(AdminCheck::Missing) => Err(OAuthError::invalid_client("authenticate as a client or with an admin bearer token")),
             Err(e) if e.code == crate::oauth::ErrorCode::InsufficientScope => {
                 Err(OAuthError::invalid_token("only an admin bearer token may introspect"))

@@ -2,6 +2,8 @@
 //! the worker runtime. It reaches storage only through `store::Store`, takes the time as an
 //! argument, and is tested with `cargo test` on the host against `store::memory`.
 
+pub mod accounts;
+pub mod audit;
 pub mod authorize;
 pub mod bearer;
 pub mod clients;
@@ -67,6 +69,8 @@ pub struct Provider<'a, S> {
     /// The client's address (`CF-Connecting-IP`, which Cloudflare sets), for the per-address
     /// sign-in and registration budgets.
     pub address: &'a str,
+    /// This request's audit events, written out after the response.
+    pub audit_log: &'a audit::AuditLog,
 }
 
 impl<S> Provider<'_, S> {

@@ -25,7 +25,8 @@ impl<S: Store> Provider<'_, S> {
         if token.is_empty() || token.len() > 128 {
             return Ok(None);
         }
-        self.store.session(&sha256_b64url(token), self.now).await.map_err(OAuthError::from)
+        // A disabled user's sessions were ended; a session never signs a disabled user in.
+        Ok(self.store.session(&sha256_b64url(token), self.now).await?.filter(|(_, u)| !u.disabled))
     }
 
     pub async fn end_session(&self, token: &str) -> OAuthResult<()> {

@@ -1,10 +1,12 @@
 //! Users: registration rules and password authentication.
 
+use super::audit::{Audit, AuditKind};
 use super::secrets::Password;
 use super::{OAuthError, OAuthResult, Provider};
 use crate::crypto::password::{burn_equal_work, PasswordHash};
 use crate::crypto::{random_id, sha256_b64url};
 use crate::store::{AddressLimit, Store, User, ADDRESS_WINDOW};
+use serde_json::json;
 
 pub const DEFAULT_ROLE: &str = "user";
 pub const ADMIN_ROLE: &str = "admin";
@@ -23,9 +25,21 @@ pub fn validate_registration(username: &str, email: &str, password: &str, role: 
     if !(3..=64).contains(&username.len()) || !username.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-')) {
         return Err(OAuthError::invalid_request("username: 3 to 64 characters, letters, digits, '.', '_' or '-'"));
     }
+    validate_email(email)?;
+    validate_password(password)?;
+    let role = role.unwrap_or(DEFAULT_ROLE);
+    validate_role(role)?;
+    Ok(NewUser { username: username.to_string(), email: email.to_string(), password: Password::new(password), role: role.to_string() })
+}
+
+pub fn validate_email(email: &str) -> OAuthResult<()> {
     if !is_plausible_email(email) {
         return Err(OAuthError::invalid_request("email: not a valid email address"));
     }
+    Ok(())
+}
+
+pub fn validate_password(password: &str) -> OAuthResult<()> {
     let chars = password.chars().count();
     if !(8..=256).contains(&chars) {
         return Err(OAuthError::invalid_request("password: 8 to 256 characters"));
@@ -33,11 +47,14 @@ pub fn validate_registration(username: &str, email: &str, password: &str, role: 
     if password.chars().any(char::is_control) {
         return Err(OAuthError::invalid_request("password: must not contain control characters"));
     }
-    let role = role.unwrap_or(DEFAULT_ROLE);
+    Ok(())
+}
+
+pub fn validate_role(role: &str) -> OAuthResult<()> {
     if !(1..=32).contains(&role.len()) || !role.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-') {
         return Err(OAuthError::invalid_request("role: 1 to 32 characters, lowercase letters, digits, '_' or '-'"));
     }
-    Ok(NewUser { username: username.to_string(), email: email.to_string(), password: Password::new(password), role: role.to_string() })
+    Ok(())
 }
 
 /// A deliberately simple check (one '@', a dot in the domain, no spaces): deliverability is
@@ -70,6 +87,7 @@ impl<S: Store> Provider<'_, S> {
     /// `AddressLimit::Registration` of them per minute (429 beyond).
     pub async fn register_user(&self, new: NewUser) -> OAuthResult<User> {
         if !self.store.allow(AddressLimit::Registration, self.address, self.now).await? {
+            self.audit(Audit::new(AuditKind::AddressLimited).detail(json!({ "budget": "registration" })));
             return Err(OAuthError::too_many("too many registrations from this address; try again later", ADDRESS_WINDOW));
         }
         let user = User {
@@ -79,8 +97,10 @@ impl<S: Store> Provider<'_, S> {
             password_hash: PasswordHash::create(new.password.expose(), self.config.pbkdf2_iterations).encode(),
             role: new.role,
             created_at: self.now,
+            disabled: false,
         };
         self.store.insert_user(&user).await?;
+        self.audit(Audit::new(AuditKind::UserRegistered).user(&user.id).detail(json!({ "role": user.role })));
         Ok(user)
     }
 
@@ -98,6 +118,7 @@ impl<S: Store> Provider<'_, S> {
     /// Refusals are `rate_limited` with the seconds to wait.
     pub async fn authenticate_user(&self, username: &str, password: &str) -> OAuthResult<Option<User>> {
         if !self.store.allow(AddressLimit::SignIn, self.address, self.now).await? {
+            self.audit(Audit::new(AuditKind::AddressLimited).detail(json!({ "budget": "sign_in" })));
             return Err(OAuthError::too_many("too many sign-in attempts from this address; try again later", ADDRESS_WINDOW));
         }
         let key = throttle_key(username, self.address);
@@ -105,41 +126,53 @@ impl<S: Store> Provider<'_, S> {
         if !reservation.granted {
             return Err(OAuthError::rate_limited(reservation.throttle.locked_until.saturating_sub(self.now)));
         }
-        let user = self.check_password(username, password).await?;
-        match &user {
-            Some(_) => self.store.clear_failures(&key).await?,
-            // This attempt earned a lock: say so now rather than at the next attempt.
-            None if reservation.throttle.locked_until > self.now => {
-                return Err(OAuthError::rate_limited(reservation.throttle.locked_until - self.now));
-            }
-            None => {}
+        let (account, verified) = self.check_password(username, password).await?;
+        if verified {
+            self.store.clear_failures(&key).await?;
+            let user = account.expect("a verified password has an account");
+            self.audit(Audit::new(AuditKind::SignInSucceeded).user(&user.id).detail(json!({ "method": "password" })));
+            return Ok(Some(user));
         }
-        Ok(user)
+        // The event names the account only when it exists: an unknown "username" may be a
+        // password typed into the wrong field, and is never recorded.
+        let failed = |kind| match &account {
+            Some(u) => Audit::new(kind).user(&u.id),
+            None => Audit::new(kind).detail(json!({ "account": "unknown" })),
+        };
+        self.audit(failed(AuditKind::SignInFailed));
+        // This attempt earned a lock: say so now rather than at the next attempt.
+        if reservation.throttle.locked_until > self.now {
+            let seconds = reservation.throttle.locked_until - self.now;
+            self.audit(failed(AuditKind::SignInLocked).detail(json!({ "seconds": seconds })));
+            return Err(OAuthError::rate_limited(seconds));
+        }
+        Ok(None)
     }
 
-    async fn check_password(&self, username: &str, password: &str) -> OAuthResult<Option<User>> {
+    /// The account (if any) and whether the password is its own. A disabled account never
+    /// verifies (the caller answers as for a wrong password). Unknown accounts cost the same work.
+    async fn check_password(&self, username: &str, password: &str) -> OAuthResult<(Option<User>, bool)> {
         if username.is_empty() || username.len() > 64 || password.len() > 1024 {
             burn_equal_work(password, self.config.pbkdf2_iterations);
-            return Ok(None);
+            return Ok((None, false));
         }
-        let user = self.store.user_by_username(username).await?;
-        let Some(user) = user else {
+        let Some(user) = self.store.user_by_username(username).await? else {
             burn_equal_work(password, self.config.pbkdf2_iterations);
-            return Ok(None);
+            return Ok((None, false));
         };
         let Some(hash) = PasswordHash::parse(&user.password_hash) else {
             burn_equal_work(password, self.config.pbkdf2_iterations);
-            return Ok(None);
+            return Ok((Some(user), false));
         };
-        if !hash.verify(password) {
-            return Ok(None);
+        if !hash.verify(password) || user.disabled {
+            return Ok((Some(user), false));
         }
         if hash.needs_rehash(self.config.pbkdf2_iterations) {
             let new = PasswordHash::create(password, self.config.pbkdf2_iterations).encode();
             // A failed upgrade is not a failed login; the next login retries it.
             let _ = self.store.set_password_hash(&user.id, &new).await;
         }
-        Ok(Some(user))
+        Ok((Some(user), true))
     }
 }
 

@@ -20,6 +20,50 @@ pub struct User {
     pub password_hash: String,
     pub role: String,
     pub created_at: u64,
+    /// A disabled user cannot sign in by any path.
+    #[serde(default)]
+    pub disabled: bool,
+}
+
+/// A page of `UserStore::users`: users whose username or email starts with `prefix`, in
+/// username order, after the username `after`, at most `limit`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UserQuery {
+    pub prefix: Option<String>,
+    pub after: Option<String>,
+    pub limit: u32,
+}
+
+/// One event of the audit log (docs/API.md "User administration and audit"). `detail` is a JSON
+/// object that never holds a password, code, token or secret.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditEvent {
+    /// Set by the store; 0 before.
+    #[serde(skip_serializing_if = "is_zero", default)]
+    pub id: u64,
+    pub at: u64,
+    #[serde(rename = "type")]
+    pub kind: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
+    pub detail: serde_json::Value,
+}
+
+fn is_zero(v: &u64) -> bool {
+    *v == 0
+}
+
+/// A page of `AuditStore::events`, newest first: before the event id `before`, at most `limit`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuditQuery {
+    pub user_id: Option<String>,
+    pub kind: Option<String>,
+    pub before: Option<u64>,
+    pub limit: u32,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -107,7 +151,7 @@ impl RefreshRecord {
     /// user still exists. The memory store's rule for `rotate_refresh_for`; D1 states the same
     /// in SQL, as the `WHERE` of that rotation's update.
     pub fn usable_by(&self, client_id: &str, now: u64) -> bool {
-        self.is_live(now) && self.token.client_id == client_id && self.user.is_some()
+        self.is_live(now) && self.token.client_id == client_id && self.user.as_ref().is_some_and(|u| !u.disabled)
     }
 }
 
@@ -250,6 +294,27 @@ pub trait UserStore {
     async fn user_by_username(&self, username: &str) -> StoreResult<Option<User>>;
     async fn user_by_id(&self, id: &str) -> StoreResult<Option<User>>;
     async fn set_password_hash(&self, user_id: &str, hash: &str) -> StoreResult<()>;
+    /// A page of users (see `UserQuery`).
+    async fn users(&self, query: &UserQuery) -> StoreResult<Vec<User>>;
+    /// Writes a user's email, role, password hash and disabled flag; false when there is no
+    /// such user. A taken email is `Conflict("email")`.
+    async fn update_user(&self, user: &User) -> StoreResult<bool>;
+    /// Deletes the user with their sessions and refresh tokens; false when there was none.
+    async fn delete_user(&self, user_id: &str) -> StoreResult<bool>;
+    /// Ends everything the user is signed in with, in one transaction: their browser sessions
+    /// (except `keep_session`, an id hash), their refresh tokens, and every access token issued
+    /// for them at or before `at` (`AccessCheck`).
+    async fn end_user_grants(&self, user_id: &str, at: u64, keep_session: Option<&str>) -> StoreResult<()>;
+}
+
+/// The audit log.
+#[allow(async_fn_in_trait)]
+pub trait AuditStore {
+    async fn record_events(&self, events: &[AuditEvent]) -> StoreResult<()>;
+    /// A page of events, newest first (see `AuditQuery`).
+    async fn events(&self, query: &AuditQuery) -> StoreResult<Vec<AuditEvent>>;
+    /// Deletes events at or before `before`; how many went.
+    async fn purge_events(&self, before: u64) -> StoreResult<u64>;
 }
 
 /// Registered clients.
@@ -372,6 +437,12 @@ pub trait Maintenance {
 
 /// All the storage the protocol needs. Implemented for every type that implements each
 /// concern's trait; a backend implements those, never this.
-pub trait Store: UserStore + ClientStore + CodeStore + RefreshStore + SessionStore + ThrottleStore + AddressLimits + Maintenance {}
+pub trait Store:
+    UserStore + ClientStore + CodeStore + RefreshStore + SessionStore + ThrottleStore + AddressLimits + AuditStore + Maintenance
+{
+}
 
-impl<T: UserStore + ClientStore + CodeStore + RefreshStore + SessionStore + ThrottleStore + AddressLimits + Maintenance> Store for T {}
+impl<T> Store for T where
+    T: UserStore + ClientStore + CodeStore + RefreshStore + SessionStore + ThrottleStore + AddressLimits + AuditStore + Maintenance
+{
+}

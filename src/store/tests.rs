@@ -55,6 +55,7 @@ fn a_refresh_token_is_usable_while_active_unexpired_by_its_client_with_its_user(
         password_hash: "h".into(),
         role: "user".into(),
         created_at: 1,
+        disabled: false,
     };
     let token = RefreshToken {
         token_hash: "r".into(),

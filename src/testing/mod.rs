@@ -6,6 +6,7 @@ pub mod fuzz;
 
 use crate::crypto::keys::KeySet;
 use crate::http::{handle, App, Incoming, Outgoing};
+use crate::oauth::audit::AuditLog;
 use crate::oauth::{block_on, Config, Provider};
 use crate::store::memory::MemoryStore;
 
@@ -30,6 +31,9 @@ pub struct World {
     pub store: MemoryStore,
     pub keys: KeySet,
     pub config: Config,
+    /// The audit events of what this world served (flushed into `store` by `serve`, as the
+    /// Worker writes them after each response).
+    pub audit_log: AuditLog,
 }
 
 impl World {
@@ -41,7 +45,7 @@ impl World {
     pub fn for_issuer(issuer: &str) -> Self {
         let mut config = Config::for_issuer(issuer);
         config.pbkdf2_iterations = 1000;
-        Self { store: MemoryStore::default(), keys: test_keys(), config }
+        Self { store: MemoryStore::default(), keys: test_keys(), config, audit_log: AuditLog::default() }
     }
 
     /// The provider at `now`, for a client at `ADDRESS`.
@@ -51,7 +55,7 @@ impl World {
 
     /// The provider at `now`, for a client at `address`.
     pub fn at_from<'a>(&'a self, now: u64, address: &'a str) -> Provider<'a, MemoryStore> {
-        Provider { store: &self.store, keys: Ok(&self.keys), config: &self.config, now, address }
+        Provider { store: &self.store, keys: Ok(&self.keys), config: &self.config, now, address, audit_log: &self.audit_log }
     }
 
     /// The whole HTTP surface at `now` for a client at `address`, with `BOOTSTRAP` as the
@@ -63,7 +67,16 @@ impl World {
     /// Serves one request at `now`, from the address in its `cf-connecting-ip` header (as
     /// Cloudflare sets it), else from `ADDRESS`.
     pub fn serve(&self, now: u64, req: &Incoming) -> Outgoing {
-        block_on(handle(&self.app(now, req.header("cf-connecting-ip").unwrap_or(ADDRESS)), req))
+        let out = block_on(handle(&self.app(now, req.header("cf-connecting-ip").unwrap_or(ADDRESS)), req));
+        self.flush_audit();
+        out
+    }
+
+    /// Writes the buffered audit events into the store (what the Worker does after a response).
+    pub fn flush_audit(&self) {
+        let events = self.audit_log.take();
+        // A store told to fail loses them, as D1 would.
+        let _ = block_on(crate::store::AuditStore::record_events(&self.store, &events));
     }
 }
 

@@ -1,5 +1,6 @@
 //! The authorization code grant's token request (RFC 6749 §4.1.3, PKCE RFC 7636 §4.6).
 
+use crate::oauth::audit::{Audit, AuditKind};
 use crate::oauth::issue::{RefreshIssue, Subject, TokenResponse};
 use crate::oauth::scope::Scope;
 use crate::oauth::secrets::CodeVerifier;
@@ -71,6 +72,8 @@ impl<S: Store> Provider<'_, S> {
                         self.store.end_grant(grant, self.grant_end_horizon()).await?;
                     }
                     self.store.revoke_access(&prev.access_jti, prev.access_exp).await?;
+                    let event = Audit::new(AuditKind::CodeReplay).user(&record.user_id).client(&client.client_id);
+                    self.audit(event.detail(serde_json::json!({ "grant_id": prev.family_id })));
                 }
                 Err(invalid_code())
             }

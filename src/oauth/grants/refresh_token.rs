@@ -4,6 +4,7 @@
 //! issued to this client and that its user exists, and stores the new token, in one round trip.
 
 use crate::crypto::{random_token, sha256_b64url};
+use crate::oauth::audit::{Audit, AuditKind};
 use crate::oauth::issue::{RefreshIssue, Subject, TokenResponse};
 use crate::oauth::scope::Scope;
 use crate::oauth::secrets::RefreshTokenSecret;
@@ -72,6 +73,8 @@ impl<S: Store> Provider<'_, S> {
             if let Err(e) = self.store.end_grant(&r.token.family_id, self.grant_end_horizon()).await {
                 return e.into();
             }
+            let event = Audit::new(AuditKind::RefreshTokenReuse).user(&r.token.user_id).client(&client.client_id);
+            self.audit(event.detail(serde_json::json!({ "grant_id": r.token.family_id })));
         }
         invalid_refresh()
     }

@@ -4,6 +4,7 @@
 //! This file holds the struct, its bindings, the D1 helpers and the shared row types; each
 //! concern's trait is implemented in the file of its name.
 
+mod audit;
 mod clients;
 mod codes;
 mod limits;
@@ -107,6 +108,8 @@ struct UserRow {
     password_hash: String,
     role: String,
     created_at: f64,
+    #[serde(default)]
+    disabled: f64,
 }
 
 impl From<UserRow> for User {
@@ -118,6 +121,7 @@ impl From<UserRow> for User {
             password_hash: r.password_hash,
             role: r.role,
             created_at: r.created_at as u64,
+            disabled: r.disabled != 0.0,
         }
     }
 }

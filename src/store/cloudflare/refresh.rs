@@ -20,10 +20,12 @@ struct RefreshRow {
     password_hash: Option<String>,
     role: Option<String>,
     user_created_at: Option<f64>,
+    user_disabled: Option<f64>,
 }
 
 /// A refresh token with its user's columns (NULL when the user was deleted).
-const SELECT_REFRESH: &str = "SELECT r.*, u.username, u.email, u.password_hash, u.role, u.created_at AS user_created_at \
+const SELECT_REFRESH: &str = "SELECT r.*, u.username, u.email, u.password_hash, u.role, u.created_at AS user_created_at, \
+     u.disabled AS user_disabled \
      FROM refresh_tokens r LEFT JOIN users u ON u.id = r.user_id WHERE r.token_hash = ?";
 
 impl From<RefreshRow> for RefreshRecord {
@@ -36,6 +38,7 @@ impl From<RefreshRow> for RefreshRecord {
                 password_hash,
                 role,
                 created_at: r.user_created_at.unwrap_or(0.0) as u64,
+                disabled: r.user_disabled.unwrap_or(0.0) != 0.0,
             }),
             _ => None,
         };
@@ -97,7 +100,7 @@ impl RefreshStore for CloudflareStore {
             .batch(vec![
                 self.stmt(
                     "UPDATE refresh_tokens SET status = 'rotated' WHERE token_hash = ? AND status = 'active' \
-                     AND expires_at > ? AND client_id = ? AND EXISTS (SELECT 1 FROM users WHERE users.id = refresh_tokens.user_id)",
+                     AND expires_at > ? AND client_id = ? AND EXISTS (SELECT 1 FROM users WHERE users.id = refresh_tokens.user_id AND users.disabled = 0)",
                     &[s(old_hash), n(now), s(client_id)],
                 )?,
                 self.stmt(

@@ -40,6 +40,9 @@ struct State {
     sessions: HashMap<String, Session>,
     /// Ended grants, until when they are kept.
     ended_grants: HashMap<String, u64>,
+    /// The audit log, oldest first (ids are positions from 1; purging keeps ids of the rest).
+    audit: Vec<AuditEvent>,
+    next_audit_id: u64,
     /// Uses per (limit, address): the start of the current window and the count in it.
     address_uses: HashMap<(AddressLimit, String), (u64, u32)>,
     /// `grants_ended_at` of clients and users (absent: never).
@@ -163,6 +166,58 @@ impl UserStore for MemoryStore {
         if let Some(u) = self.state.borrow_mut().users.iter_mut().find(|u| u.id == user_id) {
             u.password_hash = hash.to_string();
         }
+        Ok(())
+    }
+    async fn users(&self, q: &UserQuery) -> StoreResult<Vec<User>> {
+        self.enter("users")?;
+        let prefix = q.prefix.as_deref().map(str::to_lowercase);
+        let after = q.after.as_deref().map(str::to_lowercase);
+        let mut found: Vec<User> = self
+            .state
+            .borrow()
+            .users
+            .iter()
+            .filter(|u| prefix.as_deref().is_none_or(|p| u.username.to_lowercase().starts_with(p) || u.email.to_lowercase().starts_with(p)))
+            .filter(|u| after.as_deref().is_none_or(|a| u.username.to_lowercase().as_str() > a))
+            .cloned()
+            .collect();
+        found.sort_by_key(|u| u.username.to_lowercase());
+        found.truncate(q.limit as usize);
+        Ok(found)
+    }
+    async fn update_user(&self, user: &User) -> StoreResult<bool> {
+        self.enter("update_user")?;
+        let mut state = self.state.borrow_mut();
+        if state.users.iter().any(|u| u.id != user.id && u.email.eq_ignore_ascii_case(&user.email)) {
+            return Err(StoreError::Conflict("email".into()));
+        }
+        match state.users.iter_mut().find(|u| u.id == user.id) {
+            Some(u) => {
+                u.email = user.email.clone();
+                u.role = user.role.clone();
+                u.password_hash = user.password_hash.clone();
+                u.disabled = user.disabled;
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+    async fn delete_user(&self, user_id: &str) -> StoreResult<bool> {
+        self.enter("delete_user")?;
+        let mut state = self.state.borrow_mut();
+        let before = state.users.len();
+        state.users.retain(|u| u.id != user_id);
+        state.sessions.retain(|_, s| s.user_id != user_id);
+        state.revoke_refresh_where(|t| t.user_id == user_id);
+        Ok(state.users.len() != before)
+    }
+    async fn end_user_grants(&self, user_id: &str, at: u64, keep_session: Option<&str>) -> StoreResult<()> {
+        self.enter("end_user_grants")?;
+        let mut state = self.state.borrow_mut();
+        let ended = state.user_grants_ended.entry(user_id.to_string()).or_insert(0);
+        *ended = (*ended).max(at);
+        state.sessions.retain(|id, s| s.user_id != user_id || Some(id.as_str()) == keep_session);
+        state.revoke_refresh_where(|t| t.user_id == user_id);
         Ok(())
     }
 }
@@ -362,6 +417,41 @@ impl AddressLimits for MemoryStore {
         }
         entry.1 += 1;
         Ok(entry.1 <= limit.budget())
+    }
+}
+
+impl AuditStore for MemoryStore {
+    async fn record_events(&self, events: &[AuditEvent]) -> StoreResult<()> {
+        self.enter("record_events")?;
+        let mut state = self.state.borrow_mut();
+        for e in events {
+            state.next_audit_id += 1;
+            let id = state.next_audit_id;
+            state.audit.push(AuditEvent { id, ..e.clone() });
+        }
+        Ok(())
+    }
+    async fn events(&self, q: &AuditQuery) -> StoreResult<Vec<AuditEvent>> {
+        self.enter("events")?;
+        Ok(self
+            .state
+            .borrow()
+            .audit
+            .iter()
+            .rev()
+            .filter(|e| q.user_id.as_deref().is_none_or(|u| e.user_id.as_deref() == Some(u)))
+            .filter(|e| q.kind.as_deref().is_none_or(|k| e.kind == k))
+            .filter(|e| q.before.is_none_or(|b| e.id < b))
+            .take(q.limit as usize)
+            .cloned()
+            .collect())
+    }
+    async fn purge_events(&self, before: u64) -> StoreResult<u64> {
+        self.enter("purge_events")?;
+        let mut state = self.state.borrow_mut();
+        let n = state.audit.len();
+        state.audit.retain(|e| e.at > before);
+        Ok((n - state.audit.len()) as u64)
     }
 }
 

@@ -15,6 +15,7 @@ fn user(id: &str) -> User {
         password_hash: "hash".into(),
         role: "user".into(),
         created_at: 1,
+        disabled: false,
     }
 }
 
