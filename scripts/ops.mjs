@@ -15,6 +15,13 @@
 //                                print an admin access token (the `admin` scope) for the admin
 //                                user, through the administration client; the password comes
 //                                from --password, else ADMIN_PASSWORD, else standard input
+//   users list [--q PREFIX] [--limit N]   list users (all pages; --q: username or email prefix)
+//   users show ID|USERNAME                 one user
+//   users disable|enable|delete ID|USERNAME
+//   users set-role ID|USERNAME ROLE
+//                                user administration through the API; every `users` command
+//                                takes --url U and an admin bearer in --token T or ADMIN_TOKEN
+//                                (from `admin-token`, or the bootstrap token)
 //   migrate --local|--remote     apply the D1 migrations
 import { createPrivateKey, createPublicKey, createHash, randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
@@ -70,15 +77,64 @@ function readInput(file) {
   return readFileSync(file, 'utf8');
 }
 
-async function api(base, path, { token, json }) {
+async function api(base, path, { token, json, method = 'POST' }) {
   const res = await fetch(new URL(path, base), {
-    method: 'POST',
+    method,
     headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-    body: JSON.stringify(json),
+    body: json === undefined ? undefined : JSON.stringify(json),
   });
-  const body = await res.json().catch(() => ({}));
+  const body = res.status === 204 ? {} : await res.json().catch(() => ({}));
   if (!res.ok) fail(`${path}: ${res.status} ${body.error ?? ''} ${body.error_description ?? ''}`.trim());
   return body;
+}
+
+async function users(args) {
+  const base = args.url ?? `http://127.0.0.1:${process.env.PORT ?? 8787}`;
+  const token = args.token ?? process.env.ADMIN_TOKEN ?? readDevVars().BOOTSTRAP_ADMIN_TOKEN;
+  if (!token) fail('users: pass --token (an admin access token or the bootstrap token) or set ADMIN_TOKEN');
+  const [, action, who, role] = args._;
+  const get = (path) => api(base, path, { token, method: 'GET' });
+  // A user named by id or by username (an exact username match through the prefix search).
+  const find = async (nameOrId) => {
+    if (!nameOrId) fail(`users ${action} needs a user id or username`);
+    const page = await get(`/users?${new URLSearchParams({ q: nameOrId, limit: '200' })}`);
+    const byName = page.users.find((u) => u.username.toLowerCase() === nameOrId.toLowerCase());
+    return byName ?? (await get(`/users/${encodeURIComponent(nameOrId)}`));
+  };
+  const print = (v) => console.log(JSON.stringify(v, null, 2));
+  switch (action) {
+    case 'list': {
+      const all = [];
+      let cursor;
+      do {
+        const q = new URLSearchParams({ limit: String(args.limit ?? 200), ...(args.q ? { q: args.q } : {}), ...(cursor ? { cursor } : {}) });
+        const page = await get(`/users?${q}`);
+        all.push(...page.users);
+        cursor = page.next_cursor;
+      } while (cursor && !args.limit);
+      print(all);
+      break;
+    }
+    case 'show': print(await find(who)); break;
+    case 'disable': case 'enable': {
+      const u = await find(who);
+      print(await api(base, `/users/${u.id}`, { token, method: 'PATCH', json: { disabled: action === 'disable' } }));
+      break;
+    }
+    case 'set-role': {
+      if (!role) fail('users set-role needs a role');
+      const u = await find(who);
+      print(await api(base, `/users/${u.id}`, { token, method: 'PATCH', json: { role } }));
+      break;
+    }
+    case 'delete': {
+      const u = await find(who);
+      await api(base, `/users/${u.id}`, { token, method: 'DELETE' });
+      console.error(`deleted ${u.username} (${u.id})`);
+      break;
+    }
+    default: fail('users: list, show, disable, enable, delete or set-role');
+  }
 }
 
 async function bootstrap(args) {
@@ -159,6 +215,8 @@ switch (`${cmd} ${sub ?? ''}`.trim()) {
   case 'keys rotate-dev': rotateDev(args.file); break;
   case 'bootstrap': await bootstrap(args); break;
   case 'admin-token': await adminToken(args); break;
+  case 'users list': case 'users show': case 'users disable': case 'users enable': case 'users delete': case 'users set-role':
+    await users(args); break;
   case 'migrate': migrate(args); break;
   default:
     {

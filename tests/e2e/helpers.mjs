@@ -58,8 +58,7 @@ export const basic = (id, secret) =>
 export const bearer = (t) => ({ authorization: `Bearer ${t}` });
 export const admin = () => bearer(BOOTSTRAP);
 
-export async function registerUser({ role, password = 'correct horse battery', headers } = {}) {
-  const username = uniq('user');
+export async function registerUser({ role, password = 'correct horse battery', headers, username = uniq('user') } = {}) {
   const r = await http('POST', '/register', { json: { username, email: `${username}@example.com`, password, ...(role ? { role } : {}) }, headers });
   if (r.status !== 201) throw new Error(`register: ${r.status} ${r.text}`);
   return { ...r.json, password };
