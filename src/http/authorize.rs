@@ -82,12 +82,12 @@ fn session_cookie_name(issuer: &str) -> &'static str {
     }
 }
 
-fn session_cookie(issuer: &str, value: &str, max_age: u64) -> String {
+pub(super) fn session_cookie(issuer: &str, value: &str, max_age: u64) -> String {
     let secure = if issuer.starts_with("https://") { "; Secure" } else { "" };
     format!("{}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}", session_cookie_name(issuer))
 }
 
-fn session_token<'r, S>(app: &App<'_, S>, req: &'r Incoming) -> Option<&'r str> {
+pub(super) fn session_token<'r, S>(app: &App<'_, S>, req: &'r Incoming) -> Option<&'r str> {
     req.cookie(session_cookie_name(&app.provider.config.issuer))
 }
 

@@ -160,3 +160,62 @@ fn sign_out_with_a_valid_hint_ends_at_once() {
     assert_eq!((bad.status, bad.header_value("location")), (400, None));
     assert!(block_on(w.at(NOW).current_session(&again)).unwrap().is_some());
 }
+
+#[test]
+fn the_account_page_signs_in_changes_the_password_and_ends_the_other_sessions() {
+    let w = World::new();
+    setup(&w);
+    // Not signed in: the account's own sign-in form.
+    let page = w.serve(NOW, &request("GET", "/account"));
+    assert_eq!(page.status, 200);
+    let html = String::from_utf8_lossy(&page.body).to_string();
+    assert!(html.contains("action=\"/account/login\""));
+    let csrf_cookie = set_cookie(&page, "__Host-edge_oidc_csrf=");
+    let token = hidden(&html, "csrf");
+    let sign_in = |fields: &[(&str, &str)], cookie: &str| {
+        w.serve(
+            NOW,
+            &request("POST", "/account/login")
+                .with_form(fields)
+                .with_header("cookie", cookie)
+                .with_header("origin", "https://issuer.example"),
+        )
+    };
+    // Without the page's token: refused before any password work.
+    assert_eq!(sign_in(&[("username", "alice"), ("password", "correct horse")], &csrf_cookie).status, 403);
+    assert_eq!(sign_in(&[("username", "alice"), ("password", "wrong"), ("csrf", &token)], &csrf_cookie).status, 401);
+    let ok = sign_in(&[("username", "alice"), ("password", "correct horse"), ("csrf", &token)], &csrf_cookie);
+    assert_eq!((ok.status, ok.header_value("location")), (303, Some("/account")));
+    let session = set_cookie(&ok, "__Host-edge_oidc_session=");
+    let cookies = format!("{session}; {csrf_cookie}");
+    let account = w.serve(NOW, &request("GET", "/account").with_header("cookie", &cookies));
+    let html = String::from_utf8_lossy(&account.body).to_string();
+    assert!(html.contains("Signed in as <strong>alice</strong>") && html.contains("Change password") && html.contains("Sign out"));
+
+    // Another browser of the same person.
+    let user = block_on(crate::store::UserStore::user_by_username(&w.store, "alice")).unwrap().unwrap();
+    let elsewhere = block_on(w.at(NOW).start_session(&user)).unwrap();
+    let change = |fields: &[(&str, &str)]| {
+        w.serve(
+            NOW + 1,
+            &request("POST", "/account/password")
+                .with_form(fields)
+                .with_header("cookie", &cookies)
+                .with_header("origin", "https://issuer.example"),
+        )
+    };
+    let wrong = change(&[("current_password", "nope"), ("new_password", "a new secret 1"), ("csrf", &token)]);
+    assert_eq!(wrong.status, 403, "access_denied: the current password is wrong");
+    assert_eq!(change(&[("current_password", "correct horse"), ("new_password", "short"), ("csrf", &token)]).status, 400);
+    assert_eq!(change(&[("current_password", "correct horse"), ("new_password", "a new secret 1")]).status, 403, "no token");
+    let done = change(&[("current_password", "correct horse"), ("new_password", "a new secret 1"), ("csrf", &token)]);
+    assert_eq!(done.status, 200);
+    assert!(String::from_utf8_lossy(&done.body).contains("Your password was changed"));
+    let session_value = session.split_once('=').unwrap().1;
+    assert!(block_on(w.at(NOW + 2).current_session(session_value)).unwrap().is_some(), "this browser stays signed in");
+    assert!(block_on(w.at(NOW + 2).current_session(&elsewhere)).unwrap().is_none(), "the others are signed out");
+    assert!(block_on(w.at(NOW + 2).authenticate_user("alice", "a new secret 1")).unwrap().is_some());
+    // Not signed in: no change.
+    let anonymous = w.serve(NOW, &request("POST", "/account/password").with_form(&[("current_password", "x"), ("new_password", "y")]));
+    assert_eq!(anonymous.status, 401);
+}

@@ -2,6 +2,7 @@
 //! shapes the response. Requests and responses are plain values (`Incoming`, `Outgoing`), so
 //! the whole HTTP surface runs on the host in tests; `lib.rs` converts to and from workerd's.
 
+pub mod account;
 pub mod admin;
 pub mod authorize;
 #[cfg(test)]
@@ -195,6 +196,9 @@ pub async fn handle<S: Store>(app: &App<'_, S>, req: &Incoming) -> Outgoing {
         Operation::UpdateUser => users::update_user(app, req, client_id).await,
         Operation::DeleteUser => users::delete_user(app, req, client_id).await,
         Operation::ListAudit => users::list_audit(app, req).await,
+        Operation::GetAccount => Ok(account::show(app, req).await),
+        Operation::AccountSignIn => Ok(account::sign_in(app, req).await),
+        Operation::ChangePassword => Ok(account::change_password(app, req).await),
     };
     let out = result.unwrap_or_else(|e| Outgoing::error(&e));
     if endpoint.cors() {

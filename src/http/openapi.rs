@@ -44,7 +44,10 @@ fn query_parameters(op: Operation) -> &'static [(&'static str, &'static str)] {
         | Operation::NewClientSecret
         | Operation::GetUser
         | Operation::UpdateUser
-        | Operation::DeleteUser => &[],
+        | Operation::DeleteUser
+        | Operation::GetAccount
+        | Operation::AccountSignIn
+        | Operation::ChangePassword => &[],
     }
 }
 
@@ -374,6 +377,9 @@ fn summary(op: Operation) -> &'static str {
         Operation::UpdateUser => "Changes a user's role, email, disabled flag or password (admin)",
         Operation::DeleteUser => "Deletes a user and ends their sessions and grants (admin)",
         Operation::ListAudit => "The audit log, newest first, a page at a time (admin)",
+        Operation::GetAccount => "The signed-in person's account page (or its sign-in form)",
+        Operation::AccountSignIn => "Signs in to the account page (form; anti-CSRF token)",
+        Operation::ChangePassword => "Changes the signed-in person's password (form; the other sessions and grants end)",
     }
 }
 
@@ -393,6 +399,7 @@ fn tag(endpoint: Endpoint) -> &'static str {
         Endpoint::Clients | Endpoint::Client | Endpoint::ClientSecret => "clients",
         Endpoint::Users | Endpoint::User => "users",
         Endpoint::Audit => "audit",
+        Endpoint::Account | Endpoint::AccountSignIn | Endpoint::AccountPassword => "account",
     }
 }
 
@@ -467,6 +474,18 @@ fn responses(op: Operation) -> Value {
             add("404", err.clone());
         }
         Operation::ListAudit => add("200", ok("A page of events, newest first", schema_ref("AuditPage"))),
+        Operation::GetAccount => add("200", html("The account page, or its sign-in form")),
+        Operation::AccountSignIn => {
+            add("303", json!({ "description": "Signed in: back to /account" }));
+            add("401", html("Wrong username or password: the form again"));
+            add("403", html("A form without its anti-CSRF token"));
+            add("429", html("Too many failed attempts"));
+        }
+        Operation::ChangePassword => {
+            add("200", html("The account page, saying whether the password changed"));
+            add("401", html("Not signed in, or the current password is wrong"));
+            add("403", html("A form without its anti-CSRF token"));
+        }
     }
     r.insert("400".into(), err.clone());
     if security(op.endpoint()).is_some() {
@@ -522,6 +541,10 @@ fn request_body(op: Operation) -> Option<Value> {
         Operation::CreateClient => json!({ "required": true, "content": content(schema_ref("ClientRegistration")) }),
         Operation::UpdateClient => json!({ "required": true, "content": content(schema_ref("ClientUpdate")) }),
         Operation::UpdateUser => json!({ "required": true, "content": content(schema_ref("UserUpdate")) }),
+        Operation::AccountSignIn => form_body(json!({ "username": s, "password": s, "csrf": s }), &["username", "password", "csrf"]),
+        Operation::ChangePassword => {
+            form_body(json!({ "current_password": s, "new_password": s, "csrf": s }), &["current_password", "new_password", "csrf"])
+        }
         Operation::GetOpenIdConfiguration
         | Operation::GetAuthorizationServerMetadata
         | Operation::GetJwks
@@ -537,7 +560,8 @@ fn request_body(op: Operation) -> Option<Value> {
         | Operation::ListUsers
         | Operation::GetUser
         | Operation::DeleteUser
-        | Operation::ListAudit => return None,
+        | Operation::ListAudit
+        | Operation::GetAccount => return None,
     })
 }
 
@@ -560,6 +584,9 @@ fn security(endpoint: Endpoint) -> Option<Value> {
         | Endpoint::Health
         | Endpoint::Authorize
         | Endpoint::Login
-        | Endpoint::Logout => None,
+        | Endpoint::Logout
+        | Endpoint::Account
+        | Endpoint::AccountSignIn
+        | Endpoint::AccountPassword => None,
     }
 }

@@ -126,6 +126,64 @@ pub fn confirm_sign_out(b: &Branding, hidden: &[(&str, &str)]) -> String {
     )
 }
 
+/// A message above a form: an error (`role="alert"`) or a confirmation (`role="status"`).
+pub enum Notice<'a> {
+    Error(&'a str),
+    Done(&'a str),
+}
+
+fn notice_html(notice: Option<&Notice<'_>>) -> String {
+    match notice {
+        Some(Notice::Error(m)) => format!("<p id=\"notice\" class=\"error\" role=\"alert\">{}</p>", escape(m)),
+        Some(Notice::Done(m)) => format!("<p id=\"notice\" role=\"status\"><strong>{}</strong></p>", escape(m)),
+        None => String::new(),
+    }
+}
+
+/// Signing in to the account page itself (no application involved).
+pub fn account_sign_in(b: &Branding, csrf: &str, username: &str, notice: Option<&Notice<'_>>) -> String {
+    page(
+        b,
+        "Sign in",
+        &format!(
+            "<h1>Sign in</h1><p>to manage your account</p>{}\
+<form method=\"post\" action=\"/account/login\"><input type=\"hidden\" name=\"csrf\" value=\"{}\">\
+<label for=\"username\">Username</label>\
+<input id=\"username\" name=\"username\" autocomplete=\"username\" autocapitalize=\"none\" spellcheck=\"false\" required maxlength=\"64\" value=\"{}\" autofocus>\
+<label for=\"password\">Password</label>\
+<input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"current-password\" required maxlength=\"256\">\
+<button type=\"submit\">Sign in</button></form>",
+            notice_html(notice),
+            escape(csrf),
+            escape(username),
+        ),
+    )
+}
+
+/// The account page of a signed-in person: who they are, "Change password", "Sign out".
+pub fn account(b: &Branding, csrf: &str, username: &str, email: &str, notice: Option<&Notice<'_>>) -> String {
+    let csrf = escape(csrf);
+    page(
+        b,
+        "Your account",
+        &format!(
+            "<h1>Your account</h1><p>Signed in as <strong>{}</strong> ({})</p>{}\
+<h2>Change password</h2>\
+<form method=\"post\" action=\"/account/password\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
+<label for=\"current-password\">Current password</label>\
+<input id=\"current-password\" name=\"current_password\" type=\"password\" autocomplete=\"current-password\" required maxlength=\"256\">\
+<label for=\"new-password\">New password</label>\
+<input id=\"new-password\" name=\"new_password\" type=\"password\" autocomplete=\"new-password\" required minlength=\"8\" maxlength=\"256\">\
+<button type=\"submit\">Change password</button></form>\
+<form method=\"post\" action=\"/logout\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
+<button type=\"submit\">Sign out</button></form>",
+            escape(username),
+            escape(email),
+            notice_html(notice),
+        ),
+    )
+}
+
 pub fn signed_out(b: &Branding) -> String {
     page(b, "Signed out", "<h1>Signed out</h1><p>You have been signed out. You can close this window.</p>")
 }

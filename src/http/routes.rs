@@ -66,6 +66,9 @@ listed_enum!(
         Users,
         User,
         Audit,
+        Account,
+        AccountSignIn,
+        AccountPassword,
     }
 );
 
@@ -92,6 +95,9 @@ impl Endpoint {
             Self::Users => "/users",
             Self::User => "/users/{id}",
             Self::Audit => "/audit",
+            Self::Account => "/account",
+            Self::AccountSignIn => "/account/login",
+            Self::AccountPassword => "/account/password",
         }
     }
 
@@ -118,7 +124,10 @@ impl Endpoint {
             | Self::ClientSecret
             | Self::Users
             | Self::User
-            | Self::Audit => false,
+            | Self::Audit
+            | Self::Account
+            | Self::AccountSignIn
+            | Self::AccountPassword => false,
         }
     }
 
@@ -165,6 +174,9 @@ listed_enum!(
         UpdateUser,
         DeleteUser,
         ListAudit,
+        GetAccount,
+        AccountSignIn,
+        ChangePassword,
     }
 );
 
@@ -190,6 +202,9 @@ impl Operation {
             Self::ListUsers => Endpoint::Users,
             Self::GetUser | Self::UpdateUser | Self::DeleteUser => Endpoint::User,
             Self::ListAudit => Endpoint::Audit,
+            Self::GetAccount => Endpoint::Account,
+            Self::AccountSignIn => Endpoint::AccountSignIn,
+            Self::ChangePassword => Endpoint::AccountPassword,
         }
     }
 
@@ -207,7 +222,8 @@ impl Operation {
             | Self::GetClient
             | Self::ListUsers
             | Self::GetUser
-            | Self::ListAudit => Method::Get,
+            | Self::ListAudit
+            | Self::GetAccount => Method::Get,
             Self::PostAuthorize
             | Self::Login
             | Self::Token
@@ -217,7 +233,9 @@ impl Operation {
             | Self::PostLogout
             | Self::Register
             | Self::CreateClient
-            | Self::NewClientSecret => Method::Post,
+            | Self::NewClientSecret
+            | Self::AccountSignIn
+            | Self::ChangePassword => Method::Post,
             Self::UpdateClient => Method::Put,
             Self::UpdateUser => Method::Patch,
             Self::DeleteClient | Self::DeleteUser => Method::Delete,

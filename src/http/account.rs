@@ -1,0 +1,106 @@
+//! `/account`: a signed-in person's own page (docs/API.md "Account"): who they are, "Change
+//! password" (the current and a new password; every other session and grant ends) and "Sign
+//! out". Without a session it asks them to sign in first (`/account/login`), then comes back.
+//! Every form carries the browser's anti-CSRF token (`csrf.rs`).
+
+use super::authorize::{session_cookie, session_token};
+use super::pages::{self, Notice};
+use super::{csrf, App, Incoming, Outgoing};
+use crate::crypto::sha256_b64url;
+use crate::oauth::error::HttpCode;
+use crate::oauth::{ErrorCode, OAuthError};
+use crate::store::{Store, User};
+
+fn page<S>(app: &App<'_, S>, req: &Incoming, status: u16, user: Option<&User>, username: &str, notice: Option<Notice<'_>>) -> Outgoing {
+    let issuer = &app.provider.config.issuer;
+    let token = csrf::token(req, issuer);
+    let html = match user {
+        Some(u) => pages::account(&app.branding, &token, &u.username, &u.email, notice.as_ref()),
+        None => pages::account_sign_in(&app.branding, &token, username, notice.as_ref()),
+    };
+    csrf::set_cookie(Outgoing::html(status, html), issuer, &token)
+}
+
+/// The signed-in user behind the request's session cookie, with the session's id hash.
+async fn signed_in<S: Store>(app: &App<'_, S>, req: &Incoming) -> Result<Option<(User, String)>, OAuthError> {
+    let Some(token) = session_token(app, req) else { return Ok(None) };
+    Ok(app.provider.current_session(token).await?.map(|(_, user)| (user, sha256_b64url(token))))
+}
+
+fn form_field(form: &super::request::Params, name: &str) -> String {
+    form.get(name).ok().flatten().unwrap_or_default()
+}
+
+/// `GET /account`.
+pub async fn show<S: Store>(app: &App<'_, S>, req: &Incoming) -> Outgoing {
+    match signed_in(app, req).await {
+        Ok(Some((user, _))) => page(app, req, 200, Some(&user), "", None),
+        Ok(None) => page(app, req, 200, None, "", None),
+        Err(e) => Outgoing::error(&e),
+    }
+}
+
+/// `POST /account/login`: the same password check as everywhere (throttled), then a session.
+pub async fn sign_in<S: Store>(app: &App<'_, S>, req: &Incoming) -> Outgoing {
+    let form = match req.form() {
+        Ok(f) => f,
+        Err(e) => return page(app, req, 400, None, "", Some(Notice::Error(&e.description))),
+    };
+    let username = form_field(&form, "username");
+    let issuer = &app.provider.config.issuer;
+    if !csrf::verify(req, issuer, Some(&form_field(&form, csrf::FIELD))) {
+        return page(app, req, 403, None, &username, Some(Notice::Error("This form has expired. Please sign in again.")));
+    }
+    match app.provider.authenticate_user(&username, &form_field(&form, "password")).await {
+        Ok(Some(user)) => match app.provider.start_session(&user).await {
+            Ok(token) => Outgoing::empty(303)
+                .header("location", "/account")
+                .header("set-cookie", &session_cookie(issuer, &token, app.provider.config.session_ttl)),
+            Err(e) => Outgoing::error(&e),
+        },
+        Ok(None) => page(app, req, 401, None, &username, Some(Notice::Error("Invalid username or password."))),
+        Err(e) if e.code == ErrorCode::Http(HttpCode::RateLimited) => {
+            let wait = e.retry_after.unwrap_or(60);
+            page(
+                app,
+                req,
+                429,
+                None,
+                &username,
+                Some(Notice::Error(&format!("Too many failed sign-in attempts. Try again in {wait} seconds."))),
+            )
+            .header("retry-after", &wait.to_string())
+        }
+        Err(e) => Outgoing::error(&e),
+    }
+}
+
+/// `POST /account/password`: "Change password".
+pub async fn change_password<S: Store>(app: &App<'_, S>, req: &Incoming) -> Outgoing {
+    let (user, session) = match signed_in(app, req).await {
+        Ok(Some(s)) => s,
+        Ok(None) => return page(app, req, 401, None, "", Some(Notice::Error("Sign in first."))),
+        Err(e) => return Outgoing::error(&e),
+    };
+    let form = match req.form() {
+        Ok(f) => f,
+        Err(e) => return page(app, req, 400, Some(&user), "", Some(Notice::Error(&e.description))),
+    };
+    if !csrf::verify(req, &app.provider.config.issuer, Some(&form_field(&form, csrf::FIELD))) {
+        return page(app, req, 403, Some(&user), "", Some(Notice::Error("This form has expired. Please try again.")));
+    }
+    let result = app
+        .provider
+        .change_own_password(&user, &form_field(&form, "current_password"), &form_field(&form, "new_password"), Some(&session))
+        .await;
+    match result {
+        Ok(()) => {
+            page(app, req, 200, Some(&user), "", Some(Notice::Done("Your password was changed. Your other sessions were signed out.")))
+        }
+        Err(e) if e.code == ErrorCode::Http(HttpCode::RateLimited) => {
+            page(app, req, 429, Some(&user), "", Some(Notice::Error(&e.description)))
+        }
+        Err(e) if e.status() < 500 => page(app, req, e.status(), Some(&user), "", Some(Notice::Error(&e.description))),
+        Err(e) => Outgoing::error(&e),
+    }
+}
