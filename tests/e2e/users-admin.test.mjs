@@ -116,3 +116,37 @@ test('ops users: list, show, disable, enable, set-role, delete through the API',
   await ops(['users', 'delete', user.username, ...base]);
   assert.equal((await http('GET', `/users/${user.id}`, { headers: admin() })).status, 404);
 });
+
+test('account: sign in on the account page, change the password, the other sessions and grants end', async () => {
+  const user = await registerUser();
+  const client = await createClient();
+  const t = (await token(client, { grant_type: 'password', username: user.username, password: user.password, scope: 'openid' })).json;
+  const jar = new Map();
+  const cookie = () => [...jar].map(([k, v]) => `${k}=${v}`).join('; ');
+  const remember = (r) => { for (const c of r.headers.getSetCookie()) { const [k, v] = c.split(';')[0].split('='); jar.set(k, v); } };
+  const browser = { origin: BASE, 'sec-fetch-site': 'same-origin' };
+  let r = await http('GET', '/account');
+  remember(r);
+  assert.match(r.text, /action="\/account\/login"/);
+  let csrf = r.text.match(/name="csrf" value="([\w-]{43})"/)[1];
+  r = await http('POST', '/account/login', { form: { username: user.username, password: user.password, csrf }, headers: { ...browser, cookie: cookie() } });
+  assert.equal(r.status, 303);
+  assert.equal(r.headers.get('location'), '/account');
+  remember(r);
+  r = await http('GET', '/account', { headers: { cookie: cookie() } });
+  assert.match(r.text, new RegExp(`Signed in as <strong>${user.username}</strong>`));
+  csrf = r.text.match(/name="csrf" value="([\w-]{43})"/)[1];
+  r = await http('POST', '/account/password', { form: { current_password: user.password, new_password: 'changed through the page', csrf }, headers: { ...browser, cookie: cookie() } });
+  assert.equal(r.status, 200, r.text);
+  assert.match(r.text, /Your password was changed/);
+  assert.equal((await http('GET', '/userinfo', { headers: bearer(t.access_token) })).status, 401, 'the grants ended');
+  assert.equal((await token(client, { grant_type: 'password', username: user.username, password: 'changed through the page' })).status, 200);
+  r = await http('GET', '/account', { headers: { cookie: cookie() } });
+  assert.match(r.text, /Signed in as/, 'this browser stays signed in');
+  // Sign out from the account page ends the session.
+  r = await http('POST', '/logout', { form: { csrf }, headers: { ...browser, cookie: cookie() } });
+  assert.match(r.text, /Signed out/);
+  remember(r);
+  r = await http('GET', '/account', { headers: { cookie: cookie() } });
+  assert.match(r.text, /action="\/account\/login"/);
+});
