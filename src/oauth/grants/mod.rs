@@ -4,6 +4,8 @@
 
 mod authorization_code;
 mod client_credentials;
+#[cfg(test)]
+mod failure_tests;
 mod password;
 mod refresh_token;
 #[cfg(test)]
