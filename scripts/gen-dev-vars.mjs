@@ -1,5 +1,6 @@
-// Prints a development secrets file (.dev.vars format) with a fresh ES256 signing key as a
-// private JWK and a random bootstrap admin token. Also imported by the test harness.
+// Prints a development secrets file (.dev.vars format) with a fresh ES256 signing key and a
+// fresh RS256 key (for clients that ask for RS256 ID tokens), both as private JWKs, and a random
+// bootstrap admin token. Also imported by the test harness.
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
 
@@ -9,9 +10,17 @@ export function newSigningJwk() {
   return JSON.stringify({ kty: jwk.kty, crv: jwk.crv, x: jwk.x, y: jwk.y, d: jwk.d });
 }
 
+/** A 2048-bit RSA private JWK with its CRT members (for JWT_RS256_KEY). */
+export function newRs256Jwk() {
+  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048, publicExponent: 0x10001 });
+  const { kty, n, e, d, p, q, dp, dq, qi } = privateKey.export({ format: 'jwk' });
+  return JSON.stringify({ kty, n, e, d, p, q, dp, dq, qi });
+}
+
 export function devVars() {
   return {
     JWT_SIGNING_KEY: newSigningJwk(),
+    JWT_RS256_KEY: newRs256Jwk(),
     BOOTSTRAP_ADMIN_TOKEN: randomBytes(32).toString('base64url'),
   };
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Operator commands. Run `node scripts/ops.mjs help` (or `npm run ops -- help`).
 //
-//   keys new                     print a new ES256 private JWK (for JWT_SIGNING_KEY)
+//   keys new [--rsa]             print a new ES256 private JWK (for JWT_SIGNING_KEY), or with
+//                                --rsa a 2048-bit RSA private JWK (for JWT_RS256_KEY)
 //   keys public [FILE|-]         print the public JWK (with its RFC 7638 kid) of a private key
 //                                given as JWK or PKCS#8 PEM (for JWT_PREVIOUS_KEYS)
 //   keys rotate-dev [--file F]   rotate .dev.vars (or F): new JWT_SIGNING_KEY, old public key
@@ -28,7 +29,7 @@ import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { newSigningJwk, formatVars } from './gen-dev-vars.mjs';
+import { newSigningJwk, newRs256Jwk, formatVars } from './gen-dev-vars.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const devVarsPath = join(root, '.dev.vars');
@@ -210,7 +211,7 @@ function migrate(args) {
 const args = parseArgs(process.argv.slice(2));
 const [cmd, sub] = args._;
 switch (`${cmd} ${sub ?? ''}`.trim()) {
-  case 'keys new': console.log(newSigningJwk()); break;
+  case 'keys new': console.log(args.rsa ? newRs256Jwk() : newSigningJwk()); break;
   case 'keys public': console.log(JSON.stringify(publicJwk(readInput(args._[2])))); break;
   case 'keys rotate-dev': rotateDev(args.file); break;
   case 'bootstrap': await bootstrap(args); break;

@@ -65,7 +65,9 @@ fn load(env: &Env) -> Settings {
         crate::crypto::password::MAX_ITERATIONS,
     );
     Settings {
-        keys: KeySet::load(&signing, previous.as_deref()).map_err(|e| e.0),
+        keys: KeySet::load(&signing, previous.as_deref())
+            .and_then(|k| k.with_rs256(text_binding(env, "JWT_RS256_KEY").as_deref()))
+            .map_err(|e| e.0),
         config: c,
         fixed_issuer: issuer.is_some(),
         fixed_audience: audience.is_some(),

@@ -21,22 +21,64 @@ pub enum JwtError {
     WrongType,
 }
 
-/// Signs `claims` with header `typ` and our `kid` (JWS compact serialisation, RFC 7515 §7.1),
-/// with the table-accelerated ES256 signer of `es256.rs` (identical signatures to p256's).
-pub fn sign<T: Serialize>(keys: &KeySet, typ: &str, claims: &T) -> String {
+/// The JWS signing input `header.payload` (RFC 7515 §5.1) for `alg`, our `kid` and `typ`.
+fn signing_input<T: Serialize>(alg: &str, kid: &str, typ: &str, claims: &T) -> String {
     #[derive(Serialize)]
     struct JoseHeader<'a> {
-        alg: &'static str,
+        alg: &'a str,
         kid: &'a str,
         typ: &'a str,
     }
-    let header = serde_json::to_vec(&JoseHeader { alg: "ES256", kid: &keys.current.kid, typ }).expect("a plain header serializes");
+    let header = serde_json::to_vec(&JoseHeader { alg, kid, typ }).expect("a plain header serializes");
     let payload = serde_json::to_vec(claims).expect("serializing plain claims cannot fail");
-    let mut jws = format!("{}.{}", b64url(&header), b64url(&payload));
+    format!("{}.{}", b64url(&header), b64url(&payload))
+}
+
+/// Signs `claims` with header `typ` and our `kid` (JWS compact serialisation, RFC 7515 §7.1),
+/// with the table-accelerated ES256 signer of `es256.rs` (identical signatures to p256's).
+pub fn sign<T: Serialize>(keys: &KeySet, typ: &str, claims: &T) -> String {
+    let mut jws = signing_input("ES256", &keys.current.kid, typ, claims);
     let signature = super::es256::sign(&keys.signing, jws.as_bytes());
     jws.push('.');
     jws.push_str(&b64url(&signature.to_bytes()));
     jws
+}
+
+/// Signs `claims` with RS256 (for the ID tokens of clients that ask for it); `None` when the
+/// deployment has no RS256 key.
+pub fn sign_rs256<T: Serialize>(keys: &KeySet, typ: &str, claims: &T) -> Option<String> {
+    let key = keys.rs256.as_ref()?;
+    let mut jws = signing_input("RS256", &key.public.kid, typ, claims);
+    let signature = key.sign(jws.as_bytes());
+    jws.push('.');
+    jws.push_str(&b64url(&signature));
+    Some(jws)
+}
+
+/// Verifies an ID token this server issued (an `id_token_hint`), signed with ES256 or, when
+/// the deployment has an RS256 key, RS256; then returns the claims.
+pub fn verify_id_token<T: DeserializeOwned>(keys: &KeySet, token: &str) -> Result<T, JwtError> {
+    if token.len() > 8192 {
+        return Err(JwtError::Malformed);
+    }
+    let untrusted = UntrustedToken::new(token).map_err(|_| JwtError::Malformed)?;
+    if untrusted.algorithm() != "RS256" {
+        return verify(keys, token, Some("JWT"));
+    }
+    let rsa = keys.rs256.as_ref().ok_or(JwtError::UnsupportedAlgorithm)?;
+    if untrusted.header().key_id.as_deref() != Some(rsa.public.kid.as_str()) {
+        return Err(JwtError::UnknownKey);
+    }
+    let actual = untrusted.header().token_type.as_deref().unwrap_or("");
+    if !actual.eq_ignore_ascii_case("JWT") {
+        return Err(JwtError::WrongType);
+    }
+    let signing_input = token.rsplit_once('.').map(|(input, _)| input).ok_or(JwtError::Malformed)?;
+    if !rsa.public.verify(signing_input.as_bytes(), untrusted.signature_bytes()) {
+        return Err(JwtError::BadSignature);
+    }
+    let payload = token.split('.').nth(1).and_then(b64url_decode).ok_or(JwtError::Malformed)?;
+    serde_json::from_slice(&payload).map_err(|_| JwtError::Malformed)
 }
 
 /// Verifies signature, algorithm and key, and (when given) the `typ` header, then returns the

@@ -1,5 +1,6 @@
-//! ES256 keys: the signing key from the `JWT_SIGNING_KEY` secret (a private JWK or a PKCS#8
-//! PEM), previous public keys kept for verification during rotation, and the JWKS document.
+//! Signing keys: the ES256 key from the `JWT_SIGNING_KEY` secret (a private JWK or a PKCS#8
+//! PEM), previous public keys kept for verification during rotation, the optional RS256 key
+//! (`JWT_RS256_KEY`, for ID tokens only), and the JWKS document.
 //! Every `kid` is the key's RFC 7638 JWK thumbprint (SHA-256, base64url).
 
 use super::b64url;
@@ -19,21 +20,24 @@ pub struct PublicKey {
     table: OnceLock<PointTable>,
 }
 
-/// The key set: one signing key and the public keys that still verify.
+/// The key set: one signing key and the public keys that still verify, and optionally an
+/// RS256 key for the ID tokens of clients that ask for RS256 (`JWT_RS256_KEY`).
 pub struct KeySet {
     pub signing: SigningKey,
     pub current: PublicKey,
     pub previous: Vec<PublicKey>,
+    pub rs256: Option<super::rs256::RsaKey>,
 }
 
 #[derive(Debug, PartialEq, Eq)]
 pub struct KeyError(pub String);
 
 impl std::fmt::Debug for KeySet {
-    /// Names the key ids only; the private key is never printed.
+    /// Names the key ids only; the private keys are never printed.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let previous: Vec<&str> = self.previous.iter().map(|k| k.kid.as_str()).collect();
-        f.debug_struct("KeySet").field("kid", &self.current.kid).field("previous", &previous).finish()
+        let rs256 = self.rs256.as_ref().map(|k| k.public.kid.as_str());
+        f.debug_struct("KeySet").field("kid", &self.current.kid).field("previous", &previous).field("rs256", &rs256).finish()
     }
 }
 
@@ -94,7 +98,26 @@ impl KeySet {
 
     pub fn from_signing_key(signing: SigningKey) -> Self {
         let current = PublicKey::new(*signing.verifying_key());
-        Self { signing, current, previous: Vec::new() }
+        Self { signing, current, previous: Vec::new(), rs256: None }
+    }
+
+    /// Adds the RS256 key from its secret: a private RSA JWK (2048 bits, with the CRT members).
+    pub fn with_rs256(mut self, secret: Option<&str>) -> Result<Self, KeyError> {
+        if let Some(s) = secret.map(str::trim).filter(|s| !s.is_empty()) {
+            let jwk: Value = serde_json::from_str(s).map_err(|_| KeyError("JWT_RS256_KEY is not a JSON Web Key".into()))?;
+            let key = super::rs256::RsaKey::from_jwk(&jwk).map_err(|e| KeyError(format!("JWT_RS256_KEY: {e}")))?;
+            self.rs256 = Some(key);
+        }
+        Ok(self)
+    }
+
+    /// The ID token signing algorithms this deployment offers (OIDC Discovery).
+    pub fn id_token_algs(&self) -> Vec<&'static str> {
+        if self.rs256.is_some() {
+            vec!["ES256", "RS256"]
+        } else {
+            vec!["ES256"]
+        }
     }
 
     /// The key that verifies a token with this `kid`, if it is one of ours.
@@ -103,7 +126,10 @@ impl KeySet {
     }
 
     pub fn jwks(&self) -> Value {
-        let keys: Vec<Value> = std::iter::once(&self.current).chain(&self.previous).map(PublicKey::to_jwk).collect();
+        let mut keys: Vec<Value> = std::iter::once(&self.current).chain(&self.previous).map(PublicKey::to_jwk).collect();
+        if let Some(rsa) = &self.rs256 {
+            keys.push(rsa.public.to_jwk());
+        }
         json!({ "keys": keys })
     }
 }

@@ -5,6 +5,7 @@ pub mod es256;
 pub mod jwt;
 pub mod keys;
 pub mod password;
+pub mod rs256;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;

@@ -8,6 +8,9 @@ use serde_json::json;
 
 pub fn configuration<S: Store>(app: &App<'_, S>) -> Outgoing {
     let iss = &app.provider.config.issuer;
+    // ES256 always; RS256 where the deployment has its key (OIDC Core §15.1 requires it of a
+    // certified OP). Discovery answers even without keys configured.
+    let id_token_algs = app.provider.keys.map(|k| k.id_token_algs()).unwrap_or_else(|_| vec!["ES256"]);
     let doc = json!({
         "issuer": iss,
         "authorization_endpoint": format!("{iss}/authorize"),
@@ -25,7 +28,7 @@ pub fn configuration<S: Store>(app: &App<'_, S>) -> Outgoing {
         "response_modes_supported": ["query"],
         "grant_types_supported": GrantType::ALL.map(GrantType::as_str),
         "subject_types_supported": ["public"],
-        "id_token_signing_alg_values_supported": ["ES256"],
+        "id_token_signing_alg_values_supported": id_token_algs,
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
         "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
         "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],

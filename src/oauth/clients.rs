@@ -9,6 +9,8 @@ use crate::store::{Client, ClientType, Store};
 use serde::Deserialize;
 
 pub const AUTH_METHODS: [&str; 3] = ["client_secret_basic", "client_secret_post", "none"];
+/// ID token signing algorithms a client may register (RS256 needs the deployment's RS256 key).
+pub const ID_TOKEN_ALGS: [&str; 2] = ["ES256", "RS256"];
 
 /// The fields of `POST /clients` and `PUT /clients/{id}`; all optional so one type serves both
 /// (unknown fields are refused).
@@ -27,6 +29,8 @@ pub struct ClientMetadata {
     /// RFC 7591 §2 spells the same thing `scope` (one space-separated string); a synonym.
     pub scope: Option<String>,
     pub token_endpoint_auth_method: Option<String>,
+    /// `ES256` (default) or `RS256` (OIDC Registration §2).
+    pub id_token_signed_response_alg: Option<String>,
     pub is_active: Option<bool>,
 }
 
@@ -168,6 +172,12 @@ pub fn apply_metadata(client: &mut Client, meta: ClientMetadata, creating: bool)
             _ => return Err(bad("scopes: each scope is one token of printable ASCII without spaces, quotes or backslashes")),
         }
     }
+    if let Some(alg) = meta.id_token_signed_response_alg {
+        if !ID_TOKEN_ALGS.contains(&alg.as_str()) {
+            return Err(bad("id_token_signed_response_alg: ES256 or RS256"));
+        }
+        client.id_token_signed_response_alg = alg;
+    }
     if let Some(active) = meta.is_active {
         if creating && !active {
             // Allowed but unusual; kept as given.
@@ -222,6 +232,7 @@ pub fn new_client(now: u64) -> Client {
         post_logout_redirect_uris: vec![],
         response_types: vec!["code".into()],
         scopes: vec!["openid".into(), "profile".into(), "email".into()],
+        id_token_signed_response_alg: "ES256".into(),
         is_active: true,
         created_at: now,
         updated_at: now,
@@ -240,9 +251,19 @@ pub struct ClientCredentials {
 
 impl<S: Store> Provider<'_, S> {
     /// Creates a client; returns it and, for a confidential client, its secret (shown once).
+    /// RS256 ID tokens need the deployment's RS256 key.
+    fn check_id_token_alg(&self, client: &Client) -> OAuthResult<()> {
+        let has_rs256 = self.keys.is_ok_and(|k| k.rs256.is_some());
+        if client.id_token_signed_response_alg == "RS256" && !has_rs256 {
+            return Err(bad("id_token_signed_response_alg: RS256 needs the JWT_RS256_KEY secret on this deployment"));
+        }
+        Ok(())
+    }
+
     pub async fn create_client(&self, meta: ClientMetadata) -> OAuthResult<(Client, Option<ClientSecret>)> {
         let mut client = new_client(self.now);
         apply_metadata(&mut client, meta, true)?;
+        self.check_id_token_alg(&client)?;
         let secret = (client.client_type == ClientType::Confidential).then(|| ClientSecret::new(random_token()));
         client.client_secret_hash = secret.as_ref().map(|s| sha256_b64url(s.expose()));
         self.store.insert_client(&client).await?;
@@ -252,6 +273,7 @@ impl<S: Store> Provider<'_, S> {
     pub async fn update_client(&self, client_id: &str, meta: ClientMetadata) -> OAuthResult<Client> {
         let mut client = self.store.client(client_id).await?.ok_or_else(|| OAuthError::not_found("no such client"))?;
         apply_metadata(&mut client, meta, false)?;
+        self.check_id_token_alg(&client)?;
         client.updated_at = self.now;
         if !self.store.update_client(&client).await? {
             return Err(OAuthError::not_found("no such client"));

@@ -186,24 +186,33 @@ impl<S> Provider<'_, S> {
             role: subject.map(|s| s.role.to_string()),
         };
         let access_token = jwt::sign(keys, "at+jwt", &claims);
-        let id_token = match subject {
-            Some(s) if scope.contains(OPENID) => {
-                let id = IdTokenClaims {
-                    iss: self.config.issuer.clone(),
-                    sub: s.user_id.to_string(),
-                    aud: client.client_id.clone(),
-                    azp: client.client_id.clone(),
-                    exp: now + self.config.id_token_ttl,
-                    iat: now,
-                    auth_time: s.auth_time,
-                    at_hash: at_hash(&access_token),
-                    nonce: nonce.map(str::to_string),
-                    user: UserClaims::for_scope(scope, s.username, s.email, s.role),
-                };
-                Some(jwt::sign(keys, "JWT", &id))
-            }
-            _ => None,
-        };
+        let id_token =
+            match subject {
+                Some(s) if scope.contains(OPENID) => {
+                    let id = IdTokenClaims {
+                        iss: self.config.issuer.clone(),
+                        sub: s.user_id.to_string(),
+                        aud: client.client_id.clone(),
+                        azp: client.client_id.clone(),
+                        exp: now + self.config.id_token_ttl,
+                        iat: now,
+                        auth_time: s.auth_time,
+                        at_hash: at_hash(&access_token),
+                        nonce: nonce.map(str::to_string),
+                        user: UserClaims::for_scope(scope, s.username, s.email, s.role),
+                    };
+                    // The client's registered algorithm (OIDC Registration §2); RS256 clients are
+                    // registered only where the deployment has an RS256 key.
+                    if client.id_token_signed_response_alg == "RS256" {
+                        Some(jwt::sign_rs256(keys, "JWT", &id).ok_or_else(|| {
+                            super::OAuthError::unavailable("this client's ID tokens are RS256, and JWT_RS256_KEY is not set")
+                        })?)
+                    } else {
+                        Some(jwt::sign(keys, "JWT", &id))
+                    }
+                }
+                _ => None,
+            };
         let (refresh_token, record) = match (subject, refresh, &grant_id) {
             (Some(_), RefreshIssue::Rotated { token, .. }, _) => (Some(token), None),
             (Some(s), RefreshIssue::NewFamily, Some(grant)) if client.allows_grant(super::GrantType::RefreshToken) => {

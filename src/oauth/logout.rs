@@ -36,7 +36,7 @@ impl<S: Store> Provider<'_, S> {
             let Ok(keys) = self.keys() else { return Err(LogoutError::Show("signing keys are not configured")) };
             // "The OP need not be listed as an audience ... [and] when the ID Token is expired,
             // the OP SHOULD still accept it" (§2): only the signature, `typ` and issuer count.
-            match jwt::verify::<Value>(keys, hint, Some("JWT")) {
+            match jwt::verify_id_token::<Value>(keys, hint) {
                 Ok(c) if c["iss"] == self.config.issuer.as_str() => {
                     hinted_client = match &c["aud"] {
                         Value::String(s) => Some(s.clone()),

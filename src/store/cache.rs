@@ -77,6 +77,7 @@ mod tests {
             post_logout_redirect_uris: vec![],
             response_types: vec![],
             scopes: vec![],
+            id_token_signed_response_alg: "ES256".into(),
             is_active: true,
             created_at: 0,
             updated_at: 0,

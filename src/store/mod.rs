@@ -86,9 +86,16 @@ pub struct Client {
     pub post_logout_redirect_uris: Vec<String>,
     pub response_types: Vec<String>,
     pub scopes: Vec<String>,
+    /// `ES256` or `RS256` (OIDC Registration §2 `id_token_signed_response_alg`).
+    #[serde(default = "default_id_token_alg")]
+    pub id_token_signed_response_alg: String,
     pub is_active: bool,
     pub created_at: u64,
     pub updated_at: u64,
+}
+
+fn default_id_token_alg() -> String {
+    "ES256".into()
 }
 
 /// What an authorization code stands for. Stored in KV under the SHA-256 of the code; the

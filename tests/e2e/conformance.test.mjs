@@ -82,6 +82,7 @@ test('oidcc-discovery-endpoint-verification: required metadata, consistent value
   assert.ok(d.response_types_supported.includes('code'));
   assert.ok(d.token_endpoint_auth_methods_supported.includes('client_secret_basic'));
   assert.ok(!d.id_token_signing_alg_values_supported.includes('none'));
+  assert.ok(d.id_token_signing_alg_values_supported.includes('RS256'), 'OIDCD-3: RS256 (OIDC Core §15.1)');
   assert.ok(d.grant_types_supported.includes('authorization_code'));
   assert.equal(d.request_uri_parameter_supported, false);
   const jwks = await http('GET', '/.well-known/jwks.json');
@@ -89,7 +90,10 @@ test('oidcc-discovery-endpoint-verification: required metadata, consistent value
   const kids = jwks.json.keys.map((k) => k.kid);
   assert.ok(kids.every((k) => typeof k === 'string' && k.length > 0), 'every key has a kid (OIDCC-10.1)');
   assert.equal(new Set(kids).size, kids.length, 'kids are distinct (RFC 7517 §4.5)');
-  for (const k of jwks.json.keys) assert.ok(!('d' in k), 'no private key material');
+  for (const k of jwks.json.keys) {
+    for (const m of ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k']) assert.ok(!(m in k), `no private key material (${m})`);
+    assert.ok(k.kty === 'EC' ? k.x && k.y : k.n && k.e, 'the key parameters of its type');
+  }
 });
 
 const unsignedRequestObject = (claims) =>

@@ -116,12 +116,13 @@ export async function verifyWithJwks(jwt) {
   const { header } = decodeJwt(jwt);
   const jwks = (await http('GET', '/.well-known/jwks.json')).json;
   const jwk = jwks.keys.find((k) => k.kid === header.kid);
-  if (!jwk || header.alg !== 'ES256') return false;
+  if (!jwk || jwk.alg !== header.alg || !['ES256', 'RS256'].includes(header.alg)) return false;
   const [h, p, s] = jwt.split('.');
-  return verify('sha256', Buffer.from(`${h}.${p}`), { key: createPublicKey({ key: jwk, format: 'jwk' }), dsaEncoding: 'ieee-p1363' }, Buffer.from(s, 'base64url'));
+  const key = createPublicKey({ key: jwk, format: 'jwk' });
+  // node:crypto verifies RS256 (PKCS#1 v1.5) with the plain key, ES256 with the raw r||s encoding.
+  return verify('sha256', Buffer.from(`${h}.${p}`), header.alg === 'ES256' ? { key, dsaEncoding: 'ieee-p1363' } : key, Buffer.from(s, 'base64url'));
 }
 
-/** An admin user's access token, obtained through the password grant. */
 /** An admin credential: an admin user's token with the `admin` scope, through a client
  *  registered with that scope (an admin's ordinary token is not one). */
 export async function adminAccessToken() {

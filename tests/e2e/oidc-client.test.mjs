@@ -154,3 +154,27 @@ test('openid-client: a public client uses PKCE and authenticates with none', asy
   const refreshed = await oidc.refreshTokenGrant(config, tokens.refresh_token);
   assert.ok(refreshed.access_token);
 });
+
+test('openid-client: a client registered for RS256 ID tokens (OIDC Core §15.1) gets RS256 ID tokens that verify and serve as logout hints', async () => {
+  const user = await registerUser();
+  const client = await createClient({ id_token_signed_response_alg: 'RS256', post_logout_redirect_uris: [LOGOUT_REDIRECT] });
+  assert.equal(client.id_token_signed_response_alg, 'RS256');
+  const config = await oidc.discovery(new URL(BASE), client.client_id, { client_secret: client.client_secret, id_token_signed_response_alg: 'RS256' },
+    oidc.ClientSecretBasic(client.client_secret), { execute: [oidc.allowInsecureRequests, oidc.enableNonRepudiationChecks] });
+  assert.ok(config.serverMetadata().id_token_signing_alg_values_supported.includes('RS256'));
+  const jwks = (await http('GET', '/.well-known/jwks.json')).json;
+  assert.ok(jwks.keys.some((k) => k.kty === 'RSA' && k.alg === 'RS256' && k.kid && !k.d));
+  const verifier = oidc.randomPKCECodeVerifier();
+  const state = oidc.randomState();
+  const nonce = oidc.randomNonce();
+  const authUrl = oidc.buildAuthorizationUrl(config, { redirect_uri: REDIRECT, scope: 'openid profile', code_challenge: await oidc.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256', state, nonce });
+  const callback = await signInThroughPage(authUrl, user);
+  const tokens = await oidc.authorizationCodeGrant(config, callback, { pkceCodeVerifier: verifier, expectedState: state, expectedNonce: nonce, idTokenExpected: true });
+  assert.equal(decodeJwt(tokens.id_token).header.alg, 'RS256');
+  assert.equal(tokens.claims().sub, user.id);
+  assert.ok(await verifyWithJwks(tokens.id_token));
+  assert.equal(decodeJwt(tokens.access_token).header.alg, 'ES256', 'access tokens stay ES256');
+  const out = await fetch(oidc.buildEndSessionUrl(config, { id_token_hint: tokens.id_token, post_logout_redirect_uri: LOGOUT_REDIRECT, state: 'rs' }), { redirect: 'manual' });
+  assert.equal(out.status, 302);
+  assert.equal(new URL(out.headers.get('location')).searchParams.get('state'), 'rs');
+});

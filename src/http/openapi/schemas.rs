@@ -184,6 +184,7 @@ pub(super) fn client_schema(with_secret: bool) -> Value {
         ("scopes", scopes_schema(false)),
         ("scope", scopes_schema(false)),
         ("token_endpoint_auth_method", s.clone()),
+        ("id_token_signed_response_alg", json!({ "type": "string", "enum": ["ES256", "RS256"] })),
         ("client_id_issued_at", json!({ "type": "integer" })),
         ("created_at", json!({ "type": "string", "format": "date-time" })),
         ("updated_at", json!({ "type": "string", "format": "date-time" })),
@@ -225,6 +226,10 @@ pub(super) fn client_request_schema(creating: bool) -> Value {
     props.insert("scopes".into(), scopes_schema(true));
     props.insert("scope".into(), scopes_schema(true));
     props.insert("token_endpoint_auth_method".into(), json!({ "type": "string", "enum": crate::oauth::clients::AUTH_METHODS }));
+    props.insert(
+        "id_token_signed_response_alg".into(),
+        json!({ "type": "string", "enum": crate::oauth::clients::ID_TOKEN_ALGS, "description": "ES256 (default); RS256 where the deployment has an RS256 key" }),
+    );
     let mut v = json!({ "type": "object", "additionalProperties": false, "properties": props });
     if creating {
         v["required"] = json!(["client_name"]);

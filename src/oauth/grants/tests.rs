@@ -417,3 +417,38 @@ fn a_public_client_can_neither_register_for_nor_use_the_password_grant() {
     let req = TokenRequest::Password { username: "carol".into(), password: Password::new("correct horse"), scope: None };
     assert_eq!(block_on(p.token(&creds, &req)).unwrap_err().code, ErrorCode::UnauthorizedClient);
 }
+
+#[test]
+fn a_client_registered_for_rs256_gets_rs256_id_tokens_that_also_serve_as_logout_hints() {
+    let w = World::new();
+    let p = w.at(1000);
+    let meta: ClientMetadata = serde_json::from_str(
+        r#"{"client_name":"RSA app","redirect_uris":["https://app.example/cb"],"id_token_signed_response_alg":"RS256"}"#,
+    )
+    .unwrap();
+    let (client, secret) = block_on(p.create_client(meta)).unwrap();
+    let user = block_on(p.register_user(validate_registration("ruth", "ruth@example.com", "correct horse", None).unwrap())).unwrap();
+    let t =
+        block_on(w.at(1010).token(&basic(&client, secret.as_ref().unwrap()), &code_request(code(&w, &client, &user, None), None))).unwrap();
+    let id_token = t.id_token.unwrap();
+    let header: serde_json::Value =
+        serde_json::from_slice(&crate::crypto::b64url_decode(id_token.split('.').next().unwrap()).unwrap()).unwrap();
+    assert_eq!(header["alg"], "RS256");
+    assert_eq!(header["kid"], w.keys.rs256.as_ref().unwrap().public.kid.as_str());
+    let claims: serde_json::Value = jwt::verify_id_token(&w.keys, &id_token).unwrap();
+    assert_eq!((claims["sub"].as_str(), claims["aud"].as_str()), (Some(user.id.as_str()), Some(client.client_id.as_str())));
+    // The access token stays ES256.
+    assert!(block_on(w.at(1010).verify_access_token(&t.access_token)).unwrap().is_some());
+    // A tampered RS256 token does not verify.
+    let mut forged = id_token.clone();
+    forged.push('A');
+    assert!(jwt::verify_id_token::<serde_json::Value>(&w.keys, &forged).is_err());
+    // Without an RS256 key the registration is refused.
+    let mut bare = World::new();
+    bare.keys.rs256 = None;
+    let meta: ClientMetadata = serde_json::from_str(
+        r#"{"client_name":"RSA app","redirect_uris":["https://app.example/cb"],"id_token_signed_response_alg":"RS256"}"#,
+    )
+    .unwrap();
+    assert_eq!(block_on(bare.at(1000).create_client(meta)).unwrap_err().code, ErrorCode::InvalidRequest);
+}

@@ -28,9 +28,15 @@ struct ClientRow {
     post_logout_redirect_uris: String,
     response_types: String,
     scopes: String,
+    #[serde(default = "es256")]
+    id_token_signed_response_alg: String,
     is_active: i64,
     created_at: f64,
     updated_at: f64,
+}
+
+fn es256() -> String {
+    "ES256".into()
 }
 
 fn list(s: &str) -> Vec<String> {
@@ -50,6 +56,7 @@ impl From<ClientRow> for Client {
             post_logout_redirect_uris: list(&r.post_logout_redirect_uris),
             response_types: list(&r.response_types),
             scopes: list(&r.scopes),
+            id_token_signed_response_alg: r.id_token_signed_response_alg,
             is_active: r.is_active != 0,
             created_at: r.created_at as u64,
             updated_at: r.updated_at as u64,
@@ -58,11 +65,12 @@ impl From<ClientRow> for Client {
 }
 
 const CLIENT_COLUMNS: &str = "client_id, client_secret_hash, client_name, client_type, token_endpoint_auth_method, \
-     grant_types, redirect_uris, post_logout_redirect_uris, response_types, scopes, is_active, created_at, updated_at";
+     grant_types, redirect_uris, post_logout_redirect_uris, response_types, scopes, id_token_signed_response_alg, is_active, \
+     created_at, updated_at";
 
 /// The columns an update may change (client type, secret and creation time are not among them).
 const MUTABLE_CLIENT_COLUMNS: &str = "client_name, token_endpoint_auth_method, grant_types, redirect_uris, \
-     post_logout_redirect_uris, response_types, scopes, is_active, updated_at";
+     post_logout_redirect_uris, response_types, scopes, id_token_signed_response_alg, is_active, updated_at";
 
 fn mutable_client_values(c: &Client) -> Vec<JsValue> {
     vec![
@@ -73,6 +81,7 @@ fn mutable_client_values(c: &Client) -> Vec<JsValue> {
         json_list(&c.post_logout_redirect_uris),
         json_list(&c.response_types),
         json_list(&c.scopes),
+        s(&c.id_token_signed_response_alg),
         n(c.is_active as u64),
         n(c.updated_at),
     ]
@@ -82,7 +91,7 @@ impl ClientStore for CloudflareStore {
     async fn insert_client(&self, c: &Client) -> StoreResult<()> {
         let sql = format!(
             "INSERT INTO clients (client_id, client_secret_hash, client_type, created_at, {MUTABLE_CLIENT_COLUMNS}) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
         );
         let ty = if c.client_type == ClientType::Public { "public" } else { "confidential" };
         let mut args = vec![s(&c.client_id), opt(c.client_secret_hash.as_deref()), s(ty), n(c.created_at)];
@@ -122,7 +131,7 @@ impl ClientStore for CloudflareStore {
     // it failed), which also voids any read of that client still in flight (`cache.rs`).
     async fn update_client(&self, c: &Client) -> StoreResult<bool> {
         // SQLite row-value assignment: the same columns, in the same order, as the insert.
-        let sql = format!("UPDATE clients SET ({MUTABLE_CLIENT_COLUMNS}) = (?, ?, ?, ?, ?, ?, ?, ?, ?) WHERE client_id = ?");
+        let sql = format!("UPDATE clients SET ({MUTABLE_CLIENT_COLUMNS}) = (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) WHERE client_id = ?");
         let mut args = mutable_client_values(c);
         args.push(s(&c.client_id));
         let result = self.run(&sql, &args).await;

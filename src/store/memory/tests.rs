@@ -31,6 +31,7 @@ fn client(id: &str) -> Client {
         post_logout_redirect_uris: vec![],
         response_types: vec!["code".into()],
         scopes: vec!["openid".into()],
+        id_token_signed_response_alg: "ES256".into(),
         is_active: true,
         created_at: 1,
         updated_at: 1,
