@@ -19,6 +19,11 @@ fn main() {
     let sign = per_op(2000, |n| bench::es256_sign(&keys, n));
     let sign_plain = per_op(2000, |n| bench::es256_sign_plain(&keys, n));
     let verify = per_op(1000, |n| bench::es256_verify(&keys, n));
+    let rsa = serde_json::from_str(edge_oidc::crypto::rs256::RFC7515_A2_JWK).expect("the example key parses");
+    let keys = KeySet::from_signing_key(p256::ecdsa::SigningKey::from_slice(&[7u8; 32]).expect("a valid scalar"))
+        .with_rs256(Some(&serde_json::to_string::<serde_json::Value>(&rsa).expect("serializes")))
+        .expect("the example RSA key loads");
+    let rs256 = per_op(50, |n| bench::rs256_sign(&keys, n));
     let iterations = 600_000;
     let pbkdf2 = per_op(3, |n| (0..n).map(|_| bench::pbkdf2(iterations)).sum()) / iterations as f64;
     println!(
@@ -27,6 +32,7 @@ fn main() {
             "es256_sign_us": sign * 1e6,
             "es256_sign_plain_us": sign_plain * 1e6,
             "es256_verify_us": verify * 1e6,
+            "rs256_sign_us": rs256 * 1e6,
             "pbkdf2_iteration_ns": pbkdf2 * 1e9,
         })
     );

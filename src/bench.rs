@@ -36,6 +36,12 @@ pub fn es256_verify(keys: &KeySet, n: u32) -> usize {
 }
 
 /// One PBKDF2-HMAC-SHA256 derivation of `iterations` iterations.
+/// Signs `n` ID-token-sized inputs with RS256 (`keys` must hold an RS256 key).
+pub fn rs256_sign(keys: &KeySet, n: u32) -> usize {
+    let Some(key) = keys.rs256.as_ref() else { return 0 };
+    (0..n).map(|i| key.sign(format!("header.payload.{i}").as_bytes()).len()).sum()
+}
+
 pub fn pbkdf2(iterations: u32) -> usize {
     PasswordHash::create("correct horse battery staple", iterations).encode().len()
 }
@@ -65,7 +71,8 @@ pub async fn route(req: &Incoming, keys: &Result<KeySet, String>, env: Env) -> w
         Some("sign_plain") => es256_sign_plain(keys, n),
         Some("verify") => es256_verify(keys, n),
         Some("pbkdf2") => pbkdf2(n),
-        _ => return Response::error("op: sign, sign_plain, verify, pbkdf2, d1 or kv", 400),
+        Some("rs256") => rs256_sign(keys, n),
+        _ => return Response::error("op: sign, sign_plain, verify, rs256, pbkdf2, d1 or kv", 400),
     };
     Response::ok(result.to_string())
 }

@@ -181,13 +181,24 @@ impl RsaKey {
     }
 }
 
+/// RFC 7515 §A.2's example RSA key: published, so for tests and benchmarks only, never a
+/// deployment's key.
+pub const RFC7515_A2_JWK: &str = r#"{"kty":"RSA",
+  "n":"ofgWCuLjybRlzo0tZWJjNiuSfb4p4fAkd_wWJcyQoTbji9k0l8W26mPddxHmfHQp-Vaw-4qPCJrcS2mJPMEzP1Pt0Bm4d4QlL-yRT-SFd2lZS-pCgNMsD1W_YpRPEwOWvG6b32690r2jZ47soMZo9wGzjb_7OMg0LOL-bSf63kpaSHSXndS5z5rexMdbBYUsLA9e-KXBdQOS-UTo7WTBEMa2R2CapHg665xsmtdVMTBQY4uDZlxvb3qCo5ZwKh9kG4LT6_I5IhlJH7aGhyxXFvUK-DWNmoudF8NAco9_h9iaGNj8q2ethFkMLs91kzk2PAcDTW9gb54h4FRWyuXpoQ",
+  "e":"AQAB",
+  "d":"Eq5xpGnNCivDflJsRQBXHx1hdR1k6Ulwe2JZD50LpXyWPEAeP88vLNO97IjlA7_GQ5sLKMgvfTeXZx9SE-7YwVol2NXOoAJe46sui395IW_GO-pWJ1O0BkTGoVEn2bKVRUCgu-GjBVaYLU6f3l9kJfFNS3E0QbVdxzubSu3Mkqzjkn439X0M_V51gfpRLI9JYanrC4D4qAdGcopV_0ZHHzQlBjudU2QvXt4ehNYTCBr6XCLQUShb1juUO1ZdiYoFaFQT5Tw8bGUl_x_jTj3ccPDVZFD9pIuhLhBOneufuBiB4cS98l2SR_RQyGWSeWjnczT0QU91p1DhOVRuOopznQ",
+  "p":"4BzEEOtIpmVdVEZNCqS7baC4crd0pqnRH_5IB3jw3bcxGn6QLvnEtfdUdiYrqBdss1l58BQ3KhooKeQTa9AB0Hw_Py5PJdTJNPY8cQn7ouZ2KKDcmnPGBY5t7yLc1QlQ5xHdwW1VhvKn-nXqhJTBgIPgtldC-KDV5z-y2XDwGUc",
+  "q":"uQPEfgmVtjL0Uyyx88GZFF1fOunH3-7cepKmtH4pxhtCoHqpWmT8YAmZxaewHgHAjLYsp1ZSe7zFYHj7C6ul7TjeLQeZD_YwD66t62wDmpe_HlB-TnBA-njbglfIsRLtXlnDzQkv5dTltRJ11BKBBypeeF6689rjcJIDEz9RWdc",
+  "dp":"BwKfV3Akq5_MFZDFZCnW-wzl-CCo83WoZvnLQwCTeDv8uzluRSnm71I3QCLdhrqE2e9YkxvuxdBfpT_PI7Yz-FOKnu1R6HsJeDCjn12Sk3vmAktV2zb34MCdy7cpdTh_YVr7tss2u6vneTwrA86rZtu5Mbr1C1XsmvkxHQAdYo0",
+  "dq":"h_96-mK1R_7glhsum81dZxjTnYynPbZpHziZjeeHcXYsXaaMwkOlODsWa7I9xXDoRwbKgB719rrmI2oKr6N3Do9U0ajaHF-NKJnwgjMd2w9cjz3_-kyNlxAr2v4IKhGNpmM5iIgOS1VZnOZ68m6_pbLBSp3nssTdlqvd0tIiTHU",
+  "qi":"IYd7DHOhrWvxkwPQsRM2tOgrjbcrfvtQJipd-DlcxyVuuM9sQLdgjVk2oy26F0EmpScGLq2MowX7fhd_QJQ3ydy5cY7YIBi87w93IKLEdfnbJtoOPLUW0ITrJReOgo1cq9SbsxYawBgfp_gh6A5603k2-ZQwVK0JKSHuLFkuQ3U"}"#;
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::RS256_JWK as RFC7515_A2_KEY;
 
     fn key() -> RsaKey {
-        RsaKey::from_jwk(&serde_json::from_str(RFC7515_A2_KEY).unwrap()).unwrap()
+        RsaKey::from_jwk(&serde_json::from_str(RFC7515_A2_JWK).unwrap()).unwrap()
     }
 
     #[test]
@@ -217,13 +228,13 @@ mod tests {
 
     #[test]
     fn keys_are_checked_at_load() {
-        let mut jwk: Value = serde_json::from_str(RFC7515_A2_KEY).unwrap();
+        let mut jwk: Value = serde_json::from_str(RFC7515_A2_JWK).unwrap();
         let good = RsaKey::from_jwk(&jwk).unwrap();
         assert_eq!(good.public.to_jwk()["kid"], good.public.kid.as_str());
         assert!(good.public.to_jwk().get("d").is_none());
         jwk["dq"] = jwk["dp"].clone();
         assert!(RsaKey::from_jwk(&jwk).is_err(), "inconsistent CRT members");
-        let mut jwk: Value = serde_json::from_str(RFC7515_A2_KEY).unwrap();
+        let mut jwk: Value = serde_json::from_str(RFC7515_A2_JWK).unwrap();
         jwk["q"] = jwk["p"].clone();
         assert!(RsaKey::from_jwk(&jwk).is_err(), "p·q is not n");
         assert!(RsaKey::from_jwk(&json!({ "kty": "EC" })).is_err());
