@@ -19,7 +19,7 @@ use oauth::audit::AuditLog;
 use oauth::Provider;
 use settings::settings;
 use store::cloudflare::CloudflareStore;
-use store::{AuditStore, Maintenance};
+use store::{AuditStore, ClientStore, Maintenance};
 use worker::{event, Context, Env, Headers, Request, Response, Result, ScheduleContext, ScheduledEvent};
 
 async fn incoming(mut req: Request) -> Result<Incoming> {
@@ -144,7 +144,10 @@ pub async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) 
     let retention = settings(&env).audit_retention_days * 86_400;
     let store = CloudflareStore::new(env, 0);
     let result = match store.purge_expired(now).await {
-        Ok(n) => store.purge_events(now.saturating_sub(retention)).await.map(|m| (n, m)),
+        Ok(n) => match store.purge_unused_dynamic_clients(now.saturating_sub(oauth::registration::UNUSED_CLIENT_TTL)).await {
+            Ok(c) => store.purge_events(now.saturating_sub(retention)).await.map(|m| (n + c, m)),
+            Err(e) => Err(e),
+        },
         Err(e) => Err(e),
     };
     match result {

@@ -57,6 +57,8 @@ fn load(env: &Env) -> Settings {
     c.refresh_family_lifetime = number(env, "REFRESH_TOKEN_MAX_LIFETIME", c.refresh_family_lifetime, 60, 10 * 365 * 86_400);
     c.auth_code_ttl = number(env, "AUTH_CODE_TTL", c.auth_code_ttl, 10, 600);
     c.session_ttl = number(env, "SESSION_TTL", c.session_ttl, 60, 30 * 86_400);
+    // "open" (the default) or "admin" (only an admin bearer registers clients).
+    c.dynamic_registration = text_binding(env, "DYNAMIC_REGISTRATION").is_none_or(|v| v.trim() != "admin");
     c.pbkdf2_iterations = number(
         env,
         "PBKDF2_ITERATIONS",

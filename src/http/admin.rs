@@ -132,12 +132,49 @@ fn audit_client<S>(app: &App<'_, S>, kind: AuditKind, client_id: &str, actor: &A
     app.provider.audit(Audit::new(kind).client(client_id).detail(serde_json::json!({ "by": actor.label() })));
 }
 
+/// `POST /clients`: with an admin bearer, the administrator's registration (full control);
+/// without any bearer, open dynamic registration (RFC 7591) when it is enabled.
 pub async fn create_client<S: Store>(app: &App<'_, S>, req: &Incoming) -> OAuthResult<Outgoing> {
-    let actor = require_admin(app, req).await?;
+    let actor = match authorize_admin(app, req).await? {
+        AdminCheck::Admin(actor) => actor,
+        AdminCheck::Missing => return register_dynamic(app, req).await,
+    };
     let meta: ClientMetadata = req.json()?;
     let (client, secret) = app.provider.create_client(meta).await?;
     audit_client(app, AuditKind::ClientCreated, &client.client_id, &actor);
     Ok(Outgoing::json(201, &with_secret(&client, secret.as_ref())))
+}
+
+/// RFC 7591 §3.2.1: the client, its secret (shown once), and the RFC 7592 registration access
+/// token and client configuration URI that manage it.
+async fn register_dynamic<S: Store>(app: &App<'_, S>, req: &Incoming) -> OAuthResult<Outgoing> {
+    let body: Value = req.json()?;
+    let r = app.provider.register_dynamic_client(&body).await?;
+    app.provider.audit(Audit::new(AuditKind::ClientCreated).client(&r.client.client_id).detail(json!({ "by": "dynamic registration" })));
+    let mut v = with_secret(&r.client, r.secret.as_ref());
+    v["registration_access_token"] = json!(r.registration_access_token.expose());
+    v["registration_client_uri"] = json!(format!("{}/clients/{}", app.provider.config.issuer, r.client.client_id));
+    Ok(Outgoing::json(201, &v))
+}
+
+/// Who may manage one client: an admin bearer, or (RFC 7592) that client's own registration
+/// access token. A registration token manages its client and nothing else.
+enum Manager {
+    Admin(Actor),
+    Own(Box<Client>),
+}
+
+async fn client_manager<S: Store>(app: &App<'_, S>, req: &Incoming, client_id: &str) -> OAuthResult<Manager> {
+    // Registration tokens are opaque (no dots); access tokens are JWTs.
+    if let Some(token) = req.bearer()?.filter(|t| !t.contains('.')) {
+        if app.bootstrap_token.is_none_or(|b| !constant_time_eq(token.as_bytes(), b.as_bytes())) {
+            return match app.provider.client_by_registration_token(client_id, &token).await? {
+                Some(client) => Ok(Manager::Own(Box::new(client))),
+                None => Err(OAuthError::invalid_token("the registration access token does not manage this client")),
+            };
+        }
+    }
+    Ok(Manager::Admin(require_admin(app, req).await?))
 }
 
 fn no_such_client() -> OAuthError {
@@ -145,21 +182,37 @@ fn no_such_client() -> OAuthError {
 }
 
 pub async fn get_client<S: Store>(app: &App<'_, S>, req: &Incoming, client_id: &str) -> OAuthResult<Outgoing> {
-    require_admin(app, req).await?;
-    let c = app.provider.store.client(client_id).await?.ok_or_else(no_such_client)?;
-    Ok(Outgoing::json(200, &client_json(&c)))
+    match client_manager(app, req, client_id).await? {
+        Manager::Own(client) => Ok(Outgoing::json(200, &client_json(&client))),
+        Manager::Admin(_) => {
+            let c = app.provider.store.client(client_id).await?.ok_or_else(no_such_client)?;
+            Ok(Outgoing::json(200, &client_json(&c)))
+        }
+    }
 }
 
 pub async fn update_client<S: Store>(app: &App<'_, S>, req: &Incoming, client_id: &str) -> OAuthResult<Outgoing> {
-    let actor = require_admin(app, req).await?;
-    let meta: ClientMetadata = req.json()?;
-    let c = app.provider.update_client(client_id, meta).await?;
-    audit_client(app, AuditKind::ClientUpdated, client_id, &actor);
-    Ok(Outgoing::json(200, &client_json(&c)))
+    match client_manager(app, req, client_id).await? {
+        Manager::Own(client) => {
+            let body: Value = req.json()?;
+            let c = app.provider.update_dynamic_client(&client, &body).await?;
+            audit_client(app, AuditKind::ClientUpdated, client_id, &Actor::Client(client_id.to_string()));
+            Ok(Outgoing::json(200, &client_json(&c)))
+        }
+        Manager::Admin(actor) => {
+            let meta: ClientMetadata = req.json()?;
+            let c = app.provider.update_client(client_id, meta).await?;
+            audit_client(app, AuditKind::ClientUpdated, client_id, &actor);
+            Ok(Outgoing::json(200, &client_json(&c)))
+        }
+    }
 }
 
 pub async fn delete_client<S: Store>(app: &App<'_, S>, req: &Incoming, client_id: &str) -> OAuthResult<Outgoing> {
-    let actor = require_admin(app, req).await?;
+    let actor = match client_manager(app, req, client_id).await? {
+        Manager::Own(_) => Actor::Client(client_id.to_string()),
+        Manager::Admin(actor) => actor,
+    };
     if app.provider.store.delete_client(client_id).await? {
         audit_client(app, AuditKind::ClientDeleted, client_id, &actor);
         Ok(Outgoing::empty(204))

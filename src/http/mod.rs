@@ -13,6 +13,8 @@ pub mod csrf;
 pub mod discovery;
 pub mod openapi;
 pub mod pages;
+#[cfg(test)]
+mod registration_tests;
 pub mod request;
 pub mod routes;
 pub mod token;

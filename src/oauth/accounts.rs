@@ -27,13 +27,15 @@ pub struct UserUpdate {
 pub enum Actor {
     Bootstrap,
     User(String),
+    /// A dynamically registered client managing itself (RFC 7592).
+    Client(String),
 }
 
 impl Actor {
     pub fn label(&self) -> &str {
         match self {
             Self::Bootstrap => "bootstrap",
-            Self::User(id) => id,
+            Self::User(id) | Self::Client(id) => id,
         }
     }
 }

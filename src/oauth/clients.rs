@@ -31,6 +31,9 @@ pub struct ClientMetadata {
     pub token_endpoint_auth_method: Option<String>,
     /// `ES256` (default) or `RS256` (OIDC Registration §2).
     pub id_token_signed_response_alg: Option<String>,
+    /// RFC 7591 `client_uri` (dynamic registrations).
+    #[serde(skip)]
+    pub client_uri: Option<String>,
     pub is_active: Option<bool>,
 }
 
@@ -40,7 +43,8 @@ pub struct ClientMetadata {
 pub struct ScopeList(pub Vec<String>);
 
 impl ScopeList {
-    fn from_text(s: &str) -> Self {
+    /// The contract's space-separated form.
+    pub fn from_text(s: &str) -> Self {
         Self(s.split(' ').filter(|t| !t.is_empty()).map(String::from).collect())
     }
 
@@ -178,6 +182,9 @@ pub fn apply_metadata(client: &mut Client, meta: ClientMetadata, creating: bool)
         }
         client.id_token_signed_response_alg = alg;
     }
+    if let Some(uri) = meta.client_uri {
+        client.client_uri = Some(uri);
+    }
     if let Some(active) = meta.is_active {
         if creating && !active {
             // Allowed but unusual; kept as given.
@@ -233,6 +240,9 @@ pub fn new_client(now: u64) -> Client {
         response_types: vec!["code".into()],
         scopes: vec!["openid".into(), "profile".into(), "email".into()],
         id_token_signed_response_alg: "ES256".into(),
+        dynamic: false,
+        registration_token_hash: None,
+        client_uri: None,
         is_active: true,
         created_at: now,
         updated_at: now,
@@ -252,7 +262,7 @@ pub struct ClientCredentials {
 impl<S: Store> Provider<'_, S> {
     /// Creates a client; returns it and, for a confidential client, its secret (shown once).
     /// RS256 ID tokens need the deployment's RS256 key.
-    fn check_id_token_alg(&self, client: &Client) -> OAuthResult<()> {
+    pub(super) fn check_id_token_alg(&self, client: &Client) -> OAuthResult<()> {
         let has_rs256 = self.keys.is_ok_and(|k| k.rs256.is_some());
         if client.id_token_signed_response_alg == "RS256" && !has_rs256 {
             return Err(bad("id_token_signed_response_alg: RS256 needs the JWT_RS256_KEY secret on this deployment"));

@@ -31,6 +31,11 @@ pub enum ErrorCode {
     LoginRequired,
     /// The OP does not support the `request` parameter (OIDC Core §3.1.2.6).
     RequestNotSupported,
+    /// "The value of one or more redirection URIs is invalid" (RFC 7591 §3.2.2).
+    InvalidRedirectUri,
+    /// "The value of one of the client metadata fields is invalid and the server has rejected
+    /// this request" (RFC 7591 §3.2.2).
+    InvalidClientMetadata,
     /// The OP does not support the `request_uri` parameter (OIDC Core §3.1.2.6).
     RequestUriNotSupported,
     /// The access token is expired, revoked, malformed, or invalid for other reasons: 401 with
@@ -98,6 +103,8 @@ impl ErrorCode {
             Self::UnsupportedResponseType => "unsupported_response_type",
             Self::LoginRequired => "login_required",
             Self::RequestNotSupported => "request_not_supported",
+            Self::InvalidRedirectUri => "invalid_redirect_uri",
+            Self::InvalidClientMetadata => "invalid_client_metadata",
             Self::RequestUriNotSupported => "request_uri_not_supported",
             Self::InvalidToken => "invalid_token",
             Self::InsufficientScope => "insufficient_scope",
@@ -117,7 +124,9 @@ impl ErrorCode {
             | Self::UnsupportedResponseType
             | Self::LoginRequired
             | Self::RequestNotSupported
-            | Self::RequestUriNotSupported => 400,
+            | Self::RequestUriNotSupported
+            | Self::InvalidRedirectUri
+            | Self::InvalidClientMetadata => 400,
             Self::InvalidClient | Self::InvalidToken => 401,
             Self::InsufficientScope | Self::AccessDenied => 403,
             Self::ServerError => 500,
@@ -212,6 +221,8 @@ mod tests {
             (ErrorCode::UnsupportedResponseType, "unsupported_response_type", 400),
             (ErrorCode::LoginRequired, "login_required", 400),
             (ErrorCode::RequestNotSupported, "request_not_supported", 400),
+            (ErrorCode::InvalidRedirectUri, "invalid_redirect_uri", 400),
+            (ErrorCode::InvalidClientMetadata, "invalid_client_metadata", 400),
             (ErrorCode::RequestUriNotSupported, "request_uri_not_supported", 400),
             (ErrorCode::InvalidToken, "invalid_token", 401),
             (ErrorCode::InsufficientScope, "insufficient_scope", 403),

@@ -15,6 +15,7 @@ pub mod logout;
 pub mod pkce;
 pub mod prompt;
 pub mod redirect;
+pub mod registration;
 pub mod revocation;
 pub mod scope;
 pub mod secrets;
@@ -41,6 +42,8 @@ pub struct Config {
     pub pbkdf2_iterations: u32,
     /// Lifetime of a browser session (single sign-on at /authorize).
     pub session_ttl: u64,
+    /// Open dynamic client registration (RFC 7591) without an admin bearer.
+    pub dynamic_registration: bool,
 }
 
 impl Config {
@@ -55,6 +58,7 @@ impl Config {
             auth_code_ttl: 60,
             pbkdf2_iterations: crate::crypto::password::DEFAULT_ITERATIONS,
             session_ttl: 8 * 3600,
+            dynamic_registration: true,
         }
     }
 }

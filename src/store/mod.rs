@@ -89,6 +89,15 @@ pub struct Client {
     /// `ES256` or `RS256` (OIDC Registration §2 `id_token_signed_response_alg`).
     #[serde(default = "default_id_token_alg")]
     pub id_token_signed_response_alg: String,
+    /// Registered without an admin bearer (RFC 7591): a third-party client.
+    #[serde(default)]
+    pub dynamic: bool,
+    /// SHA-256 of its RFC 7592 registration access token (dynamic clients only).
+    #[serde(default)]
+    pub registration_token_hash: Option<String>,
+    /// RFC 7591 `client_uri`: the client's home page (shown on the consent page).
+    #[serde(default)]
+    pub client_uri: Option<String>,
     pub is_active: bool,
     pub created_at: u64,
     pub updated_at: u64,
@@ -184,6 +193,8 @@ pub struct Rotation {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConsumedCode {
     pub code_hash: String,
+    /// The client that redeemed it (marked as used; not read back).
+    pub client_id: String,
     pub family_id: Option<String>,
     pub access_jti: String,
     pub access_exp: u64,
@@ -345,6 +356,9 @@ pub trait ClientStore {
     /// re-activated later. One transaction.
     async fn end_client_grants(&self, client_id: &str, at: u64) -> StoreResult<()>;
     async fn set_client_secret_hash(&self, client_id: &str, hash: &str, now: u64) -> StoreResult<bool>;
+    /// Deletes dynamically registered clients that were never used (no code ever redeemed) and
+    /// were registered at or before `before`; how many went.
+    async fn purge_unused_dynamic_clients(&self, before: u64) -> StoreResult<u64>;
 }
 
 /// Authorization codes and their single use.
@@ -408,6 +422,8 @@ pub enum AddressLimit {
     SignIn,
     /// `POST /register`.
     Registration,
+    /// Open client registration (RFC 7591) at `POST /clients`.
+    ClientRegistration,
 }
 
 impl AddressLimit {
@@ -418,6 +434,7 @@ impl AddressLimit {
         match self {
             Self::SignIn => 20,
             Self::Registration => 10,
+            Self::ClientRegistration => 10,
         }
     }
 }

@@ -30,6 +30,12 @@ struct ClientRow {
     scopes: String,
     #[serde(default = "es256")]
     id_token_signed_response_alg: String,
+    #[serde(default)]
+    dynamic: i64,
+    #[serde(default)]
+    registration_token_hash: Option<String>,
+    #[serde(default)]
+    client_uri: Option<String>,
     is_active: i64,
     created_at: f64,
     updated_at: f64,
@@ -57,6 +63,9 @@ impl From<ClientRow> for Client {
             response_types: list(&r.response_types),
             scopes: list(&r.scopes),
             id_token_signed_response_alg: r.id_token_signed_response_alg,
+            dynamic: r.dynamic != 0,
+            registration_token_hash: r.registration_token_hash,
+            client_uri: r.client_uri,
             is_active: r.is_active != 0,
             created_at: r.created_at as u64,
             updated_at: r.updated_at as u64,
@@ -66,11 +75,11 @@ impl From<ClientRow> for Client {
 
 const CLIENT_COLUMNS: &str = "client_id, client_secret_hash, client_name, client_type, token_endpoint_auth_method, \
      grant_types, redirect_uris, post_logout_redirect_uris, response_types, scopes, id_token_signed_response_alg, is_active, \
-     created_at, updated_at";
+     created_at, updated_at, dynamic, registration_token_hash, client_uri";
 
 /// The columns an update may change (client type, secret and creation time are not among them).
 const MUTABLE_CLIENT_COLUMNS: &str = "client_name, token_endpoint_auth_method, grant_types, redirect_uris, \
-     post_logout_redirect_uris, response_types, scopes, id_token_signed_response_alg, is_active, updated_at";
+     post_logout_redirect_uris, response_types, scopes, id_token_signed_response_alg, is_active, updated_at, client_uri";
 
 fn mutable_client_values(c: &Client) -> Vec<JsValue> {
     vec![
@@ -84,17 +93,25 @@ fn mutable_client_values(c: &Client) -> Vec<JsValue> {
         s(&c.id_token_signed_response_alg),
         n(c.is_active as u64),
         n(c.updated_at),
+        opt(c.client_uri.as_deref()),
     ]
 }
 
 impl ClientStore for CloudflareStore {
     async fn insert_client(&self, c: &Client) -> StoreResult<()> {
         let sql = format!(
-            "INSERT INTO clients (client_id, client_secret_hash, client_type, created_at, {MUTABLE_CLIENT_COLUMNS}) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            "INSERT INTO clients (client_id, client_secret_hash, client_type, created_at, dynamic, registration_token_hash, \
+             {MUTABLE_CLIENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
         );
         let ty = if c.client_type == ClientType::Public { "public" } else { "confidential" };
-        let mut args = vec![s(&c.client_id), opt(c.client_secret_hash.as_deref()), s(ty), n(c.created_at)];
+        let mut args = vec![
+            s(&c.client_id),
+            opt(c.client_secret_hash.as_deref()),
+            s(ty),
+            n(c.created_at),
+            n(c.dynamic.into()),
+            opt(c.registration_token_hash.as_deref()),
+        ];
         args.extend(mutable_client_values(c));
         self.run(&sql, &args).await.map(|_| ())
     }
@@ -131,7 +148,7 @@ impl ClientStore for CloudflareStore {
     // it failed), which also voids any read of that client still in flight (`cache.rs`).
     async fn update_client(&self, c: &Client) -> StoreResult<bool> {
         // SQLite row-value assignment: the same columns, in the same order, as the insert.
-        let sql = format!("UPDATE clients SET ({MUTABLE_CLIENT_COLUMNS}) = (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) WHERE client_id = ?");
+        let sql = format!("UPDATE clients SET ({MUTABLE_CLIENT_COLUMNS}) = (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) WHERE client_id = ?");
         let mut args = mutable_client_values(c);
         args.push(s(&c.client_id));
         let result = self.run(&sql, &args).await;
@@ -149,6 +166,11 @@ impl ClientStore for CloudflareStore {
         };
         forget_client(client_id);
         Ok(result?.get(1).map(changes).unwrap_or(0) == 1)
+    }
+    async fn purge_unused_dynamic_clients(&self, before: u64) -> StoreResult<u64> {
+        self.run("DELETE FROM clients WHERE dynamic = 1 AND first_used_at IS NULL AND created_at <= ?", &[n(before)])
+            .await
+            .map(|c| c as u64)
     }
     async fn end_client_grants(&self, client_id: &str, at: u64) -> StoreResult<()> {
         self.db()?

@@ -9,7 +9,7 @@ impl AddressLimit {
     fn binding(self) -> &'static str {
         match self {
             Self::SignIn => "SIGN_IN_LIMITER",
-            Self::Registration => "REGISTRATION_LIMITER",
+            Self::Registration | Self::ClientRegistration => "REGISTRATION_LIMITER",
         }
     }
 }
@@ -19,7 +19,12 @@ impl AddressLimits for CloudflareStore {
         // A deployment without the binding has no per-address budget (the per-account lock
         // still holds); wrangler.toml declares both.
         let Ok(limiter) = self.env.rate_limiter(limit.binding()) else { return Ok(true) };
-        let outcome = limiter.limit(address.to_string()).await.map_err(backend)?;
+        // User and client registrations share a binding; their keys do not collide.
+        let key = match limit {
+            AddressLimit::ClientRegistration => format!("client:{address}"),
+            AddressLimit::SignIn | AddressLimit::Registration => address.to_string(),
+        };
+        let outcome = limiter.limit(key).await.map_err(backend)?;
         Ok(outcome.success)
     }
 }

@@ -39,6 +39,8 @@ struct State {
     /// Each with the time of its last failure.
     throttles: HashMap<String, (Throttle, u64)>,
     sessions: HashMap<String, Session>,
+    /// Clients that have redeemed a code (`first_used_at` is set).
+    used_clients: std::collections::HashSet<String>,
     /// Ended grants, until when they are kept.
     ended_grants: HashMap<String, u64>,
     /// The audit log, oldest first (ids are positions from 1; purging keeps ids of the rest).
@@ -266,6 +268,14 @@ impl ClientStore for MemoryStore {
         state.revoke_refresh_where(|t| t.client_id == client_id);
         Ok(state.clients.len() != before)
     }
+    async fn purge_unused_dynamic_clients(&self, before: u64) -> StoreResult<u64> {
+        self.enter("purge_unused_dynamic_clients")?;
+        let mut state = self.state.borrow_mut();
+        let used = state.used_clients.clone();
+        let n = state.clients.len();
+        state.clients.retain(|c| !(c.dynamic && !used.contains(&c.client_id) && c.created_at <= before));
+        Ok((n - state.clients.len()) as u64)
+    }
     async fn end_client_grants(&self, client_id: &str, at: u64) -> StoreResult<()> {
         self.enter("end_client_grants")?;
         let mut state = self.state.borrow_mut();
@@ -306,6 +316,7 @@ impl CodeStore for MemoryStore {
             return Ok(Redemption::Replayed(Some(prev.clone())));
         }
         state.consumed.insert(consumed.code_hash.clone(), consumed.clone());
+        state.used_clients.insert(consumed.client_id.clone());
         if let Some(r) = refresh {
             state.refresh.insert(r.token_hash.clone(), (r.clone(), RefreshStatus::Active));
         }

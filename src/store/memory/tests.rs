@@ -32,6 +32,9 @@ fn client(id: &str) -> Client {
         response_types: vec!["code".into()],
         scopes: vec!["openid".into()],
         id_token_signed_response_alg: "ES256".into(),
+        dynamic: false,
+        registration_token_hash: None,
+        client_uri: None,
         is_active: true,
         created_at: 1,
         updated_at: 1,
@@ -70,6 +73,7 @@ fn code(client_id: &str) -> AuthorizationCode {
 
 fn consumed(code_hash: &str, family: Option<&str>) -> ConsumedCode {
     ConsumedCode {
+        client_id: "c1".into(),
         code_hash: code_hash.into(),
         family_id: family.map(Into::into),
         access_jti: "jti-1".into(),
