@@ -15,7 +15,7 @@ test('discovery document names this issuer and its endpoints', async () => {
   }
   assert.deepEqual(d.response_types_supported, ['code']);
   assert.deepEqual(d.subject_types_supported, ['public']);
-  assert.deepEqual(d.id_token_signing_alg_values_supported, ['ES256']);
+  assert.deepEqual(d.id_token_signing_alg_values_supported, ['ES256', 'RS256'], 'RS256 where the deployment has JWT_RS256_KEY, as the test set-up does');
   assert.deepEqual(d.code_challenge_methods_supported, ['S256']);
   assert.deepEqual(d.response_modes_supported, ['query']);
   assert.deepEqual(d.token_endpoint_auth_methods_supported.sort(), ['client_secret_basic', 'client_secret_post', 'none']);
@@ -33,6 +33,12 @@ test('JWKS serves the ES256 public key with an RFC 7638 thumbprint kid', async (
   const { createHash } = await import('node:crypto');
   const canonical = JSON.stringify({ crv: k.crv, kty: k.kty, x: k.x, y: k.y });
   assert.equal(k.kid, createHash('sha256').update(canonical).digest('base64url'));
+  // The RS256 key (the test set-up has one): RFC 7638's members for RSA are e, kty, n.
+  const rsa = r.json.keys.find((x) => x.kty === 'RSA');
+  assert.equal(rsa.alg, 'RS256');
+  assert.equal(Buffer.from(rsa.n, 'base64url').length, 256);
+  for (const m of ['d', 'p', 'q', 'dp', 'dq', 'qi']) assert.equal(rsa[m], undefined, m);
+  assert.equal(rsa.kid, createHash('sha256').update(JSON.stringify({ e: rsa.e, kty: 'RSA', n: rsa.n })).digest('base64url'));
 });
 
 test('D1 write and read: a registered user can sign in', async () => {
