@@ -38,7 +38,7 @@ pub async fn authorize_admin<S: Store>(app: &App<'_, S>, req: &Incoming) -> OAut
         .await?
         .ok_or_else(|| OAuthError::invalid_token("the access token is invalid, expired or revoked"))?;
     let scoped = Scope::parse(&claims.scope).is_some_and(|s| s.contains(ADMIN));
-    if scoped && claims.aud == app.provider.config.issuer && claims.role.as_deref() == Some(ADMIN_ROLE) {
+    if scoped && claims.aud.is_only(&app.provider.config.issuer) && claims.role.as_deref() == Some(ADMIN_ROLE) {
         Ok(AdminCheck::Admin(Actor::User(claims.sub)))
     } else {
         Err(OAuthError::insufficient_scope("this needs an access token with the admin scope"))

@@ -26,6 +26,7 @@ fn params_from(p: &Params, redirect_key: &str) -> OAuthResult<AuthorizationParam
         login_hint: p.opt("login_hint")?,
         request: p.opt("request")?,
         request_uri: p.opt("request_uri")?,
+        resource: p.all("resource"),
     })
 }
 
@@ -43,6 +44,7 @@ fn hidden_fields(r: &AuthorizationRequest) -> Vec<(&'static str, String)> {
         h.push(("code_challenge", c.clone()));
         h.push(("code_challenge_method", "S256".into()));
     }
+    h.extend(r.resources.iter().map(|res| ("resource", res.clone())));
     h
 }
 

@@ -46,6 +46,11 @@ impl Params {
         Ok(self.get(name)?.filter(|v| !v.is_empty()))
     }
 
+    /// Every value of a repeatable parameter (RFC 8707 `resource`), in order.
+    pub fn all(&self, name: &str) -> Vec<String> {
+        self.0.iter().filter(|(k, _)| k == name).map(|(_, v)| v.clone()).collect()
+    }
+
     pub fn pairs(&self) -> &[(String, String)] {
         &self.0
     }

@@ -39,7 +39,9 @@ pub async fn token<S: Store>(app: &App<'_, S>, req: &Incoming) -> OAuthResult<Ou
     let form = req.form()?;
     let creds = req.client_credentials(&form)?;
     let tr = token_request(&form)?;
-    let response = app.provider.token(&creds, &tr).await?;
+    // RFC 8707 §2: repeatable; each an absolute URI (`invalid_target` otherwise).
+    let resources = crate::oauth::resource::parse(&form.all("resource"))?;
+    let response = app.provider.token_for(&creds, &tr, &resources).await?;
     // RFC 6749 §5.1: no-store (set by Outgoing::json) and Pragma: no-cache.
     Ok(Outgoing::json(200, &response).header("pragma", "no-cache"))
 }

@@ -26,6 +26,8 @@ pub struct AuthorizationParams {
     /// Request objects (OIDC Core §6), which this server does not support.
     pub request: Option<String>,
     pub request_uri: Option<String>,
+    /// RFC 8707 §2: the protected resources the tokens are for (repeatable).
+    pub resource: Vec<String>,
 }
 
 /// An authorization request that passed every check.
@@ -38,6 +40,8 @@ pub struct AuthorizationRequest {
     pub nonce: Option<String>,
     pub code_challenge: Option<String>,
     pub login_hint: Option<String>,
+    /// The checked `resource` values (RFC 8707), held by the code and then the grant.
+    pub resources: Vec<String>,
 }
 
 /// RFC 6749 §4.1.2.1: errors about the client or the redirect URI are shown to the user and
@@ -147,6 +151,9 @@ impl<S: Store> Provider<'_, S> {
             (Some(_), Some("S256")) => return Err(redirect(OAuthError::invalid_request("malformed code_challenge"))),
             (Some(_), Some(_)) => return Err(redirect(OAuthError::invalid_request("code_challenge_method must be S256"))),
         };
+        // RFC 8707 §2: "the authorization server ... MUST [respond with] invalid_target" for a
+        // resource it cannot accept; any absolute URI without a fragment names one.
+        let resources = super::resource::parse(&p.resource).map_err(redirect)?;
         if let Some(n) = &p.nonce {
             if n.is_empty() {
                 return Err(redirect(OAuthError::invalid_request("nonce must not be empty")));
@@ -160,6 +167,7 @@ impl<S: Store> Provider<'_, S> {
             nonce: p.nonce.clone(),
             code_challenge,
             login_hint: p.login_hint.clone().filter(|h| h.len() <= 64),
+            resources,
         })
     }
 
@@ -173,6 +181,7 @@ impl<S: Store> Provider<'_, S> {
             scope: req.scope.to_string(),
             nonce: req.nonce.clone(),
             code_challenge: req.code_challenge.clone(),
+            resources: req.resources.clone(),
             user_id: user.id.clone(),
             username: user.username.clone(),
             email: user.email.clone(),

@@ -38,6 +38,8 @@ pub enum ErrorCode {
     InvalidClientMetadata,
     /// The OP does not support the `request_uri` parameter (OIDC Core §3.1.2.6).
     RequestUriNotSupported,
+    /// "The requested resource is invalid, missing, unknown, or malformed" (RFC 8707 §2).
+    InvalidTarget,
     /// The access token is expired, revoked, malformed, or invalid for other reasons: 401 with
     /// `WWW-Authenticate: Bearer error="invalid_token"` (RFC 6750 §3.1).
     InvalidToken,
@@ -106,6 +108,7 @@ impl ErrorCode {
             Self::InvalidRedirectUri => "invalid_redirect_uri",
             Self::InvalidClientMetadata => "invalid_client_metadata",
             Self::RequestUriNotSupported => "request_uri_not_supported",
+            Self::InvalidTarget => "invalid_target",
             Self::InvalidToken => "invalid_token",
             Self::InsufficientScope => "insufficient_scope",
             Self::ServerError => "server_error",
@@ -125,6 +128,7 @@ impl ErrorCode {
             | Self::LoginRequired
             | Self::RequestNotSupported
             | Self::RequestUriNotSupported
+            | Self::InvalidTarget
             | Self::InvalidRedirectUri
             | Self::InvalidClientMetadata => 400,
             Self::InvalidClient | Self::InvalidToken => 401,
@@ -178,6 +182,7 @@ constructors! {
     unauthorized_client => ErrorCode::UnauthorizedClient,
     unsupported_grant_type => ErrorCode::UnsupportedGrantType,
     invalid_scope => ErrorCode::InvalidScope,
+    invalid_target => ErrorCode::InvalidTarget,
     access_denied => ErrorCode::AccessDenied,
     invalid_token => ErrorCode::InvalidToken,
     insufficient_scope => ErrorCode::InsufficientScope,
@@ -224,6 +229,7 @@ mod tests {
             (ErrorCode::InvalidRedirectUri, "invalid_redirect_uri", 400),
             (ErrorCode::InvalidClientMetadata, "invalid_client_metadata", 400),
             (ErrorCode::RequestUriNotSupported, "request_uri_not_supported", 400),
+            (ErrorCode::InvalidTarget, "invalid_target", 400),
             (ErrorCode::InvalidToken, "invalid_token", 401),
             (ErrorCode::InsufficientScope, "insufficient_scope", 403),
             (ErrorCode::Http(HttpCode::NotFound), "not_found", 404),

@@ -1,6 +1,7 @@
 //! Token introspection (RFC 7662): what the server knows of an access or refresh token, for a
 //! caller the HTTP layer has already authenticated.
 
+use super::resource::Audience;
 use super::{OAuthResult, Provider};
 use crate::crypto::sha256_b64url;
 use crate::store::{Client, ClientType, Store};
@@ -21,7 +22,8 @@ pub struct Introspection {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub scope: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub aud: Option<String>,
+    /// An access token's `aud` as signed (RFC 7662 §2.2); a refresh token's client.
+    pub aud: Option<Audience>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub iss: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -122,7 +124,7 @@ impl<S: Store> Provider<'_, S> {
             username: Some(user.username),
             client_id: Some(r.token.client_id.clone()),
             scope: Some(r.token.scope),
-            aud: Some(r.token.client_id),
+            aud: Some(Audience::One(r.token.client_id)),
             iss: Some(self.config.issuer.clone()),
             exp: Some(r.token.expires_at),
             iat: Some(r.token.issued_at),

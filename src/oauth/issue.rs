@@ -2,6 +2,7 @@
 //! tokens and refresh tokens, and the RFC 6749 §5.1 response that carries them. Every grant
 //! ends here; none signs anything itself.
 
+use super::resource::Audience;
 use super::scope::{Scope, ADMIN, EMAIL, OPENID, PROFILE};
 use super::secrets::RefreshTokenSecret;
 use super::users::ADMIN_ROLE;
@@ -16,7 +17,8 @@ use sha2::{Digest, Sha256};
 pub struct AccessClaims {
     pub iss: String,
     pub sub: String,
-    pub aud: String,
+    /// The resources the token is for (RFC 8707), else the configured audience.
+    pub aud: Audience,
     pub client_id: String,
     pub scope: String,
     pub iat: u64,
@@ -111,6 +113,21 @@ impl<'a> Subject<'a> {
     }
 }
 
+/// The resources (RFC 8707) of an issuance: those the grant holds (stored with a new refresh
+/// family) and those this access token targets (its `aud`; equal, or fewer after narrowing).
+#[derive(Debug, Clone, Default)]
+pub struct Resources {
+    pub granted: Vec<String>,
+    pub audience: Vec<String>,
+}
+
+impl Resources {
+    /// A new grant's: it holds what this request targets.
+    pub fn new_grant(requested: Vec<String>) -> Self {
+        Self { granted: requested.clone(), audience: requested }
+    }
+}
+
 /// Which grant an issuance belongs to, and where its refresh token comes from.
 pub enum RefreshIssue {
     /// A new grant (a code redeemed, a password grant): a new grant id, which is also the id
@@ -148,6 +165,7 @@ impl<S> Provider<'_, S> {
         subject: Option<&Subject<'_>>,
         scope: &Scope,
         nonce: Option<&str>,
+        resources: &Resources,
         refresh: RefreshIssue,
     ) -> OAuthResult<Issued> {
         let keys = self.keys()?;
@@ -171,9 +189,10 @@ impl<S> Provider<'_, S> {
         let claims = AccessClaims {
             iss: self.config.issuer.clone(),
             sub: subject.map_or_else(|| client.client_id.clone(), |s| s.user_id.to_string()),
-            // An admin token is for the admin API, which this issuer serves (RFC 9068 §3: `aud`
-            // names the resource); other tokens for the configured audience.
-            aud: if admin { self.config.issuer.clone() } else { self.config.access_token_audience.clone() },
+            // RFC 9068 §3: `aud` names the resource. The ones the request named (RFC 8707);
+            // otherwise an admin token is for the admin API, which this issuer serves, and
+            // other tokens for the configured audience.
+            aud: Audience::of(&resources.audience, if admin { &self.config.issuer } else { &self.config.access_token_audience }),
             client_id: client.client_id.clone(),
             scope: scope.to_string(),
             iat: now,
@@ -224,6 +243,7 @@ impl<S> Provider<'_, S> {
                     client_id: client.client_id.clone(),
                     user_id: s.user_id.to_string(),
                     scope: scope.to_string(),
+                    resources: resources.granted.clone(),
                     auth_time: s.auth_time,
                     issued_at: now,
                     expires_at: (now + self.config.refresh_token_ttl).min(family_expires_at),

@@ -16,6 +16,7 @@ pub mod pkce;
 pub mod prompt;
 pub mod redirect;
 pub mod registration;
+pub mod resource;
 pub mod revocation;
 pub mod scope;
 pub mod secrets;

@@ -116,6 +116,9 @@ pub struct AuthorizationCode {
     pub scope: String,
     pub nonce: Option<String>,
     pub code_challenge: Option<String>,
+    /// The resources (RFC 8707) the authorization request named.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub resources: Vec<String>,
     pub user_id: String,
     pub username: String,
     pub email: String,
@@ -132,6 +135,9 @@ pub struct RefreshToken {
     pub client_id: String,
     pub user_id: String,
     pub scope: String,
+    /// The resources (RFC 8707) the grant holds, copied into every rotation.
+    #[serde(default)]
+    pub resources: Vec<String>,
     pub auth_time: u64,
     pub issued_at: u64,
     /// This token's expiry: the sliding lifetime from its issue, never past the family's end.

@@ -63,6 +63,7 @@ fn a_refresh_token_is_usable_while_active_unexpired_by_its_client_with_its_user(
         client_id: "c1".into(),
         user_id: "u1".into(),
         scope: "openid".into(),
+        resources: vec![],
         auth_time: 1,
         issued_at: 1,
         expires_at: 100,

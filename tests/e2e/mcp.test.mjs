@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { auth } from '@modelcontextprotocol/sdk/client/auth.js';
-import { http, BASE, registerUser, decodeJwt, verifyWithJwks } from './helpers.mjs';
+import { http, BASE, registerUser, createClient, decodeJwt, verifyWithJwks, basic } from './helpers.mjs';
 
 /** A stand-in MCP server: serves its RFC 9728 document naming this issuer. */
 async function mcpServer() {
@@ -71,6 +71,9 @@ test('MCP SDK: discovery, dynamic registration, code flow with PKCE, exchange an
     assert.ok(first.access_token && first.refresh_token);
     assert.ok(await verifyWithJwks(first.access_token));
     assert.equal(decodeJwt(first.access_token).payload.client_id, client.client_id);
+    // The SDK sends the RFC 9728 document's `resource` (RFC 8707): the token is for that server.
+    assert.equal(authorizationUrl.searchParams.get('resource'), url);
+    assert.equal(decodeJwt(first.access_token).payload.aud, url);
     const info = await http('GET', '/userinfo', { headers: { authorization: `Bearer ${first.access_token}` } });
     assert.equal(info.json.sub, user.id);
 
@@ -85,4 +88,47 @@ test('MCP SDK: discovery, dynamic registration, code flow with PKCE, exchange an
   } finally {
     server.close();
   }
+});
+
+test('RFC 8707: resources held by the grant become aud, narrowed on exchange and refresh, never widened', async () => {
+  const user = await registerUser();
+  const client = await createClient();
+  const mcp = 'https://mcp.example/mcp';
+  const api = 'https://api.example/v1';
+  const auth = { authorization: basic(client.client_id, client.client_secret) };
+  const form = [['username', user.username], ['password', user.password], ['redirect', client.redirect_uris[0]], ['state', 's'],
+    ['client_id', client.client_id], ['scope', 'openid profile'], ['resource', mcp], ['resource', api]];
+  const signedIn = await http('POST', '/login', { form, headers: { accept: 'application/json' } });
+  assert.equal(signedIn.status, 200, signedIn.text);
+  const code = new URL(signedIn.json).searchParams.get('code');
+  const redirect = client.redirect_uris[0];
+
+  // Another resource at the exchange: invalid_target, and the code is not spent by it.
+  const other = await http('POST', '/token', { form: [['grant_type', 'authorization_code'], ['code', code], ['redirect_uri', redirect], ['resource', 'https://other.example/']], headers: auth });
+  assert.equal(other.status, 400);
+  assert.equal(other.json.error, 'invalid_target');
+  const t = await http('POST', '/token', { form: [['grant_type', 'authorization_code'], ['code', code], ['redirect_uri', redirect], ['resource', api]], headers: auth });
+  assert.equal(t.status, 200, t.text);
+  assert.equal(decodeJwt(t.json.access_token).payload.aud, api);
+  const intro = await http('POST', '/introspect', { form: { token: t.json.access_token }, headers: auth });
+  assert.equal(intro.json.aud, api, 'introspection reports the audience');
+
+  // The grant holds both: a refresh without `resource` gets both (an array), one may be chosen,
+  // another is refused.
+  const both = await http('POST', '/token', { form: { grant_type: 'refresh_token', refresh_token: t.json.refresh_token }, headers: auth });
+  assert.deepEqual(decodeJwt(both.json.access_token).payload.aud, [mcp, api]);
+  const wider = await http('POST', '/token', { form: [['grant_type', 'refresh_token'], ['refresh_token', both.json.refresh_token], ['resource', 'https://evil.example/']], headers: auth });
+  assert.equal(wider.status, 400);
+  assert.equal(wider.json.error, 'invalid_target');
+  const one = await http('POST', '/token', { form: [['grant_type', 'refresh_token'], ['refresh_token', both.json.refresh_token], ['resource', mcp]], headers: auth });
+  assert.equal(one.status, 200, 'the refused widening did not spend the refresh token');
+  assert.equal(decodeJwt(one.json.access_token).payload.aud, mcp);
+
+  // A malformed resource at /authorize goes back to the client as invalid_target.
+  const q = new URLSearchParams({ client_id: client.client_id, redirect_uri: redirect, response_type: 'code', scope: 'openid', state: 'x', resource: 'https://mcp.example/#fragment' });
+  const bad = await http('GET', `/authorize?${q}`);
+  assert.equal(bad.status, 302);
+  const back = new URL(bad.headers.get('location'));
+  assert.equal(back.searchParams.get('error'), 'invalid_target');
+  assert.equal(back.searchParams.get('state'), 'x');
 });

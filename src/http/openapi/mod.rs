@@ -282,16 +282,19 @@ fn form_body(props: Value, required: &[&str]) -> Value {
 
 fn request_body(op: Operation) -> Option<Value> {
     let s = json!({ "type": "string" });
+    // RFC 8707 `resource`: repeatable (a form array is exploded into repeated fields).
+    let resource = json!({ "type": "array", "items": { "type": "string", "format": "uri" } });
     Some(match op {
         Operation::Token => form_body(
             json!({ "grant_type": { "type": "string", "enum": GrantType::ALL.map(GrantType::as_str) }, "code": s,
                     "redirect_uri": s, "client_id": s, "client_secret": s, "code_verifier": s, "refresh_token": s,
-                    "username": s, "password": s, "scope": s }),
+                    "username": s, "password": s, "scope": s, "resource": resource }),
             &["grant_type"],
         ),
         Operation::Login => form_body(
             json!({ "username": s, "password": s, "redirect": s, "state": s, "client_id": s, "scope": s, "nonce": s,
-                    "code_challenge": s, "code_challenge_method": { "type": "string", "enum": ["S256"] } }),
+                    "code_challenge": s, "code_challenge_method": { "type": "string", "enum": ["S256"] },
+                    "resource": resource }),
             &["username", "password", "redirect", "state"],
         ),
         Operation::Introspect => {

@@ -1,7 +1,7 @@
 //! The authorization code grant's token request (RFC 6749 §4.1.3, PKCE RFC 7636 §4.6).
 
 use crate::oauth::audit::{Audit, AuditKind};
-use crate::oauth::issue::{RefreshIssue, Subject, TokenResponse};
+use crate::oauth::issue::{RefreshIssue, Resources, Subject, TokenResponse};
 use crate::oauth::scope::Scope;
 use crate::oauth::secrets::CodeVerifier;
 use crate::oauth::{pkce, OAuthError, OAuthResult, Provider};
@@ -23,6 +23,7 @@ impl<S: Store> Provider<'_, S> {
         code_verifier: Option<&CodeVerifier>,
         code_hash: Option<String>,
         record: Option<AuthorizationCode>,
+        resources: &[String],
     ) -> OAuthResult<TokenResponse> {
         let (Some(code_hash), Some(record)) = (code_hash, record) else { return Err(invalid_code()) };
         // "ensure that the authorization code was issued to the authenticated confidential
@@ -47,6 +48,10 @@ impl<S: Store> Provider<'_, S> {
             }
             (None, None) => {}
         }
+        // RFC 8707 §2.2: the token request may name fewer resources than the authorization
+        // request did, never others. Checked before the code is spent.
+        let audience = crate::oauth::resource::narrow(resources, &record.resources)?;
+        let resources = Resources { granted: record.resources.clone(), audience };
         let scope = Scope::parse(&record.scope).unwrap_or_default();
         let subject = Subject {
             user_id: &record.user_id,
@@ -55,7 +60,7 @@ impl<S: Store> Provider<'_, S> {
             role: &record.role,
             auth_time: record.auth_time,
         };
-        let issued = self.issue(client, Some(&subject), &scope, record.nonce.as_deref(), RefreshIssue::NewFamily)?;
+        let issued = self.issue(client, Some(&subject), &scope, record.nonce.as_deref(), &resources, RefreshIssue::NewFamily)?;
         let consumed = ConsumedCode {
             code_hash,
             client_id: client.client_id.clone(),

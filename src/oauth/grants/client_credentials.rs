@@ -2,13 +2,18 @@
 //! refresh token ("A refresh token SHOULD NOT be included", §4.4.3) and no ID token (there is
 //! no end-user, so `openid` cannot be granted).
 
-use crate::oauth::issue::{RefreshIssue, TokenResponse};
+use crate::oauth::issue::{RefreshIssue, Resources, TokenResponse};
 use crate::oauth::scope::{Scope, ADMIN, OPENID};
 use crate::oauth::{OAuthError, OAuthResult, Provider};
 use crate::store::{Client, ClientType};
 
 impl<S> Provider<'_, S> {
-    pub(super) fn client_credentials_grant(&self, client: &Client, requested: Option<Scope>) -> OAuthResult<TokenResponse> {
+    pub(super) fn client_credentials_grant(
+        &self,
+        client: &Client,
+        requested: Option<Scope>,
+        resources: &[String],
+    ) -> OAuthResult<TokenResponse> {
         // "The client credentials grant type MUST only be used by confidential clients" (§4.4).
         if client.client_type != ClientType::Confidential {
             return Err(OAuthError::unauthorized_client("client_credentials needs a confidential client"));
@@ -21,6 +26,6 @@ impl<S> Provider<'_, S> {
         let allowed = Scope::from_list(client.scopes.iter().filter(|s| !matches!(s.as_str(), OPENID | "offline_access" | ADMIN)).cloned());
         let scope = Scope::narrow(requested.as_ref(), &allowed)
             .ok_or_else(|| OAuthError::invalid_scope("scope exceeds what the client may request"))?;
-        Ok(self.issue(client, None, &scope, None, RefreshIssue::NewFamily)?.response)
+        Ok(self.issue(client, None, &scope, None, &Resources::new_grant(resources.to_vec()), RefreshIssue::NewFamily)?.response)
     }
 }

@@ -9,6 +9,8 @@ mod failure_tests;
 mod password;
 mod refresh_token;
 #[cfg(test)]
+mod resource_tests;
+#[cfg(test)]
 mod tests;
 
 use super::clients::ClientCredentials;
@@ -105,6 +107,13 @@ impl<S: Store> Provider<'_, S> {
     /// concurrently (one storage round trip of latency); the client's result is checked first,
     /// so a bad client is `invalid_client` whatever the grant.
     pub async fn token(&self, creds: &ClientCredentials, req: &TokenRequest) -> OAuthResult<TokenResponse> {
+        self.token_for(creds, req, &[]).await
+    }
+
+    /// `POST /token` with the request's `resource` values (RFC 8707 §2, already checked by
+    /// `resource::parse`): a new grant holds them, a code or refresh token's grant may be
+    /// narrowed to them.
+    pub async fn token_for(&self, creds: &ClientCredentials, req: &TokenRequest, resources: &[String]) -> OAuthResult<TokenResponse> {
         let grant = req.grant_type();
         let authenticated = self.authenticate_client(creds);
         match req {
@@ -118,20 +127,20 @@ impl<S: Store> Provider<'_, S> {
                 };
                 let (client, record) = join2(authenticated, lookup).await;
                 let client = self.ready_client(client?, grant)?;
-                self.authorization_code_grant(&client, redirect_uri, code_verifier.as_ref(), hash, record?).await
+                self.authorization_code_grant(&client, redirect_uri, code_verifier.as_ref(), hash, record?, resources).await
             }
             TokenRequest::RefreshToken { refresh_token, scope } => {
                 let requested = requested_scope(scope.as_deref())?;
                 let hash = lookup_hash(refresh_token.expose());
-                self.refresh_token_grant(authenticated, hash, requested).await
+                self.refresh_token_grant(authenticated, hash, requested, resources).await
             }
             TokenRequest::Password { username, password, scope } => {
                 let client = self.ready_client(authenticated.await?, grant)?;
-                self.password_grant(&client, username, password, requested_scope(scope.as_deref())?).await
+                self.password_grant(&client, username, password, requested_scope(scope.as_deref())?, resources).await
             }
             TokenRequest::ClientCredentials { scope } => {
                 let client = self.ready_client(authenticated.await?, grant)?;
-                self.client_credentials_grant(&client, requested_scope(scope.as_deref())?)
+                self.client_credentials_grant(&client, requested_scope(scope.as_deref())?, resources)
             }
         }
     }

@@ -1,7 +1,7 @@
 //! The resource owner password credentials grant (RFC 6749 §4.3), for clients registered for
 //! it (confidential ones only: see `GrantType::allowed_for_public_clients`).
 
-use crate::oauth::issue::{RefreshIssue, Subject, TokenResponse};
+use crate::oauth::issue::{RefreshIssue, Resources, Subject, TokenResponse};
 use crate::oauth::scope::Scope;
 use crate::oauth::secrets::Password;
 use crate::oauth::{OAuthError, OAuthResult, Provider};
@@ -14,6 +14,7 @@ impl<S: Store> Provider<'_, S> {
         username: &str,
         password: &Password,
         requested: Option<Scope>,
+        resources: &[String],
     ) -> OAuthResult<TokenResponse> {
         // A public client can neither register for this grant nor use it (a registration that
         // predates that rule included): it cannot keep the user's password from its own users'
@@ -32,7 +33,8 @@ impl<S: Store> Provider<'_, S> {
             .await?
             .ok_or_else(|| OAuthError::invalid_grant("invalid username or password"))?;
         let subject = Subject::of(&user, self.now);
-        let issued = self.issue(client, Some(&subject), &scope, None, RefreshIssue::NewFamily)?;
+        let issued =
+            self.issue(client, Some(&subject), &scope, None, &Resources::new_grant(resources.to_vec()), RefreshIssue::NewFamily)?;
         if let Some(r) = &issued.refresh {
             self.store.insert_refresh(r).await?;
         }

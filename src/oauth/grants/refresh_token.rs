@@ -5,7 +5,8 @@
 
 use crate::crypto::{random_token, sha256_b64url};
 use crate::oauth::audit::{Audit, AuditKind};
-use crate::oauth::issue::{RefreshIssue, Subject, TokenResponse};
+use crate::oauth::issue::{RefreshIssue, Resources, Subject, TokenResponse};
+use crate::oauth::resource;
 use crate::oauth::scope::Scope;
 use crate::oauth::secrets::RefreshTokenSecret;
 use crate::oauth::{join2, GrantType, OAuthError, OAuthResult, Provider};
@@ -21,19 +22,22 @@ impl<S: Store> Provider<'_, S> {
         authenticated: impl std::future::Future<Output = OAuthResult<Client>>,
         hash: Option<String>,
         requested: Option<Scope>,
+        resources: &[String],
     ) -> OAuthResult<TokenResponse> {
-        let client = match (&requested, &hash) {
-            // A narrowed scope is checked against the family's granted scope before anything is
-            // spent: "The requested scope MUST NOT include any scope not originally granted by
-            // the resource owner" (§6). A family's granted scope never changes, so the read may
-            // precede the rotation; it runs alongside the client's authentication.
-            (Some(requested), Some(h)) => {
+        let client = match &hash {
+            // A narrowed scope or resource set is checked against the family's grant before
+            // anything is spent: "The requested scope MUST NOT include any scope not originally
+            // granted by the resource owner" (§6), and RFC 8707 §2.2 for resources. A family's
+            // grant never changes, so the read may precede the rotation; it runs alongside the
+            // client's authentication.
+            Some(h) if requested.is_some() || !resources.is_empty() => {
                 let (client, record) = join2(authenticated, self.store.refresh(h)).await;
                 let client = self.ready_client(client?, GrantType::RefreshToken)?;
                 if let Some(r) = record?.filter(|r| r.usable_by(&client.client_id, self.now)) {
-                    if !requested.is_subset(&Scope::parse(&r.token.scope).unwrap_or_default()) {
+                    if requested.as_ref().is_some_and(|q| !q.is_subset(&Scope::parse(&r.token.scope).unwrap_or_default())) {
                         return Err(OAuthError::invalid_scope("scope exceeds the scope originally granted"));
                     }
+                    resource::narrow(resources, &r.token.resources)?;
                 }
                 client
             }
@@ -59,8 +63,11 @@ impl<S: Store> Provider<'_, S> {
         let registered = Scope::from_list(client.scopes.iter().cloned());
         let scope = requested.unwrap_or(granted).intersection(&registered);
         let subject = Subject::of(user, record.token.auth_time);
+        // Likewise the family keeps its resources; this access token gets those asked for.
+        let audience = resource::narrow(resources, &record.token.resources)?;
+        let resources = Resources { granted: record.token.resources.clone(), audience };
         let rotated = RefreshIssue::Rotated { token, grant_id: record.token.family_id.clone() };
-        Ok(self.issue(&client, Some(&subject), &scope, None, rotated)?.response)
+        Ok(self.issue(&client, Some(&subject), &scope, None, &resources, rotated)?.response)
     }
 
     /// The answer to a refresh token that cannot be used. Presenting one that was already

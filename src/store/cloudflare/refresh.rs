@@ -10,6 +10,8 @@ struct RefreshRow {
     client_id: String,
     user_id: String,
     scope: String,
+    /// Space-separated (a resource is a URI, which holds no space).
+    resources: String,
     auth_time: f64,
     issued_at: f64,
     expires_at: f64,
@@ -49,6 +51,7 @@ impl From<RefreshRow> for RefreshRecord {
                 client_id: r.client_id,
                 user_id: r.user_id,
                 scope: r.scope,
+                resources: r.resources.split(' ').filter(|v| !v.is_empty()).map(str::to_string).collect(),
                 auth_time: r.auth_time as u64,
                 issued_at: r.issued_at as u64,
                 expires_at: r.expires_at as u64,
@@ -61,14 +64,14 @@ impl From<RefreshRow> for RefreshRecord {
 }
 
 const INSERT_REFRESH: &str = "INSERT INTO refresh_tokens \
-     (token_hash, family_id, client_id, user_id, scope, auth_time, issued_at, expires_at, family_expires_at, status) \
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'active')";
+     (token_hash, family_id, client_id, user_id, scope, resources, auth_time, issued_at, expires_at, family_expires_at, status) \
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'active')";
 
 /// The same insert, made conditional on the batch's previous statement having changed exactly
 /// one row: inside one D1 batch (a transaction) this makes "consume, then issue" atomic.
 pub(super) const INSERT_REFRESH_IF_PREVIOUS_CHANGED: &str = "INSERT INTO refresh_tokens \
-     (token_hash, family_id, client_id, user_id, scope, auth_time, issued_at, expires_at, family_expires_at, status) \
-     SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, 'active' WHERE changes() = 1";
+     (token_hash, family_id, client_id, user_id, scope, resources, auth_time, issued_at, expires_at, family_expires_at, status) \
+     SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'active' WHERE changes() = 1";
 
 pub(super) fn refresh_args(t: &RefreshToken) -> Vec<JsValue> {
     vec![
@@ -77,6 +80,7 @@ pub(super) fn refresh_args(t: &RefreshToken) -> Vec<JsValue> {
         s(&t.client_id),
         s(&t.user_id),
         s(&t.scope),
+        s(&t.resources.join(" ")),
         n(t.auth_time),
         n(t.issued_at),
         n(t.expires_at),
@@ -105,8 +109,8 @@ impl RefreshStore for CloudflareStore {
                 )?,
                 self.stmt(
                     "INSERT INTO refresh_tokens \
-                     (token_hash, family_id, client_id, user_id, scope, auth_time, issued_at, expires_at, family_expires_at, status) \
-                     SELECT ?, family_id, client_id, user_id, scope, auth_time, ?, min(?, family_expires_at), family_expires_at, 'active' \
+                     (token_hash, family_id, client_id, user_id, scope, resources, auth_time, issued_at, expires_at, family_expires_at, status) \
+                     SELECT ?, family_id, client_id, user_id, scope, resources, auth_time, ?, min(?, family_expires_at), family_expires_at, 'active' \
                      FROM refresh_tokens WHERE token_hash = ? AND changes() = 1",
                     &[s(&new.token_hash), n(new.issued_at), n(new.expires_at), s(old_hash)],
                 )?,
