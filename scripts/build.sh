@@ -15,6 +15,11 @@ select_toolchain || die "no Rust toolchain with the wasm32 target: run 'npm star
 [ -x "$WORKER_BUILD_BIN" ] || die "worker-build missing at $WORKER_BUILD_BIN: run 'bash scripts/setup.sh'"
 [ -x "$WASM_OPT_BIN" ] || die "wasm-opt missing: run 'npm ci'"
 say "building the worker (release, $RUST_ROUTE toolchain${FEATURES:+, features: $FEATURES})"
+# worker-build's lock is its build/.tmp directory; a build that was killed leaves it behind and
+# the next one waits for it, then fails. With no worker-build running, it is stale.
+if [ -d build/.tmp ] && ! pgrep -f "$WORKER_BUILD_BIN" >/dev/null 2>&1; then
+  rm -rf build/.tmp
+fi
 EXTRA=()
 [ -n "$FEATURES" ] && EXTRA=(. --features "$FEATURES")
 "$WORKER_BUILD_BIN" --release "${EXTRA[@]}" || die "the worker build failed: see the compiler messages above"

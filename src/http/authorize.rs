@@ -10,7 +10,7 @@ use crate::oauth::prompt::{SignIn, SignInPolicy};
 use crate::oauth::{ErrorCode, OAuthError, OAuthResult};
 use crate::store::Store;
 
-fn params_from(p: &Params, redirect_key: &str) -> OAuthResult<AuthorizationParams> {
+pub(super) fn params_from(p: &Params, redirect_key: &str) -> OAuthResult<AuthorizationParams> {
     Ok(AuthorizationParams {
         client_id: p.opt("client_id")?,
         redirect_uri: p.opt(redirect_key)?,
@@ -30,7 +30,7 @@ fn params_from(p: &Params, redirect_key: &str) -> OAuthResult<AuthorizationParam
     })
 }
 
-fn hidden_fields(r: &AuthorizationRequest) -> Vec<(&'static str, String)> {
+pub(super) fn hidden_fields(r: &AuthorizationRequest) -> Vec<(&'static str, String)> {
     let mut h = vec![
         ("client_id", r.client.client_id.clone()),
         ("redirect", r.redirect_uri.clone()),
@@ -45,6 +45,9 @@ fn hidden_fields(r: &AuthorizationRequest) -> Vec<(&'static str, String)> {
         h.push(("code_challenge_method", "S256".into()));
     }
     h.extend(r.resources.iter().map(|res| ("resource", res.clone())));
+    if r.prompt_consent {
+        h.push(("prompt", "consent".into()));
+    }
     h
 }
 
@@ -55,9 +58,16 @@ fn login_page<S>(app: &App<'_, S>, req: &Incoming, status: u16, r: &Authorizatio
     let mut hidden = hidden_fields(r);
     hidden.push((csrf::FIELD, token.clone()));
     let refs: Vec<(&str, &str)> = hidden.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    // Chromium applies form-action to the redirect that follows the post, so the client's
-    // origin is allowed too (any port for a loopback redirect URI, as RFC 8252 §7.3 matches).
-    let target = origin_of(&r.redirect_uri);
+    let page = Outgoing::html(status, pages::login(&app.branding, &r.client.client_name, &refs, username, error))
+        .header("content-security-policy", &super::page_csp(&form_action(&r.redirect_uri)));
+    csrf::set_cookie(page, issuer, &token)
+}
+
+/// The CSP `form-action` of a page whose form ends in a redirect to `redirect_uri`: Chromium
+/// applies form-action to the redirect that follows the post, so the client's origin is allowed
+/// too (any port for a loopback redirect URI, as RFC 8252 §7.3 matches).
+pub(super) fn form_action(redirect_uri: &str) -> String {
+    let target = origin_of(redirect_uri);
     let target = match target.rsplit_once(':') {
         Some((host, port)) if (host == "http://127.0.0.1" || host == "http://[::1]") && port.bytes().all(|b| b.is_ascii_digit()) => {
             format!("{host}:*")
@@ -65,12 +75,10 @@ fn login_page<S>(app: &App<'_, S>, req: &Incoming, status: u16, r: &Authorizatio
         _ if target == "http://127.0.0.1" || target == "http://[::1]" => format!("{target}:*"),
         _ => target,
     };
-    let page = Outgoing::html(status, pages::login(&app.branding, &r.client.client_name, &refs, username, error))
-        .header("content-security-policy", &super::page_csp(&format!("'self' {target}")));
-    csrf::set_cookie(page, issuer, &token)
+    format!("'self' {target}")
 }
 
-fn error_page<S>(app: &App<'_, S>, status: u16, title: &str, message: &str) -> Outgoing {
+pub(super) fn error_page<S>(app: &App<'_, S>, status: u16, title: &str, message: &str) -> Outgoing {
     Outgoing::html(status, pages::error(&app.branding, title, message))
 }
 
@@ -94,11 +102,11 @@ pub(super) fn session_token<'r, S>(app: &App<'_, S>, req: &'r Incoming) -> Optio
 }
 
 /// The error page for a failed sign-in step; an internal failure's detail goes to the log.
-fn sign_in_error_page<S>(app: &App<'_, S>, e: &OAuthError) -> Outgoing {
+pub(super) fn sign_in_error_page<S>(app: &App<'_, S>, e: &OAuthError) -> Outgoing {
     error_page(app, e.status().max(400), "Cannot sign in", &e.description).with_log_detail(e.internal.clone())
 }
 
-fn authorize_error<S: Store>(app: &App<'_, S>, e: AuthorizeError) -> Outgoing {
+pub(super) fn authorize_error<S: Store>(app: &App<'_, S>, e: AuthorizeError) -> Outgoing {
     match e {
         AuthorizeError::Show(err) => sign_in_error_page(app, &err),
         AuthorizeError::Redirect { redirect_uri, state, error } => {
@@ -134,6 +142,7 @@ pub async fn authorize<S: Store>(app: &App<'_, S>, req: &Incoming) -> Outgoing {
         Ok(SignIn::Redirect(location)) => Outgoing::redirect(&location),
         // OIDC Core §3.1.2.1 `login_hint`: the username field starts with it.
         Ok(SignIn::AskForCredentials) => login_page(app, req, 200, &r, r.login_hint.as_deref().unwrap_or(""), None),
+        Ok(SignIn::AskForConsent { .. }) => super::consent::consent_page(app, req, &r),
         Err(e) => back(e),
     }
 }
@@ -143,7 +152,7 @@ pub async fn authorize<S: Store>(app: &App<'_, S>, req: &Incoming) -> Outgoing {
 /// is what a same-origin form sends under `Referrer-Policy: no-referrer` (our pages' policy), but
 /// also what sandboxed frames and older browsers send for anyone: it passes only together with
 /// `Sec-Fetch-Site: same-origin`. (The form's anti-CSRF token is checked as well, `csrf.rs`.)
-fn is_cross_site(issuer: &str, req: &Incoming) -> bool {
+pub(super) fn is_cross_site(issuer: &str, req: &Incoming) -> bool {
     let fetch_site = req.header("sec-fetch-site").map(str::to_ascii_lowercase);
     if matches!(fetch_site.as_deref(), Some("cross-site") | Some("same-site")) {
         return true;
@@ -221,11 +230,23 @@ pub async fn login<S: Store>(app: &App<'_, S>, req: &Incoming) -> Outgoing {
             login_page(app, req, 401, &r, &username, Some(msg))
         };
     };
-    let location = match app.provider.issue_code(&r, &user, app.provider.now).await {
-        Ok(l) => l,
+    // A third-party client needs the person's consent (consent.rs) before it gets a code: a
+    // browser is shown the consent page, signed in; an API caller is told to use one.
+    let out = match app.provider.needs_consent(&r, &user.id, r.prompt_consent).await {
+        Ok(true) if json => {
+            return Outgoing::error(&OAuthError::new(
+                ErrorCode::ConsentRequired,
+                "this client is third-party: the person must allow it in a browser (GET /authorize)",
+            ))
+        }
+        Ok(true) => super::consent::consent_page(app, req, &r),
+        Ok(false) => match app.provider.issue_code(&r, &user, app.provider.now).await {
+            Ok(location) if json => Outgoing::json(200, &location),
+            Ok(location) => Outgoing::redirect(&location),
+            Err(e) => return fail(e),
+        },
         Err(e) => return fail(e),
     };
-    let out = if json { Outgoing::json(200, &location) } else { Outgoing::redirect(&location) };
     // The browser is now signed in: later authorization requests skip the form.
     match app.provider.start_session(&user).await {
         Ok(token) => out.header("set-cookie", &session_cookie(&app.provider.config.issuer, &token, app.provider.config.session_ttl)),

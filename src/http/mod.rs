@@ -5,6 +5,7 @@
 pub mod account;
 pub mod admin;
 pub mod authorize;
+pub mod consent;
 #[cfg(test)]
 mod browser_tests;
 #[cfg(test)]
@@ -181,6 +182,7 @@ pub async fn handle<S: Store>(app: &App<'_, S>, req: &Incoming) -> Outgoing {
         Operation::GetHealth => Ok(Outgoing::json(200, &serde_json::json!({ "status": "ok" }))),
         Operation::Authorize | Operation::PostAuthorize => Ok(authorize::authorize(app, req).await),
         Operation::Login => Ok(authorize::login(app, req).await),
+        Operation::PostConsent => Ok(consent::consent(app, req).await),
         Operation::Token => token::token(app, req).await,
         Operation::Introspect => token::introspect(app, req).await,
         Operation::Revoke => token::revoke(app, req).await,

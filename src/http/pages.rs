@@ -57,6 +57,8 @@ input[aria-invalid=true]{{border-color:var(--err)}}\
 input:focus-visible,button:focus-visible,a:focus-visible{{outline:3px solid var(--accent);outline-offset:2px}}\
 button{{margin-top:1.5rem;width:100%;padding:.75rem;border:0;border-radius:8px;background:var(--accent);color:#fff;font:inherit;font-weight:600;cursor:pointer}}\
 button:hover{{filter:brightness(1.08)}}\
+button.secondary{{background:transparent;color:var(--text);border:1px solid var(--line);margin-top:.75rem}}\
+ul{{margin:.5rem 0 0;padding-left:1.25rem}}li{{margin:.25rem 0}}\
 .error{{color:var(--err);background:var(--errbg);border-radius:8px;padding:.6rem .8rem;margin:1rem 0 0}}\
 footer{{margin-top:1rem;font-size:.85rem;color:var(--muted)}}"
     )
@@ -103,6 +105,54 @@ pub fn login(b: &Branding, client_name: &str, hidden: &[(&str, &str)], username:
             escape(username),
             if username.is_empty() { " autofocus" } else { "" },
             if username.is_empty() { "" } else { " autofocus" },
+        ),
+    )
+}
+
+/// What the consent page shows.
+pub struct Consent<'a> {
+    pub client_name: &'a str,
+    /// Where "Allow" or "Deny" sends the person.
+    pub redirect_host: &'a str,
+    pub client_uri: Option<&'a str>,
+    /// The scopes in plain words.
+    pub permissions: &'a [String],
+    /// RFC 8707 resources the access is for.
+    pub resources: &'a [&'a str],
+    /// The authorization request and the anti-CSRF token, carried to `POST /consent`.
+    pub hidden: &'a [(&'a str, &'a str)],
+}
+
+/// The consent page: who asks, where the answer goes, what they may do; "Allow" and "Deny".
+pub fn consent(b: &Branding, c: &Consent<'_>) -> String {
+    let fields: String =
+        c.hidden.iter().map(|(k, v)| format!("<input type=\"hidden\" name=\"{}\" value=\"{}\">", escape(k), escape(v))).collect();
+    let items: String = c.permissions.iter().map(|p| format!("<li>{}</li>", escape(p))).collect();
+    let resources = match c.resources {
+        [] => String::new(),
+        rs => format!(
+            "<p>for use with</p><ul aria-label=\"Resources\">{}</ul>",
+            rs.iter().map(|r| format!("<li>{}</li>", escape(r))).collect::<String>()
+        ),
+    };
+    let home = match c.client_uri.filter(|u| u.starts_with("https://")) {
+        Some(u) => format!(" (<a href=\"{}\" rel=\"noopener noreferrer\" target=\"_blank\">about this application</a>)", escape(u)),
+        None => String::new(),
+    };
+    page(
+        b,
+        "Allow access?",
+        &format!(
+            "<h1>Allow access?</h1><p><strong>{}</strong>{home} wants to access your {} account. \
+You will be sent to <strong>{}</strong>.</p>\
+<p id=\"permissions-label\">It will be able to:</p><ul aria-labelledby=\"permissions-label\">{items}</ul>{resources}\
+<p>Only allow applications you trust. You can sign out at any time.</p>\
+<form method=\"post\" action=\"/consent\">{fields}\
+<button type=\"submit\" name=\"decision\" value=\"allow\">Allow</button>\
+<button type=\"submit\" name=\"decision\" value=\"deny\" class=\"secondary\">Deny</button></form>",
+            escape(c.client_name),
+            escape(&b.product_name),
+            escape(c.redirect_host),
         ),
     )
 }

@@ -54,6 +54,7 @@ listed_enum!(
         Health,
         Authorize,
         Login,
+        Consent,
         Token,
         Introspect,
         Revoke,
@@ -83,6 +84,7 @@ impl Endpoint {
             Self::Health => "/health",
             Self::Authorize => "/authorize",
             Self::Login => "/login",
+            Self::Consent => "/consent",
             Self::Token => "/token",
             Self::Introspect => "/introspect",
             Self::Revoke => "/revoke",
@@ -116,6 +118,7 @@ impl Endpoint {
             Self::Health
             | Self::Authorize
             | Self::Login
+            | Self::Consent
             | Self::Introspect
             | Self::Logout
             | Self::Register
@@ -155,6 +158,8 @@ listed_enum!(
         /// GET and POST methods" at the authorization endpoint (POST: the parameters as a form).
         PostAuthorize,
         Login,
+        /// The person's decision on the consent page ("Allow" or "Deny").
+        PostConsent,
         Token,
         Introspect,
         Revoke,
@@ -190,6 +195,7 @@ impl Operation {
             Self::GetHealth => Endpoint::Health,
             Self::Authorize | Self::PostAuthorize => Endpoint::Authorize,
             Self::Login => Endpoint::Login,
+            Self::PostConsent => Endpoint::Consent,
             Self::Token => Endpoint::Token,
             Self::Introspect => Endpoint::Introspect,
             Self::Revoke => Endpoint::Revoke,
@@ -226,6 +232,7 @@ impl Operation {
             | Self::GetAccount => Method::Get,
             Self::PostAuthorize
             | Self::Login
+            | Self::PostConsent
             | Self::Token
             | Self::Introspect
             | Self::Revoke

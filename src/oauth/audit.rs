@@ -30,6 +30,10 @@ pub enum AuditKind {
     ClientUpdated,
     ClientDeleted,
     ClientSecretRotated,
+    /// A person allowed a third-party client (detail: the scope).
+    ConsentGranted,
+    /// A person denied a third-party client.
+    ConsentDenied,
 }
 
 impl AuditKind {
@@ -50,6 +54,8 @@ impl AuditKind {
             Self::ClientCreated => "client.created",
             Self::ClientUpdated => "client.updated",
             Self::ClientDeleted => "client.deleted",
+            Self::ConsentGranted => "consent.granted",
+            Self::ConsentDenied => "consent.denied",
             Self::ClientSecretRotated => "client.secret_rotated",
         }
     }

@@ -42,6 +42,8 @@ pub struct AuthorizationRequest {
     pub login_hint: Option<String>,
     /// The checked `resource` values (RFC 8707), held by the code and then the grant.
     pub resources: Vec<String>,
+    /// `prompt=consent` (OIDC Core §3.1.2.1): a third-party client's consent is asked again.
+    pub prompt_consent: bool,
 }
 
 /// RFC 6749 §4.1.2.1: errors about the client or the redirect URI are shown to the user and
@@ -168,6 +170,7 @@ impl<S: Store> Provider<'_, S> {
             code_challenge,
             login_hint: p.login_hint.clone().filter(|h| h.len() <= 64),
             resources,
+            prompt_consent: p.prompt.as_deref().is_some_and(|v| v.split(' ').any(|x| x == "consent")),
         })
     }
 

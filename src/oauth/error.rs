@@ -31,6 +31,9 @@ pub enum ErrorCode {
     LoginRequired,
     /// The OP does not support the `request` parameter (OIDC Core §3.1.2.6).
     RequestNotSupported,
+    /// "The Authorization Server requires End-User consent", and `prompt=none` forbids asking
+    /// (OIDC Core §3.1.2.6).
+    ConsentRequired,
     /// "The value of one or more redirection URIs is invalid" (RFC 7591 §3.2.2).
     InvalidRedirectUri,
     /// "The value of one of the client metadata fields is invalid and the server has rejected
@@ -105,6 +108,7 @@ impl ErrorCode {
             Self::UnsupportedResponseType => "unsupported_response_type",
             Self::LoginRequired => "login_required",
             Self::RequestNotSupported => "request_not_supported",
+            Self::ConsentRequired => "consent_required",
             Self::InvalidRedirectUri => "invalid_redirect_uri",
             Self::InvalidClientMetadata => "invalid_client_metadata",
             Self::RequestUriNotSupported => "request_uri_not_supported",
@@ -127,6 +131,7 @@ impl ErrorCode {
             | Self::UnsupportedResponseType
             | Self::LoginRequired
             | Self::RequestNotSupported
+            | Self::ConsentRequired
             | Self::RequestUriNotSupported
             | Self::InvalidTarget
             | Self::InvalidRedirectUri
@@ -226,6 +231,7 @@ mod tests {
             (ErrorCode::UnsupportedResponseType, "unsupported_response_type", 400),
             (ErrorCode::LoginRequired, "login_required", 400),
             (ErrorCode::RequestNotSupported, "request_not_supported", 400),
+            (ErrorCode::ConsentRequired, "consent_required", 400),
             (ErrorCode::InvalidRedirectUri, "invalid_redirect_uri", 400),
             (ErrorCode::InvalidClientMetadata, "invalid_client_metadata", 400),
             (ErrorCode::RequestUriNotSupported, "request_uri_not_supported", 400),

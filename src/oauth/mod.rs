@@ -7,6 +7,7 @@ pub mod audit;
 pub mod authorize;
 pub mod bearer;
 pub mod clients;
+pub mod consent;
 pub mod error;
 pub mod grants;
 pub mod introspection;

@@ -49,6 +49,8 @@ pub enum SignIn {
     Redirect(String),
     /// Show the sign-in page.
     AskForCredentials,
+    /// The session's user is signed in, and a third-party client needs their consent first.
+    AskForConsent { user: crate::store::User, auth_time: u64 },
 }
 
 impl<S: Store> Provider<'_, S> {
@@ -61,6 +63,14 @@ impl<S: Store> Provider<'_, S> {
             _ => None,
         };
         match session.filter(|(s, _)| policy.accepts_session(s.auth_time, self.now)) {
+            Some((s, user)) if self.needs_consent(r, &user.id, r.prompt_consent).await? => {
+                if policy.none {
+                    // §3.1.2.6: "The Authorization Server requires End-User consent", and
+                    // prompt=none forbids showing the page.
+                    return Err(OAuthError::new(ErrorCode::ConsentRequired, "the user has not allowed this client"));
+                }
+                Ok(SignIn::AskForConsent { user, auth_time: s.auth_time })
+            }
             Some((s, user)) => Ok(SignIn::Redirect(self.issue_code(r, &user, s.auth_time).await?)),
             None if policy.none => Err(OAuthError::new(ErrorCode::LoginRequired, "the user is not signed in")),
             None => Ok(SignIn::AskForCredentials),

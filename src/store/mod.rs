@@ -407,6 +407,15 @@ pub trait SessionStore {
     async fn delete_session(&self, id_hash: &str) -> StoreResult<()>;
 }
 
+/// Consent decisions (third-party clients): what a user has allowed a client.
+#[allow(async_fn_in_trait)]
+pub trait ConsentStore {
+    /// The scope (space-separated) `user_id` has allowed `client_id`, if any.
+    async fn consent(&self, user_id: &str, client_id: &str) -> StoreResult<Option<String>>;
+    /// Remembers that `user_id` allowed `client_id` `scope` (replacing what was remembered).
+    async fn save_consent(&self, user_id: &str, client_id: &str, scope: &str, now: u64) -> StoreResult<()>;
+}
+
 /// Sign-in throttling (brute-force protection).
 #[allow(async_fn_in_trait)]
 pub trait ThrottleStore {
@@ -468,11 +477,29 @@ pub trait Maintenance {
 /// All the storage the protocol needs. Implemented for every type that implements each
 /// concern's trait; a backend implements those, never this.
 pub trait Store:
-    UserStore + ClientStore + CodeStore + RefreshStore + SessionStore + ThrottleStore + AddressLimits + AuditStore + Maintenance
+    UserStore
+    + ClientStore
+    + CodeStore
+    + RefreshStore
+    + SessionStore
+    + ConsentStore
+    + ThrottleStore
+    + AddressLimits
+    + AuditStore
+    + Maintenance
 {
 }
 
 impl<T> Store for T where
-    T: UserStore + ClientStore + CodeStore + RefreshStore + SessionStore + ThrottleStore + AddressLimits + AuditStore + Maintenance
+    T: UserStore
+        + ClientStore
+        + CodeStore
+        + RefreshStore
+        + SessionStore
+        + ConsentStore
+        + ThrottleStore
+        + AddressLimits
+        + AuditStore
+        + Maintenance
 {
 }

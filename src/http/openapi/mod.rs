@@ -31,6 +31,7 @@ fn query_parameters(op: Operation) -> &'static [(&'static str, &'static str)] {
         | Operation::Authorize
         | Operation::PostAuthorize
         | Operation::Login
+        | Operation::PostConsent
         | Operation::Token
         | Operation::Introspect
         | Operation::Revoke
@@ -140,6 +141,7 @@ fn summary(op: Operation) -> &'static str {
         Operation::Authorize => "Authorization endpoint: validates the request and serves the login page (RFC 6749 §4.1.1)",
         Operation::PostAuthorize => "Authorization endpoint with the request as a form body (OIDC Core §3.1.2.1)",
         Operation::Login => "Authenticates the user and issues an authorization code",
+        Operation::PostConsent => "The signed-in person allows or denies a third-party client (the consent page's form)",
         Operation::Token => "Token endpoint (RFC 6749 §3.2)",
         Operation::Introspect => "Token introspection (RFC 7662)",
         Operation::Revoke => "Token revocation (RFC 7009)",
@@ -170,6 +172,7 @@ fn tag(endpoint: Endpoint) -> &'static str {
         }
         Endpoint::Authorize
         | Endpoint::Login
+        | Endpoint::Consent
         | Endpoint::Token
         | Endpoint::Introspect
         | Endpoint::Revoke
@@ -210,6 +213,11 @@ fn responses(op: Operation) -> Value {
             );
             add("401", err.clone());
             add("429", err.clone());
+        }
+        Operation::PostConsent => {
+            add("302", json!({ "description": "Redirect to the client: a code (Allow) or error=access_denied (Deny)" }));
+            add("401", html("Not signed in any more"));
+            add("403", html("A cross-site post, or the form's anti-CSRF token is missing or expired"));
         }
         Operation::Token => add("200", ok("Tokens", schema_ref("TokenResponse"))),
         Operation::Introspect => add("200", ok("The token's state", schema_ref("IntrospectionResponse"))),
@@ -307,7 +315,7 @@ fn request_body(op: Operation) -> Option<Value> {
         Operation::PostAuthorize => form_body(
             json!({ "response_type": { "type": "string", "enum": ["code"] }, "client_id": s, "redirect_uri": s, "scope": s,
                     "state": s, "nonce": s, "code_challenge": s, "code_challenge_method": { "type": "string", "enum": ["S256"] },
-                    "prompt": s, "max_age": s, "response_mode": s }),
+                    "prompt": s, "max_age": s, "response_mode": s, "login_hint": s, "resource": resource }),
             &["response_type", "client_id"],
         ),
         Operation::PostUserInfo => {
@@ -325,6 +333,11 @@ fn request_body(op: Operation) -> Option<Value> {
         Operation::UpdateClient => json!({ "required": true, "content": content(schema_ref("ClientUpdate")) }),
         Operation::UpdateUser => json!({ "required": true, "content": content(schema_ref("UserUpdate")) }),
         Operation::AccountSignIn => form_body(json!({ "username": s, "password": s, "csrf": s }), &["username", "password", "csrf"]),
+        Operation::PostConsent => form_body(
+            json!({ "decision": { "type": "string", "enum": ["allow", "deny"] }, "csrf": s, "client_id": s, "redirect": s,
+                    "state": s, "scope": s, "nonce": s, "code_challenge": s, "code_challenge_method": s, "prompt": s, "resource": resource }),
+            &["decision", "csrf", "client_id", "redirect"],
+        ),
         Operation::ChangePassword => {
             form_body(json!({ "current_password": s, "new_password": s, "csrf": s }), &["current_password", "new_password", "csrf"])
         }
@@ -367,6 +380,7 @@ fn security(endpoint: Endpoint) -> Option<Value> {
         | Endpoint::Health
         | Endpoint::Authorize
         | Endpoint::Login
+        | Endpoint::Consent
         | Endpoint::Logout
         | Endpoint::Account
         | Endpoint::AccountSignIn

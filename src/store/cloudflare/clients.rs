@@ -160,17 +160,25 @@ impl ClientStore for CloudflareStore {
         let result = match (
             self.stmt("UPDATE refresh_tokens SET status = 'revoked' WHERE client_id = ?", &[s(client_id)]),
             self.stmt("DELETE FROM clients WHERE client_id = ?", &[s(client_id)]),
+            self.stmt("DELETE FROM consents WHERE client_id = ?", &[s(client_id)]),
         ) {
-            (Ok(revoke), Ok(delete)) => self.db()?.batch(vec![revoke, delete]).await.map_err(backend),
-            (Err(e), _) | (_, Err(e)) => Err(e),
+            (Ok(revoke), Ok(delete), Ok(consents)) => self.db()?.batch(vec![revoke, delete, consents]).await.map_err(backend),
+            (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => Err(e),
         };
         forget_client(client_id);
         Ok(result?.get(1).map(changes).unwrap_or(0) == 1)
     }
     async fn purge_unused_dynamic_clients(&self, before: u64) -> StoreResult<u64> {
-        self.run("DELETE FROM clients WHERE dynamic = 1 AND first_used_at IS NULL AND created_at <= ?", &[n(before)])
+        let results = self
+            .db()?
+            .batch(vec![
+                self.stmt("DELETE FROM clients WHERE dynamic = 1 AND first_used_at IS NULL AND created_at <= ?", &[n(before)])?,
+                // Consent given to a client that never redeemed its code.
+                self.stmt("DELETE FROM consents WHERE client_id NOT IN (SELECT client_id FROM clients)", &[])?,
+            ])
             .await
-            .map(|c| c as u64)
+            .map_err(backend)?;
+        Ok(results.first().map(changes).unwrap_or(0) as u64)
     }
     async fn end_client_grants(&self, client_id: &str, at: u64) -> StoreResult<()> {
         self.db()?

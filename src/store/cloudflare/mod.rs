@@ -7,6 +7,7 @@
 mod audit;
 mod clients;
 mod codes;
+mod consents;
 mod limits;
 mod maintenance;
 mod refresh;

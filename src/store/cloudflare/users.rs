@@ -47,6 +47,7 @@ impl UserStore for CloudflareStore {
                 self.stmt("DELETE FROM users WHERE id = ?", &[s(user_id)])?,
                 self.stmt("DELETE FROM sessions WHERE user_id = ?", &[s(user_id)])?,
                 self.stmt("UPDATE refresh_tokens SET status = 'revoked' WHERE user_id = ?", &[s(user_id)])?,
+                self.stmt("DELETE FROM consents WHERE user_id = ?", &[s(user_id)])?,
             ])
             .await
             .map_err(backend)?;

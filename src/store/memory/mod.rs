@@ -39,6 +39,8 @@ struct State {
     /// Each with the time of its last failure.
     throttles: HashMap<String, (Throttle, u64)>,
     sessions: HashMap<String, Session>,
+    /// (user, client) → the scope allowed.
+    consents: HashMap<(String, String), String>,
     /// Clients that have redeemed a code (`first_used_at` is set).
     used_clients: std::collections::HashSet<String>,
     /// Ended grants, until when they are kept.
@@ -211,6 +213,7 @@ impl UserStore for MemoryStore {
         let before = state.users.len();
         state.users.retain(|u| u.id != user_id);
         state.sessions.retain(|_, s| s.user_id != user_id);
+        state.consents.retain(|(u, _), _| u != user_id);
         state.revoke_refresh_where(|t| t.user_id == user_id);
         Ok(state.users.len() != before)
     }
@@ -265,6 +268,7 @@ impl ClientStore for MemoryStore {
         let mut state = self.state.borrow_mut();
         let before = state.clients.len();
         state.clients.retain(|c| c.client_id != client_id);
+        state.consents.retain(|(_, c), _| c != client_id);
         state.revoke_refresh_where(|t| t.client_id == client_id);
         Ok(state.clients.len() != before)
     }
@@ -274,6 +278,8 @@ impl ClientStore for MemoryStore {
         let used = state.used_clients.clone();
         let n = state.clients.len();
         state.clients.retain(|c| !(c.dynamic && !used.contains(&c.client_id) && c.created_at <= before));
+        let State { clients, consents, .. } = &mut *state;
+        consents.retain(|(_, c), _| clients.iter().any(|x| &x.client_id == c));
         Ok((n - state.clients.len()) as u64)
     }
     async fn end_client_grants(&self, client_id: &str, at: u64) -> StoreResult<()> {
@@ -376,6 +382,18 @@ impl RefreshStore for MemoryStore {
         let user_ok = t.user_id.as_deref().is_none_or(|u| state.users.iter().any(|x| x.id == u) && not_ended(&state.user_grants_ended, u));
         let grant_ok = t.grant_id.as_deref().is_none_or(|g| !state.ended_grants.contains_key(g));
         Ok(client_ok && user_ok && grant_ok && !state.revoked.contains_key(&t.jti))
+    }
+}
+
+impl ConsentStore for MemoryStore {
+    async fn consent(&self, user_id: &str, client_id: &str) -> StoreResult<Option<String>> {
+        self.enter("consent")?;
+        Ok(self.state.borrow().consents.get(&(user_id.to_string(), client_id.to_string())).cloned())
+    }
+    async fn save_consent(&self, user_id: &str, client_id: &str, scope: &str, _now: u64) -> StoreResult<()> {
+        self.enter("save_consent")?;
+        self.state.borrow_mut().consents.insert((user_id.to_string(), client_id.to_string()), scope.to_string());
+        Ok(())
     }
 }
 
