@@ -67,7 +67,7 @@ async fn read_capped(req: &mut Request) -> (Vec<u8>, bool) {
 fn outgoing(out: Outgoing, head: bool) -> Result<Response> {
     let headers = Headers::new();
     for (k, v) in &out.headers {
-        headers.set(k, v)?;
+        headers.append(k, v)?;
     }
     let body = if head { Vec::new() } else { out.body };
     let resp = if body.is_empty() { Response::empty()? } else { Response::from_bytes(body)? };

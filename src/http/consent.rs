@@ -68,9 +68,8 @@ pub async fn consent<S: Store>(app: &App<'_, S>, req: &Incoming) -> Outgoing {
         Ok(None) => return refuse(401, "You are no longer signed in. Go back to the application and start again."),
         Err(e) => return Outgoing::error(&e),
     };
-    let back = |e: OAuthError| {
-        Outgoing::redirect(&error_redirect(&r.redirect_uri, r.state.as_deref(), &e, issuer)).with_log_detail(e.internal)
-    };
+    let back =
+        |e: OAuthError| Outgoing::redirect(&error_redirect(&r.redirect_uri, r.state.as_deref(), &e, issuer)).with_log_detail(e.internal);
     match form.opt("decision").ok().flatten().as_deref() {
         Some("allow") => {
             let issued = match app.provider.allow_consent(&r, &user.id).await {

@@ -5,9 +5,11 @@
 pub mod account;
 pub mod admin;
 pub mod authorize;
-pub mod consent;
 #[cfg(test)]
 mod browser_tests;
+pub mod consent;
+#[cfg(test)]
+mod consent_tests;
 #[cfg(test)]
 mod contract_tests;
 pub mod csrf;
@@ -87,8 +89,12 @@ impl Outgoing {
     }
 
     /// Sets a header, replacing one of the same name.
+    /// Sets a header, replacing any of that name, except `Set-Cookie`, which is added (each
+    /// cookie is a header of its own, RFC 6265 §3).
     pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.headers.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
+        if !name.eq_ignore_ascii_case("set-cookie") {
+            self.headers.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
+        }
         self.headers.push((name.to_ascii_lowercase(), value.to_string()));
         self
     }

@@ -79,7 +79,8 @@ mod tests {
     use crate::testing::World;
 
     fn register_dynamic_for_tests(w: &World, redirect_uri: &str) -> Client {
-        let body = serde_json::json!({ "client_name": "MCP client", "redirect_uris": [redirect_uri], "token_endpoint_auth_method": "none" });
+        let body =
+            serde_json::json!({ "client_name": "MCP client", "redirect_uris": [redirect_uri], "token_endpoint_auth_method": "none" });
         block_on(w.at(1000).register_dynamic_client(&body)).unwrap().client
     }
 
@@ -113,11 +114,12 @@ mod tests {
         assert!(!block_on(p.needs_consent(&request(&w, &client, "openid profile email"), "u1", false)).unwrap(), "the union");
         p.deny_consent(&wider, "u1");
         w.flush_audit();
-        let kinds: Vec<String> = block_on(crate::store::AuditStore::events(&w.store, &crate::store::AuditQuery { limit: 50, ..Default::default() }))
-            .unwrap()
-            .into_iter()
-            .map(|e| e.kind)
-            .collect();
+        let kinds: Vec<String> =
+            block_on(crate::store::AuditStore::events(&w.store, &crate::store::AuditQuery { limit: 50, ..Default::default() }))
+                .unwrap()
+                .into_iter()
+                .map(|e| e.kind)
+                .collect();
         assert_eq!(kinds.iter().filter(|k| *k == "consent.granted").count(), 2);
         assert!(kinds.contains(&"consent.denied".to_string()));
     }

@@ -477,16 +477,7 @@ pub trait Maintenance {
 /// All the storage the protocol needs. Implemented for every type that implements each
 /// concern's trait; a backend implements those, never this.
 pub trait Store:
-    UserStore
-    + ClientStore
-    + CodeStore
-    + RefreshStore
-    + SessionStore
-    + ConsentStore
-    + ThrottleStore
-    + AddressLimits
-    + AuditStore
-    + Maintenance
+    UserStore + ClientStore + CodeStore + RefreshStore + SessionStore + ConsentStore + ThrottleStore + AddressLimits + AuditStore + Maintenance
 {
 }
 

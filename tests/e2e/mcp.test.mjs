@@ -1,14 +1,28 @@
 // An MCP client, as the MCP TypeScript SDK's OAuth client (`auth()` with an in-memory provider)
 // runs it: RFC 9728 protected-resource metadata from a stand-in MCP server, RFC 8414 metadata
-// from this issuer, RFC 7591 dynamic registration, the code flow with PKCE through the sign-in
+// from this issuer, RFC 7591 dynamic registration, the code flow with PKCE and an RFC 8707
+// resource, a person in Chromium signing in and pressing "Deny", then "Allow" on the consent
 // page, the code exchange and a refresh.
-import { test } from 'node:test';
+import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
 import { createServer } from 'node:http';
+import { chromium } from 'playwright-core';
 import { auth } from '@modelcontextprotocol/sdk/client/auth.js';
 import { http, BASE, registerUser, createClient, decodeJwt, verifyWithJwks, basic } from './helpers.mjs';
 
-/** A stand-in MCP server: serves its RFC 9728 document naming this issuer. */
+let browser;
+before(async () => {
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync'],
+  });
+});
+after(async () => { await browser?.close(); });
+
+/** A stand-in MCP server: serves its RFC 9728 document naming this issuer, and the MCP client's
+ * redirect target (a page the browser lands on). */
 async function mcpServer() {
   const server = createServer((req, res) => {
     const base = `http://127.0.0.1:${server.address().port}`;
@@ -17,16 +31,23 @@ async function mcpServer() {
       res.end(JSON.stringify({ resource: `${base}/mcp`, authorization_servers: [BASE], scopes_supported: ['openid', 'profile'] }));
       return;
     }
+    if (req.url === '/favicon.ico') { res.writeHead(204); res.end(); return; }
+    if (req.url.startsWith('/callback')) {
+      res.writeHead(200, { 'content-type': 'text/html' });
+      res.end('<!doctype html><title>MCP client</title><h1>Back in the MCP client</h1>');
+      return;
+    }
     res.writeHead(401, { 'www-authenticate': `Bearer resource_metadata="${base}/.well-known/oauth-protected-resource"` });
     res.end();
   });
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { server, url: `http://127.0.0.1:${server.address().port}/mcp` };
+  const base = `http://127.0.0.1:${server.address().port}`;
+  return { server, url: `${base}/mcp`, callback: `${base}/callback` };
 }
 
 class MemoryProvider {
-  constructor() { this.saved = {}; }
-  get redirectUrl() { return 'http://127.0.0.1:33418/callback'; }
+  constructor(redirectUrl) { this.saved = {}; this.redirect = redirectUrl; }
+  get redirectUrl() { return this.redirect; }
   get clientMetadata() {
     return { client_name: 'e2e MCP client', redirect_uris: [this.redirectUrl], grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'], token_endpoint_auth_method: 'none' };
   }
@@ -39,23 +60,27 @@ class MemoryProvider {
   codeVerifier() { return this.saved.verifier; }
 }
 
-/** Signs in on the page the authorization URL serves, as a browser does; returns the code. */
-async function signIn(authorizationUrl, user) {
-  const u = new URL(authorizationUrl);
-  const page = await http('GET', u.pathname + u.search);
-  assert.equal(page.status, 200, page.text);
-  const form = Object.fromEntries([...page.text.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)].map((m) => [m[1], m[2].replaceAll('&amp;', '&')]));
-  const cookie = page.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
-  const r = await http('POST', '/login', { form: { ...form, username: user.username, password: user.password }, headers: { origin: BASE, 'sec-fetch-site': 'same-origin', cookie } });
-  assert.equal(r.status, 302, r.text);
-  return new URL(r.headers.get('location')).searchParams.get('code');
+/** Opens the authorization URL in the browser page and waits for the consent page. */
+async function consentPage(page, authorizationUrl, user) {
+  await page.goto(String(authorizationUrl));
+  if (user) {
+    await page.getByLabel('Username').fill(user.username);
+    await page.getByLabel('Password').fill(user.password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+  }
+  await page.getByRole('heading', { name: 'Allow access?' }).waitFor();
 }
 
-test('MCP SDK: discovery, dynamic registration, code flow with PKCE, exchange and refresh', async () => {
+test('MCP SDK: discovery, dynamic registration, consent in Chromium (Deny, then Allow), exchange and refresh', async () => {
   const user = await registerUser();
-  const { server, url } = await mcpServer();
+  const { server, url, callback } = await mcpServer();
+  const context = await browser.newContext({ viewport: { width: 420, height: 780 } });
+  const page = await context.newPage();
+  const problems = [];
+  page.on('pageerror', (e) => problems.push(String(e)));
+  page.on('console', (m) => { if (m.type() === 'error') problems.push(m.text()); });
   try {
-    const provider = new MemoryProvider();
+    const provider = new MemoryProvider(callback);
     assert.equal(await auth(provider, { serverUrl: url }), 'REDIRECT');
     const client = provider.saved.client;
     assert.ok(client.client_id, 'registered through registration_endpoint');
@@ -64,28 +89,57 @@ test('MCP SDK: discovery, dynamic registration, code flow with PKCE, exchange an
     const authorizationUrl = new URL(provider.saved.authorizationUrl);
     assert.equal(authorizationUrl.origin + authorizationUrl.pathname, `${BASE}/authorize`);
     assert.equal(authorizationUrl.searchParams.get('code_challenge_method'), 'S256');
+    // The SDK sends the RFC 9728 document's `resource` (RFC 8707).
+    assert.equal(authorizationUrl.searchParams.get('resource'), url);
 
-    const code = await signIn(authorizationUrl, user);
+    // Signed in, the person is asked: the client's name, where it sends them, what it may do.
+    await consentPage(page, authorizationUrl, user);
+    const text = await page.textContent('main');
+    assert.match(text, /e2e MCP client/);
+    assert.match(text, /127\.0\.0\.1:\d+/);
+    assert.match(text, /See your username and role/);
+    assert.ok(text.includes(url), 'the resource is named');
+    await page.screenshot({ path: join(process.env.E2E_OUTPUT, 'consent-page.png'), fullPage: true });
+    // "Deny": back at the client with access_denied and no code.
+    await Promise.all([page.waitForURL((u) => u.href.startsWith(callback)), page.getByRole('button', { name: 'Deny' }).click()]);
+    const denied = new URL(page.url());
+    assert.equal(denied.searchParams.get('error'), 'access_denied');
+    assert.equal(denied.searchParams.get('code'), null);
+
+    // Again (the browser is still signed in, so straight to the question), by keyboard: "Allow".
+    assert.equal(await auth(provider, { serverUrl: url }), 'REDIRECT');
+    await consentPage(page, provider.saved.authorizationUrl);
+    await page.getByRole('button', { name: 'Allow' }).focus();
+    await Promise.all([page.waitForURL((u) => u.href.startsWith(callback)), page.keyboard.press('Enter')]);
+    const code = new URL(page.url()).searchParams.get('code');
+    assert.ok(code, 'Allow redirects with a code');
+
     assert.equal(await auth(provider, { serverUrl: url, authorizationCode: code }), 'AUTHORIZED');
     const first = provider.saved.tokens;
     assert.ok(first.access_token && first.refresh_token);
     assert.ok(await verifyWithJwks(first.access_token));
     assert.equal(decodeJwt(first.access_token).payload.client_id, client.client_id);
-    // The SDK sends the RFC 9728 document's `resource` (RFC 8707): the token is for that server.
-    assert.equal(authorizationUrl.searchParams.get('resource'), url);
-    assert.equal(decodeJwt(first.access_token).payload.aud, url);
+    assert.equal(decodeJwt(first.access_token).payload.aud, url, 'the token is for the MCP server');
     const info = await http('GET', '/userinfo', { headers: { authorization: `Bearer ${first.access_token}` } });
     assert.equal(info.json.sub, user.id);
 
-    // With tokens in hand, auth() refreshes (rotation: a new refresh token).
+    // With tokens in hand, auth() refreshes (rotation: a new refresh token, the same audience).
     assert.equal(await auth(provider, { serverUrl: url }), 'AUTHORIZED');
     assert.ok(provider.saved.tokens.refresh_token && provider.saved.tokens.refresh_token !== first.refresh_token);
+    assert.equal(decodeJwt(provider.saved.tokens.access_token).payload.aud, url);
+
+    // The consent is remembered: a new authorization goes straight back with a code.
+    await page.goto(String(provider.saved.authorizationUrl));
+    await page.waitForURL((u) => u.href.startsWith(callback));
+    assert.ok(new URL(page.url()).searchParams.get('code'));
 
     // The registration access token reads its own client (RFC 7592 §2.1).
     const own = await http('GET', new URL(client.registration_client_uri).pathname, { headers: { authorization: `Bearer ${client.registration_access_token}` } });
     assert.equal(own.status, 200);
     assert.equal(own.json.client_name, 'e2e MCP client');
+    assert.deepEqual(problems, []);
   } finally {
+    await context.close();
     server.close();
   }
 });
