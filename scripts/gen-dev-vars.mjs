@@ -22,6 +22,8 @@ export function devVars() {
     JWT_SIGNING_KEY: newSigningJwk(),
     JWT_RS256_KEY: newRs256Jwk(),
     BOOTSTRAP_ADMIN_TOKEN: randomBytes(32).toString('base64url'),
+    // Development only: client ID metadata documents may be served over http from loopback.
+    CLIENT_METADATA_HTTP_LOOPBACK: 'allow',
   };
 }
 

@@ -59,6 +59,8 @@ fn load(env: &Env) -> Settings {
     c.session_ttl = number(env, "SESSION_TTL", c.session_ttl, 60, 30 * 86_400);
     // "open" (the default) or "admin" (only an admin bearer registers clients).
     c.dynamic_registration = text_binding(env, "DYNAMIC_REGISTRATION").is_none_or(|v| v.trim() != "admin");
+    c.client_metadata_documents = text_binding(env, "CLIENT_ID_METADATA_DOCUMENTS").is_none_or(|v| v.trim() != "off");
+    c.metadata_document_http_loopback = text_binding(env, "CLIENT_METADATA_HTTP_LOOPBACK").is_some_and(|v| v.trim() == "allow");
     c.pbkdf2_iterations = number(
         env,
         "PBKDF2_ITERATIONS",

@@ -35,11 +35,13 @@ pub fn configuration<S: Store>(app: &App<'_, S>) -> Outgoing {
         "code_challenge_methods_supported": ["S256"],
         "claims_supported": ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "azp",
                              "preferred_username", "email", "email_verified", "role"],
-        "prompt_values_supported": ["none", "login"],
+        "prompt_values_supported": ["none", "login", "consent"],
         "authorization_response_iss_parameter_supported": true,
         "request_parameter_supported": false,
         "request_uri_parameter_supported": false,
         "claims_parameter_supported": false,
+        // draft-ietf-oauth-client-id-metadata-document: an https URL as client_id.
+        "client_id_metadata_document_supported": app.provider.config.client_metadata_documents,
     });
     Outgoing::json(200, &doc).header("cache-control", "public, max-age=300")
 }

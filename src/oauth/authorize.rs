@@ -75,7 +75,14 @@ impl<S: Store> Provider<'_, S> {
         }
         // Who is asking, and where may the answer go?
         let client = match (&p.client_id, &p.redirect_uri) {
-            (Some(id), _) if !id.is_empty() => self.store.client(id).await.map_err(|e| AuthorizeError::Show(e.into()))?,
+            // A stored client, or the client a metadata document URL names (fetched if need be).
+            // A document that cannot be used is a bad request here (shown, never redirected).
+            (Some(id), _) if !id.is_empty() => self.client_by_id(id).await.map_err(|e| {
+                AuthorizeError::Show(match e.code {
+                    ErrorCode::InvalidClient => OAuthError::invalid_request(e.description),
+                    _ => e,
+                })
+            })?,
             (_, Some(uri)) => {
                 // `/login` without client_id: the one client that registered this URI.
                 let mut found = self.store.clients_with_redirect(uri).await.map_err(|e| AuthorizeError::Show(e.into()))?;

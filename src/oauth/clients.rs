@@ -243,6 +243,7 @@ pub fn new_client(now: u64) -> Client {
         dynamic: false,
         registration_token_hash: None,
         client_uri: None,
+        metadata_expires_at: None,
         is_active: true,
         created_at: now,
         updated_at: now,
@@ -325,7 +326,7 @@ impl<S: Store> Provider<'_, S> {
             (None, None, _) => return Err(OAuthError::invalid_client("client authentication is required")),
         };
         let fail = || OAuthError::invalid_client("client authentication failed");
-        if id.is_empty() || id.len() > 128 {
+        if id.is_empty() || (id.len() > 128 && !self.names_document(id)) {
             return Err(fail());
         }
         let accepts = |client: &Client| {
@@ -337,6 +338,10 @@ impl<S: Store> Provider<'_, S> {
                     (Some(_), None) => false,
                 }
         };
+        if self.names_document(id) {
+            // A metadata document client: the stored copy while fresh, else its document again.
+            return self.client_by_id(id).await?.filter(|c| accepts(c)).ok_or_else(fail);
+        }
         let (client, cached) = self.store.client_for_auth(id, self.now).await?;
         if let Some(c) = client.filter(|c| accepts(c)) {
             return Ok(c);

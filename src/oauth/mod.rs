@@ -13,6 +13,7 @@ pub mod grants;
 pub mod introspection;
 pub mod issue;
 pub mod logout;
+pub mod metadata_document;
 pub mod pkce;
 pub mod prompt;
 pub mod redirect;
@@ -46,6 +47,11 @@ pub struct Config {
     pub session_ttl: u64,
     /// Open dynamic client registration (RFC 7591) without an admin bearer.
     pub dynamic_registration: bool,
+    /// Client ID metadata documents: an https URL as `client_id` (`CLIENT_ID_METADATA_DOCUMENTS`).
+    pub client_metadata_documents: bool,
+    /// Also `http://` loopback document URLs: development and tests only
+    /// (`CLIENT_METADATA_HTTP_LOOPBACK`).
+    pub metadata_document_http_loopback: bool,
 }
 
 impl Config {
@@ -61,6 +67,8 @@ impl Config {
             pbkdf2_iterations: crate::crypto::password::DEFAULT_ITERATIONS,
             session_ttl: 8 * 3600,
             dynamic_registration: true,
+            client_metadata_documents: true,
+            metadata_document_http_loopback: false,
         }
     }
 }

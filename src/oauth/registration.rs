@@ -24,7 +24,7 @@ pub struct Registered {
     pub registration_access_token: ClientSecret,
 }
 
-fn metadata_error(description: impl Into<String>) -> OAuthError {
+pub(super) fn metadata_error(description: impl Into<String>) -> OAuthError {
     OAuthError::new(ErrorCode::InvalidClientMetadata, description)
 }
 
@@ -32,7 +32,7 @@ fn metadata_error(description: impl Into<String>) -> OAuthError {
 /// server does not understand are ignored ("The authorization server MUST ignore any client
 /// metadata sent by the client that it does not understand", §2); what it understands is held
 /// to the third-party rules.
-fn third_party_metadata(body: &Value, creating: bool) -> OAuthResult<ClientMetadata> {
+pub(super) fn third_party_metadata(body: &Value, creating: bool) -> OAuthResult<ClientMetadata> {
     let obj = body.as_object().ok_or_else(|| metadata_error("the body must be a JSON object of client metadata"))?;
     let strings = |name: &str| -> OAuthResult<Option<Vec<String>>> {
         match obj.get(name) {
@@ -101,7 +101,7 @@ fn third_party_metadata(body: &Value, creating: bool) -> OAuthResult<ClientMetad
 
 /// RFC 7591 §3.2.2's codes: redirect URI problems are `invalid_redirect_uri`, every other
 /// metadata problem `invalid_client_metadata`.
-fn as_registration_error(e: OAuthError) -> OAuthError {
+pub(super) fn as_registration_error(e: OAuthError) -> OAuthError {
     if e.code != ErrorCode::InvalidRequest {
         return e;
     }

@@ -81,6 +81,7 @@ mod tests {
             dynamic: false,
             registration_token_hash: None,
             client_uri: None,
+            metadata_expires_at: None,
             is_active: true,
             created_at: 0,
             updated_at: 0,

@@ -98,6 +98,10 @@ pub struct Client {
     /// RFC 7591 `client_uri`: the client's home page (shown on the consent page).
     #[serde(default)]
     pub client_uri: Option<String>,
+    /// A client named by its metadata document (its `client_id` is the document's URL): when
+    /// the document is to be fetched again (from its HTTP caching headers).
+    #[serde(default)]
+    pub metadata_expires_at: Option<u64>,
     pub is_active: bool,
     pub created_at: u64,
     pub updated_at: u64,
@@ -416,6 +420,39 @@ pub trait ConsentStore {
     async fn save_consent(&self, user_id: &str, client_id: &str, scope: &str, now: u64) -> StoreResult<()>;
 }
 
+/// A client ID metadata document as fetched: its body (at most `MAX_DOCUMENT_BYTES`) and its
+/// `Cache-Control` header.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FetchedDocument {
+    pub body: Vec<u8>,
+    pub cache_control: Option<String>,
+}
+
+/// Why a metadata document could not be had.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FetchError {
+    /// Not 200 (redirects are not followed).
+    Status(u16),
+    /// Larger than `MAX_DOCUMENT_BYTES`.
+    TooLarge,
+    /// No complete answer within `DOCUMENT_TIMEOUT_MS`.
+    Timeout,
+    Network(String),
+}
+
+/// A metadata document's size cap (a client's metadata is well under 2 KB).
+pub const MAX_DOCUMENT_BYTES: usize = 5 * 1024;
+/// How long a fetch of a metadata document may take, answer and body.
+pub const DOCUMENT_TIMEOUT_MS: u64 = 3000;
+
+/// Fetching client ID metadata documents (the only outbound request this server makes).
+#[allow(async_fn_in_trait)]
+pub trait DocumentFetcher {
+    /// GETs `url` without following redirects, within `DOCUMENT_TIMEOUT_MS` and
+    /// `MAX_DOCUMENT_BYTES`.
+    async fn fetch_document(&self, url: &str) -> Result<FetchedDocument, FetchError>;
+}
+
 /// Sign-in throttling (brute-force protection).
 #[allow(async_fn_in_trait)]
 pub trait ThrottleStore {
@@ -477,7 +514,17 @@ pub trait Maintenance {
 /// All the storage the protocol needs. Implemented for every type that implements each
 /// concern's trait; a backend implements those, never this.
 pub trait Store:
-    UserStore + ClientStore + CodeStore + RefreshStore + SessionStore + ConsentStore + ThrottleStore + AddressLimits + AuditStore + Maintenance
+    UserStore
+    + ClientStore
+    + CodeStore
+    + RefreshStore
+    + SessionStore
+    + ConsentStore
+    + DocumentFetcher
+    + ThrottleStore
+    + AddressLimits
+    + AuditStore
+    + Maintenance
 {
 }
 
@@ -488,6 +535,7 @@ impl<T> Store for T where
         + RefreshStore
         + SessionStore
         + ConsentStore
+        + DocumentFetcher
         + ThrottleStore
         + AddressLimits
         + AuditStore

@@ -186,3 +186,66 @@ test('RFC 8707: resources held by the grant become aud, narrowed on exchange and
   assert.equal(back.searchParams.get('error'), 'invalid_target');
   assert.equal(back.searchParams.get('state'), 'x');
 });
+
+/** A local server of client ID metadata documents: a good one, one lying about its client_id, a
+ * too big one and a slow one. */
+async function documentServer(callback) {
+  const server = createServer((req, res) => {
+    const self = `http://127.0.0.1:${server.address().port}${req.url}`;
+    const send = (doc, headers = {}) => { res.writeHead(200, { 'content-type': 'application/json', ...headers }); res.end(JSON.stringify(doc)); };
+    const meta = { client_name: 'Doc MCP client', redirect_uris: [callback], grant_types: ['authorization_code', 'refresh_token'], token_endpoint_auth_method: 'none', scope: 'openid profile' };
+    if (req.url === '/good.json') return send({ client_id: self, ...meta }, { 'cache-control': 'max-age=60' });
+    if (req.url === '/liar.json') return send({ client_id: `http://127.0.0.1:${server.address().port}/good.json`, ...meta });
+    if (req.url === '/big.json') return send({ client_id: self, ...meta, padding: 'x'.repeat(20000) });
+    if (req.url === '/slow.json') { setTimeout(() => send({ client_id: self, ...meta }), 6000); return; }
+    res.writeHead(404); res.end();
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, base: `http://127.0.0.1:${server.address().port}` };
+}
+
+test('Client ID metadata documents: a URL as client_id, fetched, validated, consented, exchanged; liars, giants and sloths refused', async () => {
+  const discovery = await http('GET', '/.well-known/oauth-authorization-server');
+  assert.equal(discovery.json.client_id_metadata_document_supported, true);
+  const user = await registerUser();
+  const callback = 'http://127.0.0.1:33419/callback';
+  const { server, base } = await documentServer(callback);
+  try {
+    const clientId = `${base}/good.json`;
+    const verifier = 'dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk';
+    const q = new URLSearchParams({ response_type: 'code', client_id: clientId, redirect_uri: callback, scope: 'openid profile', state: 'doc',
+      code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256' });
+    const page = await http('GET', `/authorize?${q}`);
+    assert.equal(page.status, 200, page.text);
+    assert.match(page.text, /Doc MCP client/, 'the name comes from the document');
+    const fields = (html) => [...html.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)].map((m) => [m[1], m[2].replaceAll('&amp;', '&')]);
+    let cookies = page.headers.getSetCookie().map((c) => c.split(';')[0]);
+    const browser = () => ({ origin: BASE, 'sec-fetch-site': 'same-origin', cookie: cookies.join('; ') });
+    const signedIn = await http('POST', '/login', { form: [...fields(page.text), ['username', user.username], ['password', user.password]], headers: browser() });
+    assert.equal(signedIn.status, 200, 'a third-party client: the consent page');
+    assert.match(signedIn.text, /Allow access\?/);
+    cookies = [...cookies.filter((c) => !c.startsWith('edge_oidc_session=')), ...signedIn.headers.getSetCookie().map((c) => c.split(';')[0]).filter((c) => c.startsWith('edge_oidc_session='))];
+    const allowed = await http('POST', '/consent', { form: [...fields(signedIn.text), ['decision', 'allow']], headers: browser() });
+    assert.equal(allowed.status, 302, allowed.text);
+    const code = new URL(allowed.headers.get('location')).searchParams.get('code');
+    const t = await http('POST', '/token', { form: { grant_type: 'authorization_code', code, redirect_uri: callback, client_id: clientId, code_verifier: verifier } });
+    assert.equal(t.status, 200, t.text);
+    assert.equal(decodeJwt(t.json.access_token).payload.client_id, clientId);
+    const r = await http('POST', '/token', { form: { grant_type: 'refresh_token', refresh_token: t.json.refresh_token, client_id: clientId } });
+    assert.equal(r.status, 200, r.text);
+
+    for (const [path, why] of [['/liar.json', /client_id is not its own URL/], ['/big.json', /larger than/], ['/slow.json', /did not answer/], ['/missing.json', /HTTP 404/]]) {
+      const bad = new URLSearchParams({ response_type: 'code', client_id: `${base}${path}`, redirect_uri: callback, scope: 'openid', state: 's',
+        code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256' });
+      const started = Date.now();
+      const out = await http('GET', `/authorize?${bad}`);
+      assert.equal(out.status, 400, `${path}: ${out.status} ${out.text.slice(0, 200)}`);
+      assert.equal(out.headers.get('location'), null, 'never redirected to an unverified redirect URI');
+      assert.match(out.text, why, path);
+      assert.ok(Date.now() - started < 5500, `${path} answered within the fetch timeout`);
+    }
+  } finally {
+    server.close();
+    server.closeAllConnections?.();
+  }
+});

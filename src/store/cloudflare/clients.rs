@@ -36,6 +36,8 @@ struct ClientRow {
     registration_token_hash: Option<String>,
     #[serde(default)]
     client_uri: Option<String>,
+    #[serde(default)]
+    metadata_expires_at: Option<f64>,
     is_active: i64,
     created_at: f64,
     updated_at: f64,
@@ -66,6 +68,7 @@ impl From<ClientRow> for Client {
             dynamic: r.dynamic != 0,
             registration_token_hash: r.registration_token_hash,
             client_uri: r.client_uri,
+            metadata_expires_at: r.metadata_expires_at.map(|t| t as u64),
             is_active: r.is_active != 0,
             created_at: r.created_at as u64,
             updated_at: r.updated_at as u64,
@@ -75,11 +78,11 @@ impl From<ClientRow> for Client {
 
 const CLIENT_COLUMNS: &str = "client_id, client_secret_hash, client_name, client_type, token_endpoint_auth_method, \
      grant_types, redirect_uris, post_logout_redirect_uris, response_types, scopes, id_token_signed_response_alg, is_active, \
-     created_at, updated_at, dynamic, registration_token_hash, client_uri";
+     created_at, updated_at, dynamic, registration_token_hash, client_uri, metadata_expires_at";
 
 /// The columns an update may change (client type, secret and creation time are not among them).
 const MUTABLE_CLIENT_COLUMNS: &str = "client_name, token_endpoint_auth_method, grant_types, redirect_uris, \
-     post_logout_redirect_uris, response_types, scopes, id_token_signed_response_alg, is_active, updated_at, client_uri";
+     post_logout_redirect_uris, response_types, scopes, id_token_signed_response_alg, is_active, updated_at, client_uri, metadata_expires_at";
 
 fn mutable_client_values(c: &Client) -> Vec<JsValue> {
     vec![
@@ -94,6 +97,7 @@ fn mutable_client_values(c: &Client) -> Vec<JsValue> {
         n(c.is_active as u64),
         n(c.updated_at),
         opt(c.client_uri.as_deref()),
+        c.metadata_expires_at.map_or(JsValue::NULL, n),
     ]
 }
 
@@ -101,7 +105,7 @@ impl ClientStore for CloudflareStore {
     async fn insert_client(&self, c: &Client) -> StoreResult<()> {
         let sql = format!(
             "INSERT INTO clients (client_id, client_secret_hash, client_type, created_at, dynamic, registration_token_hash, \
-             {MUTABLE_CLIENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+             {MUTABLE_CLIENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
         );
         let ty = if c.client_type == ClientType::Public { "public" } else { "confidential" };
         let mut args = vec![
@@ -148,7 +152,7 @@ impl ClientStore for CloudflareStore {
     // it failed), which also voids any read of that client still in flight (`cache.rs`).
     async fn update_client(&self, c: &Client) -> StoreResult<bool> {
         // SQLite row-value assignment: the same columns, in the same order, as the insert.
-        let sql = format!("UPDATE clients SET ({MUTABLE_CLIENT_COLUMNS}) = (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) WHERE client_id = ?");
+        let sql = format!("UPDATE clients SET ({MUTABLE_CLIENT_COLUMNS}) = (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) WHERE client_id = ?");
         let mut args = mutable_client_values(c);
         args.push(s(&c.client_id));
         let result = self.run(&sql, &args).await;

@@ -8,6 +8,7 @@ mod audit;
 mod clients;
 mod codes;
 mod consents;
+mod documents;
 mod limits;
 mod maintenance;
 mod refresh;

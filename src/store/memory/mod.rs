@@ -41,6 +41,9 @@ struct State {
     sessions: HashMap<String, Session>,
     /// (user, client) → the scope allowed.
     consents: HashMap<(String, String), String>,
+    /// What `fetch_document` answers per URL (tests set it), and how many fetches were made.
+    documents: HashMap<String, Result<FetchedDocument, FetchError>>,
+    fetches: u32,
     /// Clients that have redeemed a code (`first_used_at` is set).
     used_clients: std::collections::HashSet<String>,
     /// Ended grants, until when they are kept.
@@ -382,6 +385,26 @@ impl RefreshStore for MemoryStore {
         let user_ok = t.user_id.as_deref().is_none_or(|u| state.users.iter().any(|x| x.id == u) && not_ended(&state.user_grants_ended, u));
         let grant_ok = t.grant_id.as_deref().is_none_or(|g| !state.ended_grants.contains_key(g));
         Ok(client_ok && user_ok && grant_ok && !state.revoked.contains_key(&t.jti))
+    }
+}
+
+impl MemoryStore {
+    /// Serves `answer` for `url` from now on (a document, or a failure to fetch it).
+    pub fn serve_document(&self, url: &str, answer: Result<FetchedDocument, FetchError>) {
+        self.state.borrow_mut().documents.insert(url.to_string(), answer);
+    }
+    /// How many documents were fetched so far.
+    pub fn fetches(&self) -> u32 {
+        self.state.borrow().fetches
+    }
+}
+
+impl DocumentFetcher for MemoryStore {
+    async fn fetch_document(&self, url: &str) -> Result<FetchedDocument, FetchError> {
+        self.enter("fetch_document").map_err(|e| FetchError::Network(format!("{e:?}")))?;
+        let mut state = self.state.borrow_mut();
+        state.fetches += 1;
+        state.documents.get(url).cloned().unwrap_or(Err(FetchError::Status(404)))
     }
 }
 

@@ -35,6 +35,7 @@ fn client(id: &str) -> Client {
         dynamic: false,
         registration_token_hash: None,
         client_uri: None,
+        metadata_expires_at: None,
         is_active: true,
         created_at: 1,
         updated_at: 1,
