@@ -17,12 +17,22 @@ pub fn parse(input: &str) -> Option<Vec<(String, String)>> {
 
 /// Percent-decodes one component, with `+` as space. Invalid escapes are kept literally.
 pub fn decode(s: &str) -> Option<String> {
+    decode_with(s, true)
+}
+
+/// Percent-decodes a path segment (RFC 3986 §2.1; `+` is itself there): a client ID metadata
+/// document's URL arrives as `/clients/https%3A%2F%2F...`.
+pub fn decode_path(s: &str) -> Option<String> {
+    decode_with(s, false)
+}
+
+fn decode_with(s: &str, plus_is_space: bool) -> Option<String> {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
         match bytes[i] {
-            b'+' => out.push(b' '),
+            b'+' if plus_is_space => out.push(b' '),
             b'%' if i + 2 < bytes.len() => match (hex(bytes[i + 1]), hex(bytes[i + 2])) {
                 (Some(h), Some(l)) => {
                     out.push(h << 4 | l);

@@ -180,7 +180,8 @@ pub async fn handle<S: Store>(app: &App<'_, S>, req: &Incoming) -> Outgoing {
             .header("allow", &allowed);
     };
     // The one path parameter (`{client_id}` or `{id}`), when the route has one.
-    let client_id = param.unwrap_or("");
+    let decoded = param.and_then(crate::form::decode_path);
+    let client_id = decoded.as_deref().unwrap_or("");
     let result = match op {
         Operation::GetOpenIdConfiguration | Operation::GetAuthorizationServerMetadata => Ok(discovery::configuration(app)),
         Operation::GetJwks => discovery::jwks(app),

@@ -182,3 +182,23 @@ fn never_used_dynamic_clients_expire_used_ones_and_admin_ones_stay() {
     assert!(!exists(unused["client_id"].as_str().unwrap()));
     assert!(exists(used["client_id"].as_str().unwrap()) && exists(&admin_id));
 }
+
+#[test]
+fn an_admin_manages_a_metadata_document_client_by_its_encoded_url() {
+    use crate::store::FetchedDocument;
+    let w = World::new();
+    let url = "https://doc.example/client.json";
+    let doc = json!({ "client_id": url, "client_name": "Doc", "redirect_uris": ["https://doc.example/cb"] });
+    w.store.serve_document(url, Ok(FetchedDocument { body: serde_json::to_vec(&doc).unwrap(), cache_control: Some("max-age=60".into()) }));
+    crate::oauth::block_on(w.at(NOW).client_by_id(url)).unwrap().unwrap();
+    let path = "/clients/https%3A%2F%2Fdoc.example%2Fclient.json";
+    let out = w.serve(NOW, &request("GET", path).with_bearer(BOOTSTRAP));
+    assert_eq!((out.status, out.json_body()["client_id"].as_str()), (200, Some(url)));
+    let out = w.serve(NOW, &request("PUT", path).with_bearer(BOOTSTRAP).with_json(&json!({ "is_active": false })));
+    assert_eq!(out.status, 200, "{}", out.json_body());
+    // Deactivated: a later, stale lookup keeps it so without fetching the document again.
+    let fetches = w.store.fetches();
+    let c = crate::oauth::block_on(w.at(NOW + 3600).client_by_id(url)).unwrap().unwrap();
+    assert!(!c.is_active);
+    assert_eq!(w.store.fetches(), fetches);
+}

@@ -84,7 +84,9 @@ pub fn document<S: Store>(app: &App<'_, S>) -> Outgoing {
             if let Some(body) = request_body(op) {
                 o["requestBody"] = body;
             }
-            if let Some(sec) = security(*endpoint) {
+            // Open registration (RFC 7591): POST /clients also answers without any credential.
+            let sec = if op == Operation::CreateClient { Some(json!([{}, { "bearerAuth": [] }])) } else { security(*endpoint) };
+            if let Some(sec) = sec {
                 o["security"] = sec;
             }
             ops.insert(method.to_ascii_lowercase(), o);
@@ -149,7 +151,9 @@ fn summary(op: Operation) -> &'static str {
         Operation::GetLogout | Operation::PostLogout => "RP-Initiated Logout 1.0 end_session_endpoint",
         Operation::Register => "Registers a user",
         Operation::ListClients => "Lists clients, never with secrets (admin)",
-        Operation::CreateClient => "Registers a client (admin; the registration_endpoint)",
+        Operation::CreateClient => {
+            "Registers a client (the registration_endpoint): full control with an admin bearer; without one, open RFC 7591 registration of a third-party client"
+        }
         Operation::GetClient => "Reads a client (admin)",
         Operation::UpdateClient => "Updates a client (admin)",
         Operation::DeleteClient => "Deletes a client and ends its tokens (admin)",

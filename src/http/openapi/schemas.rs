@@ -206,6 +206,11 @@ pub(super) fn client_schema(with_secret: bool) -> Value {
         props.insert("client_secret".into(), json!({ "type": "string", "description": "shown once; absent for public clients" }));
         props.insert("client_secret_expires_at".into(), json!({ "type": "integer", "description": "0: never expires" }));
         required.push("client_secret_expires_at");
+        props.insert(
+            "registration_access_token".into(),
+            json!({ "type": "string", "description": "open registration only (RFC 7592): the bearer that manages this client; shown once" }),
+        );
+        props.insert("registration_client_uri".into(), json!({ "type": "string", "description": "open registration only (RFC 7592)" }));
     }
     json!({ "type": "object", "required": required, "properties": props })
 }
