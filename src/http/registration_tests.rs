@@ -83,6 +83,9 @@ fn unsafe_metadata_is_refused_with_rfc_7591_codes() {
         (json!({ "redirect_uris": "https://app.example/cb" }), "invalid_client_metadata"),
         (json!({ "client_uri": "javascript:x" }), "invalid_client_metadata"),
         (json!({ "token_endpoint_auth_method": "private_key_jwt" }), "invalid_client_metadata"),
+        // Oversized metadata within the body cap.
+        (json!({ "client_name": "x".repeat(1000) }), "invalid_client_metadata"),
+        (json!({ "redirect_uris": (0..200).map(|i| format!("https://app.example/cb{i}")).collect::<Vec<_>>() }), "invalid_redirect_uri"),
     ] {
         let (status, body) = with(patch.clone());
         assert_eq!((status, body["error"].as_str()), (400, Some(code)), "{patch}");
