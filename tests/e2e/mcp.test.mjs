@@ -84,7 +84,7 @@ test('MCP SDK: discovery, dynamic registration, consent in Chromium (Deny, then 
     assert.equal(await auth(provider, { serverUrl: url }), 'REDIRECT');
     const client = provider.saved.client;
     assert.ok(client.client_id, 'registered through registration_endpoint');
-    assert.ok(client.registration_access_token && client.registration_client_uri, 'RFC 7592 management');
+    // (The SDK keeps only the RFC 7591 client information; RFC 7592 is checked below.)
     assert.equal(client.client_secret, undefined, 'a public client');
     const authorizationUrl = new URL(provider.saved.authorizationUrl);
     assert.equal(authorizationUrl.origin + authorizationUrl.pathname, `${BASE}/authorize`);
@@ -133,10 +133,21 @@ test('MCP SDK: discovery, dynamic registration, consent in Chromium (Deny, then 
     await page.waitForURL((u) => u.href.startsWith(callback));
     assert.ok(new URL(page.url()).searchParams.get('code'));
 
-    // The registration access token reads its own client (RFC 7592 §2.1).
-    const own = await http('GET', new URL(client.registration_client_uri).pathname, { headers: { authorization: `Bearer ${client.registration_access_token}` } });
+    // RFC 7592: a registration access token reads, changes and deletes its own client, and
+    // cannot touch the SDK's client or list clients.
+    const other = await http('POST', '/clients', { json: { client_name: 'raw', redirect_uris: [callback], token_endpoint_auth_method: 'none' } });
+    assert.equal(other.status, 201, other.text);
+    const manage = { authorization: `Bearer ${other.json.registration_access_token}` };
+    const own = await http('GET', new URL(other.json.registration_client_uri).pathname, { headers: manage });
     assert.equal(own.status, 200);
-    assert.equal(own.json.client_name, 'e2e MCP client');
+    assert.equal(own.json.client_name, 'raw');
+    const renamed = await http('PUT', `/clients/${other.json.client_id}`, { json: { client_name: 'renamed' }, headers: manage });
+    assert.equal(renamed.json.client_name, 'renamed');
+    for (const [method, path] of [['GET', `/clients/${client.client_id}`], ['DELETE', `/clients/${client.client_id}`], ['GET', '/clients']]) {
+      const r = await http(method, path, { headers: manage });
+      assert.ok(r.status === 401 || r.status === 403, `${method} ${path}: ${r.status}`);
+    }
+    assert.equal((await http('DELETE', `/clients/${other.json.client_id}`, { headers: manage })).status, 204);
     assert.deepEqual(problems, []);
   } finally {
     await context.close();
