@@ -131,7 +131,7 @@ pub fn consent(b: &Branding, c: &Consent<'_>) -> String {
     let resources = match c.resources {
         [] => String::new(),
         rs => format!(
-            "<p>for use with</p><ul aria-label=\"Resources\">{}</ul>",
+            "<p id=\"resources-label\">For use with:</p><ul aria-labelledby=\"resources-label\">{}</ul>",
             rs.iter().map(|r| format!("<li>{}</li>", escape(r))).collect::<String>()
         ),
     };
