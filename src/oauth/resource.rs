@@ -63,11 +63,12 @@ pub fn parse(values: &[String]) -> OAuthResult<Vec<String>> {
             return Err(OAuthError::invalid_target("resource must be an absolute URI without a fragment (RFC 8707 §2)"));
         }
         if !out.contains(v) {
+            // Refused as soon as there are too many (a form may repeat it thousands of times).
+            if out.len() == MAX_RESOURCES {
+                return Err(OAuthError::invalid_target(format!("at most {MAX_RESOURCES} resources per request")));
+            }
             out.push(v.clone());
         }
-    }
-    if out.len() > MAX_RESOURCES {
-        return Err(OAuthError::invalid_target(format!("at most {MAX_RESOURCES} resources per request")));
     }
     Ok(out)
 }
