@@ -116,6 +116,8 @@ fn random_requests_never_get_a_5xx() {
         "/login",
         "/authorize",
         "/logout",
+        "/consent",
+        "/clients/https%3A%2F%2Fa.example%2Fc.json",
         "/register",
         "/clients",
         "/clients/abc",
@@ -134,6 +136,9 @@ fn random_requests_never_get_a_5xx() {
         "token=abc.def.ghi&token_type_hint=access_token",
         "response_type=code&client_id=abc&redirect_uri=https%3A%2F%2Fa.example%2Fcb&scope=openid&state=s&prompt=none",
         "id_token_hint=a.b.c&post_logout_redirect_uri=https%3A%2F%2Fa.example%2Fcb&state=s",
+        "grant_type=refresh_token&refresh_token=abc&resource=https%3A%2F%2Fmcp.example%2Fmcp&resource=urn%3Ax",
+        "decision=allow&csrf=x&client_id=abc&redirect=https%3A%2F%2Fa.example%2Fcb&state=s&scope=openid&resource=urn%3Aa",
+        "response_type=code&client_id=https%3A%2F%2Fa.example%2Fc.json&redirect_uri=https%3A%2F%2Fa.example%2Fcb&code_challenge=x",
     ];
     let jsons = [
         r#"{"username":"alice","email":"alice@example.com","password":"password123","role":"user"}"#,
