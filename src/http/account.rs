@@ -1,10 +1,10 @@
 //! `/account`: a signed-in person's own page (docs/API.md "Account"): who they are, "Change
-//! password" (the current and a new password; every other session and grant ends) and "Sign
-//! out". Without a session it asks them to sign in first (`/account/login`), then comes back.
+//! password" (the current and a new password; every other session and grant ends), "Connected
+//! apps" (third-party clients they allowed, each with "Remove access") and "Sign out". Without a session it asks them to sign in first (`/account/login`), then comes back.
 //! Every form carries the browser's anti-CSRF token (`csrf.rs`).
 
 use super::authorize::{session_cookie, session_token};
-use super::pages::{self, Notice};
+use super::pages::{self, ConnectedApp, Notice};
 use super::{csrf, App, Incoming, Outgoing};
 use crate::crypto::sha256_b64url;
 use crate::oauth::error::HttpCode;
@@ -12,13 +12,41 @@ use crate::oauth::{ErrorCode, OAuthError};
 use crate::store::{Store, User};
 
 fn page<S>(app: &App<'_, S>, req: &Incoming, status: u16, user: Option<&User>, username: &str, notice: Option<Notice<'_>>) -> Outgoing {
+    sign_in_or_account(app, req, status, user.map(|u| (u, &[][..])), username, notice)
+}
+
+fn sign_in_or_account<S>(
+    app: &App<'_, S>,
+    req: &Incoming,
+    status: u16,
+    user: Option<(&User, &[ConnectedApp])>,
+    username: &str,
+    notice: Option<Notice<'_>>,
+) -> Outgoing {
     let issuer = &app.provider.config.issuer;
     let token = csrf::token(req, issuer);
     let html = match user {
-        Some(u) => pages::account(&app.branding, &token, &u.username, &u.email, notice.as_ref()),
+        Some((u, apps)) => pages::account(&app.branding, &token, &u.username, &u.email, apps, notice.as_ref()),
         None => pages::account_sign_in(&app.branding, &token, username, notice.as_ref()),
     };
     csrf::set_cookie(Outgoing::html(status, html), issuer, &token)
+}
+
+/// The account page of `user`, with the clients they allowed.
+async fn account_page<S: Store>(app: &App<'_, S>, req: &Incoming, status: u16, user: &User, notice: Option<Notice<'_>>) -> Outgoing {
+    let apps = match app.provider.connected_apps(&user.id).await {
+        Ok(a) => a,
+        Err(e) => return Outgoing::error(&e),
+    };
+    let apps: Vec<ConnectedApp> = apps
+        .into_iter()
+        .map(|c| ConnectedApp {
+            permissions: crate::oauth::consent::describe(&crate::oauth::scope::Scope::parse(&c.scope).unwrap_or_default()),
+            client_id: c.client_id,
+            name: c.client_name,
+        })
+        .collect();
+    sign_in_or_account(app, req, status, Some((user, &apps)), "", notice)
 }
 
 /// The signed-in user behind the request's session cookie, with the session's id hash.
@@ -34,7 +62,7 @@ fn form_field(form: &super::request::Params, name: &str) -> String {
 /// `GET /account`.
 pub async fn show<S: Store>(app: &App<'_, S>, req: &Incoming) -> Outgoing {
     match signed_in(app, req).await {
-        Ok(Some((user, _))) => page(app, req, 200, Some(&user), "", None),
+        Ok(Some((user, _))) => account_page(app, req, 200, &user, None).await,
         Ok(None) => page(app, req, 200, None, "", None),
         Err(e) => Outgoing::error(&e),
     }
@@ -95,12 +123,34 @@ pub async fn change_password<S: Store>(app: &App<'_, S>, req: &Incoming) -> Outg
         .await;
     match result {
         Ok(()) => {
-            page(app, req, 200, Some(&user), "", Some(Notice::Done("Your password was changed. Your other sessions were signed out.")))
+            account_page(app, req, 200, &user, Some(Notice::Done("Your password was changed. Your other sessions were signed out."))).await
         }
         Err(e) if e.code == ErrorCode::Http(HttpCode::RateLimited) => {
             page(app, req, 429, Some(&user), "", Some(Notice::Error(&e.description)))
         }
         Err(e) if e.status() < 500 => page(app, req, e.status(), Some(&user), "", Some(Notice::Error(&e.description))),
+        Err(e) => Outgoing::error(&e),
+    }
+}
+
+/// `POST /account/apps`: "Remove access" for one connected app: its consent goes and the
+/// person's grants with it end.
+pub async fn remove_app<S: Store>(app: &App<'_, S>, req: &Incoming) -> Outgoing {
+    let (user, _) = match signed_in(app, req).await {
+        Ok(Some(s)) => s,
+        Ok(None) => return page(app, req, 401, None, "", Some(Notice::Error("Sign in first."))),
+        Err(e) => return Outgoing::error(&e),
+    };
+    let form = match req.form() {
+        Ok(f) => f,
+        Err(e) => return account_page(app, req, 400, &user, Some(Notice::Error(&e.description))).await,
+    };
+    if !csrf::verify(req, &app.provider.config.issuer, Some(&form_field(&form, csrf::FIELD))) {
+        return account_page(app, req, 403, &user, Some(Notice::Error("This form has expired. Please try again."))).await;
+    }
+    match app.provider.withdraw_consent(&user.id, &form_field(&form, "client_id")).await {
+        Ok(true) => account_page(app, req, 200, &user, Some(Notice::Done("Access removed. The application must ask again."))).await,
+        Ok(false) => account_page(app, req, 404, &user, Some(Notice::Error("That application has no access."))).await,
         Err(e) => Outgoing::error(&e),
     }
 }

@@ -234,3 +234,46 @@ fn an_api_sign_in_for_a_third_party_client_is_told_to_use_a_browser() {
     );
     assert_eq!((out.status, out.json_body()["error"].as_str()), (400, Some("consent_required")));
 }
+
+#[test]
+fn the_account_page_lists_connected_apps_and_removing_one_ends_its_grants() {
+    let w = World::new();
+    let client_id = setup(&w);
+    let mut b = Browser { cookies: vec![] };
+    let page = sign_in(&w, &mut b, &client_id);
+    let code = param(&location_params(&decide(&w, &mut b, &page, "allow")), "code").unwrap().to_string();
+    let token = |form: &[(&str, &str)]| w.serve(NOW, &request("POST", "/token").with_form(form));
+    let tokens = token(&[
+        ("grant_type", "authorization_code"),
+        ("code", &code),
+        ("redirect_uri", "https://notes.example/cb"),
+        ("client_id", &client_id),
+        ("code_verifier", "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"),
+    ])
+    .json_body();
+    let access = tokens["access_token"].as_str().unwrap().to_string();
+    let refresh = tokens["refresh_token"].as_str().unwrap().to_string();
+
+    let account = b.get(&w, "/account", "");
+    let html = body(&account);
+    assert!(html.contains("Connected apps") && html.contains("Notes MCP") && html.contains("See your email address"), "{html}");
+    assert!(html.contains("aria-label=\"Remove access for Notes MCP\""));
+    let csrf = hidden_fields(&html).into_iter().find(|(k, _)| k == "csrf").unwrap().1;
+
+    // Without the form's token: refused, nothing removed.
+    let forged = b.post(&w, "/account/apps", &[("client_id".into(), client_id.clone())]);
+    assert_eq!(forged.status, 403);
+    let removed = b.post(&w, "/account/apps", &[("csrf".into(), csrf.clone()), ("client_id".into(), client_id.clone())]);
+    assert_eq!(removed.status, 200);
+    assert!(body(&removed).contains("Access removed") && body(&removed).contains("No application has access"));
+    // Its grants ended: the access token is no longer usable, the refresh token refused.
+    assert!(block_on(w.at(NOW + 1).verify_access_token(&access)).unwrap().is_none());
+    let r = token(&[("grant_type", "refresh_token"), ("refresh_token", &refresh), ("client_id", &client_id)]);
+    assert_eq!((r.status, r.json_body()["error"].as_str()), (400, Some("invalid_grant")));
+    // And the next request asks again.
+    let again = b.get(&w, "/authorize", &authorize_query(&client_id, ""));
+    assert!(body(&again).contains("Allow access?"));
+    // Removing one it does not have: 404.
+    let none = b.post(&w, "/account/apps", &[("csrf".into(), csrf), ("client_id".into(), client_id)]);
+    assert_eq!(none.status, 404);
+}

@@ -210,6 +210,7 @@ pub async fn handle<S: Store>(app: &App<'_, S>, req: &Incoming) -> Outgoing {
         Operation::GetAccount => Ok(account::show(app, req).await),
         Operation::AccountSignIn => Ok(account::sign_in(app, req).await),
         Operation::ChangePassword => Ok(account::change_password(app, req).await),
+        Operation::RemoveApp => Ok(account::remove_app(app, req).await),
     };
     let out = result.unwrap_or_else(|e| Outgoing::error(&e));
     if endpoint.cors() {

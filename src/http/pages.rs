@@ -210,9 +210,41 @@ pub fn account_sign_in(b: &Branding, csrf: &str, username: &str, notice: Option<
     )
 }
 
-/// The account page of a signed-in person: who they are, "Change password", "Sign out".
-pub fn account(b: &Branding, csrf: &str, username: &str, email: &str, notice: Option<&Notice<'_>>) -> String {
+/// A third-party client the person has allowed, on the account page.
+pub struct ConnectedApp {
+    pub client_id: String,
+    pub name: String,
+    /// What it may do, in plain words.
+    pub permissions: Vec<String>,
+}
+
+fn connected_apps(csrf: &str, apps: &[ConnectedApp]) -> String {
+    if apps.is_empty() {
+        return "<h2>Connected apps</h2><p>No application has access to your account.</p>".to_string();
+    }
+    let items: String = apps
+        .iter()
+        .map(|a| {
+            format!(
+                "<li><strong>{}</strong><br>{}\
+<form method=\"post\" action=\"/account/apps\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
+<input type=\"hidden\" name=\"client_id\" value=\"{}\">\
+<button type=\"submit\" class=\"secondary\" aria-label=\"Remove access for {}\">Remove access</button></form></li>",
+                escape(&a.name),
+                escape(&a.permissions.join("; ")),
+                escape(&a.client_id),
+                escape(&a.name),
+            )
+        })
+        .collect();
+    format!("<h2>Connected apps</h2><p>These applications can use your account until you remove their access.</p><ul>{items}</ul>")
+}
+
+/// The account page of a signed-in person: who they are, "Change password", "Connected apps",
+/// "Sign out".
+pub fn account(b: &Branding, csrf: &str, username: &str, email: &str, apps: &[ConnectedApp], notice: Option<&Notice<'_>>) -> String {
     let csrf = escape(csrf);
+    let apps = connected_apps(&csrf, apps);
     page(
         b,
         "Your account",
@@ -224,7 +256,7 @@ pub fn account(b: &Branding, csrf: &str, username: &str, email: &str, notice: Op
 <input id=\"current-password\" name=\"current_password\" type=\"password\" autocomplete=\"current-password\" required maxlength=\"256\">\
 <label for=\"new-password\">New password</label>\
 <input id=\"new-password\" name=\"new_password\" type=\"password\" autocomplete=\"new-password\" required minlength=\"8\" maxlength=\"256\">\
-<button type=\"submit\">Change password</button></form>\
+<button type=\"submit\">Change password</button></form>{apps}\
 <form method=\"post\" action=\"/logout\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
 <button type=\"submit\">Sign out</button></form>",
             escape(username),

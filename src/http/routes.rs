@@ -70,6 +70,7 @@ listed_enum!(
         Account,
         AccountSignIn,
         AccountPassword,
+        AccountApps,
     }
 );
 
@@ -100,6 +101,7 @@ impl Endpoint {
             Self::Account => "/account",
             Self::AccountSignIn => "/account/login",
             Self::AccountPassword => "/account/password",
+            Self::AccountApps => "/account/apps",
         }
     }
 
@@ -130,7 +132,8 @@ impl Endpoint {
             | Self::Audit
             | Self::Account
             | Self::AccountSignIn
-            | Self::AccountPassword => false,
+            | Self::AccountPassword
+            | Self::AccountApps => false,
         }
     }
 
@@ -182,6 +185,8 @@ listed_enum!(
         GetAccount,
         AccountSignIn,
         ChangePassword,
+        /// "Remove access" for one of the account page's connected apps.
+        RemoveApp,
     }
 );
 
@@ -211,6 +216,7 @@ impl Operation {
             Self::GetAccount => Endpoint::Account,
             Self::AccountSignIn => Endpoint::AccountSignIn,
             Self::ChangePassword => Endpoint::AccountPassword,
+            Self::RemoveApp => Endpoint::AccountApps,
         }
     }
 
@@ -242,7 +248,8 @@ impl Operation {
             | Self::CreateClient
             | Self::NewClientSecret
             | Self::AccountSignIn
-            | Self::ChangePassword => Method::Post,
+            | Self::ChangePassword
+            | Self::RemoveApp => Method::Post,
             Self::UpdateClient => Method::Put,
             Self::UpdateUser => Method::Patch,
             Self::DeleteClient | Self::DeleteUser => Method::Delete,

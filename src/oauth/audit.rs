@@ -34,6 +34,8 @@ pub enum AuditKind {
     ConsentGranted,
     /// A person denied a third-party client.
     ConsentDenied,
+    /// A person removed a client's access on the account page (its grants ended).
+    ConsentWithdrawn,
 }
 
 impl AuditKind {
@@ -56,6 +58,7 @@ impl AuditKind {
             Self::ClientDeleted => "client.deleted",
             Self::ConsentGranted => "consent.granted",
             Self::ConsentDenied => "consent.denied",
+            Self::ConsentWithdrawn => "consent.withdrawn",
             Self::ClientSecretRotated => "client.secret_rotated",
         }
     }

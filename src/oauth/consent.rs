@@ -65,6 +65,22 @@ impl<S: Store> Provider<'_, S> {
         Ok(())
     }
 
+    /// The clients the user has allowed (the account page's "Connected apps").
+    pub async fn connected_apps(&self, user_id: &str) -> OAuthResult<Vec<crate::store::Consent>> {
+        Ok(self.store.consents_of(user_id).await?)
+    }
+
+    /// The user takes back a client's access: the consent goes and every grant of theirs with
+    /// that client ends (refresh tokens and the access tokens minted along them). The next
+    /// authorization request asks again.
+    pub async fn withdraw_consent(&self, user_id: &str, client_id: &str) -> OAuthResult<bool> {
+        let had = self.store.withdraw_consent(user_id, client_id, self.grant_end_horizon()).await?;
+        if had {
+            self.audit(Audit::new(AuditKind::ConsentWithdrawn).user(user_id).client(client_id));
+        }
+        Ok(had)
+    }
+
     /// The person denied the request (nothing is remembered: the next request asks again).
     pub fn deny_consent(&self, r: &AuthorizationRequest, user_id: &str) {
         self.audit(Audit::new(AuditKind::ConsentDenied).user(user_id).client(&r.client.client_id));

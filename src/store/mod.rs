@@ -411,6 +411,16 @@ pub trait SessionStore {
     async fn delete_session(&self, id_hash: &str) -> StoreResult<()>;
 }
 
+/// A remembered consent, as the account page lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Consent {
+    pub client_id: String,
+    pub client_name: String,
+    /// Space-separated.
+    pub scope: String,
+    pub granted_at: u64,
+}
+
 /// Consent decisions (third-party clients): what a user has allowed a client.
 #[allow(async_fn_in_trait)]
 pub trait ConsentStore {
@@ -418,6 +428,12 @@ pub trait ConsentStore {
     async fn consent(&self, user_id: &str, client_id: &str) -> StoreResult<Option<String>>;
     /// Remembers that `user_id` allowed `client_id` `scope` (replacing what was remembered).
     async fn save_consent(&self, user_id: &str, client_id: &str, scope: &str, now: u64) -> StoreResult<()>;
+    /// The user's consents to clients that still exist, most recent first.
+    async fn consents_of(&self, user_id: &str) -> StoreResult<Vec<Consent>>;
+    /// Withdraws the user's consent to the client and, in the same transaction, ends every grant
+    /// of that user with that client (its refresh tokens revoked, its grants listed as ended
+    /// until `until`, so their access tokens stop too). False when there was no consent.
+    async fn withdraw_consent(&self, user_id: &str, client_id: &str, until: u64) -> StoreResult<bool>;
 }
 
 /// A client ID metadata document as fetched: its body (at most `MAX_DOCUMENT_BYTES`) and its

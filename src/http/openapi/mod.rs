@@ -51,7 +51,8 @@ fn query_parameters(op: Operation) -> &'static [(&'static str, &'static str)] {
         | Operation::DeleteUser
         | Operation::GetAccount
         | Operation::AccountSignIn
-        | Operation::ChangePassword => &[],
+        | Operation::ChangePassword
+        | Operation::RemoveApp => &[],
     }
 }
 
@@ -166,6 +167,7 @@ fn summary(op: Operation) -> &'static str {
         Operation::GetAccount => "The signed-in person's account page (or its sign-in form)",
         Operation::AccountSignIn => "Signs in to the account page (form; anti-CSRF token)",
         Operation::ChangePassword => "Changes the signed-in person's password (form; the other sessions and grants end)",
+        Operation::RemoveApp => "Removes a connected app's access: its consent goes and the person's grants with it end (form)",
     }
 }
 
@@ -186,7 +188,7 @@ fn tag(endpoint: Endpoint) -> &'static str {
         Endpoint::Clients | Endpoint::Client | Endpoint::ClientSecret => "clients",
         Endpoint::Users | Endpoint::User => "users",
         Endpoint::Audit => "audit",
-        Endpoint::Account | Endpoint::AccountSignIn | Endpoint::AccountPassword => "account",
+        Endpoint::Account | Endpoint::AccountSignIn | Endpoint::AccountPassword | Endpoint::AccountApps => "account",
     }
 }
 
@@ -278,6 +280,12 @@ fn responses(op: Operation) -> Value {
             add("401", html("Not signed in, or the current password is wrong"));
             add("403", html("A form without its anti-CSRF token"));
         }
+        Operation::RemoveApp => {
+            add("200", html("The account page, saying the access was removed"));
+            add("401", html("Not signed in"));
+            add("403", html("A form without its anti-CSRF token"));
+            add("404", html("The app had no access"));
+        }
     }
     r.insert("400".into(), err.clone());
     if security(op.endpoint()).is_some() {
@@ -345,6 +353,7 @@ fn request_body(op: Operation) -> Option<Value> {
         Operation::ChangePassword => {
             form_body(json!({ "current_password": s, "new_password": s, "csrf": s }), &["current_password", "new_password", "csrf"])
         }
+        Operation::RemoveApp => form_body(json!({ "client_id": s, "csrf": s }), &["client_id", "csrf"]),
         Operation::GetOpenIdConfiguration
         | Operation::GetAuthorizationServerMetadata
         | Operation::GetJwks
@@ -388,6 +397,7 @@ fn security(endpoint: Endpoint) -> Option<Value> {
         | Endpoint::Logout
         | Endpoint::Account
         | Endpoint::AccountSignIn
-        | Endpoint::AccountPassword => None,
+        | Endpoint::AccountPassword
+        | Endpoint::AccountApps => None,
     }
 }

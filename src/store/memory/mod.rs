@@ -39,8 +39,8 @@ struct State {
     /// Each with the time of its last failure.
     throttles: HashMap<String, (Throttle, u64)>,
     sessions: HashMap<String, Session>,
-    /// (user, client) → the scope allowed.
-    consents: HashMap<(String, String), String>,
+    /// (user, client) → the scope allowed, and when.
+    consents: HashMap<(String, String), (String, u64)>,
     /// What `fetch_document` answers per URL (tests set it), and how many fetches were made.
     documents: HashMap<String, Result<FetchedDocument, FetchError>>,
     fetches: u32,
@@ -411,12 +411,43 @@ impl DocumentFetcher for MemoryStore {
 impl ConsentStore for MemoryStore {
     async fn consent(&self, user_id: &str, client_id: &str) -> StoreResult<Option<String>> {
         self.enter("consent")?;
-        Ok(self.state.borrow().consents.get(&(user_id.to_string(), client_id.to_string())).cloned())
+        Ok(self.state.borrow().consents.get(&(user_id.to_string(), client_id.to_string())).map(|(s, _)| s.clone()))
     }
-    async fn save_consent(&self, user_id: &str, client_id: &str, scope: &str, _now: u64) -> StoreResult<()> {
+    async fn save_consent(&self, user_id: &str, client_id: &str, scope: &str, now: u64) -> StoreResult<()> {
         self.enter("save_consent")?;
-        self.state.borrow_mut().consents.insert((user_id.to_string(), client_id.to_string()), scope.to_string());
+        self.state.borrow_mut().consents.insert((user_id.to_string(), client_id.to_string()), (scope.to_string(), now));
         Ok(())
+    }
+    async fn consents_of(&self, user_id: &str) -> StoreResult<Vec<Consent>> {
+        self.enter("consents_of")?;
+        let state = self.state.borrow();
+        let mut out: Vec<Consent> = state
+            .consents
+            .iter()
+            .filter(|((u, _), _)| u == user_id)
+            .filter_map(|((_, c), (scope, at))| {
+                let client = state.client(c)?;
+                Some(Consent { client_id: c.clone(), client_name: client.client_name, scope: scope.clone(), granted_at: *at })
+            })
+            .collect();
+        out.sort_by(|a, b| b.granted_at.cmp(&a.granted_at).then(a.client_id.cmp(&b.client_id)));
+        Ok(out)
+    }
+    async fn withdraw_consent(&self, user_id: &str, client_id: &str, until: u64) -> StoreResult<bool> {
+        self.enter("withdraw_consent")?;
+        let mut state = self.state.borrow_mut();
+        let had = state.consents.remove(&(user_id.to_string(), client_id.to_string())).is_some();
+        let families: Vec<String> = state
+            .refresh
+            .values()
+            .filter(|(t, _)| t.user_id == user_id && t.client_id == client_id)
+            .map(|(t, _)| t.family_id.clone())
+            .collect();
+        for f in families {
+            state.ended_grants.insert(f, until);
+        }
+        state.revoke_refresh_where(|t| t.user_id == user_id && t.client_id == client_id);
+        Ok(had)
     }
 }
 
