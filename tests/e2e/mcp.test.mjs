@@ -133,6 +133,18 @@ test('MCP SDK: discovery, dynamic registration, consent in Chromium (Deny, then 
     await page.waitForURL((u) => u.href.startsWith(callback));
     assert.ok(new URL(page.url()).searchParams.get('code'));
 
+    // On the account page the person sees the app and removes its access: its grant ends.
+    await page.goto(`${BASE}/account`);
+    await page.getByRole('heading', { name: 'Connected apps' }).waitFor();
+    assert.match(await page.textContent('main'), /e2e MCP client/);
+    await page.getByRole('button', { name: 'Remove access for e2e MCP client' }).click();
+    await page.getByRole('status').waitFor();
+    assert.match(await page.getByRole('status').textContent(), /Access removed/);
+    const refused = await http('POST', '/token', { form: { grant_type: 'refresh_token', refresh_token: provider.saved.tokens.refresh_token, client_id: client.client_id } });
+    assert.equal(refused.json.error, 'invalid_grant');
+    const inactive = await http('POST', '/introspect', { form: { token: provider.saved.tokens.access_token, client_id: client.client_id } });
+    assert.equal(inactive.json.active, false);
+
     // RFC 7592: a registration access token reads, changes and deletes its own client, and
     // cannot touch the SDK's client or list clients.
     const other = await http('POST', '/clients', { json: { client_name: 'raw', redirect_uris: [callback], token_endpoint_auth_method: 'none' } });
