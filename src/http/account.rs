@@ -11,25 +11,16 @@ use crate::oauth::error::HttpCode;
 use crate::oauth::{ErrorCode, OAuthError};
 use crate::store::{Store, User};
 
-fn page<S>(app: &App<'_, S>, req: &Incoming, status: u16, user: Option<&User>, username: &str, notice: Option<Notice<'_>>) -> Outgoing {
-    sign_in_or_account(app, req, status, user.map(|u| (u, &[][..])), username, notice)
-}
-
-fn sign_in_or_account<S>(
-    app: &App<'_, S>,
-    req: &Incoming,
-    status: u16,
-    user: Option<(&User, &[ConnectedApp])>,
-    username: &str,
-    notice: Option<Notice<'_>>,
-) -> Outgoing {
+/// A page with a form: the browser's anti-CSRF token goes into `html` and its cookie.
+fn with_token<S>(app: &App<'_, S>, req: &Incoming, status: u16, html: impl FnOnce(&str) -> String) -> Outgoing {
     let issuer = &app.provider.config.issuer;
     let token = csrf::token(req, issuer);
-    let html = match user {
-        Some((u, apps)) => pages::account(&app.branding, &token, &u.username, &u.email, apps, notice.as_ref()),
-        None => pages::account_sign_in(&app.branding, &token, username, notice.as_ref()),
-    };
-    csrf::set_cookie(Outgoing::html(status, html), issuer, &token)
+    csrf::set_cookie(Outgoing::html(status, html(&token)), issuer, &token)
+}
+
+/// The sign-in form of the account page (no session).
+fn sign_in_page<S>(app: &App<'_, S>, req: &Incoming, status: u16, username: &str, notice: Option<Notice<'_>>) -> Outgoing {
+    with_token(app, req, status, |token| pages::account_sign_in(&app.branding, token, username, notice.as_ref()))
 }
 
 /// The account page of `user`, with the clients they allowed.
@@ -46,7 +37,25 @@ async fn account_page<S: Store>(app: &App<'_, S>, req: &Incoming, status: u16, u
             name: c.client_name,
         })
         .collect();
-    sign_in_or_account(app, req, status, Some((user, &apps)), "", notice)
+    with_token(app, req, status, |token| pages::account(&app.branding, token, &user.username, &user.email, &apps, notice.as_ref()))
+}
+
+/// What every form post of a signed-in account page needs: the session's user (and its id
+/// hash), the form, and the form's own anti-CSRF token; otherwise the page saying what is wrong.
+async fn signed_in_post<S: Store>(app: &App<'_, S>, req: &Incoming) -> Result<(User, String, super::request::Params), Outgoing> {
+    let (user, session) = match signed_in(app, req).await {
+        Ok(Some(s)) => s,
+        Ok(None) => return Err(sign_in_page(app, req, 401, "", Some(Notice::Error("Sign in first.")))),
+        Err(e) => return Err(Outgoing::error(&e)),
+    };
+    let form = match req.form() {
+        Ok(f) => f,
+        Err(e) => return Err(account_page(app, req, 400, &user, Some(Notice::Error(&e.description))).await),
+    };
+    if !csrf::verify(req, &app.provider.config.issuer, Some(&form_field(&form, csrf::FIELD))) {
+        return Err(account_page(app, req, 403, &user, Some(Notice::Error("This form has expired. Please try again."))).await);
+    }
+    Ok((user, session, form))
 }
 
 /// The signed-in user behind the request's session cookie, with the session's id hash.
@@ -63,7 +72,7 @@ fn form_field(form: &super::request::Params, name: &str) -> String {
 pub async fn show<S: Store>(app: &App<'_, S>, req: &Incoming) -> Outgoing {
     match signed_in(app, req).await {
         Ok(Some((user, _))) => account_page(app, req, 200, &user, None).await,
-        Ok(None) => page(app, req, 200, None, "", None),
+        Ok(None) => sign_in_page(app, req, 200, "", None),
         Err(e) => Outgoing::error(&e),
     }
 }
@@ -72,12 +81,12 @@ pub async fn show<S: Store>(app: &App<'_, S>, req: &Incoming) -> Outgoing {
 pub async fn sign_in<S: Store>(app: &App<'_, S>, req: &Incoming) -> Outgoing {
     let form = match req.form() {
         Ok(f) => f,
-        Err(e) => return page(app, req, 400, None, "", Some(Notice::Error(&e.description))),
+        Err(e) => return sign_in_page(app, req, 400, "", Some(Notice::Error(&e.description))),
     };
     let username = form_field(&form, "username");
     let issuer = &app.provider.config.issuer;
     if !csrf::verify(req, issuer, Some(&form_field(&form, csrf::FIELD))) {
-        return page(app, req, 403, None, &username, Some(Notice::Error("This form has expired. Please sign in again.")));
+        return sign_in_page(app, req, 403, &username, Some(Notice::Error("This form has expired. Please sign in again.")));
     }
     match app.provider.authenticate_user(&username, &form_field(&form, "password")).await {
         Ok(Some(user)) => match app.provider.start_session(&user).await {
@@ -86,14 +95,13 @@ pub async fn sign_in<S: Store>(app: &App<'_, S>, req: &Incoming) -> Outgoing {
                 .header("set-cookie", &session_cookie(issuer, &token, app.provider.config.session_ttl)),
             Err(e) => Outgoing::error(&e),
         },
-        Ok(None) => page(app, req, 401, None, &username, Some(Notice::Error("Invalid username or password."))),
+        Ok(None) => sign_in_page(app, req, 401, &username, Some(Notice::Error("Invalid username or password."))),
         Err(e) if e.code == ErrorCode::Http(HttpCode::RateLimited) => {
             let wait = e.retry_after.unwrap_or(60);
-            page(
+            sign_in_page(
                 app,
                 req,
                 429,
-                None,
                 &username,
                 Some(Notice::Error(&format!("Too many failed sign-in attempts. Try again in {wait} seconds."))),
             )
@@ -105,18 +113,10 @@ pub async fn sign_in<S: Store>(app: &App<'_, S>, req: &Incoming) -> Outgoing {
 
 /// `POST /account/password`: "Change password".
 pub async fn change_password<S: Store>(app: &App<'_, S>, req: &Incoming) -> Outgoing {
-    let (user, session) = match signed_in(app, req).await {
-        Ok(Some(s)) => s,
-        Ok(None) => return page(app, req, 401, None, "", Some(Notice::Error("Sign in first."))),
-        Err(e) => return Outgoing::error(&e),
+    let (user, session, form) = match signed_in_post(app, req).await {
+        Ok(s) => s,
+        Err(page) => return page,
     };
-    let form = match req.form() {
-        Ok(f) => f,
-        Err(e) => return page(app, req, 400, Some(&user), "", Some(Notice::Error(&e.description))),
-    };
-    if !csrf::verify(req, &app.provider.config.issuer, Some(&form_field(&form, csrf::FIELD))) {
-        return page(app, req, 403, Some(&user), "", Some(Notice::Error("This form has expired. Please try again.")));
-    }
     let result = app
         .provider
         .change_own_password(&user, &form_field(&form, "current_password"), &form_field(&form, "new_password"), Some(&session))
@@ -125,10 +125,7 @@ pub async fn change_password<S: Store>(app: &App<'_, S>, req: &Incoming) -> Outg
         Ok(()) => {
             account_page(app, req, 200, &user, Some(Notice::Done("Your password was changed. Your other sessions were signed out."))).await
         }
-        Err(e) if e.code == ErrorCode::Http(HttpCode::RateLimited) => {
-            page(app, req, 429, Some(&user), "", Some(Notice::Error(&e.description)))
-        }
-        Err(e) if e.status() < 500 => page(app, req, e.status(), Some(&user), "", Some(Notice::Error(&e.description))),
+        Err(e) if e.status() < 500 => account_page(app, req, e.status(), &user, Some(Notice::Error(&e.description))).await,
         Err(e) => Outgoing::error(&e),
     }
 }
@@ -136,18 +133,10 @@ pub async fn change_password<S: Store>(app: &App<'_, S>, req: &Incoming) -> Outg
 /// `POST /account/apps`: "Remove access" for one connected app: its consent goes and the
 /// person's grants with it end.
 pub async fn remove_app<S: Store>(app: &App<'_, S>, req: &Incoming) -> Outgoing {
-    let (user, _) = match signed_in(app, req).await {
-        Ok(Some(s)) => s,
-        Ok(None) => return page(app, req, 401, None, "", Some(Notice::Error("Sign in first."))),
-        Err(e) => return Outgoing::error(&e),
+    let (user, _, form) = match signed_in_post(app, req).await {
+        Ok(s) => s,
+        Err(page) => return page,
     };
-    let form = match req.form() {
-        Ok(f) => f,
-        Err(e) => return account_page(app, req, 400, &user, Some(Notice::Error(&e.description))).await,
-    };
-    if !csrf::verify(req, &app.provider.config.issuer, Some(&form_field(&form, csrf::FIELD))) {
-        return account_page(app, req, 403, &user, Some(Notice::Error("This form has expired. Please try again."))).await;
-    }
     match app.provider.withdraw_consent(&user.id, &form_field(&form, "client_id")).await {
         Ok(true) => account_page(app, req, 200, &user, Some(Notice::Done("Access removed. The application must ask again."))).await,
         Ok(false) => account_page(app, req, 404, &user, Some(Notice::Error("That application has no access."))).await,

@@ -260,6 +260,13 @@ fn the_account_page_lists_connected_apps_and_removing_one_ends_its_grants() {
     assert!(html.contains("aria-label=\"Remove access for Notes MCP\""));
     let csrf = hidden_fields(&html).into_iter().find(|(k, _)| k == "csrf").unwrap().1;
 
+    // A refused password change shows the same page, apps included.
+    let wrong = b.post(
+        &w,
+        "/account/password",
+        &[("csrf".into(), csrf.clone()), ("current_password".into(), "wrong".into()), ("new_password".into(), "a new password".into())],
+    );
+    assert!(wrong.status >= 400 && body(&wrong).contains("Remove access for Notes MCP"), "{}", wrong.status);
     // Without the form's token: refused, nothing removed.
     let forged = b.post(&w, "/account/apps", &[("client_id".into(), client_id.clone())]);
     assert_eq!(forged.status, 403);
