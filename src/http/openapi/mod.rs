@@ -85,9 +85,7 @@ pub fn document<S: Store>(app: &App<'_, S>) -> Outgoing {
             if let Some(body) = request_body(op) {
                 o["requestBody"] = body;
             }
-            // Open registration (RFC 7591): POST /clients also answers without any credential.
-            let sec = if op == Operation::CreateClient { Some(json!([{}, { "bearerAuth": [] }])) } else { security(*endpoint) };
-            if let Some(sec) = sec {
+            if let Some(sec) = security(op) {
                 o["security"] = sec;
             }
             ops.insert(method.to_ascii_lowercase(), o);
@@ -288,7 +286,7 @@ fn responses(op: Operation) -> Value {
         }
     }
     r.insert("400".into(), err.clone());
-    if security(op.endpoint()).is_some() {
+    if security(op).is_some() {
         r.insert("401".into(), err.clone());
     }
     r.insert("default".into(), err);
@@ -374,7 +372,16 @@ fn request_body(op: Operation) -> Option<Value> {
     })
 }
 
-fn security(endpoint: Endpoint) -> Option<Value> {
+/// An operation's credentials: its endpoint's, except that open registration (RFC 7591) lets
+/// `POST /clients` answer without any.
+fn security(op: Operation) -> Option<Value> {
+    match op {
+        Operation::CreateClient => Some(json!([{}, { "bearerAuth": [] }])),
+        _ => endpoint_security(op.endpoint()),
+    }
+}
+
+fn endpoint_security(endpoint: Endpoint) -> Option<Value> {
     match endpoint {
         Endpoint::Clients
         | Endpoint::Client
