@@ -142,7 +142,7 @@ pub async fn authorize<S: Store>(app: &App<'_, S>, req: &Incoming) -> Outgoing {
         Ok(SignIn::Redirect(location)) => Outgoing::redirect(&location),
         // OIDC Core §3.1.2.1 `login_hint`: the username field starts with it.
         Ok(SignIn::AskForCredentials) => login_page(app, req, 200, &r, r.login_hint.as_deref().unwrap_or(""), None),
-        Ok(SignIn::AskForConsent { .. }) => super::consent::consent_page(app, req, &r),
+        Ok(SignIn::AskForConsent) => super::consent::consent_page(app, req, &r),
         Err(e) => back(e),
     }
 }

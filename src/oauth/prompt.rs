@@ -49,8 +49,9 @@ pub enum SignIn {
     Redirect(String),
     /// Show the sign-in page.
     AskForCredentials,
-    /// The session's user is signed in, and a third-party client needs their consent first.
-    AskForConsent { user: crate::store::User, auth_time: u64 },
+    /// The session's user is signed in, and a third-party client needs their consent first
+    /// (the consent page's answer comes with the same session, `POST /consent`).
+    AskForConsent,
 }
 
 impl<S: Store> Provider<'_, S> {
@@ -63,13 +64,13 @@ impl<S: Store> Provider<'_, S> {
             _ => None,
         };
         match session.filter(|(s, _)| policy.accepts_session(s.auth_time, self.now)) {
-            Some((s, user)) if self.needs_consent(r, &user.id, r.prompt_consent).await? => {
+            Some((_, user)) if self.needs_consent(r, &user.id, r.prompt_consent).await? => {
                 if policy.none {
                     // §3.1.2.6: "The Authorization Server requires End-User consent", and
                     // prompt=none forbids showing the page.
                     return Err(OAuthError::new(ErrorCode::ConsentRequired, "the user has not allowed this client"));
                 }
-                Ok(SignIn::AskForConsent { user, auth_time: s.auth_time })
+                Ok(SignIn::AskForConsent)
             }
             Some((s, user)) => Ok(SignIn::Redirect(self.issue_code(r, &user, s.auth_time).await?)),
             None if policy.none => Err(OAuthError::new(ErrorCode::LoginRequired, "the user is not signed in")),
