@@ -34,6 +34,15 @@ export const randomAddress = () => `198.${18 + (randomBytes(1)[0] & 1)}.${random
 /** One HTTP request; never follows redirects. Unless the test names one with a
  *  `cf-connecting-ip` header, each request comes from an address of its own (as the many users
  *  of a real deployment do): the per-address budgets are tested where a test sets the address. */
+// The `[[ratelimits]]` bindings count in fixed windows aligned to the epoch (so does the local
+// simulator: `floor(now / period)`), and a window boundary resets every count. A test that counts
+// requests against a limit waits, when the current window has fewer than `seconds` left, for the
+// next one to begin, so that its requests all land in one window.
+export async function withinOneRateWindow(seconds, period = 60) {
+  const left = period * 1000 - (Date.now() % (period * 1000));
+  if (left < seconds * 1000) await new Promise((r) => setTimeout(r, left + 250));
+}
+
 export async function http(method, path, { json, form, headers = {}, body } = {}) {
   const h = { 'cf-connecting-ip': randomAddress(), ...headers };
   let payload = body;

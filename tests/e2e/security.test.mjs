@@ -2,7 +2,7 @@
 // refreshes and registrations, malformed input, and the expired-data clean-up.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { http, BASE, admin, bearer, basic, b64url, uniq, registerUser, createClient, login, token, pkce, decodeJwt, d1, randomAddress } from './helpers.mjs';
+import { http, BASE, admin, bearer, basic, b64url, uniq, registerUser, createClient, login, token, pkce, decodeJwt, d1, randomAddress, withinOneRateWindow } from './helpers.mjs';
 
 test('brute force: five failures lock the account (known or not) for that address only, with 429 and Retry-After', async () => {
   const user = await registerUser();
@@ -51,6 +51,7 @@ test('brute force: a burst of concurrent guesses gets exactly the budget, howeve
 test('password spraying: one address is limited across accounts; registrations per address too', async () => {
   const client = await createClient();
   const sprayer = randomAddress();
+  await withinOneRateWindow(25);
   const statuses = [];
   for (let i = 0; i < 22; i++) {
     statuses.push((await token(client, { grant_type: 'password', username: uniq('victim'), password: 'Summer2026!' }, { address: sprayer })).status);
@@ -61,6 +62,7 @@ test('password spraying: one address is limited across accounts; registrations p
   assert.equal(other.status, 400, 'another address is not limited');
 
   const registrar = randomAddress();
+  await withinOneRateWindow(15);
   const regs = [];
   for (let i = 0; i < 11; i++) {
     const username = uniq('bot');
