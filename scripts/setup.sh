@@ -77,7 +77,11 @@ ensure_cargo_tool() { # crate version binary-path
 }
 
 ensure_dev_vars() {
-  [ -f .dev.vars ] && return 0
+  if [ -f .dev.vars ]; then
+    # A file from before a variable existed gets just the variables it lacks.
+    node scripts/gen-dev-vars.mjs --missing .dev.vars >>.dev.vars
+    return 0
+  fi
   say "writing .dev.vars with a new development signing key and bootstrap token"
   node scripts/gen-dev-vars.mjs >.dev.vars
 }

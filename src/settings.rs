@@ -61,6 +61,8 @@ fn load(env: &Env) -> Settings {
     c.dynamic_registration = text_binding(env, "DYNAMIC_REGISTRATION").is_none_or(|v| v.trim() != "admin");
     c.client_metadata_documents = text_binding(env, "CLIENT_ID_METADATA_DOCUMENTS").is_none_or(|v| v.trim() != "off");
     c.metadata_document_http_loopback = text_binding(env, "CLIENT_METADATA_HTTP_LOOPBACK").is_some_and(|v| v.trim() == "allow");
+    // A malformed key is treated as none: set-up pages then say the server is not configured.
+    c.totp_key = text_binding(env, "TOTP_ENCRYPTION_KEY").and_then(|k| crate::crypto::seal::SealKey::from_secret(&k).ok());
     c.pbkdf2_iterations = number(
         env,
         "PBKDF2_ITERATIONS",

@@ -6,6 +6,8 @@ pub mod jwt;
 pub mod keys;
 pub mod password;
 pub mod rs256;
+pub mod seal;
+pub mod totp;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;

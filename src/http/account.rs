@@ -3,10 +3,12 @@
 //! apps" (third-party clients they allowed, each with "Remove access") and "Sign out". Without a session it asks them to sign in first (`/account/login`), then comes back.
 //! Every form carries the browser's anti-CSRF token (`csrf.rs`).
 
-use super::authorize::{session_cookie, session_token};
+use super::authorize::session_token;
+use super::factor_pages::{self, SessionItem};
 use super::pages::{self, ConnectedApp, Notice};
 use super::{csrf, App, Incoming, Outgoing};
 use crate::crypto::sha256_b64url;
+use crate::oauth::amr::Authentication;
 use crate::oauth::error::HttpCode;
 use crate::oauth::{ErrorCode, OAuthError};
 use crate::store::{Store, User};
@@ -23,10 +25,37 @@ fn sign_in_page<S>(app: &App<'_, S>, req: &Incoming, status: u16, username: &str
     with_token(app, req, status, |token| pages::account_sign_in(&app.branding, token, username, notice.as_ref()))
 }
 
+/// The account page's sections between the password and the apps: two-step sign-in and the
+/// browser sessions (`csrf` already escaped).
+async fn sections<S: Store>(app: &App<'_, S>, req: &Incoming, user: &User, csrf: &str) -> Result<String, OAuthError> {
+    let p = &app.provider;
+    let totp = p.has_totp(&user.id).await?;
+    let left = if totp { p.recovery_codes_left(&user.id).await? } else { 0 };
+    let current = session_token(app, req).map(sha256_b64url);
+    let sessions: Vec<SessionItem> = p
+        .store
+        .sessions_of(&user.id, p.now)
+        .await?
+        .into_iter()
+        .map(|s| SessionItem {
+            current: current.as_deref() == Some(s.id_hash.as_str()),
+            signed_in: crate::http::admin::iso8601(s.auth_time),
+            browser: s.user_agent,
+            id: s.id_hash,
+        })
+        .collect();
+    Ok(format!("{}{}", factor_pages::totp_section(csrf, totp, left), factor_pages::sessions_section(csrf, &sessions)))
+}
+
 /// The account page of `user`, with the clients they allowed.
 async fn account_page<S: Store>(app: &App<'_, S>, req: &Incoming, status: u16, user: &User, notice: Option<Notice<'_>>) -> Outgoing {
     let apps = match app.provider.connected_apps(&user.id).await {
         Ok(a) => a,
+        Err(e) => return Outgoing::error(&e),
+    };
+    let token = csrf::token(req, &app.provider.config.issuer);
+    let sections = match sections(app, req, user, &super::pages::escape(&token)).await {
+        Ok(s) => s,
         Err(e) => return Outgoing::error(&e),
     };
     let apps: Vec<ConnectedApp> = apps
@@ -37,7 +66,9 @@ async fn account_page<S: Store>(app: &App<'_, S>, req: &Incoming, status: u16, u
             name: c.client_name,
         })
         .collect();
-    with_token(app, req, status, |token| pages::account(&app.branding, token, &user.username, &user.email, &apps, notice.as_ref()))
+    with_token(app, req, status, |token| {
+        pages::account(&app.branding, token, &user.username, &user.email, &sections, &apps, notice.as_ref())
+    })
 }
 
 /// What every form post of a signed-in account page needs: the session's user (and its id
@@ -89,12 +120,10 @@ pub async fn sign_in<S: Store>(app: &App<'_, S>, req: &Incoming) -> Outgoing {
         return sign_in_page(app, req, 403, &username, Some(Notice::Error("This form has expired. Please sign in again.")));
     }
     match app.provider.authenticate_user(&username, &form_field(&form, "password")).await {
-        Ok(Some(user)) => match app.provider.start_session(&user).await {
-            Ok(token) => Outgoing::empty(303)
-                .header("location", "/account")
-                .header("set-cookie", &session_cookie(issuer, &token, app.provider.config.session_ttl)),
-            Err(e) => Outgoing::error(&e),
-        },
+        // The second step, if the account has one, then a session and back to /account.
+        Ok(Some(user)) => {
+            super::second_factor::continue_sign_in(app, req, None, &user, Authentication::password(app.provider.now), true).await
+        }
         Ok(None) => sign_in_page(app, req, 401, &username, Some(Notice::Error("Invalid username or password."))),
         Err(e) if e.code == ErrorCode::Http(HttpCode::RateLimited) => {
             let wait = e.retry_after.unwrap_or(60);
@@ -141,5 +170,72 @@ pub async fn remove_app<S: Store>(app: &App<'_, S>, req: &Incoming) -> Outgoing 
         Ok(true) => account_page(app, req, 200, &user, Some(Notice::Done("Access removed. The application must ask again."))).await,
         Ok(false) => account_page(app, req, 404, &user, Some(Notice::Error("That application has no access."))).await,
         Err(e) => Outgoing::error(&e),
+    }
+}
+
+/// The set-up page of the account's authenticator app (its key, URI and QR code, and the field
+/// for its first code).
+async fn totp_setup_page<S: Store>(app: &App<'_, S>, req: &Incoming, user: &User, status: u16, notice: Option<Notice<'_>>) -> Outgoing {
+    let setup = match app.provider.begin_totp_setup(user, false).await {
+        Ok(s) => s,
+        Err(e) if e.status() < 500 => return account_page(app, req, e.status(), user, Some(Notice::Error(&e.description))).await,
+        Err(e) => return Outgoing::error(&e),
+    };
+    let qr = super::qr::svg(&setup.uri, "QR code of the authenticator app key");
+    with_token(app, req, status, |token| {
+        factor_pages::account_totp_setup(&app.branding, &setup, qr.as_deref(), &[("csrf", token), ("action", "confirm")], notice.as_ref())
+    })
+}
+
+/// `POST /account/totp`: `action=setup` shows the app's key (a new one unless one is being set
+/// up), `action=confirm` checks its first code and shows the recovery codes once,
+/// `action=disable` turns it off with a fresh code.
+pub async fn totp<S: Store>(app: &App<'_, S>, req: &Incoming) -> Outgoing {
+    let (user, _, form) = match signed_in_post(app, req).await {
+        Ok(s) => s,
+        Err(page) => return page,
+    };
+    let p = &app.provider;
+    let code = form_field(&form, "code");
+    match form_field(&form, "action").as_str() {
+        "setup" => totp_setup_page(app, req, &user, 200, None).await,
+        "confirm" => match p.confirm_totp(&user, &code).await {
+            Ok(codes) => Outgoing::html(200, factor_pages::recovery_codes(&app.branding, &codes, None)),
+            Err(e) if e.code == ErrorCode::Http(HttpCode::RateLimited) => {
+                totp_setup_page(app, req, &user, 429, Some(Notice::Error("Too many failed attempts. Try again later."))).await
+            }
+            Err(e) if e.status() < 500 => {
+                totp_setup_page(app, req, &user, 400, Some(Notice::Error(&super::second_factor::capitalised(&e.description)))).await
+            }
+            Err(e) => Outgoing::error(&e),
+        },
+        "disable" => match p.disable_totp(&user, &code).await {
+            Ok(()) => account_page(app, req, 200, &user, Some(Notice::Done("Two-step sign-in is off."))).await,
+            Err(e) if e.code == ErrorCode::Http(HttpCode::RateLimited) => {
+                account_page(app, req, 429, &user, Some(Notice::Error("Too many failed attempts. Try again later."))).await
+            }
+            Err(e) if e.status() < 500 => {
+                account_page(app, req, 400, &user, Some(Notice::Error("That code is not right, or was already used."))).await
+            }
+            Err(e) => Outgoing::error(&e),
+        },
+        _ => account_page(app, req, 400, &user, Some(Notice::Error("Unknown action."))).await,
+    }
+}
+
+/// `POST /account/sessions`: signs one of the person's browser sessions out.
+pub async fn revoke_session<S: Store>(app: &App<'_, S>, req: &Incoming) -> Outgoing {
+    let (user, _, form) = match signed_in_post(app, req).await {
+        Ok(s) => s,
+        Err(page) => return page,
+    };
+    let p = &app.provider;
+    match p.store.delete_user_session(&user.id, &form_field(&form, "session")).await {
+        Ok(true) => {
+            p.audit(crate::oauth::audit::Audit::new(crate::oauth::audit::AuditKind::SessionRevoked).user(&user.id));
+            account_page(app, req, 200, &user, Some(Notice::Done("That session was signed out."))).await
+        }
+        Ok(false) => account_page(app, req, 404, &user, Some(Notice::Error("No such session."))).await,
+        Err(e) => Outgoing::error(&OAuthError::from(e)),
     }
 }

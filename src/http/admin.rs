@@ -104,6 +104,7 @@ pub fn client_json(c: &Client) -> Value {
         "scope": ScopeList::text(&c.scopes),
         "token_endpoint_auth_method": c.token_endpoint_auth_method,
         "id_token_signed_response_alg": c.id_token_signed_response_alg,
+        "require_mfa": c.require_mfa,
         "is_active": c.is_active,
         "client_id_issued_at": c.created_at,
         "created_at": iso8601(c.created_at),

@@ -3,6 +3,7 @@
 
 use super::request::Params;
 use super::{csrf, pages, App, Incoming, Outgoing};
+use crate::oauth::amr::Authentication;
 use crate::oauth::authorize::{error_redirect, AuthorizationParams, AuthorizationRequest, AuthorizeError};
 use crate::oauth::error::HttpCode;
 use crate::oauth::logout::{LogoutError, LogoutRequest};
@@ -27,6 +28,7 @@ pub(super) fn params_from(p: &Params, redirect_key: &str) -> OAuthResult<Authori
         request: p.opt("request")?,
         request_uri: p.opt("request_uri")?,
         resource: p.all("resource"),
+        acr_values: p.opt("acr_values")?,
     })
 }
 
@@ -47,6 +49,9 @@ pub(super) fn hidden_fields(r: &AuthorizationRequest) -> Vec<(&'static str, Stri
     h.extend(r.resources.iter().map(|res| ("resource", res.clone())));
     if r.prompt_consent {
         h.push(("prompt", "consent".into()));
+    }
+    if let Some(acr) = &r.acr_values {
+        h.push(("acr_values", acr.clone()));
     }
     h
 }
@@ -143,6 +148,7 @@ pub async fn authorize<S: Store>(app: &App<'_, S>, req: &Incoming) -> Outgoing {
         // OIDC Core §3.1.2.1 `login_hint`: the username field starts with it.
         Ok(SignIn::AskForCredentials) => login_page(app, req, 200, &r, r.login_hint.as_deref().unwrap_or(""), None),
         Ok(SignIn::AskForConsent) => super::consent::consent_page(app, req, &r),
+        Ok(SignIn::StepUp(user, auth, _)) => super::second_factor::continue_sign_in(app, req, Some(&r), &user, auth, false).await,
         Err(e) => back(e),
     }
 }
@@ -230,27 +236,55 @@ pub async fn login<S: Store>(app: &App<'_, S>, req: &Incoming) -> Outgoing {
             login_page(app, req, 401, &r, &username, Some(msg))
         };
     };
-    // A third-party client needs the person's consent (consent.rs) before it gets a code: a
-    // browser is shown the consent page, signed in; an API caller is told to use one.
-    let out = match app.provider.needs_consent(&r, &user.id, r.prompt_consent).await {
-        Ok(true) if json => {
-            return Outgoing::error(&OAuthError::new(
-                ErrorCode::ConsentRequired,
-                "this client is third-party: the person must allow it in a browser (GET /authorize)",
-            ))
-        }
-        Ok(true) => super::consent::consent_page(app, req, &r),
-        Ok(false) => match app.provider.issue_code(&r, &user, app.provider.now).await {
-            Ok(location) if json => Outgoing::json(200, &location),
-            Ok(location) => Outgoing::redirect(&location),
-            Err(e) => return fail(e),
+    if !json {
+        // A browser: the second step, set-up, consent or the code (second_factor.rs).
+        let auth = Authentication::password(app.provider.now);
+        return super::second_factor::continue_sign_in(app, req, Some(&r), &user, auth, true).await;
+    }
+    // An API caller (the contract's JSON `/login`): a person with an authenticator app sends
+    // its code as `otp` with the password; what needs a page (setting an app up, consent) is
+    // refused with the OIDC error that says so.
+    let mut auth = Authentication::password(app.provider.now);
+    match app.provider.has_totp(&user.id).await {
+        Ok(false) => {}
+        Ok(true) => match form.opt("otp").ok().flatten() {
+            None => {
+                return Outgoing::error(&OAuthError::new(
+                    ErrorCode::InteractionRequired,
+                    "this account has two-step sign-in: send the authenticator code as otp, or sign in in a browser",
+                ))
+            }
+            Some(code) => match app.provider.check_second_factor(&user, &code).await {
+                Ok(Some(_)) => auth = Authentication::password_and_code(app.provider.now),
+                Ok(None) => {
+                    return Outgoing::error(&OAuthError::new(
+                        ErrorCode::AccessDenied,
+                        "the authentication code is not right, or was already used",
+                    ))
+                    .with_status(401)
+                }
+                Err(e) => return fail(e),
+            },
         },
         Err(e) => return fail(e),
-    };
-    // The browser is now signed in: later authorization requests skip the form.
-    match app.provider.start_session(&user).await {
-        Ok(token) => out.header("set-cookie", &session_cookie(&app.provider.config.issuer, &token, app.provider.config.session_ttl)),
-        Err(_) => out,
+    }
+    if r.requires_strong && !auth.is_strong() {
+        return Outgoing::error(&OAuthError::new(
+            ErrorCode::InteractionRequired,
+            "this client requires two-step sign-in: set up an authenticator app in a browser first",
+        ));
+    }
+    // A third-party client needs the person's consent (consent.rs), which needs a browser.
+    match app.provider.needs_consent(&r, &user.id, r.prompt_consent).await {
+        Ok(true) => Outgoing::error(&OAuthError::new(
+            ErrorCode::ConsentRequired,
+            "this client is third-party: the person must allow it in a browser (GET /authorize)",
+        )),
+        Ok(false) => match app.provider.issue_code(&r, &user, &auth).await {
+            Ok(location) => Outgoing::json(200, &location),
+            Err(e) => fail(e),
+        },
+        Err(e) => fail(e),
     }
 }
 

@@ -103,7 +103,7 @@ fn sign_out_without_a_hint_asks_first_and_a_cross_site_post_ends_nothing() {
     let w = World::new();
     let client_id = setup(&w);
     let user = block_on(crate::store::UserStore::user_by_username(&w.store, "alice")).unwrap().unwrap();
-    let session = block_on(w.at(NOW).start_session(&user)).unwrap();
+    let session = block_on(w.at(NOW).start_session(&user, &crate::oauth::amr::Authentication::password(NOW), "test")).unwrap();
     let session_cookie = format!("__Host-edge_oidc_session={session}");
     let signed_in = || block_on(w.at(NOW).current_session(&session)).unwrap().is_some();
 
@@ -138,7 +138,7 @@ fn sign_out_with_a_valid_hint_ends_at_once() {
     let w = World::new();
     let client_id = setup(&w);
     let user = block_on(crate::store::UserStore::user_by_username(&w.store, "alice")).unwrap().unwrap();
-    let session = block_on(w.at(NOW).start_session(&user)).unwrap();
+    let session = block_on(w.at(NOW).start_session(&user, &crate::oauth::amr::Authentication::password(NOW), "test")).unwrap();
     let hint =
         crate::crypto::jwt::sign(&w.keys, "JWT", &serde_json::json!({ "iss": "https://issuer.example", "aud": client_id, "sub": user.id }));
     let out = w.serve(
@@ -150,7 +150,7 @@ fn sign_out_with_a_valid_hint_ends_at_once() {
     assert_eq!(out.status, 302);
     assert!(block_on(w.at(NOW).current_session(&session)).unwrap().is_none());
     // An unregistered target ends nothing and redirects nowhere.
-    let again = block_on(w.at(NOW).start_session(&user)).unwrap();
+    let again = block_on(w.at(NOW).start_session(&user, &crate::oauth::amr::Authentication::password(NOW), "test")).unwrap();
     let bad = w.serve(
         NOW,
         &request("GET", "/logout")
@@ -194,7 +194,7 @@ fn the_account_page_signs_in_changes_the_password_and_ends_the_other_sessions() 
 
     // Another browser of the same person.
     let user = block_on(crate::store::UserStore::user_by_username(&w.store, "alice")).unwrap().unwrap();
-    let elsewhere = block_on(w.at(NOW).start_session(&user)).unwrap();
+    let elsewhere = block_on(w.at(NOW).start_session(&user, &crate::oauth::amr::Authentication::password(NOW), "test")).unwrap();
     let change = |fields: &[(&str, &str)]| {
         w.serve(
             NOW + 1,

@@ -4,6 +4,7 @@
 
 use super::authorize::{authorize_error, error_page, form_action, hidden_fields, is_cross_site, params_from, session_token};
 use super::{csrf, pages, App, Incoming, Outgoing};
+use crate::oauth::amr::Authentication;
 use crate::oauth::authorize::{error_redirect, AuthorizationRequest};
 use crate::oauth::consent::{describe, redirect_host};
 use crate::oauth::OAuthError;
@@ -72,8 +73,14 @@ pub async fn consent<S: Store>(app: &App<'_, S>, req: &Incoming) -> Outgoing {
         |e: OAuthError| Outgoing::redirect(&error_redirect(&r.redirect_uri, r.state.as_deref(), &e, issuer)).with_log_detail(e.internal);
     match form.opt("decision").ok().flatten().as_deref() {
         Some("allow") => {
+            let auth = Authentication::of_session(&session);
+            // The consent page follows a complete sign-in; a session too weak for this request
+            // (two factors demanded) never gets a code from it.
+            if r.requires_strong && !auth.is_strong() {
+                return refuse(403, "This application requires two-step sign-in. Go back to the application and start again.");
+            }
             let issued = match app.provider.allow_consent(&r, &user.id).await {
-                Ok(()) => app.provider.issue_code(&r, &user, session.auth_time).await,
+                Ok(()) => app.provider.issue_code(&r, &user, &auth).await,
                 Err(e) => Err(e),
             };
             match issued {

@@ -33,9 +33,11 @@ pub fn configuration<S: Store>(app: &App<'_, S>) -> Outgoing {
         "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
         "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
         "code_challenge_methods_supported": ["S256"],
-        "claims_supported": ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "azp",
+        "claims_supported": ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "azp", "amr", "acr",
                              "preferred_username", "email", "email_verified", "role"],
         "prompt_values_supported": ["none", "login", "consent"],
+        // OIDC Core §3.1.2.1 `acr_values`: "1" any sign-in, "2" two factors or a passkey.
+        "acr_values_supported": crate::oauth::amr::ACR_VALUES_SUPPORTED,
         "authorization_response_iss_parameter_supported": true,
         "request_parameter_supported": false,
         "request_uri_parameter_supported": false,

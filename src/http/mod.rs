@@ -14,12 +14,15 @@ mod consent_tests;
 mod contract_tests;
 pub mod csrf;
 pub mod discovery;
+pub mod factor_pages;
 pub mod openapi;
 pub mod pages;
+mod qr;
 #[cfg(test)]
 mod registration_tests;
 pub mod request;
 pub mod routes;
+pub mod second_factor;
 pub mod token;
 pub mod users;
 #[cfg(test)]
@@ -209,6 +212,9 @@ pub async fn handle<S: Store>(app: &App<'_, S>, req: &Incoming) -> Outgoing {
         Operation::ListAudit => users::list_audit(app, req).await,
         Operation::GetAccount => Ok(account::show(app, req).await),
         Operation::AccountSignIn => Ok(account::sign_in(app, req).await),
+        Operation::SecondFactor => Ok(second_factor::submit(app, req).await),
+        Operation::AccountTotp => Ok(account::totp(app, req).await),
+        Operation::RevokeSession => Ok(account::revoke_session(app, req).await),
         Operation::ChangePassword => Ok(account::change_password(app, req).await),
         Operation::RemoveApp => Ok(account::remove_app(app, req).await),
     };

@@ -64,7 +64,7 @@ footer{{margin-top:1rem;font-size:.85rem;color:var(--muted)}}"
     )
 }
 
-fn page(b: &Branding, title: &str, body: &str) -> String {
+pub(super) fn page(b: &Branding, title: &str, body: &str) -> String {
     format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
 <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\"><meta name=\"robots\" content=\"noindex\">\
@@ -182,7 +182,7 @@ pub enum Notice<'a> {
     Done(&'a str),
 }
 
-fn notice_html(notice: Option<&Notice<'_>>) -> String {
+pub(super) fn notice_html(notice: Option<&Notice<'_>>) -> String {
     match notice {
         Some(Notice::Error(m)) => format!("<p id=\"notice\" class=\"error\" role=\"alert\">{}</p>", escape(m)),
         Some(Notice::Done(m)) => format!("<p id=\"notice\" role=\"status\"><strong>{}</strong></p>", escape(m)),
@@ -240,9 +240,17 @@ fn connected_apps(csrf: &str, apps: &[ConnectedApp]) -> String {
     format!("<h2>Connected apps</h2><p>These applications can use your account until you remove their access.</p><ul>{items}</ul>")
 }
 
-/// The account page of a signed-in person: who they are, "Change password", "Connected apps",
-/// "Sign out".
-pub fn account(b: &Branding, csrf: &str, username: &str, email: &str, apps: &[ConnectedApp], notice: Option<&Notice<'_>>) -> String {
+/// The account page of a signed-in person: who they are, "Change password", the `sections`
+/// (two-step sign-in, passkeys, sessions: `factor_pages.rs`), "Connected apps", "Sign out".
+pub fn account(
+    b: &Branding,
+    csrf: &str,
+    username: &str,
+    email: &str,
+    sections: &str,
+    apps: &[ConnectedApp],
+    notice: Option<&Notice<'_>>,
+) -> String {
     let csrf = escape(csrf);
     let apps = connected_apps(&csrf, apps);
     page(
@@ -256,7 +264,7 @@ pub fn account(b: &Branding, csrf: &str, username: &str, email: &str, apps: &[Co
 <input id=\"current-password\" name=\"current_password\" type=\"password\" autocomplete=\"current-password\" required maxlength=\"256\">\
 <label for=\"new-password\">New password</label>\
 <input id=\"new-password\" name=\"new_password\" type=\"password\" autocomplete=\"new-password\" required minlength=\"8\" maxlength=\"256\">\
-<button type=\"submit\">Change password</button></form>{apps}\
+<button type=\"submit\">Change password</button></form>{sections}{apps}\
 <form method=\"post\" action=\"/logout\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
 <button type=\"submit\">Sign out</button></form>",
             escape(username),

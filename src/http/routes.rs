@@ -71,6 +71,9 @@ listed_enum!(
         AccountSignIn,
         AccountPassword,
         AccountApps,
+        SecondFactor,
+        AccountTotp,
+        AccountSessions,
     }
 );
 
@@ -102,6 +105,9 @@ impl Endpoint {
             Self::AccountSignIn => "/account/login",
             Self::AccountPassword => "/account/password",
             Self::AccountApps => "/account/apps",
+            Self::SecondFactor => "/login/second-factor",
+            Self::AccountTotp => "/account/totp",
+            Self::AccountSessions => "/account/sessions",
         }
     }
 
@@ -133,7 +139,10 @@ impl Endpoint {
             | Self::Account
             | Self::AccountSignIn
             | Self::AccountPassword
-            | Self::AccountApps => false,
+            | Self::AccountApps
+            | Self::SecondFactor
+            | Self::AccountTotp
+            | Self::AccountSessions => false,
         }
     }
 
@@ -187,6 +196,13 @@ listed_enum!(
         ChangePassword,
         /// "Remove access" for one of the account page's connected apps.
         RemoveApp,
+        /// The second step of a sign-in: an authenticator or recovery code (or setting an app
+        /// up, when the client demands two factors).
+        SecondFactor,
+        /// Setting up, confirming or turning off the account's authenticator app (`action`).
+        AccountTotp,
+        /// Signing out one of the account's browser sessions.
+        RevokeSession,
     }
 );
 
@@ -217,6 +233,9 @@ impl Operation {
             Self::AccountSignIn => Endpoint::AccountSignIn,
             Self::ChangePassword => Endpoint::AccountPassword,
             Self::RemoveApp => Endpoint::AccountApps,
+            Self::SecondFactor => Endpoint::SecondFactor,
+            Self::AccountTotp => Endpoint::AccountTotp,
+            Self::RevokeSession => Endpoint::AccountSessions,
         }
     }
 
@@ -249,7 +268,10 @@ impl Operation {
             | Self::NewClientSecret
             | Self::AccountSignIn
             | Self::ChangePassword
-            | Self::RemoveApp => Method::Post,
+            | Self::RemoveApp
+            | Self::SecondFactor
+            | Self::AccountTotp
+            | Self::RevokeSession => Method::Post,
             Self::UpdateClient => Method::Put,
             Self::UpdateUser => Method::Patch,
             Self::DeleteClient | Self::DeleteUser => Method::Delete,

@@ -42,7 +42,7 @@ fn signed_in(w: &World, username: &str) -> (Signed, String) {
     let creds = ClientCredentials { basic: Some((client.client_id, secret.unwrap())), ..Default::default() };
     let req = TokenRequest::Password { username: username.into(), password: Password::new("correct horse"), scope: None };
     let t = block_on(p.token(&creds, &req)).unwrap();
-    let session = block_on(p.start_session(&user)).unwrap();
+    let session = block_on(p.start_session(&user, &crate::oauth::amr::Authentication::password(p.now), "test")).unwrap();
     w.flush_audit();
     (Signed { user_id: user.id, creds, access: t.access_token, refresh: t.refresh_token }, session)
 }
@@ -161,7 +161,12 @@ fn deleting_a_user_ends_everything() {
 fn a_user_changes_their_own_password_and_keeps_only_this_session() {
     let w = World::new();
     let (s, session) = signed_in(&w, "fay");
-    let other = block_on(w.at(NOW).start_session(&block_on(w.at(NOW).user(&s.user_id)).unwrap())).unwrap();
+    let other = block_on(w.at(NOW).start_session(
+        &block_on(w.at(NOW).user(&s.user_id)).unwrap(),
+        &crate::oauth::amr::Authentication::password(NOW),
+        "test",
+    ))
+    .unwrap();
     let user = block_on(w.at(NOW).user(&s.user_id)).unwrap();
     let keep = crate::crypto::sha256_b64url(&session);
     let p = w.at(NOW + 1);

@@ -36,6 +36,15 @@ pub enum AuditKind {
     ConsentDenied,
     /// A person removed a client's access on the account page (its grants ended).
     ConsentWithdrawn,
+    /// An authenticator app was set up (confirmed with its first code).
+    TotpEnabled,
+    TotpDisabled,
+    /// A recovery code was used in place of an authenticator code (detail: how many are left).
+    RecoveryCodeUsed,
+    PasskeyAdded,
+    PasskeyRemoved,
+    /// A person signed one of their browser sessions out from the account page.
+    SessionRevoked,
 }
 
 impl AuditKind {
@@ -60,6 +69,12 @@ impl AuditKind {
             Self::ConsentDenied => "consent.denied",
             Self::ConsentWithdrawn => "consent.withdrawn",
             Self::ClientSecretRotated => "client.secret_rotated",
+            Self::TotpEnabled => "totp.enabled",
+            Self::TotpDisabled => "totp.disabled",
+            Self::RecoveryCodeUsed => "recovery_code.used",
+            Self::PasskeyAdded => "passkey.added",
+            Self::PasskeyRemoved => "passkey.removed",
+            Self::SessionRevoked => "session.revoked",
         }
     }
 }

@@ -1,6 +1,7 @@
 //! The authorization request (RFC 6749 §4.1.1, OIDC Core §3.1.2.1, RFC 7636 §4.3) and the
 //! authorization code it ends in. `/authorize` and `/login` validate the same parameters here.
 
+use super::amr::Authentication;
 use super::scope::{Scope, OPENID};
 use super::{pkce, redirect, ErrorCode, GrantType, OAuthError, OAuthResult, Provider};
 use crate::crypto::{random_token, sha256_b64url};
@@ -28,6 +29,8 @@ pub struct AuthorizationParams {
     pub request_uri: Option<String>,
     /// RFC 8707 §2: the protected resources the tokens are for (repeatable).
     pub resource: Vec<String>,
+    /// OIDC Core §3.1.2.1: the authentication context classes asked for (`amr.rs`).
+    pub acr_values: Option<String>,
 }
 
 /// An authorization request that passed every check.
@@ -44,6 +47,11 @@ pub struct AuthorizationRequest {
     pub resources: Vec<String>,
     /// `prompt=consent` (OIDC Core §3.1.2.1): a third-party client's consent is asked again.
     pub prompt_consent: bool,
+    /// The `acr_values` as asked (carried through the sign-in pages).
+    pub acr_values: Option<String>,
+    /// The sign-in must be two factors or a passkey: the client's `require_mfa`, or
+    /// `acr_values` asking for level 2 (`amr::demands_two_factors`).
+    pub requires_strong: bool,
 }
 
 /// RFC 6749 §4.1.2.1: errors about the client or the redirect URI are shown to the user and
@@ -168,6 +176,7 @@ impl<S: Store> Provider<'_, S> {
                 return Err(redirect(OAuthError::invalid_request("nonce must not be empty")));
             }
         }
+        let requires_strong = client.require_mfa || super::amr::demands_two_factors(p.acr_values.as_deref());
         Ok(AuthorizationRequest {
             client,
             redirect_uri,
@@ -178,12 +187,14 @@ impl<S: Store> Provider<'_, S> {
             login_hint: p.login_hint.clone().filter(|h| h.len() <= 64),
             resources,
             prompt_consent: p.prompt.as_deref().is_some_and(|v| v.split(' ').any(|x| x == "consent")),
+            acr_values: p.acr_values.clone().filter(|v| v.len() <= 256),
+            requires_strong,
         })
     }
 
     /// Issues a single-use code for an authenticated user and returns the redirect location
     /// `redirect_uri?code=..&state=..&iss=..` (RFC 6749 §4.1.2, RFC 9207 for `iss`).
-    pub async fn issue_code(&self, req: &AuthorizationRequest, user: &User, auth_time: u64) -> OAuthResult<String> {
+    pub async fn issue_code(&self, req: &AuthorizationRequest, user: &User, auth: &Authentication) -> OAuthResult<String> {
         let code = random_token();
         let record = AuthorizationCode {
             client_id: req.client.client_id.clone(),
@@ -196,7 +207,8 @@ impl<S: Store> Provider<'_, S> {
             username: user.username.clone(),
             email: user.email.clone(),
             role: user.role.clone(),
-            auth_time,
+            auth_time: auth.auth_time,
+            amr: auth.amr.clone(),
             expires_at: self.now + self.config.auth_code_ttl,
         };
         self.store.put_code(&sha256_b64url(&code), &record, self.config.auth_code_ttl).await?;

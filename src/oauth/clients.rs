@@ -34,6 +34,8 @@ pub struct ClientMetadata {
     /// RFC 7591 `client_uri` (dynamic registrations).
     #[serde(skip)]
     pub client_uri: Option<String>,
+    /// Every sign-in for this client needs two factors or a passkey.
+    pub require_mfa: Option<bool>,
     pub is_active: Option<bool>,
 }
 
@@ -185,6 +187,9 @@ pub fn apply_metadata(client: &mut Client, meta: ClientMetadata, creating: bool)
     if let Some(uri) = meta.client_uri {
         client.client_uri = Some(uri);
     }
+    if let Some(require) = meta.require_mfa {
+        client.require_mfa = require;
+    }
     if let Some(active) = meta.is_active {
         if creating && !active {
             // Allowed but unusual; kept as given.
@@ -243,6 +248,7 @@ pub fn new_client(now: u64) -> Client {
         dynamic: false,
         registration_token_hash: None,
         client_uri: None,
+        require_mfa: false,
         metadata_expires_at: None,
         is_active: true,
         created_at: now,

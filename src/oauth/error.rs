@@ -31,6 +31,9 @@ pub enum ErrorCode {
     LoginRequired,
     /// The OP does not support the `request` parameter (OIDC Core §3.1.2.6).
     RequestNotSupported,
+    /// "The Authorization Server requires End-User interaction of some form to proceed" (OIDC
+    /// Core §3.1.2.6): here a second factor, or setting one up.
+    InteractionRequired,
     /// "The Authorization Server requires End-User consent", and `prompt=none` forbids asking
     /// (OIDC Core §3.1.2.6).
     ConsentRequired,
@@ -108,6 +111,7 @@ impl ErrorCode {
             Self::UnsupportedResponseType => "unsupported_response_type",
             Self::LoginRequired => "login_required",
             Self::RequestNotSupported => "request_not_supported",
+            Self::InteractionRequired => "interaction_required",
             Self::ConsentRequired => "consent_required",
             Self::InvalidRedirectUri => "invalid_redirect_uri",
             Self::InvalidClientMetadata => "invalid_client_metadata",
@@ -131,6 +135,7 @@ impl ErrorCode {
             | Self::UnsupportedResponseType
             | Self::LoginRequired
             | Self::RequestNotSupported
+            | Self::InteractionRequired
             | Self::ConsentRequired
             | Self::RequestUriNotSupported
             | Self::InvalidTarget

@@ -80,6 +80,12 @@ pub struct IdTokenClaims {
     pub at_hash: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub nonce: Option<String>,
+    /// RFC 8176 methods of the sign-in (absent when not known, as after a refresh).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub amr: Vec<String>,
+    /// The authentication context class reached (`amr::ACR_VALUES_SUPPORTED`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acr: Option<String>,
     #[serde(flatten)]
     pub user: UserClaims,
 }
@@ -105,11 +111,13 @@ pub struct Subject<'a> {
     pub role: &'a str,
     /// When the user authenticated (OIDC `auth_time`).
     pub auth_time: u64,
+    /// How (RFC 8176); empty when not known.
+    pub amr: &'a [String],
 }
 
 impl<'a> Subject<'a> {
-    pub fn of(user: &'a User, auth_time: u64) -> Self {
-        Self { user_id: &user.id, username: &user.username, email: &user.email, role: &user.role, auth_time }
+    pub fn of(user: &'a User, auth_time: u64, amr: &'a [String]) -> Self {
+        Self { user_id: &user.id, username: &user.username, email: &user.email, role: &user.role, auth_time, amr }
     }
 }
 
@@ -218,6 +226,9 @@ impl<S> Provider<'_, S> {
                         auth_time: s.auth_time,
                         at_hash: at_hash(&access_token),
                         nonce: nonce.map(str::to_string),
+                        amr: s.amr.to_vec(),
+                        acr: (!s.amr.is_empty())
+                            .then(|| super::amr::Authentication { auth_time: s.auth_time, amr: s.amr.to_vec() }.acr().to_string()),
                         user: UserClaims::for_scope(scope, s.username, s.email, s.role),
                     };
                     // The client's registered algorithm (OIDC Registration §2); RS256 clients are

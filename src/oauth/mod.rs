@@ -3,6 +3,7 @@
 //! argument, and is tested with `cargo test` on the host against `store::memory`.
 
 pub mod accounts;
+pub mod amr;
 pub mod audit;
 pub mod authorize;
 pub mod bearer;
@@ -21,6 +22,7 @@ pub mod registration;
 pub mod resource;
 pub mod revocation;
 pub mod scope;
+pub mod second_factor;
 pub mod secrets;
 pub mod session;
 pub mod userinfo;
@@ -52,6 +54,9 @@ pub struct Config {
     /// Also `http://` loopback document URLs: development and tests only
     /// (`CLIENT_METADATA_HTTP_LOOPBACK`).
     pub metadata_document_http_loopback: bool,
+    /// Seals authenticator-app secrets at rest (`TOTP_ENCRYPTION_KEY`); without it no app can
+    /// be set up, nor checked.
+    pub totp_key: Option<crate::crypto::seal::SealKey>,
 }
 
 impl Config {
@@ -69,6 +74,7 @@ impl Config {
             dynamic_registration: true,
             client_metadata_documents: true,
             metadata_document_http_loopback: false,
+            totp_key: None,
         }
     }
 }

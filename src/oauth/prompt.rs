@@ -1,9 +1,10 @@
 //! Whether an authorization request may use the browser's existing session or must ask for
 //! credentials (OpenID Connect Core §3.1.2.1 `prompt` and `max_age`, §3.1.2.6 `login_required`).
 
+use super::amr::Authentication;
 use super::authorize::AuthorizationRequest;
 use super::{ErrorCode, OAuthError, OAuthResult, Provider};
-use crate::store::Store;
+use crate::store::{Store, User};
 
 /// What the request's `prompt` and `max_age` ask for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -52,9 +53,52 @@ pub enum SignIn {
     /// The session's user is signed in, and a third-party client needs their consent first
     /// (the consent page's answer comes with the same session, `POST /consent`).
     AskForConsent,
+    /// The session's user is signed in, but this request demands two factors or a passkey,
+    /// which that sign-in was not: the second step (or setting one up) comes first.
+    StepUp(Box<User>, Authentication, NextStep),
+}
+
+/// What follows a successful authentication step, for an authorization request (`Some`) or the
+/// account page (`None`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NextStep {
+    /// The person's authenticator code (their account has an app), before anything else.
+    SecondFactor,
+    /// The client demands two factors, and the person has neither an app nor a passkey: set
+    /// an app up now (then its first code counts as the second factor).
+    Enroll,
+    /// A third-party client's consent.
+    Consent,
+    /// Done: issue the code (or, for the account page, sign in).
+    Finish,
 }
 
 impl<S: Store> Provider<'_, S> {
+    /// The step after `auth` (`fresh_password`: it was a password typed just now, not an
+    /// existing session or a second step). A password alone is never enough for a person with
+    /// an authenticator app; a request that demands two factors (`requires_strong`) gets them.
+    pub async fn next_step(
+        &self,
+        r: Option<&AuthorizationRequest>,
+        user: &User,
+        auth: &Authentication,
+        fresh_password: bool,
+    ) -> OAuthResult<NextStep> {
+        let strong_needed = r.is_some_and(|r| r.requires_strong) && !auth.is_strong();
+        if (fresh_password && !auth.is_strong()) || strong_needed {
+            if self.has_totp(&user.id).await? {
+                return Ok(NextStep::SecondFactor);
+            }
+            if strong_needed {
+                return Ok(NextStep::Enroll);
+            }
+        }
+        match r {
+            Some(r) if self.needs_consent(r, &user.id, r.prompt_consent).await? => Ok(NextStep::Consent),
+            _ => Ok(NextStep::Finish),
+        }
+    }
+
     /// Decides an authorization request for a browser with the session cookie `session` (if
     /// any): a code at once from a usable session, else the sign-in page, or `login_required`
     /// when `prompt=none` forbids asking (§3.1.2.6).
@@ -63,18 +107,24 @@ impl<S: Store> Provider<'_, S> {
             Some(token) if !policy.login => self.current_session(token).await?,
             _ => None,
         };
-        match session.filter(|(s, _)| policy.accepts_session(s.auth_time, self.now)) {
-            Some((_, user)) if self.needs_consent(r, &user.id, r.prompt_consent).await? => {
-                if policy.none {
-                    // §3.1.2.6: "The Authorization Server requires End-User consent", and
-                    // prompt=none forbids showing the page.
-                    return Err(OAuthError::new(ErrorCode::ConsentRequired, "the user has not allowed this client"));
-                }
-                Ok(SignIn::AskForConsent)
+        let Some((s, user)) = session.filter(|(s, _)| policy.accepts_session(s.auth_time, self.now)) else {
+            if policy.none {
+                return Err(OAuthError::new(ErrorCode::LoginRequired, "the user is not signed in"));
             }
-            Some((s, user)) => Ok(SignIn::Redirect(self.issue_code(r, &user, s.auth_time).await?)),
-            None if policy.none => Err(OAuthError::new(ErrorCode::LoginRequired, "the user is not signed in")),
-            None => Ok(SignIn::AskForCredentials),
+            return Ok(SignIn::AskForCredentials);
+        };
+        let auth = Authentication::of_session(&s);
+        match self.next_step(Some(r), &user, &auth, false).await? {
+            NextStep::Finish => Ok(SignIn::Redirect(self.issue_code(r, &user, &auth).await?)),
+            // §3.1.2.6: "The Authorization Server requires End-User consent", and prompt=none
+            // forbids showing the page.
+            NextStep::Consent if policy.none => Err(OAuthError::new(ErrorCode::ConsentRequired, "the user has not allowed this client")),
+            NextStep::Consent => Ok(SignIn::AskForConsent),
+            // §3.1.2.6 `interaction_required`: a second step is needed and may not be shown.
+            NextStep::SecondFactor | NextStep::Enroll if policy.none => {
+                Err(OAuthError::new(ErrorCode::InteractionRequired, "this request needs two-step sign-in"))
+            }
+            step => Ok(SignIn::StepUp(Box::new(user), auth, step)),
         }
     }
 }
@@ -128,7 +178,7 @@ mod tests {
         };
         let r = block_on(p.validate_authorization(&params)).unwrap();
         let user = block_on(p.register_user(validate_registration("alice", "a@example.com", "password1", None).unwrap())).unwrap();
-        let cookie = block_on(p.start_session(&user)).unwrap();
+        let cookie = block_on(p.start_session(&user, &crate::oauth::amr::Authentication::password(p.now), "test")).unwrap();
 
         let later = w.at(1100);
         let policy = |prompt: Option<&str>, max_age: Option<&str>| SignInPolicy::parse(prompt, max_age).unwrap();
@@ -143,5 +193,63 @@ mod tests {
         let e = block_on(later.sign_in(&r, policy(Some("none"), Some("50")), Some(&cookie))).unwrap_err();
         assert_eq!(e.code, ErrorCode::LoginRequired);
         assert!(matches!(block_on(later.sign_in(&r, policy(Some("none"), None), Some(&cookie))).unwrap(), SignIn::Redirect(_)));
+    }
+
+    #[test]
+    fn the_step_after_a_sign_in_follows_the_factors_and_the_request() {
+        use crate::oauth::amr::Authentication;
+        let w = World::new();
+        let t0 = 1_700_000_000;
+        let p = w.at(t0);
+        let meta = |mfa: bool| -> ClientMetadata {
+            serde_json::from_str(&format!(
+                r#"{{"client_name":"App","redirect_uris":["https://app.example/cb"],"scopes":"openid","require_mfa":{mfa}}}"#
+            ))
+            .unwrap()
+        };
+        let request = |client_id: &str, acr: Option<&str>| {
+            let params = AuthorizationParams {
+                client_id: Some(client_id.into()),
+                redirect_uri: Some("https://app.example/cb".into()),
+                response_type: Some("code".into()),
+                scope: Some("openid".into()),
+                acr_values: acr.map(str::to_string),
+                ..Default::default()
+            };
+            block_on(p.validate_authorization(&params)).unwrap()
+        };
+        let (plain, _) = block_on(p.create_client(meta(false))).unwrap();
+        let (strict, _) = block_on(p.create_client(meta(true))).unwrap();
+        let user = block_on(p.register_user(validate_registration("alice", "a@example.com", "password1", None).unwrap())).unwrap();
+        let pwd = Authentication::password(t0);
+        let step = |r: Option<&AuthorizationRequest>, a: &Authentication, fresh| block_on(p.next_step(r, &user, a, fresh)).unwrap();
+
+        // Without an app: a password is enough, unless the client or acr_values demand more.
+        assert_eq!(step(Some(&request(&plain.client_id, None)), &pwd, true), NextStep::Finish);
+        assert_eq!(step(Some(&request(&strict.client_id, None)), &pwd, true), NextStep::Enroll);
+        assert_eq!(step(Some(&request(&plain.client_id, Some("2"))), &pwd, true), NextStep::Enroll);
+        assert_eq!(step(Some(&request(&plain.client_id, Some("2 1"))), &pwd, true), NextStep::Finish);
+        assert_eq!(step(Some(&request(&strict.client_id, None)), &Authentication::passkey(t0, false), false), NextStep::Finish);
+        assert_eq!(step(None, &pwd, true), NextStep::Finish);
+
+        // With an app: a fresh password always goes on to the code; a strong session does not.
+        let setup = block_on(p.begin_totp_setup(&user, false)).unwrap();
+        let secret = crate::crypto::totp::base32_decode(&setup.secret).unwrap();
+        block_on(p.confirm_totp(&user, &crate::crypto::totp::code_at_step(&secret, crate::crypto::totp::step_at(t0)))).unwrap();
+        assert_eq!(step(Some(&request(&plain.client_id, None)), &pwd, true), NextStep::SecondFactor);
+        assert_eq!(step(None, &pwd, true), NextStep::SecondFactor, "the account page too");
+        assert_eq!(step(Some(&request(&plain.client_id, None)), &pwd, false), NextStep::Finish, "an existing session");
+        assert_eq!(step(Some(&request(&strict.client_id, None)), &pwd, false), NextStep::SecondFactor, "step-up");
+        assert_eq!(step(Some(&request(&strict.client_id, None)), &Authentication::password_and_code(t0), false), NextStep::Finish);
+
+        // From a password-only session, prompt=none cannot step up.
+        let cookie = block_on(p.start_session(&user, &pwd, "test")).unwrap();
+        let none = SignInPolicy::parse(Some("none"), None).unwrap();
+        let e = block_on(p.sign_in(&request(&strict.client_id, None), none, Some(&cookie))).unwrap_err();
+        assert_eq!(e.code, ErrorCode::InteractionRequired);
+        match block_on(p.sign_in(&request(&strict.client_id, None), SignInPolicy::default(), Some(&cookie))).unwrap() {
+            SignIn::StepUp(u, a, NextStep::SecondFactor) => assert_eq!((u.id, a), (user.id.clone(), pwd.clone())),
+            other => panic!("{other:?}"),
+        }
     }
 }

@@ -2,19 +2,23 @@
 //! instead of asking for credentials again). The cookie holds a 256-bit random token; only its
 //! SHA-256 is stored.
 
+use super::amr::Authentication;
 use super::{OAuthError, OAuthResult, Provider};
 use crate::crypto::{random_token, sha256_b64url};
 use crate::store::{Session, Store, User};
 
 impl<S: Store> Provider<'_, S> {
-    /// Starts a session for a user who just authenticated; returns the cookie value.
-    pub async fn start_session(&self, user: &User) -> OAuthResult<String> {
+    /// Starts a session for a user who just authenticated as `auth` says, in a browser that
+    /// calls itself `user_agent`; returns the cookie value.
+    pub async fn start_session(&self, user: &User, auth: &Authentication, user_agent: &str) -> OAuthResult<String> {
         let token = random_token();
         let session = Session {
             id_hash: sha256_b64url(&token),
             user_id: user.id.clone(),
-            auth_time: self.now,
+            auth_time: auth.auth_time,
             expires_at: self.now + self.config.session_ttl,
+            amr: auth.amr.clone(),
+            user_agent: user_agent.chars().take(200).collect(),
         };
         self.store.create_session(&session).await?;
         Ok(token)
@@ -39,6 +43,7 @@ impl<S: Store> Provider<'_, S> {
 
 #[cfg(test)]
 mod tests {
+    use crate::oauth::amr::Authentication;
     use crate::oauth::block_on;
     use crate::oauth::users::validate_registration;
     use crate::testing::World;
@@ -48,7 +53,7 @@ mod tests {
         let w = World::new();
         let at = |now| w.at(now);
         let user = block_on(at(100).register_user(validate_registration("alice", "a@example.com", "password1", None).unwrap())).unwrap();
-        let token = block_on(at(100).start_session(&user)).unwrap();
+        let token = block_on(at(100).start_session(&user, &Authentication::password(100), "test")).unwrap();
         let (s, u) = block_on(at(200).current_session(&token)).unwrap().unwrap();
         assert_eq!((s.auth_time, u.id.as_str()), (100, user.id.as_str()));
         assert!(block_on(at(100 + w.config.session_ttl).current_session(&token)).unwrap().is_none());

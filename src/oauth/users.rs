@@ -78,7 +78,7 @@ fn is_plausible_email(email: &str) -> bool {
 /// case-insensitively, and mistyped passwords in the username field are not stored) and the
 /// client address. An account is locked only for the address its failures come from, so an
 /// attacker elsewhere cannot lock its owner out.
-fn throttle_key(username: &str, address: &str) -> String {
+pub(crate) fn throttle_key(username: &str, address: &str) -> String {
     sha256_b64url(&format!("{}\n{address}", username.to_lowercase()))
 }
 

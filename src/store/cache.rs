@@ -82,6 +82,7 @@ mod tests {
             registration_token_hash: None,
             client_uri: None,
             metadata_expires_at: None,
+            require_mfa: false,
             is_active: true,
             created_at: 0,
             updated_at: 0,

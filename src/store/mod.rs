@@ -102,6 +102,9 @@ pub struct Client {
     /// the document is to be fetched again (from its HTTP caching headers).
     #[serde(default)]
     pub metadata_expires_at: Option<u64>,
+    /// Every sign-in for this client needs two factors or a passkey (docs/API.md).
+    #[serde(default)]
+    pub require_mfa: bool,
     pub is_active: bool,
     pub created_at: u64,
     pub updated_at: u64,
@@ -128,6 +131,9 @@ pub struct AuthorizationCode {
     pub email: String,
     pub role: String,
     pub auth_time: u64,
+    /// How the user signed in (RFC 8176), for the ID token's `amr` and `acr`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub amr: Vec<String>,
     /// The code's own expiry (KV's TTL cannot go under 60 s, so it is checked here).
     pub expires_at: u64,
 }
@@ -231,12 +237,61 @@ pub struct AccessCheck {
     pub issued_at: u64,
 }
 
-/// A browser session: who signed in, and when (OIDC `auth_time`).
+/// A browser session: who signed in, when (OIDC `auth_time`) and how (RFC 8176 `amr`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Session {
     pub id_hash: String,
     pub user_id: String,
     pub auth_time: u64,
+    pub expires_at: u64,
+    /// The authentication methods of the sign-in (`pwd`, `otp`, `mfa`, `pop`, `user`).
+    pub amr: Vec<String>,
+    /// The browser's `User-Agent` when it signed in (at most 200 characters), for the account
+    /// page's list of sessions.
+    pub user_agent: String,
+}
+
+/// A user's authenticator app (RFC 6238).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TotpFactor {
+    pub user_id: String,
+    /// The shared secret, sealed (`crypto::seal`) for the user id.
+    pub sealed_secret: String,
+    /// False while it is being set up (the first code has not been entered yet).
+    pub confirmed: bool,
+    /// The last time step a code was accepted for: a code is accepted once.
+    pub last_step: u64,
+    pub created_at: u64,
+}
+
+/// A passkey (WebAuthn public key credential).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Passkey {
+    /// The credential id, base64url.
+    pub credential_id: String,
+    pub user_id: String,
+    pub name: String,
+    /// The COSE_Key as the authenticator gave it, base64url.
+    pub public_key: String,
+    /// COSE algorithm: -7 (ES256) or -257 (RS256).
+    pub algorithm: i64,
+    pub sign_count: u32,
+    pub created_at: u64,
+    pub last_used_at: Option<u64>,
+}
+
+/// Short-lived, single-use ceremony state (a passkey challenge, a sign-in waiting for its
+/// second factor), keyed by the SHA-256 of a random value the browser holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Challenge {
+    pub id_hash: String,
+    /// What it is for (`oauth::challenge::Kind`).
+    pub kind: String,
+    pub user_id: Option<String>,
+    /// SHA-256 of the browser's anti-CSRF cookie it was issued to.
+    pub binding: String,
+    /// Kind-specific data (JSON).
+    pub data: String,
     pub expires_at: u64,
 }
 
@@ -409,6 +464,53 @@ pub trait SessionStore {
     /// The unexpired session with this id hash, with its user (who must still exist).
     async fn session(&self, id_hash: &str, now: u64) -> StoreResult<Option<(Session, User)>>;
     async fn delete_session(&self, id_hash: &str) -> StoreResult<()>;
+    /// The user's unexpired sessions, most recent first.
+    async fn sessions_of(&self, user_id: &str, now: u64) -> StoreResult<Vec<Session>>;
+    /// Ends one of the user's sessions; false when the user has no such session.
+    async fn delete_user_session(&self, user_id: &str, id_hash: &str) -> StoreResult<bool>;
+}
+
+/// Second factors and passkeys.
+#[allow(async_fn_in_trait)]
+pub trait FactorStore {
+    async fn totp(&self, user_id: &str) -> StoreResult<Option<TotpFactor>>;
+    /// Stores an authenticator app being set up, replacing one being set up; false (nothing
+    /// changes) when the user already has a confirmed one.
+    async fn put_pending_totp(&self, factor: &TotpFactor) -> StoreResult<bool>;
+    /// In one transaction: confirms the user's pending app with its first accepted `step`, and
+    /// replaces their recovery codes with `recovery_hashes`. False when none was pending.
+    async fn confirm_totp(&self, user_id: &str, step: u64, recovery_hashes: &[String], now: u64) -> StoreResult<bool>;
+    /// Records `step` as used if it is later than the last one used, in one conditional write;
+    /// false (a replay, or no confirmed app) otherwise.
+    async fn use_totp_step(&self, user_id: &str, step: u64) -> StoreResult<bool>;
+    /// Removes the user's app and recovery codes; false when there was no app.
+    async fn delete_totp(&self, user_id: &str) -> StoreResult<bool>;
+    /// Marks an unused recovery code used, in one conditional write; false when it is not one
+    /// of the user's unused codes.
+    async fn use_recovery_code(&self, user_id: &str, code_hash: &str, now: u64) -> StoreResult<bool>;
+    async fn recovery_codes_left(&self, user_id: &str) -> StoreResult<u32>;
+
+    /// A taken credential id is `Conflict("credential_id")`.
+    async fn insert_passkey(&self, passkey: &Passkey) -> StoreResult<()>;
+    /// The user's passkeys, oldest first.
+    async fn passkeys_of(&self, user_id: &str) -> StoreResult<Vec<Passkey>>;
+    /// A passkey by credential id, with its user.
+    async fn passkey(&self, credential_id: &str) -> StoreResult<Option<(Passkey, User)>>;
+    /// Records a use: the counter moves from `old_count` to `new_count` only if it still is
+    /// `old_count` (a concurrent use of a cloned key loses); false otherwise.
+    async fn record_passkey_use(&self, credential_id: &str, old_count: u32, new_count: u32, now: u64) -> StoreResult<bool>;
+    /// Removes one of the user's passkeys; false when the user has no such passkey.
+    async fn delete_passkey(&self, user_id: &str, credential_id: &str) -> StoreResult<bool>;
+}
+
+/// Ceremony state (`Challenge`).
+#[allow(async_fn_in_trait)]
+pub trait ChallengeStore {
+    async fn put_challenge(&self, challenge: &Challenge) -> StoreResult<()>;
+    /// The unexpired challenge, left in place.
+    async fn challenge(&self, id_hash: &str, now: u64) -> StoreResult<Option<Challenge>>;
+    /// The unexpired challenge, deleted in the same statement: of concurrent takers one gets it.
+    async fn take_challenge(&self, id_hash: &str, now: u64) -> StoreResult<Option<Challenge>>;
 }
 
 /// A remembered consent, as the account page lists it.
@@ -535,6 +637,8 @@ pub trait Store:
     + CodeStore
     + RefreshStore
     + SessionStore
+    + FactorStore
+    + ChallengeStore
     + ConsentStore
     + DocumentFetcher
     + ThrottleStore
@@ -550,6 +654,8 @@ impl<T> Store for T where
         + CodeStore
         + RefreshStore
         + SessionStore
+        + FactorStore
+        + ChallengeStore
         + ConsentStore
         + DocumentFetcher
         + ThrottleStore

@@ -48,6 +48,7 @@ impl World {
     pub fn for_issuer(issuer: &str) -> Self {
         let mut config = Config::for_issuer(issuer);
         config.pbkdf2_iterations = 1000;
+        config.totp_key = Some(crate::crypto::seal::SealKey::from_secret(&crate::crypto::b64url(&[42u8; 32])).expect("a valid key"));
         Self { store: MemoryStore::default(), keys: test_keys(), config, audit_log: AuditLog::default() }
     }
 
@@ -73,6 +74,16 @@ impl World {
         let out = block_on(handle(&self.app(now, req.header("cf-connecting-ip").unwrap_or(ADDRESS)), req));
         self.flush_audit();
         out
+    }
+
+    /// The kinds of the audit events buffered so far (not yet flushed), in order.
+    pub fn audit_kinds(&self) -> Vec<String> {
+        let events = self.audit_log.take();
+        let kinds = events.iter().map(|e| e.kind.clone()).collect();
+        for e in events {
+            self.audit_log.push(e);
+        }
+        kinds
     }
 
     /// Writes the buffered audit events into the store (what the Worker does after a response).

@@ -52,7 +52,10 @@ fn query_parameters(op: Operation) -> &'static [(&'static str, &'static str)] {
         | Operation::GetAccount
         | Operation::AccountSignIn
         | Operation::ChangePassword
-        | Operation::RemoveApp => &[],
+        | Operation::RemoveApp
+        | Operation::SecondFactor
+        | Operation::AccountTotp
+        | Operation::RevokeSession => &[],
     }
 }
 
@@ -166,6 +169,11 @@ fn summary(op: Operation) -> &'static str {
         Operation::AccountSignIn => "Signs in to the account page (form; anti-CSRF token)",
         Operation::ChangePassword => "Changes the signed-in person's password (form; the other sessions and grants end)",
         Operation::RemoveApp => "Removes a connected app's access: its consent goes and the person's grants with it end (form)",
+        Operation::SecondFactor => {
+            "The second step of a browser sign-in: an authenticator or recovery code, or setting an app up when the client demands two factors (form)"
+        }
+        Operation::AccountTotp => "Sets up (action=setup, then confirm with a code) or turns off (action=disable, with a code) the authenticator app (form)",
+        Operation::RevokeSession => "Signs one of the person's browser sessions out (form)",
     }
 }
 
@@ -186,7 +194,13 @@ fn tag(endpoint: Endpoint) -> &'static str {
         Endpoint::Clients | Endpoint::Client | Endpoint::ClientSecret => "clients",
         Endpoint::Users | Endpoint::User => "users",
         Endpoint::Audit => "audit",
-        Endpoint::Account | Endpoint::AccountSignIn | Endpoint::AccountPassword | Endpoint::AccountApps => "account",
+        Endpoint::Account
+        | Endpoint::AccountSignIn
+        | Endpoint::AccountPassword
+        | Endpoint::AccountApps
+        | Endpoint::SecondFactor
+        | Endpoint::AccountTotp
+        | Endpoint::AccountSessions => "account",
     }
 }
 
@@ -284,6 +298,25 @@ fn responses(op: Operation) -> Value {
             add("403", html("A form without its anti-CSRF token"));
             add("404", html("The app had no access"));
         }
+        Operation::SecondFactor => {
+            add("302", json!({ "description": "Signed in: to the client's redirect URI with the code (or to /account)" }));
+            add("200", html("The consent page, the recovery codes of a new app, or the set-up page again"));
+            add("401", html("A wrong or used code: the page again"));
+            add("403", html("A form without its anti-CSRF token, or a sign-in that expired"));
+            add("429", html("Too many failed attempts"));
+        }
+        Operation::AccountTotp => {
+            add("200", html("The set-up page, the new recovery codes, or the account page saying what changed"));
+            add("401", html("Not signed in"));
+            add("403", html("A form without its anti-CSRF token"));
+            add("429", html("Too many failed attempts"));
+        }
+        Operation::RevokeSession => {
+            add("200", html("The account page, saying the session was signed out"));
+            add("401", html("Not signed in"));
+            add("403", html("A form without its anti-CSRF token"));
+            add("404", html("No such session"));
+        }
     }
     r.insert("400".into(), err.clone());
     if security(op).is_some() {
@@ -352,6 +385,16 @@ fn request_body(op: Operation) -> Option<Value> {
             form_body(json!({ "current_password": s, "new_password": s, "csrf": s }), &["current_password", "new_password", "csrf"])
         }
         Operation::RemoveApp => form_body(json!({ "client_id": s, "csrf": s }), &["client_id", "csrf"]),
+        Operation::SecondFactor => form_body(
+            json!({ "pending": s, "code": s, "csrf": s, "client_id": s, "redirect": s, "state": s, "scope": s, "nonce": s,
+                    "code_challenge": s, "code_challenge_method": s, "prompt": s, "acr_values": s, "resource": resource }),
+            &["pending", "csrf"],
+        ),
+        Operation::AccountTotp => form_body(
+            json!({ "action": { "type": "string", "enum": ["setup", "confirm", "disable"] }, "code": s, "csrf": s }),
+            &["action", "csrf"],
+        ),
+        Operation::RevokeSession => form_body(json!({ "session": s, "csrf": s }), &["session", "csrf"]),
         Operation::GetOpenIdConfiguration
         | Operation::GetAuthorizationServerMetadata
         | Operation::GetJwks
@@ -405,6 +448,9 @@ fn endpoint_security(endpoint: Endpoint) -> Option<Value> {
         | Endpoint::Account
         | Endpoint::AccountSignIn
         | Endpoint::AccountPassword
-        | Endpoint::AccountApps => None,
+        | Endpoint::AccountApps
+        | Endpoint::SecondFactor
+        | Endpoint::AccountTotp
+        | Endpoint::AccountSessions => None,
     }
 }

@@ -185,6 +185,7 @@ pub(super) fn client_schema(with_secret: bool) -> Value {
         ("scope", scopes_schema(false)),
         ("token_endpoint_auth_method", s.clone()),
         ("id_token_signed_response_alg", json!({ "type": "string", "enum": ["ES256", "RS256"] })),
+        ("require_mfa", json!({ "type": "boolean" })),
         ("client_id_issued_at", json!({ "type": "integer" })),
         ("created_at", json!({ "type": "string", "format": "date-time" })),
         ("updated_at", json!({ "type": "string", "format": "date-time" })),
@@ -234,6 +235,10 @@ pub(super) fn client_request_schema(creating: bool) -> Value {
     props.insert(
         "id_token_signed_response_alg".into(),
         json!({ "type": "string", "enum": crate::oauth::clients::ID_TOKEN_ALGS, "description": "ES256 (default); RS256 where the deployment has an RS256 key" }),
+    );
+    props.insert(
+        "require_mfa".into(),
+        json!({ "type": "boolean", "description": "every sign-in for this client needs two factors or a passkey (default false)" }),
     );
     let mut v = json!({ "type": "object", "additionalProperties": false, "properties": props });
     if creating {

@@ -59,6 +59,7 @@ impl<S: Store> Provider<'_, S> {
             email: &record.email,
             role: &record.role,
             auth_time: record.auth_time,
+            amr: &record.amr,
         };
         let issued = self.issue(client, Some(&subject), &scope, record.nonce.as_deref(), &resources, RefreshIssue::NewFamily)?;
         let consumed = ConsumedCode {

@@ -91,8 +91,9 @@ fn storage_failures_elsewhere_are_500s_not_refusals() {
     assert_backend_failure(block_on(p.token(&creds, &password_request(None))).unwrap_err(), "client_for_auth");
     assert_backend_failure(block_on(p.introspect("opaque-refresh-token")).unwrap_err(), "refresh");
     // The password grant's refresh token cannot be stored: no tokens are answered.
-    // (client, address budget, reservation, user lookup, clearing the count, then insert_refresh.)
-    w.store.set_mode(StorageMode::BreakAfter(5));
+    // (client, address budget, reservation, user lookup, clearing the count, the second-factor
+    // lookup, then insert_refresh.)
+    w.store.set_mode(StorageMode::BreakAfter(6));
     assert_backend_failure(block_on(p.token(&creds, &password_request(None))).unwrap_err(), "insert_refresh");
     w.store.set_mode(StorageMode::Normal);
     let t = block_on(p.token(&creds, &password_request(None))).unwrap();

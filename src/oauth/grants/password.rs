@@ -32,7 +32,20 @@ impl<S: Store> Provider<'_, S> {
             .authenticate_user(username, password.expose())
             .await?
             .ok_or_else(|| OAuthError::invalid_grant("invalid username or password"))?;
-        let subject = Subject::of(&user, self.now);
+        // This grant has no way to ask for a second factor: a person with an authenticator app,
+        // or a client that demands two factors, must use the authorization code flow.
+        if client.require_mfa {
+            return Err(OAuthError::invalid_grant(
+                "this client requires two-step sign-in, which the password grant cannot perform; use the authorization code flow",
+            ));
+        }
+        if self.has_totp(&user.id).await? {
+            return Err(OAuthError::invalid_grant(
+                "this account has two-step sign-in, which the password grant cannot perform; use the authorization code flow",
+            ));
+        }
+        let amr = [crate::oauth::amr::PWD.to_string()];
+        let subject = Subject::of(&user, self.now, &amr);
         let issued =
             self.issue(client, Some(&subject), &scope, None, &Resources::new_grant(resources.to_vec()), RefreshIssue::NewFamily)?;
         if let Some(r) = &issued.refresh {

@@ -62,7 +62,7 @@ impl<S: Store> Provider<'_, S> {
         // narrowing of the client applies at its next refresh.
         let registered = Scope::from_list(client.scopes.iter().cloned());
         let scope = requested.unwrap_or(granted).intersection(&registered);
-        let subject = Subject::of(user, record.token.auth_time);
+        let subject = Subject::of(user, record.token.auth_time, &[]);
         // Likewise the family keeps its resources; this access token gets those asked for.
         let audience = resource::narrow(resources, &record.token.resources)?;
         let resources = Resources { granted: record.token.resources.clone(), audience };

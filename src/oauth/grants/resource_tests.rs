@@ -25,7 +25,7 @@ fn params(client: &Client, resources: &[&str]) -> AuthorizationParams {
 fn code_for(w: &World, client: &Client, user: &crate::store::User, resources: &[&str]) -> String {
     let p = w.at(1000);
     let req = block_on(p.validate_authorization(&params(client, resources))).unwrap();
-    let loc = block_on(p.issue_code(&req, user, 1000)).unwrap();
+    let loc = block_on(p.issue_code(&req, user, &crate::oauth::amr::Authentication::password(1000))).unwrap();
     crate::form::parse(loc.split_once('?').unwrap().1).unwrap().into_iter().find(|(k, _)| k == "code").unwrap().1
 }
 

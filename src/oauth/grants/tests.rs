@@ -58,7 +58,7 @@ pub(super) fn code(w: &World, client: &Client, user: &crate::store::User, challe
         ..Default::default()
     };
     let req = block_on(p.validate_authorization(&params)).unwrap();
-    let loc = block_on(p.issue_code(&req, user, 1000)).unwrap();
+    let loc = block_on(p.issue_code(&req, user, &crate::oauth::amr::Authentication::password(1000))).unwrap();
     let q = loc.split_once('?').unwrap().1;
     crate::form::parse(q).unwrap().into_iter().find(|(k, _)| k == "code").unwrap().1
 }

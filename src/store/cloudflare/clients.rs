@@ -38,6 +38,8 @@ struct ClientRow {
     client_uri: Option<String>,
     #[serde(default)]
     metadata_expires_at: Option<f64>,
+    #[serde(default)]
+    require_mfa: i64,
     is_active: i64,
     created_at: f64,
     updated_at: f64,
@@ -69,6 +71,7 @@ impl From<ClientRow> for Client {
             registration_token_hash: r.registration_token_hash,
             client_uri: r.client_uri,
             metadata_expires_at: r.metadata_expires_at.map(|t| t as u64),
+            require_mfa: r.require_mfa != 0,
             is_active: r.is_active != 0,
             created_at: r.created_at as u64,
             updated_at: r.updated_at as u64,
@@ -78,11 +81,11 @@ impl From<ClientRow> for Client {
 
 const CLIENT_COLUMNS: &str = "client_id, client_secret_hash, client_name, client_type, token_endpoint_auth_method, \
      grant_types, redirect_uris, post_logout_redirect_uris, response_types, scopes, id_token_signed_response_alg, is_active, \
-     created_at, updated_at, dynamic, registration_token_hash, client_uri, metadata_expires_at";
+     created_at, updated_at, dynamic, registration_token_hash, client_uri, metadata_expires_at, require_mfa";
 
 /// The columns an update may change (client type, secret and creation time are not among them).
 const MUTABLE_CLIENT_COLUMNS: &str = "client_name, token_endpoint_auth_method, grant_types, redirect_uris, \
-     post_logout_redirect_uris, response_types, scopes, id_token_signed_response_alg, is_active, updated_at, client_uri, metadata_expires_at";
+     post_logout_redirect_uris, response_types, scopes, id_token_signed_response_alg, is_active, updated_at, client_uri, metadata_expires_at, require_mfa";
 
 fn mutable_client_values(c: &Client) -> Vec<JsValue> {
     vec![
@@ -98,6 +101,7 @@ fn mutable_client_values(c: &Client) -> Vec<JsValue> {
         n(c.updated_at),
         opt(c.client_uri.as_deref()),
         c.metadata_expires_at.map_or(JsValue::NULL, n),
+        n(c.require_mfa.into()),
     ]
 }
 
@@ -105,7 +109,7 @@ impl ClientStore for CloudflareStore {
     async fn insert_client(&self, c: &Client) -> StoreResult<()> {
         let sql = format!(
             "INSERT INTO clients (client_id, client_secret_hash, client_type, created_at, dynamic, registration_token_hash, \
-             {MUTABLE_CLIENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+             {MUTABLE_CLIENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
         );
         let ty = if c.client_type == ClientType::Public { "public" } else { "confidential" };
         let mut args = vec![

@@ -17,6 +17,7 @@ impl Maintenance for CloudflareStore {
                 self.stmt("DELETE FROM sessions WHERE expires_at <= ?", &[n(now)])?,
                 self.stmt("DELETE FROM ended_grants WHERE expires_at <= ?", &[n(now)])?,
                 self.stmt("DELETE FROM pending_codes WHERE expires_at <= ?", &[n(now)])?,
+                self.stmt("DELETE FROM challenges WHERE expires_at <= ?", &[n(now)])?,
             ])
             .await
             .map_err(backend)?;

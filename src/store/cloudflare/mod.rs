@@ -9,6 +9,7 @@ mod clients;
 mod codes;
 mod consents;
 mod documents;
+mod factors;
 mod limits;
 mod maintenance;
 mod refresh;

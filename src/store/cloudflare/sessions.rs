@@ -5,8 +5,8 @@ use super::*;
 impl SessionStore for CloudflareStore {
     async fn create_session(&self, x: &Session) -> StoreResult<()> {
         self.run(
-            "INSERT INTO sessions (id_hash, user_id, auth_time, expires_at) VALUES (?, ?, ?, ?)",
-            &[s(&x.id_hash), s(&x.user_id), n(x.auth_time), n(x.expires_at)],
+            "INSERT INTO sessions (id_hash, user_id, auth_time, expires_at, amr, user_agent) VALUES (?, ?, ?, ?, ?, ?)",
+            &[s(&x.id_hash), s(&x.user_id), n(x.auth_time), n(x.expires_at), s(&x.amr.join(" ")), s(&x.user_agent)],
         )
         .await
         .map(|_| ())
@@ -14,28 +14,62 @@ impl SessionStore for CloudflareStore {
     async fn session(&self, id_hash: &str, now: u64) -> StoreResult<Option<(Session, User)>> {
         let row = self
             .first::<SessionRow>(
-                "SELECT s.id_hash, s.auth_time, s.expires_at, u.* \
+                "SELECT s.id_hash, s.auth_time, s.expires_at, s.amr, s.user_agent, u.* \
                  FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = ? AND s.expires_at > ?",
                 &[s(id_hash), n(now)],
             )
             .await?;
         Ok(row.map(|r| {
             let user = User::from(r.user);
-            let session =
-                Session { id_hash: r.id_hash, user_id: user.id.clone(), auth_time: r.auth_time as u64, expires_at: r.expires_at as u64 };
-            (session, user)
+            (r.session.into_session(&user.id), user)
         }))
     }
     async fn delete_session(&self, id_hash: &str) -> StoreResult<()> {
         self.run("DELETE FROM sessions WHERE id_hash = ?", &[s(id_hash)]).await.map(|_| ())
     }
+    async fn sessions_of(&self, user_id: &str, now: u64) -> StoreResult<Vec<Session>> {
+        let rows = self
+            .all::<SessionColumns>(
+                "SELECT id_hash, auth_time, expires_at, amr, user_agent FROM sessions WHERE user_id = ? AND expires_at > ? \
+                 ORDER BY auth_time DESC, id_hash LIMIT 100",
+                &[s(user_id), n(now)],
+            )
+            .await?;
+        Ok(rows.into_iter().map(|r| r.into_session(user_id)).collect())
+    }
+    async fn delete_user_session(&self, user_id: &str, id_hash: &str) -> StoreResult<bool> {
+        Ok(self.run("DELETE FROM sessions WHERE id_hash = ? AND user_id = ?", &[s(id_hash), s(user_id)]).await? == 1)
+    }
+}
+
+#[derive(Deserialize)]
+struct SessionColumns {
+    id_hash: String,
+    auth_time: f64,
+    expires_at: f64,
+    #[serde(default)]
+    amr: String,
+    #[serde(default)]
+    user_agent: String,
+}
+
+impl SessionColumns {
+    fn into_session(self, user_id: &str) -> Session {
+        Session {
+            id_hash: self.id_hash,
+            user_id: user_id.to_string(),
+            auth_time: self.auth_time as u64,
+            expires_at: self.expires_at as u64,
+            amr: self.amr.split(' ').filter(|m| !m.is_empty()).map(str::to_string).collect(),
+            user_agent: self.user_agent,
+        }
+    }
 }
 
 #[derive(Deserialize)]
 struct SessionRow {
-    id_hash: String,
-    auth_time: f64,
-    expires_at: f64,
+    #[serde(flatten)]
+    session: SessionColumns,
     #[serde(flatten)]
     user: UserRow,
 }

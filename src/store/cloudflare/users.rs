@@ -48,6 +48,10 @@ impl UserStore for CloudflareStore {
                 self.stmt("DELETE FROM sessions WHERE user_id = ?", &[s(user_id)])?,
                 self.stmt("UPDATE refresh_tokens SET status = 'revoked' WHERE user_id = ?", &[s(user_id)])?,
                 self.stmt("DELETE FROM consents WHERE user_id = ?", &[s(user_id)])?,
+                self.stmt("DELETE FROM totp_factors WHERE user_id = ?", &[s(user_id)])?,
+                self.stmt("DELETE FROM recovery_codes WHERE user_id = ?", &[s(user_id)])?,
+                self.stmt("DELETE FROM passkeys WHERE user_id = ?", &[s(user_id)])?,
+                self.stmt("DELETE FROM challenges WHERE user_id = ?", &[s(user_id)])?,
             ])
             .await
             .map_err(backend)?;

@@ -3,6 +3,7 @@
 //! (`StorageMode`), so that the protocol's storage-failure paths can be tested on the host.
 
 mod audit;
+mod factors;
 #[cfg(test)]
 mod tests;
 
@@ -39,6 +40,12 @@ struct State {
     /// Each with the time of its last failure.
     throttles: HashMap<String, (Throttle, u64)>,
     sessions: HashMap<String, Session>,
+    /// Authenticator apps by user; recovery codes by (user, hash) with when they were used.
+    totp: HashMap<String, TotpFactor>,
+    recovery: HashMap<(String, String), Option<u64>>,
+    /// Passkeys by credential id.
+    passkeys: HashMap<String, Passkey>,
+    challenges: HashMap<String, Challenge>,
     /// (user, client) → the scope allowed, and when.
     consents: HashMap<(String, String), (String, u64)>,
     /// What `fetch_document` answers per URL (tests set it), and how many fetches were made.
@@ -217,6 +224,10 @@ impl UserStore for MemoryStore {
         state.users.retain(|u| u.id != user_id);
         state.sessions.retain(|_, s| s.user_id != user_id);
         state.consents.retain(|(u, _), _| u != user_id);
+        state.totp.remove(user_id);
+        state.recovery.retain(|(u, _), _| u != user_id);
+        state.passkeys.retain(|_, p| p.user_id != user_id);
+        state.challenges.retain(|_, c| c.user_id.as_deref() != Some(user_id));
         state.revoke_refresh_where(|t| t.user_id == user_id);
         Ok(state.users.len() != before)
     }
@@ -468,6 +479,22 @@ impl SessionStore for MemoryStore {
         self.state.borrow_mut().sessions.remove(id_hash);
         Ok(())
     }
+    async fn sessions_of(&self, user_id: &str, now: u64) -> StoreResult<Vec<Session>> {
+        self.enter("sessions_of")?;
+        let state = self.state.borrow();
+        let mut list: Vec<Session> = state.sessions.values().filter(|s| s.user_id == user_id && s.expires_at > now).cloned().collect();
+        list.sort_by(|a, b| b.auth_time.cmp(&a.auth_time).then_with(|| a.id_hash.cmp(&b.id_hash)));
+        Ok(list)
+    }
+    async fn delete_user_session(&self, user_id: &str, id_hash: &str) -> StoreResult<bool> {
+        self.enter("delete_user_session")?;
+        let mut state = self.state.borrow_mut();
+        if state.sessions.get(id_hash).is_some_and(|s| s.user_id == user_id) {
+            state.sessions.remove(id_hash);
+            return Ok(true);
+        }
+        Ok(false)
+    }
 }
 
 impl ThrottleStore for MemoryStore {
@@ -501,6 +528,7 @@ impl Maintenance for MemoryStore {
             + retain_counting(&mut state.sessions, |x| x.expires_at > now)
             + retain_counting(&mut state.ended_grants, |until| *until > now)
             + retain_counting(&mut state.pending_codes, |c| c.expires_at > now)
+            + retain_counting(&mut state.challenges, |c| c.expires_at > now)
             + retain_counting(&mut state.throttles, |(th, updated)| th.locked_until > now || *updated + THROTTLE_MEMORY > now))
     }
 }

@@ -36,6 +36,7 @@ fn client(id: &str) -> Client {
         registration_token_hash: None,
         client_uri: None,
         metadata_expires_at: None,
+        require_mfa: false,
         is_active: true,
         created_at: 1,
         updated_at: 1,
@@ -70,6 +71,7 @@ fn code(client_id: &str) -> AuthorizationCode {
         email: "u1@example.com".into(),
         role: "user".into(),
         auth_time: 10,
+        amr: vec!["pwd".into()],
         expires_at: NOW + 60,
     }
 }
@@ -86,7 +88,7 @@ fn consumed(code_hash: &str, family: Option<&str>) -> ConsumedCode {
 }
 
 fn session(id_hash: &str, expires_at: u64) -> Session {
-    Session { id_hash: id_hash.into(), user_id: "u1".into(), auth_time: 10, expires_at }
+    Session { id_hash: id_hash.into(), user_id: "u1".into(), auth_time: 10, expires_at, amr: vec!["pwd".into()], user_agent: String::new() }
 }
 
 /// A store with something of every kind, some of it expired, so that each write below would

@@ -1,0 +1,160 @@
+//! The pages of two-step sign-in: the second step, setting an authenticator app up (during a
+//! sign-in or from the account page), the recovery codes shown once, and the account page's
+//! "Two-step sign-in" and "Sessions" sections. Every interpolated value is escaped.
+
+use super::pages::{escape, notice_html, page, Branding, Notice};
+use crate::oauth::second_factor::TotpSetup;
+
+fn hidden_inputs(hidden: &[(&str, &str)]) -> String {
+    hidden.iter().map(|(k, v)| format!("<input type=\"hidden\" name=\"{}\" value=\"{}\">", escape(k), escape(v))).collect()
+}
+
+/// The code field: "Authentication code", digits by default (recovery codes fit too).
+fn code_field(described: bool) -> String {
+    format!(
+        "<label for=\"code\">Authentication code</label>\
+<input id=\"code\" name=\"code\" autocomplete=\"one-time-code\" autocapitalize=\"none\" spellcheck=\"false\" required maxlength=\"32\" autofocus{}>",
+        if described { " aria-describedby=\"notice\" aria-invalid=\"true\"" } else { "" }
+    )
+}
+
+/// The second step of a sign-in: the code from the person's app, or a recovery code.
+/// `hidden` carries the pending sign-in, the anti-CSRF token and the authorization request.
+pub fn second_factor(b: &Branding, hidden: &[(&str, &str)], notice: Option<&Notice<'_>>) -> String {
+    page(
+        b,
+        "Two-step sign-in",
+        &format!(
+            "<h1>Two-step sign-in</h1><p>Enter the 6-digit code from your authenticator app. \
+If you cannot use the app, enter one of your recovery codes.</p>{}\
+<form method=\"post\" action=\"/login/second-factor\">{}{}<button type=\"submit\">Verify</button></form>",
+            notice_html(notice),
+            hidden_inputs(hidden),
+            code_field(notice.is_some()),
+        ),
+    )
+}
+
+/// The secret, its URI and its QR code, then the field confirming the first code.
+fn setup_body(setup: &TotpSetup, qr: Option<&str>, action: &str, hidden: &[(&str, &str)], notice: Option<&Notice<'_>>) -> String {
+    format!(
+        "<p>Scan this QR code with your authenticator app, or enter the key by hand.</p>{}\
+<p>Key: <code id=\"totp-secret\">{}</code></p>\
+<p><a id=\"totp-uri\" href=\"{}\">Open in an authenticator app</a></p>{}\
+<p>Then enter the code the app shows.</p>\
+<form method=\"post\" action=\"{action}\">{}{}<button type=\"submit\">Verify</button></form>",
+        qr.unwrap_or(""),
+        escape(&setup.secret),
+        escape(&setup.uri),
+        notice_html(notice),
+        hidden_inputs(hidden),
+        code_field(notice.is_some()),
+    )
+}
+
+/// Setting an app up from the account page.
+pub fn account_totp_setup(
+    b: &Branding,
+    setup: &TotpSetup,
+    qr: Option<&str>,
+    hidden: &[(&str, &str)],
+    notice: Option<&Notice<'_>>,
+) -> String {
+    page(
+        b,
+        "Set up an authenticator app",
+        &format!("<h1>Set up an authenticator app</h1>{}", setup_body(setup, qr, "/account/totp", hidden, notice)),
+    )
+}
+
+/// Setting an app up during a sign-in whose client demands two factors.
+pub fn enroll(
+    b: &Branding,
+    client_name: &str,
+    setup: &TotpSetup,
+    qr: Option<&str>,
+    hidden: &[(&str, &str)],
+    notice: Option<&Notice<'_>>,
+) -> String {
+    page(
+        b,
+        "Set up two-step sign-in",
+        &format!(
+            "<h1>Set up two-step sign-in</h1><p><strong>{}</strong> requires two-step sign-in. Set up an authenticator app to continue.</p>{}",
+            escape(client_name),
+            setup_body(setup, qr, "/login/second-factor", hidden, notice)
+        ),
+    )
+}
+
+/// The new recovery codes, shown once; then "Continue" (a sign-in carries on) or a link back
+/// to the account page.
+pub fn recovery_codes(b: &Branding, codes: &[String], continue_form: Option<&[(&str, &str)]>) -> String {
+    let list: String = codes.iter().map(|c| format!("<li><code>{}</code></li>", escape(c))).collect();
+    let next = match continue_form {
+        Some(hidden) => {
+            format!(
+                "<form method=\"post\" action=\"/login/second-factor\">{}<button type=\"submit\">Continue</button></form>",
+                hidden_inputs(hidden)
+            )
+        }
+        None => "<p><a href=\"/account\">Back to your account</a></p>".to_string(),
+    };
+    page(
+        b,
+        "Recovery codes",
+        &format!(
+            "<h1>Two-step sign-in is on</h1><p role=\"status\">Save these recovery codes somewhere safe. Each works once, \
+in place of a code from your app. They are not shown again.</p><ul id=\"recovery-codes\" aria-label=\"Recovery codes\">{list}</ul>{next}"
+        ),
+    )
+}
+
+/// A browser session on the account page.
+pub struct SessionItem {
+    pub id: String,
+    pub signed_in: String,
+    pub browser: String,
+    pub current: bool,
+}
+
+/// The account page's "Two-step sign-in" section.
+pub fn totp_section(csrf: &str, enabled: bool, recovery_left: u32) -> String {
+    if enabled {
+        format!(
+            "<h2>Two-step sign-in</h2><p>On: an authenticator app. {recovery_left} recovery codes left.</p>\
+<form method=\"post\" action=\"/account/totp\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
+<input type=\"hidden\" name=\"action\" value=\"disable\">\
+<label for=\"disable-code\">Authentication code</label>\
+<input id=\"disable-code\" name=\"code\" autocomplete=\"one-time-code\" required maxlength=\"32\">\
+<button type=\"submit\" class=\"secondary\">Turn off two-step sign-in</button></form>"
+        )
+    } else {
+        format!(
+            "<h2>Two-step sign-in</h2><p>Off. Add a second step to your sign-in with an authenticator app.</p>\
+<form method=\"post\" action=\"/account/totp\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
+<input type=\"hidden\" name=\"action\" value=\"setup\"><button type=\"submit\">Set up an authenticator app</button></form>"
+        )
+    }
+}
+
+/// The account page's "Sessions" section: each browser signed in, with "Sign out".
+pub fn sessions_section(csrf: &str, sessions: &[SessionItem]) -> String {
+    let items: String = sessions
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            format!(
+                "<li>Signed in {} · {}{}<form method=\"post\" action=\"/account/sessions\">\
+<input type=\"hidden\" name=\"csrf\" value=\"{csrf}\"><input type=\"hidden\" name=\"session\" value=\"{}\">\
+<button type=\"submit\" class=\"secondary\" aria-label=\"Sign out session {}\">Sign out</button></form></li>",
+                escape(&s.signed_in),
+                escape(if s.browser.is_empty() { "unknown browser" } else { &s.browser }),
+                if s.current { " (this browser)" } else { "" },
+                escape(&s.id),
+                i + 1,
+            )
+        })
+        .collect();
+    format!("<h2>Sessions</h2><p>Browsers signed in to your account.</p><ul id=\"sessions\">{items}</ul>")
+}

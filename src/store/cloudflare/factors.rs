@@ -1,0 +1,265 @@
+//! `FactorStore` and `ChallengeStore` on D1: authenticator apps, recovery codes, passkeys and
+//! ceremony challenges. Every single-use rule is one conditional statement.
+
+use super::*;
+
+#[derive(Deserialize)]
+struct TotpRow {
+    user_id: String,
+    secret: String,
+    confirmed_at: Option<f64>,
+    last_step: f64,
+    created_at: f64,
+}
+
+#[derive(Deserialize)]
+struct PasskeyRow {
+    credential_id: String,
+    user_id: String,
+    name: String,
+    public_key: String,
+    algorithm: f64,
+    sign_count: f64,
+    created_at: f64,
+    last_used_at: Option<f64>,
+}
+
+impl From<PasskeyRow> for Passkey {
+    fn from(r: PasskeyRow) -> Self {
+        Passkey {
+            credential_id: r.credential_id,
+            user_id: r.user_id,
+            name: r.name,
+            public_key: r.public_key,
+            algorithm: r.algorithm as i64,
+            sign_count: r.sign_count as u32,
+            created_at: r.created_at as u64,
+            last_used_at: r.last_used_at.map(|t| t as u64),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct PasskeyUserRow {
+    #[serde(rename = "pk_credential_id")]
+    credential_id: String,
+    #[serde(rename = "pk_name")]
+    name: String,
+    #[serde(rename = "pk_public_key")]
+    public_key: String,
+    #[serde(rename = "pk_algorithm")]
+    algorithm: f64,
+    #[serde(rename = "pk_sign_count")]
+    sign_count: f64,
+    #[serde(rename = "pk_created_at")]
+    created_at: f64,
+    #[serde(rename = "pk_last_used_at")]
+    last_used_at: Option<f64>,
+    #[serde(flatten)]
+    user: UserRow,
+}
+
+#[derive(Deserialize)]
+struct ChallengeRow {
+    id_hash: String,
+    kind: String,
+    user_id: Option<String>,
+    binding: String,
+    data: String,
+    expires_at: f64,
+}
+
+impl From<ChallengeRow> for Challenge {
+    fn from(r: ChallengeRow) -> Self {
+        Challenge {
+            id_hash: r.id_hash,
+            kind: r.kind,
+            user_id: r.user_id,
+            binding: r.binding,
+            data: r.data,
+            expires_at: r.expires_at as u64,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct Count {
+    n: f64,
+}
+
+impl FactorStore for CloudflareStore {
+    async fn totp(&self, user_id: &str) -> StoreResult<Option<TotpFactor>> {
+        let row = self
+            .first::<TotpRow>(
+                "SELECT user_id, secret, confirmed_at, last_step, created_at FROM totp_factors WHERE user_id = ?",
+                &[s(user_id)],
+            )
+            .await?;
+        Ok(row.map(|r| TotpFactor {
+            user_id: r.user_id,
+            sealed_secret: r.secret,
+            confirmed: r.confirmed_at.is_some(),
+            last_step: r.last_step as u64,
+            created_at: r.created_at as u64,
+        }))
+    }
+    async fn put_pending_totp(&self, f: &TotpFactor) -> StoreResult<bool> {
+        let changed = self
+            .run(
+                "INSERT INTO totp_factors (user_id, secret, confirmed_at, last_step, created_at) VALUES (?, ?, NULL, 0, ?) \
+                 ON CONFLICT (user_id) DO UPDATE SET secret = excluded.secret, created_at = excluded.created_at, last_step = 0 \
+                 WHERE totp_factors.confirmed_at IS NULL",
+                &[s(&f.user_id), s(&f.sealed_secret), n(f.created_at)],
+            )
+            .await?;
+        Ok(changed == 1)
+    }
+    async fn confirm_totp(&self, user_id: &str, step: u64, recovery_hashes: &[String], now: u64) -> StoreResult<bool> {
+        // One batch (a transaction): the codes are inserted only if this statement's update
+        // confirmed the app (`changes()` is the count of the statement just before), so a
+        // concurrent confirmation that lost writes nothing. A pending app has no codes: turning
+        // an app off deletes them.
+        let hashes = serde_json::to_string(recovery_hashes).map_err(backend)?;
+        let results = self
+            .db()?
+            .batch(vec![
+                self.stmt(
+                    "UPDATE totp_factors SET confirmed_at = ?, last_step = ? WHERE user_id = ? AND confirmed_at IS NULL",
+                    &[n(now), n(step), s(user_id)],
+                )?,
+                self.stmt(
+                    "INSERT INTO recovery_codes (user_id, code_hash) SELECT ?, value FROM json_each(?) WHERE changes() = 1",
+                    &[s(user_id), s(&hashes)],
+                )?,
+            ])
+            .await
+            .map_err(backend)?;
+        Ok(results.first().map(changes) == Some(1))
+    }
+    async fn use_totp_step(&self, user_id: &str, step: u64) -> StoreResult<bool> {
+        let changed = self
+            .run(
+                "UPDATE totp_factors SET last_step = ? WHERE user_id = ? AND confirmed_at IS NOT NULL AND last_step < ?",
+                &[n(step), s(user_id), n(step)],
+            )
+            .await?;
+        Ok(changed == 1)
+    }
+    async fn delete_totp(&self, user_id: &str) -> StoreResult<bool> {
+        let results = self
+            .db()?
+            .batch(vec![
+                self.stmt("DELETE FROM totp_factors WHERE user_id = ?", &[s(user_id)])?,
+                self.stmt("DELETE FROM recovery_codes WHERE user_id = ?", &[s(user_id)])?,
+            ])
+            .await
+            .map_err(backend)?;
+        Ok(results.first().map(changes) == Some(1))
+    }
+    async fn use_recovery_code(&self, user_id: &str, code_hash: &str, now: u64) -> StoreResult<bool> {
+        let changed = self
+            .run(
+                "UPDATE recovery_codes SET used_at = ? WHERE user_id = ? AND code_hash = ? AND used_at IS NULL",
+                &[n(now), s(user_id), s(code_hash)],
+            )
+            .await?;
+        Ok(changed == 1)
+    }
+    async fn recovery_codes_left(&self, user_id: &str) -> StoreResult<u32> {
+        let row =
+            self.first::<Count>("SELECT count(*) AS n FROM recovery_codes WHERE user_id = ? AND used_at IS NULL", &[s(user_id)]).await?;
+        Ok(row.map_or(0, |c| c.n as u32))
+    }
+
+    async fn insert_passkey(&self, p: &Passkey) -> StoreResult<()> {
+        self.run(
+            "INSERT INTO passkeys (credential_id, user_id, name, public_key, algorithm, sign_count, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            &[
+                s(&p.credential_id),
+                s(&p.user_id),
+                s(&p.name),
+                s(&p.public_key),
+                JsValue::from_f64(p.algorithm as f64),
+                n(p.sign_count.into()),
+                n(p.created_at),
+            ],
+        )
+        .await
+        .map(|_| ())
+    }
+    async fn passkeys_of(&self, user_id: &str) -> StoreResult<Vec<Passkey>> {
+        let rows = self
+            .all::<PasskeyRow>(
+                "SELECT credential_id, user_id, name, public_key, algorithm, sign_count, created_at, last_used_at \
+                 FROM passkeys WHERE user_id = ? ORDER BY created_at, credential_id LIMIT 100",
+                &[s(user_id)],
+            )
+            .await?;
+        Ok(rows.into_iter().map(Passkey::from).collect())
+    }
+    async fn passkey(&self, credential_id: &str) -> StoreResult<Option<(Passkey, User)>> {
+        let row = self
+            .first::<PasskeyUserRow>(
+                "SELECT p.credential_id AS pk_credential_id, p.name AS pk_name, p.public_key AS pk_public_key, \
+                 p.algorithm AS pk_algorithm, p.sign_count AS pk_sign_count, p.created_at AS pk_created_at, \
+                 p.last_used_at AS pk_last_used_at, u.* FROM passkeys p JOIN users u ON u.id = p.user_id WHERE p.credential_id = ?",
+                &[s(credential_id)],
+            )
+            .await?;
+        Ok(row.map(|r| {
+            let user = User::from(r.user);
+            let passkey = Passkey {
+                credential_id: r.credential_id,
+                user_id: user.id.clone(),
+                name: r.name,
+                public_key: r.public_key,
+                algorithm: r.algorithm as i64,
+                sign_count: r.sign_count as u32,
+                created_at: r.created_at as u64,
+                last_used_at: r.last_used_at.map(|t| t as u64),
+            };
+            (passkey, user)
+        }))
+    }
+    async fn record_passkey_use(&self, credential_id: &str, old_count: u32, new_count: u32, now: u64) -> StoreResult<bool> {
+        let changed = self
+            .run(
+                "UPDATE passkeys SET sign_count = ?, last_used_at = ? WHERE credential_id = ? AND sign_count = ?",
+                &[n(new_count.into()), n(now), s(credential_id), n(old_count.into())],
+            )
+            .await?;
+        Ok(changed == 1)
+    }
+    async fn delete_passkey(&self, user_id: &str, credential_id: &str) -> StoreResult<bool> {
+        Ok(self.run("DELETE FROM passkeys WHERE credential_id = ? AND user_id = ?", &[s(credential_id), s(user_id)]).await? == 1)
+    }
+}
+
+impl ChallengeStore for CloudflareStore {
+    async fn put_challenge(&self, c: &Challenge) -> StoreResult<()> {
+        self.run(
+            "INSERT INTO challenges (id_hash, kind, user_id, binding, data, expires_at) VALUES (?, ?, ?, ?, ?, ?)",
+            &[s(&c.id_hash), s(&c.kind), opt(c.user_id.as_deref()), s(&c.binding), s(&c.data), n(c.expires_at)],
+        )
+        .await
+        .map(|_| ())
+    }
+    async fn challenge(&self, id_hash: &str, now: u64) -> StoreResult<Option<Challenge>> {
+        let row = self
+            .first::<ChallengeRow>(
+                "SELECT id_hash, kind, user_id, binding, data, expires_at FROM challenges WHERE id_hash = ? AND expires_at > ?",
+                &[s(id_hash), n(now)],
+            )
+            .await?;
+        Ok(row.map(Challenge::from))
+    }
+    async fn take_challenge(&self, id_hash: &str, now: u64) -> StoreResult<Option<Challenge>> {
+        let row = self
+            .first::<ChallengeRow>(
+                "DELETE FROM challenges WHERE id_hash = ? AND expires_at > ? RETURNING id_hash, kind, user_id, binding, data, expires_at",
+                &[s(id_hash), n(now)],
+            )
+            .await?;
+        Ok(row.map(Challenge::from))
+    }
+}
