@@ -13,6 +13,7 @@ mod settings;
 pub mod store;
 #[cfg(test)]
 mod testing;
+pub mod webauthn;
 
 use http::{App, Incoming, Outgoing, MAX_BODY};
 use oauth::audit::AuditLog;

@@ -87,6 +87,12 @@ impl RsaPublic {
         Ok(Self { n, e, e_bits, params: DynResidueParams::new(&n), kid, n_b64, e_b64 })
     }
 
+    /// A public key from its big-endian modulus and exponent (as a COSE RSA key carries them,
+    /// RFC 8230 §4): the same checks as a JWK's, so 2048-bit moduli only.
+    pub fn from_components(n: &[u8], e: &[u8]) -> Result<Self, String> {
+        Self::new(n, e)
+    }
+
     pub fn from_jwk(jwk: &Value) -> Result<Self, String> {
         if jwk["kty"] != "RSA" {
             return Err("not an RSA JWK".into());
