@@ -4,7 +4,7 @@
 //! Every form carries the browser's anti-CSRF token (`csrf.rs`).
 
 use super::authorize::session_token;
-use super::factor_pages::{self, SessionItem};
+use super::factor_pages::{self, PasskeyItem, SessionItem};
 use super::pages::{self, ConnectedApp, Notice};
 use super::{csrf, App, Incoming, Outgoing};
 use crate::crypto::sha256_b64url;
@@ -21,12 +21,12 @@ fn with_token<S>(app: &App<'_, S>, req: &Incoming, status: u16, html: impl FnOnc
 }
 
 /// The sign-in form of the account page (no session).
-fn sign_in_page<S>(app: &App<'_, S>, req: &Incoming, status: u16, username: &str, notice: Option<Notice<'_>>) -> Outgoing {
+pub(super) fn sign_in_page<S>(app: &App<'_, S>, req: &Incoming, status: u16, username: &str, notice: Option<Notice<'_>>) -> Outgoing {
     with_token(app, req, status, |token| pages::account_sign_in(&app.branding, token, username, notice.as_ref()))
 }
 
-/// The account page's sections between the password and the apps: two-step sign-in and the
-/// browser sessions (`csrf` already escaped).
+/// The account page's sections between the password and the apps: passkeys, two-step sign-in
+/// and the browser sessions (`csrf` already escaped).
 async fn sections<S: Store>(app: &App<'_, S>, req: &Incoming, user: &User, csrf: &str) -> Result<String, OAuthError> {
     let p = &app.provider;
     let totp = p.has_totp(&user.id).await?;
@@ -44,11 +44,29 @@ async fn sections<S: Store>(app: &App<'_, S>, req: &Incoming, user: &User, csrf:
             id: s.id_hash,
         })
         .collect();
-    Ok(format!("{}{}", factor_pages::totp_section(csrf, totp, left), factor_pages::sessions_section(csrf, &sessions)))
+    let iso = crate::http::admin::iso8601;
+    let passkeys: Vec<PasskeyItem> = p
+        .passkeys_of(&user.id)
+        .await?
+        .into_iter()
+        .map(|k| PasskeyItem { added: iso(k.created_at), last_used: k.last_used_at.map(iso), name: k.name, id: k.credential_id })
+        .collect();
+    Ok(format!(
+        "{}{}{}",
+        factor_pages::passkeys_section(csrf, &passkeys),
+        factor_pages::totp_section(csrf, totp, left),
+        factor_pages::sessions_section(csrf, &sessions)
+    ))
 }
 
 /// The account page of `user`, with the clients they allowed.
-async fn account_page<S: Store>(app: &App<'_, S>, req: &Incoming, status: u16, user: &User, notice: Option<Notice<'_>>) -> Outgoing {
+pub(super) async fn account_page<S: Store>(
+    app: &App<'_, S>,
+    req: &Incoming,
+    status: u16,
+    user: &User,
+    notice: Option<Notice<'_>>,
+) -> Outgoing {
     let apps = match app.provider.connected_apps(&user.id).await {
         Ok(a) => a,
         Err(e) => return Outgoing::error(&e),
@@ -73,7 +91,7 @@ async fn account_page<S: Store>(app: &App<'_, S>, req: &Incoming, status: u16, u
 
 /// What every form post of a signed-in account page needs: the session's user (and its id
 /// hash), the form, and the form's own anti-CSRF token; otherwise the page saying what is wrong.
-async fn signed_in_post<S: Store>(app: &App<'_, S>, req: &Incoming) -> Result<(User, String, super::request::Params), Outgoing> {
+pub(super) async fn signed_in_post<S: Store>(app: &App<'_, S>, req: &Incoming) -> Result<(User, String, super::request::Params), Outgoing> {
     let (user, session) = match signed_in(app, req).await {
         Ok(Some(s)) => s,
         Ok(None) => return Err(sign_in_page(app, req, 401, "", Some(Notice::Error("Sign in first.")))),
@@ -90,12 +108,12 @@ async fn signed_in_post<S: Store>(app: &App<'_, S>, req: &Incoming) -> Result<(U
 }
 
 /// The signed-in user behind the request's session cookie, with the session's id hash.
-async fn signed_in<S: Store>(app: &App<'_, S>, req: &Incoming) -> Result<Option<(User, String)>, OAuthError> {
+pub(super) async fn signed_in<S: Store>(app: &App<'_, S>, req: &Incoming) -> Result<Option<(User, String)>, OAuthError> {
     let Some(token) = session_token(app, req) else { return Ok(None) };
     Ok(app.provider.current_session(token).await?.map(|(_, user)| (user, sha256_b64url(token))))
 }
 
-fn form_field(form: &super::request::Params, name: &str) -> String {
+pub(super) fn form_field(form: &super::request::Params, name: &str) -> String {
     form.get(name).ok().flatten().unwrap_or_default()
 }
 

@@ -147,7 +147,7 @@ pub fn sessions_section(csrf: &str, sessions: &[SessionItem]) -> String {
             format!(
                 "<li>Signed in {} · {}{}<form method=\"post\" action=\"/account/sessions\">\
 <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\"><input type=\"hidden\" name=\"session\" value=\"{}\">\
-<button type=\"submit\" class=\"secondary\" aria-label=\"Sign out session {}\">Sign out</button></form></li>",
+<button type=\"submit\" class=\"secondary\" aria-label=\"Revoke session {}\">Revoke</button></form></li>",
                 escape(&s.signed_in),
                 escape(if s.browser.is_empty() { "unknown browser" } else { &s.browser }),
                 if s.current { " (this browser)" } else { "" },
@@ -157,4 +157,45 @@ pub fn sessions_section(csrf: &str, sessions: &[SessionItem]) -> String {
         })
         .collect();
     format!("<h2>Sessions</h2><p>Browsers signed in to your account.</p><ul id=\"sessions\">{items}</ul>")
+}
+
+/// A passkey on the account page.
+pub struct PasskeyItem {
+    pub id: String,
+    pub name: String,
+    pub added: String,
+    pub last_used: Option<String>,
+}
+
+/// The account page's "Passkeys" section: each passkey with its name and last use and a
+/// "Remove" button; "Add a passkey" (the script runs the ceremony and posts its answer).
+pub fn passkeys_section(csrf: &str, passkeys: &[PasskeyItem]) -> String {
+    let items: String = passkeys
+        .iter()
+        .map(|p| {
+            format!(
+                "<li><strong>{}</strong><br>Added {} · {}<form method=\"post\" action=\"/account/passkeys\">\
+<input type=\"hidden\" name=\"csrf\" value=\"{csrf}\"><input type=\"hidden\" name=\"action\" value=\"remove\">\
+<input type=\"hidden\" name=\"credential_id\" value=\"{}\">\
+<button type=\"submit\" class=\"secondary\" aria-label=\"Remove passkey {}\">Remove</button></form></li>",
+                escape(&p.name),
+                escape(&p.added),
+                match &p.last_used {
+                    Some(t) => format!("last used {}", escape(t)),
+                    None => "never used".to_string(),
+                },
+                escape(&p.id),
+                escape(&p.name),
+            )
+        })
+        .collect();
+    let list = if passkeys.is_empty() { "<p>No passkeys yet.</p>".to_string() } else { format!("<ul id=\"passkeys\">{items}</ul>") };
+    format!(
+        "<h2>Passkeys</h2><p>Sign in with your fingerprint, face or device PIN instead of a password.</p>{list}\
+<form id=\"passkey-add\" method=\"post\" action=\"/account/passkeys\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
+<input type=\"hidden\" name=\"action\" value=\"register\"><input type=\"hidden\" name=\"credential\" value=\"\">\
+<label for=\"passkey-name\">Passkey name</label><input id=\"passkey-name\" name=\"name\" required maxlength=\"64\" value=\"Passkey\">\
+<button type=\"submit\">Add a passkey</button><p class=\"error passkey-error\" role=\"alert\" hidden></p></form>\
+<script src=\"/passkeys.js\" defer></script>"
+    )
 }

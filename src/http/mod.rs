@@ -17,6 +17,7 @@ pub mod discovery;
 pub mod factor_pages;
 pub mod openapi;
 pub mod pages;
+pub mod passkeys;
 mod qr;
 #[cfg(test)]
 mod registration_tests;
@@ -132,7 +133,7 @@ impl Outgoing {
 /// The pages' CSP: nothing loads but inline styles; forms post only to `form_action`; no framing.
 pub fn page_csp(form_action: &str) -> String {
     format!(
-        "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action {form_action}; frame-ancestors 'none'; base-uri 'none'"
+        "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'unsafe-inline'; img-src data:; form-action {form_action}; frame-ancestors 'none'; base-uri 'none'"
     )
 }
 
@@ -215,6 +216,10 @@ pub async fn handle<S: Store>(app: &App<'_, S>, req: &Incoming) -> Outgoing {
         Operation::SecondFactor => Ok(second_factor::submit(app, req).await),
         Operation::AccountTotp => Ok(account::totp(app, req).await),
         Operation::RevokeSession => Ok(account::revoke_session(app, req).await),
+        Operation::GetPasskeyScript => Ok(passkeys::script()),
+        Operation::PasskeyOptions => Ok(passkeys::options(app, req).await),
+        Operation::PasskeySignIn => Ok(passkeys::sign_in(app, req).await),
+        Operation::AccountPasskeys => Ok(passkeys::manage(app, req).await),
         Operation::ChangePassword => Ok(account::change_password(app, req).await),
         Operation::RemoveApp => Ok(account::remove_app(app, req).await),
     };

@@ -97,16 +97,25 @@ pub fn login(b: &Branding, client_name: &str, hidden: &[(&str, &str)], username:
             "<h1>Sign in</h1><p>to continue to <strong>{}</strong></p>{err_html}\
 <form method=\"post\" action=\"/login\">{fields}\
 <label for=\"username\">Username</label>\
-<input id=\"username\" name=\"username\" autocomplete=\"username\" autocapitalize=\"none\" spellcheck=\"false\" required maxlength=\"64\" value=\"{}\"{described}{}>\
+<input id=\"username\" name=\"username\" autocomplete=\"username webauthn\" autocapitalize=\"none\" spellcheck=\"false\" required maxlength=\"64\" value=\"{}\"{described}{}>\
 <label for=\"password\">Password</label>\
 <input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"current-password\" required maxlength=\"256\"{described}{}>\
-<button type=\"submit\">Sign in</button></form>",
+<button type=\"submit\">Sign in</button></form>{}",
             escape(client_name),
             escape(username),
             if username.is_empty() { " autofocus" } else { "" },
             if username.is_empty() { "" } else { " autofocus" },
+            passkey_form(),
         ),
     )
+}
+
+/// "Sign in with a passkey": hidden until the script (`/passkeys.js`) finds WebAuthn; it then
+/// posts the answer to `/login/passkey` with a copy of the page's form's hidden fields (the
+/// authorization request and the anti-CSRF token), so the page holds each field once.
+pub(super) fn passkey_form() -> &'static str {
+    "<div id=\"passkey-sign-in\" hidden><button type=\"button\" class=\"secondary\">Sign in with a passkey</button>\
+<p class=\"error passkey-error\" role=\"alert\" hidden></p></div><script src=\"/passkeys.js\" defer></script>"
 }
 
 /// What the consent page shows.
@@ -199,13 +208,14 @@ pub fn account_sign_in(b: &Branding, csrf: &str, username: &str, notice: Option<
             "<h1>Sign in</h1><p>to manage your account</p>{}\
 <form method=\"post\" action=\"/account/login\"><input type=\"hidden\" name=\"csrf\" value=\"{}\">\
 <label for=\"username\">Username</label>\
-<input id=\"username\" name=\"username\" autocomplete=\"username\" autocapitalize=\"none\" spellcheck=\"false\" required maxlength=\"64\" value=\"{}\" autofocus>\
+<input id=\"username\" name=\"username\" autocomplete=\"username webauthn\" autocapitalize=\"none\" spellcheck=\"false\" required maxlength=\"64\" value=\"{}\" autofocus>\
 <label for=\"password\">Password</label>\
 <input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"current-password\" required maxlength=\"256\">\
-<button type=\"submit\">Sign in</button></form>",
+<button type=\"submit\">Sign in</button></form>{}",
             notice_html(notice),
             escape(csrf),
             escape(username),
+            passkey_form(),
         ),
     )
 }

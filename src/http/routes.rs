@@ -74,6 +74,10 @@ listed_enum!(
         SecondFactor,
         AccountTotp,
         AccountSessions,
+        PasskeyScript,
+        PasskeyOptions,
+        PasskeySignIn,
+        AccountPasskeys,
     }
 );
 
@@ -108,6 +112,10 @@ impl Endpoint {
             Self::SecondFactor => "/login/second-factor",
             Self::AccountTotp => "/account/totp",
             Self::AccountSessions => "/account/sessions",
+            Self::PasskeyScript => "/passkeys.js",
+            Self::PasskeyOptions => "/passkeys/options",
+            Self::PasskeySignIn => "/login/passkey",
+            Self::AccountPasskeys => "/account/passkeys",
         }
     }
 
@@ -142,7 +150,11 @@ impl Endpoint {
             | Self::AccountApps
             | Self::SecondFactor
             | Self::AccountTotp
-            | Self::AccountSessions => false,
+            | Self::AccountSessions
+            | Self::PasskeyScript
+            | Self::PasskeyOptions
+            | Self::PasskeySignIn
+            | Self::AccountPasskeys => false,
         }
     }
 
@@ -203,6 +215,14 @@ listed_enum!(
         AccountTotp,
         /// Signing out one of the account's browser sessions.
         RevokeSession,
+        /// The pages' passkey script.
+        GetPasskeyScript,
+        /// A WebAuthn ceremony's options (a challenge): registration or sign-in.
+        PasskeyOptions,
+        /// Signing in with a passkey (the assertion, with the authorization request).
+        PasskeySignIn,
+        /// Adding (`action=register`) or removing (`action=remove`) one of the account's passkeys.
+        AccountPasskeys,
     }
 );
 
@@ -236,6 +256,10 @@ impl Operation {
             Self::SecondFactor => Endpoint::SecondFactor,
             Self::AccountTotp => Endpoint::AccountTotp,
             Self::RevokeSession => Endpoint::AccountSessions,
+            Self::GetPasskeyScript => Endpoint::PasskeyScript,
+            Self::PasskeyOptions => Endpoint::PasskeyOptions,
+            Self::PasskeySignIn => Endpoint::PasskeySignIn,
+            Self::AccountPasskeys => Endpoint::AccountPasskeys,
         }
     }
 
@@ -254,7 +278,8 @@ impl Operation {
             | Self::ListUsers
             | Self::GetUser
             | Self::ListAudit
-            | Self::GetAccount => Method::Get,
+            | Self::GetAccount
+            | Self::GetPasskeyScript => Method::Get,
             Self::PostAuthorize
             | Self::Login
             | Self::PostConsent
@@ -271,7 +296,10 @@ impl Operation {
             | Self::RemoveApp
             | Self::SecondFactor
             | Self::AccountTotp
-            | Self::RevokeSession => Method::Post,
+            | Self::RevokeSession
+            | Self::PasskeyOptions
+            | Self::PasskeySignIn
+            | Self::AccountPasskeys => Method::Post,
             Self::UpdateClient => Method::Put,
             Self::UpdateUser => Method::Patch,
             Self::DeleteClient | Self::DeleteUser => Method::Delete,

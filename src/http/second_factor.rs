@@ -9,6 +9,7 @@
 use super::authorize::{authorize_error, hidden_fields, params_from, session_cookie, sign_in_error_page};
 use super::factor_pages;
 use super::pages::Notice;
+use super::request::Params;
 use super::{csrf, qr, App, Incoming, Outgoing};
 use crate::oauth::amr::Authentication;
 use crate::oauth::authorize::AuthorizationRequest;
@@ -113,6 +114,17 @@ async fn enroll_page<S: Store>(
     html(app, status, csrf_token, body)
 }
 
+/// The authorization request a sign-in step's form carries, checked again as if new (nothing
+/// in a form is trusted); `None` without `client_id` (the account page's sign-in).
+pub(super) async fn request_in_form<S: Store>(app: &App<'_, S>, form: &Params) -> Result<Option<AuthorizationRequest>, Outgoing> {
+    if form.get("client_id").ok().flatten().unwrap_or_default().is_empty() {
+        return Ok(None);
+    }
+    let mut p = params_from(form, "redirect").map_err(|e| sign_in_error_page(app, &e))?;
+    p.response_type = Some("code".into());
+    app.provider.validate_authorization(&p).await.map(Some).map_err(|e| authorize_error(app, e))
+}
+
 /// `POST /login/second-factor`.
 pub async fn submit<S: Store>(app: &App<'_, S>, req: &Incoming) -> Outgoing {
     let issuer = &app.provider.config.issuer;
@@ -140,19 +152,9 @@ pub async fn submit<S: Store>(app: &App<'_, S>, req: &Incoming) -> Outgoing {
         Ok(None) => return expired(),
         Err(e) => return sign_in_error_page(app, &e),
     };
-    // The authorization request, checked again as if new (absent: the account page's sign-in).
-    let r = if field("client_id").is_empty() {
-        None
-    } else {
-        let mut p = match params_from(&form, "redirect") {
-            Ok(p) => p,
-            Err(e) => return sign_in_error_page(app, &e),
-        };
-        p.response_type = Some("code".into());
-        match app.provider.validate_authorization(&p).await {
-            Ok(r) => Some(r),
-            Err(e) => return authorize_error(app, e),
-        }
+    let r = match request_in_form(app, &form).await {
+        Ok(r) => r,
+        Err(page) => return page,
     };
     let hidden = carried(r.as_ref(), &pending, &csrf_token);
     let code = field("code");

@@ -15,6 +15,9 @@ pub mod introspection;
 pub mod issue;
 pub mod logout;
 pub mod metadata_document;
+pub mod passkeys;
+#[cfg(test)]
+mod passkeys_tests;
 pub mod pkce;
 pub mod prompt;
 pub mod redirect;

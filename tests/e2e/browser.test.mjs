@@ -65,7 +65,7 @@ test('a person signs in through the page, sees errors, is remembered, and logs o
   await page.getByLabel('Username').fill(user.username);
   await page.getByLabel('Password').fill('not the password');
   await page.screenshot({ path: join(OUT, 'login-page.png'), fullPage: true });
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
 
   // Wrong password: the same page, an alert tied to the inputs, the username kept.
   await page.getByRole('alert').waitFor();
@@ -129,7 +129,7 @@ test('the page refuses framing and shows lockout', async () => {
   for (let i = 0; i < 5; i++) {
     await page.getByLabel('Username').fill(user.username);
     await page.getByLabel('Password').fill('wrong password');
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
     await page.getByRole('alert').waitFor();
   }
   assert.match(await page.getByRole('alert').textContent(), /Too many failed sign-in attempts/);

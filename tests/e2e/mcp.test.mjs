@@ -66,7 +66,7 @@ async function consentPage(page, authorizationUrl, user) {
   if (user) {
     await page.getByLabel('Username').fill(user.username);
     await page.getByLabel('Password').fill(user.password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
   }
   await page.getByRole('heading', { name: 'Allow access?' }).waitFor();
 }

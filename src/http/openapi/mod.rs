@@ -55,7 +55,11 @@ fn query_parameters(op: Operation) -> &'static [(&'static str, &'static str)] {
         | Operation::RemoveApp
         | Operation::SecondFactor
         | Operation::AccountTotp
-        | Operation::RevokeSession => &[],
+        | Operation::RevokeSession
+        | Operation::GetPasskeyScript
+        | Operation::PasskeyOptions
+        | Operation::PasskeySignIn
+        | Operation::AccountPasskeys => &[],
     }
 }
 
@@ -174,6 +178,12 @@ fn summary(op: Operation) -> &'static str {
         }
         Operation::AccountTotp => "Sets up (action=setup, then confirm with a code) or turns off (action=disable, with a code) the authenticator app (form)",
         Operation::RevokeSession => "Signs one of the person's browser sessions out (form)",
+        Operation::GetPasskeyScript => "The sign-in and account pages' passkey script (JavaScript)",
+        Operation::PasskeyOptions => {
+            "A WebAuthn ceremony's options with a fresh single-use challenge: purpose=register (signed in) or purpose=sign_in (form; anti-CSRF token)"
+        }
+        Operation::PasskeySignIn => "Signs in with a passkey: the assertion as JSON in `credential`, with the authorization request (form)",
+        Operation::AccountPasskeys => "Adds (action=register: `credential`, `name`) or removes (action=remove: `credential_id`) a passkey (form)",
     }
 }
 
@@ -200,7 +210,11 @@ fn tag(endpoint: Endpoint) -> &'static str {
         | Endpoint::AccountApps
         | Endpoint::SecondFactor
         | Endpoint::AccountTotp
-        | Endpoint::AccountSessions => "account",
+        | Endpoint::AccountSessions
+        | Endpoint::PasskeyScript
+        | Endpoint::PasskeyOptions
+        | Endpoint::PasskeySignIn
+        | Endpoint::AccountPasskeys => "account",
     }
 }
 
@@ -311,6 +325,34 @@ fn responses(op: Operation) -> Value {
             add("403", html("A form without its anti-CSRF token"));
             add("429", html("Too many failed attempts"));
         }
+        Operation::GetPasskeyScript => {
+            add("200", json!({ "description": "JavaScript", "content": { "text/javascript": { "schema": { "type": "string" } } } }))
+        }
+        Operation::PasskeyOptions => {
+            add(
+                "200",
+                ok(
+                    "PublicKeyCredentialCreationOptionsJSON or PublicKeyCredentialRequestOptionsJSON (WebAuthn L3 §5.1.10)",
+                    json!({ "type": "object" }),
+                ),
+            );
+            add("401", err.clone());
+            add("403", err.clone());
+            add("429", err.clone());
+        }
+        Operation::PasskeySignIn => {
+            add("302", json!({ "description": "Signed in: to the client's redirect URI with the code (or to /account)" }));
+            add("200", html("The consent page"));
+            add("401", html("The passkey was refused: the sign-in page again"));
+            add("403", html("A form without its anti-CSRF token"));
+            add("429", html("Too many sign-in attempts from this address"));
+        }
+        Operation::AccountPasskeys => {
+            add("200", html("The account page, saying what changed"));
+            add("401", html("Not signed in"));
+            add("403", html("A form without its anti-CSRF token"));
+            add("404", html("No such passkey"));
+        }
         Operation::RevokeSession => {
             add("200", html("The account page, saying the session was signed out"));
             add("401", html("Not signed in"));
@@ -395,6 +437,18 @@ fn request_body(op: Operation) -> Option<Value> {
             &["action", "csrf"],
         ),
         Operation::RevokeSession => form_body(json!({ "session": s, "csrf": s }), &["session", "csrf"]),
+        Operation::PasskeyOptions => {
+            form_body(json!({ "purpose": { "type": "string", "enum": ["register", "sign_in"] }, "csrf": s }), &["purpose", "csrf"])
+        }
+        Operation::PasskeySignIn => form_body(
+            json!({ "credential": s, "csrf": s, "client_id": s, "redirect": s, "state": s, "scope": s, "nonce": s,
+                    "code_challenge": s, "code_challenge_method": s, "prompt": s, "acr_values": s, "resource": resource }),
+            &["credential", "csrf"],
+        ),
+        Operation::AccountPasskeys => form_body(
+            json!({ "action": { "type": "string", "enum": ["register", "remove"] }, "credential": s, "name": s, "credential_id": s, "csrf": s }),
+            &["action", "csrf"],
+        ),
         Operation::GetOpenIdConfiguration
         | Operation::GetAuthorizationServerMetadata
         | Operation::GetJwks
@@ -411,7 +465,8 @@ fn request_body(op: Operation) -> Option<Value> {
         | Operation::GetUser
         | Operation::DeleteUser
         | Operation::ListAudit
-        | Operation::GetAccount => return None,
+        | Operation::GetAccount
+        | Operation::GetPasskeyScript => return None,
     })
 }
 
@@ -451,6 +506,10 @@ fn endpoint_security(endpoint: Endpoint) -> Option<Value> {
         | Endpoint::AccountApps
         | Endpoint::SecondFactor
         | Endpoint::AccountTotp
-        | Endpoint::AccountSessions => None,
+        | Endpoint::AccountSessions
+        | Endpoint::PasskeyScript
+        | Endpoint::PasskeyOptions
+        | Endpoint::PasskeySignIn
+        | Endpoint::AccountPasskeys => None,
     }
 }

@@ -87,6 +87,12 @@ const CLIENT_COLUMNS: &str = "client_id, client_secret_hash, client_name, client
 const MUTABLE_CLIENT_COLUMNS: &str = "client_name, token_endpoint_auth_method, grant_types, redirect_uris, \
      post_logout_redirect_uris, response_types, scopes, id_token_signed_response_alg, is_active, updated_at, client_uri, metadata_expires_at, require_mfa";
 
+/// `?, ?, …`: one placeholder per column of `columns` (a comma-separated list) plus `extra`, so
+/// a column added to the list cannot leave a statement a value short.
+fn placeholders(columns: &str, extra: usize) -> String {
+    vec!["?"; columns.split(',').count() + extra].join(", ")
+}
+
 fn mutable_client_values(c: &Client) -> Vec<JsValue> {
     vec![
         s(&c.client_name),
@@ -109,7 +115,8 @@ impl ClientStore for CloudflareStore {
     async fn insert_client(&self, c: &Client) -> StoreResult<()> {
         let sql = format!(
             "INSERT INTO clients (client_id, client_secret_hash, client_type, created_at, dynamic, registration_token_hash, \
-             {MUTABLE_CLIENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+             {MUTABLE_CLIENT_COLUMNS}) VALUES ({})",
+            placeholders(MUTABLE_CLIENT_COLUMNS, 6)
         );
         let ty = if c.client_type == ClientType::Public { "public" } else { "confidential" };
         let mut args = vec![
@@ -156,7 +163,8 @@ impl ClientStore for CloudflareStore {
     // it failed), which also voids any read of that client still in flight (`cache.rs`).
     async fn update_client(&self, c: &Client) -> StoreResult<bool> {
         // SQLite row-value assignment: the same columns, in the same order, as the insert.
-        let sql = format!("UPDATE clients SET ({MUTABLE_CLIENT_COLUMNS}) = (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) WHERE client_id = ?");
+        let sql =
+            format!("UPDATE clients SET ({MUTABLE_CLIENT_COLUMNS}) = ({}) WHERE client_id = ?", placeholders(MUTABLE_CLIENT_COLUMNS, 0));
         let mut args = mutable_client_values(c);
         args.push(s(&c.client_id));
         let result = self.run(&sql, &args).await;
@@ -208,5 +216,16 @@ impl ClientStore for CloudflareStore {
             .await;
         forget_client(client_id);
         Ok(result? == 1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_placeholder_per_column() {
+        assert_eq!(placeholders("a, b,c", 0), "?, ?, ?");
+        assert_eq!(placeholders(MUTABLE_CLIENT_COLUMNS, 6).matches('?').count(), 6 + MUTABLE_CLIENT_COLUMNS.split(',').count());
     }
 }

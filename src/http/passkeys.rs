@@ -1,0 +1,124 @@
+//! Passkeys over HTTP: the pages' script (`GET /passkeys.js`), a ceremony's options
+//! (`POST /passkeys/options`), signing in (`POST /login/passkey`) and the account page's
+//! "Add a passkey" / "Remove" (`POST /account/passkeys`). The rules are in `oauth::passkeys` and
+//! `crate::webauthn`; every post carries the page's anti-CSRF token, to which the ceremony's
+//! challenge is bound.
+
+use super::account::{account_page, form_field, signed_in, signed_in_post};
+use super::authorize::{error_page, is_cross_site};
+use super::pages::Notice;
+use super::second_factor::{capitalised, continue_sign_in, request_in_form};
+use super::{csrf, App, Incoming, Outgoing};
+use crate::oauth::error::HttpCode;
+use crate::oauth::passkeys::CredentialJson;
+use crate::oauth::{ErrorCode, OAuthError};
+use crate::store::Store;
+
+const SCRIPT: &str = include_str!("assets/passkeys.js");
+
+/// `GET /passkeys.js`.
+pub fn script() -> Outgoing {
+    let mut out = Outgoing::empty(200)
+        .header("content-type", "text/javascript; charset=utf-8")
+        .header("cache-control", "public, max-age=3600")
+        .header("x-content-type-options", "nosniff");
+    out.body = SCRIPT.as_bytes().to_vec();
+    out
+}
+
+/// `POST /passkeys/options` (form: `purpose`, `csrf`): JSON options with a fresh challenge bound
+/// to this browser. `register` needs a signed-in session.
+pub async fn options<S: Store>(app: &App<'_, S>, req: &Incoming) -> Outgoing {
+    let issuer = &app.provider.config.issuer;
+    if is_cross_site(issuer, req) {
+        return Outgoing::error(&OAuthError::access_denied("cross-site requests are refused"));
+    }
+    let form = match req.form() {
+        Ok(f) => f,
+        Err(e) => return Outgoing::error(&e),
+    };
+    let token = form_field(&form, csrf::FIELD);
+    if !csrf::verify(req, issuer, Some(&token)) {
+        return Outgoing::error(&OAuthError::access_denied("the page's anti-CSRF token is missing or has expired; reload the page"));
+    }
+    let answer = match form_field(&form, "purpose").as_str() {
+        "sign_in" => app.provider.passkey_sign_in_options(&token).await,
+        "register" => match signed_in(app, req).await {
+            Ok(Some((user, _))) => app.provider.passkey_registration_options(&user, &token, &app.branding.product_name).await,
+            Ok(None) => return Outgoing::error(&OAuthError::new(ErrorCode::AccessDenied, "sign in first")).with_status(401),
+            Err(e) => Err(e),
+        },
+        _ => Err(OAuthError::invalid_request("purpose must be register or sign_in")),
+    };
+    match answer {
+        Ok(v) => Outgoing::json(200, &v),
+        Err(e) => Outgoing::error(&e),
+    }
+}
+
+/// `POST /login/passkey`: the assertion (`credential`, JSON) with the page's anti-CSRF token and
+/// the authorization request (none: the account page's sign-in).
+pub async fn sign_in<S: Store>(app: &App<'_, S>, req: &Incoming) -> Outgoing {
+    let issuer = &app.provider.config.issuer;
+    let refuse = |status: u16, msg: &str| error_page(app, status, "Cannot sign in", msg);
+    if is_cross_site(issuer, req) {
+        return refuse(403, "Cross-site sign-in posts are refused.");
+    }
+    let form = match req.form() {
+        Ok(f) => f,
+        Err(e) => return refuse(400, &capitalised(&e.description)),
+    };
+    let token = form_field(&form, csrf::FIELD);
+    if !csrf::verify(req, issuer, Some(&token)) {
+        return refuse(403, "This sign-in form has expired. Go back and sign in again.");
+    }
+    let credential = match CredentialJson::parse(&form_field(&form, "credential")) {
+        Ok(c) => c,
+        Err(e) => return refuse(400, &capitalised(&e.description)),
+    };
+    let r = match request_in_form(app, &form).await {
+        Ok(r) => r,
+        Err(page) => return page,
+    };
+    match app.provider.sign_in_with_passkey(&credential, &token).await {
+        Ok((user, auth)) => continue_sign_in(app, req, r.as_ref(), &user, auth, false).await,
+        Err(e) if e.code == ErrorCode::Http(HttpCode::RateLimited) => {
+            let wait = e.retry_after.unwrap_or(60);
+            refuse(429, &format!("Too many sign-in attempts. Try again in {wait} seconds.")).header("retry-after", &wait.to_string())
+        }
+        Err(e) if e.code == ErrorCode::AccessDenied => refuse(401, &capitalised(&e.description)),
+        Err(e) if e.status() < 500 => refuse(400, &capitalised(&e.description)),
+        Err(e) => super::authorize::sign_in_error_page(app, &e),
+    }
+}
+
+/// `POST /account/passkeys`: `action=register` (the new credential as JSON in `credential`,
+/// its `name`) or `action=remove` (`credential_id`).
+pub async fn manage<S: Store>(app: &App<'_, S>, req: &Incoming) -> Outgoing {
+    let (user, _, form) = match signed_in_post(app, req).await {
+        Ok(s) => s,
+        Err(page) => return page,
+    };
+    let p = &app.provider;
+    match form_field(&form, "action").as_str() {
+        "register" => {
+            let added = match CredentialJson::parse(&form_field(&form, "credential")) {
+                Ok(c) => p.register_passkey(&user, &form_field(&form, "name"), &c, &form_field(&form, csrf::FIELD)).await,
+                Err(e) => Err(e),
+            };
+            match added {
+                Ok(k) => {
+                    account_page(app, req, 200, &user, Some(Notice::Done(&format!("Passkey \u{201c}{}\u{201d} added.", k.name)))).await
+                }
+                Err(e) if e.status() < 500 => account_page(app, req, 400, &user, Some(Notice::Error(&capitalised(&e.description)))).await,
+                Err(e) => Outgoing::error(&e),
+            }
+        }
+        "remove" => match p.remove_passkey(&user, &form_field(&form, "credential_id")).await {
+            Ok(true) => account_page(app, req, 200, &user, Some(Notice::Done("Passkey removed."))).await,
+            Ok(false) => account_page(app, req, 404, &user, Some(Notice::Error("No such passkey."))).await,
+            Err(e) => Outgoing::error(&e),
+        },
+        _ => account_page(app, req, 400, &user, Some(Notice::Error("Unknown action."))).await,
+    }
+}
