@@ -20,6 +20,7 @@
 //   users show ID|USERNAME                 one user
 //   users disable|enable|delete ID|USERNAME
 //   users set-role ID|USERNAME ROLE
+//   users remove-totp ID|USERNAME  remove a user's authenticator app (lost phone and codes)
 //                                user administration through the API; every `users` command
 //                                takes --url U and an admin bearer in --token T or ADMIN_TOKEN
 //                                (from `admin-token`, or the bootstrap token)
@@ -128,13 +129,18 @@ async function users(args) {
       print(await api(base, `/users/${u.id}`, { token, method: 'PATCH', json: { role } }));
       break;
     }
+    case 'remove-totp': {
+      const u = await find(who);
+      print(await api(base, `/users/${u.id}`, { token, method: 'PATCH', json: { totp: false } }));
+      break;
+    }
     case 'delete': {
       const u = await find(who);
       await api(base, `/users/${u.id}`, { token, method: 'DELETE' });
       console.error(`deleted ${u.username} (${u.id})`);
       break;
     }
-    default: fail('users: list, show, disable, enable, delete or set-role');
+    default: fail('users: list, show, disable, enable, delete, set-role or remove-totp');
   }
 }
 
@@ -216,7 +222,7 @@ switch (`${cmd} ${sub ?? ''}`.trim()) {
   case 'keys rotate-dev': rotateDev(args.file); break;
   case 'bootstrap': await bootstrap(args); break;
   case 'admin-token': await adminToken(args); break;
-  case 'users list': case 'users show': case 'users disable': case 'users enable': case 'users delete': case 'users set-role':
+  case 'users list': case 'users show': case 'users disable': case 'users enable': case 'users delete': case 'users set-role': case 'users remove-totp':
     await users(args); break;
   case 'migrate': migrate(args); break;
   default:

@@ -146,6 +146,24 @@ fn a_password_set_by_an_admin_ends_grants_and_works() {
 }
 
 #[test]
+fn an_admin_removes_a_lost_authenticator_app_but_cannot_set_one_up() {
+    let w = World::new();
+    let (s, _) = signed_in(&w, "erin");
+    let p = w.at(NOW);
+    let user = block_on(p.user(&s.user_id)).unwrap();
+    let setup = block_on(p.begin_totp_setup(&user, false)).unwrap();
+    let secret = crate::crypto::totp::base32_decode(&setup.secret).unwrap();
+    block_on(p.confirm_totp(&user, &crate::crypto::totp::code_at_step(&secret, crate::crypto::totp::step_at(NOW)))).unwrap();
+    assert!(password_grant(&w, &s, "erin", "correct horse").is_err(), "two-step sign-in blocks the password grant");
+    assert_eq!(patch(&w, &s.user_id, json!({ "totp": true })).0, 400);
+    assert_eq!(patch(&w, &s.user_id, json!({ "totp": false })).0, 200);
+    assert!(!block_on(p.has_totp(&s.user_id)).unwrap());
+    assert!(password_grant(&w, &s, "erin", "correct horse").is_ok());
+    let (_, events) = admin_get(&w, &format!("/audit?user_id={}&type=totp.disabled", s.user_id));
+    assert_eq!(events["events"][0]["detail"]["by"], "bootstrap");
+}
+
+#[test]
 fn deleting_a_user_ends_everything() {
     let w = World::new();
     let (s, session) = signed_in(&w, "erin");

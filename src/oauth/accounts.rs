@@ -20,6 +20,10 @@ pub struct UserUpdate {
     pub email: Option<String>,
     pub disabled: Option<bool>,
     pub password: Option<Password>,
+    /// `false` removes the user's authenticator app and recovery codes (a person who lost both
+    /// signs in with the password again, and may set a new app up). `true` is refused: only its
+    /// owner can set an app up.
+    pub totp: Option<bool>,
 }
 
 /// Who is acting, for the audit log: an admin user's id, or the bootstrap token.
@@ -73,6 +77,9 @@ impl<S: Store> Provider<'_, S> {
         if let Some(p) = &change.password {
             validate_password(p.expose())?;
         }
+        if change.totp == Some(true) {
+            return Err(OAuthError::invalid_request("totp: only false (remove the authenticator app); its owner sets one up on /account"));
+        }
         let mut changed = Vec::new();
         if email != user.email {
             changed.push("email");
@@ -96,6 +103,9 @@ impl<S: Store> Provider<'_, S> {
         }
         if disabling || change.password.is_some() {
             self.store.end_user_grants(&user.id, self.now, None).await?;
+        }
+        if change.totp == Some(false) && self.store.delete_totp(&user.id).await? {
+            self.audit(Audit::new(AuditKind::TotpDisabled).user(&user.id).detail(json!({ "by": actor.label() })));
         }
         let by = json!({ "by": actor.label() });
         if !changed.is_empty() {

@@ -54,6 +54,7 @@ pub(super) fn component_schemas() -> Value {
             "properties": {
                 "role": { "type": "string" }, "email": { "type": "string" }, "disabled": { "type": "boolean" },
                 "password": { "type": "string", "description": "a new password: ends the user's sessions and grants" },
+                "totp": { "type": "boolean", "enum": [false], "description": "false removes the user's authenticator app and recovery codes" },
             },
         },
         "AuditEvent": {
