@@ -24,6 +24,7 @@ fn main() {
         .with_rs256(Some(&serde_json::to_string::<serde_json::Value>(&rsa).expect("serializes")))
         .expect("the example RSA key loads");
     let rs256 = per_op(50, |n| bench::rs256_sign(&keys, n));
+    let passkey = per_op(1000, bench::passkey_verify);
     let iterations = 600_000;
     let pbkdf2 = per_op(3, |n| (0..n).map(|_| bench::pbkdf2(iterations)).sum()) / iterations as f64;
     println!(
@@ -33,6 +34,7 @@ fn main() {
             "es256_sign_plain_us": sign_plain * 1e6,
             "es256_verify_us": verify * 1e6,
             "rs256_sign_us": rs256 * 1e6,
+            "passkey_verify_us": passkey * 1e6,
             "pbkdf2_iteration_ns": pbkdf2 * 1e9,
         })
     );

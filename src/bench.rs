@@ -46,7 +46,26 @@ pub fn pbkdf2(iterations: u32) -> usize {
     PasswordHash::create("correct horse battery staple", iterations).encode().len()
 }
 
-/// `GET /__bench?op=sign|sign_plain|verify|pbkdf2|d1|kv&n=N`: runs a crypto loop inside workerd so
+/// Verifies a passkey assertion recorded from Chromium (ES256) `n` times: the one piece of
+/// cryptography a passkey sign-in does.
+pub fn passkey_verify(n: u32) -> usize {
+    use crate::crypto::b64url_decode;
+    use crate::webauthn::{verify_assertion, verify_registration, RelyingParty, StoredCredential};
+    let rec: serde_json::Value = serde_json::from_str(include_str!("webauthn/testdata/chromium-es256-none.json")).expect("the fixture");
+    let bytes = |v: &serde_json::Value| b64url_decode(v.as_str().unwrap_or_default()).unwrap_or_default();
+    let rp = RelyingParty { id: rec["rp_id"].as_str().unwrap_or_default(), origin: rec["origin"].as_str().unwrap_or_default() };
+    let reg = &rec["registration"];
+    let Ok(new) = verify_registration(&rp, &bytes(&reg["challenge"]), false, &bytes(&reg["client_data_json"]), &bytes(&reg["attestation_object"]))
+    else {
+        return 0;
+    };
+    let a = &rec["assertions"][0];
+    let (challenge, cdj, ad, sig) = (bytes(&a["challenge"]), bytes(&a["client_data_json"]), bytes(&a["authenticator_data"]), bytes(&a["signature"]));
+    let stored = StoredCredential { public_key: &new.public_key, sign_count: 0 };
+    (0..n).filter(|_| verify_assertion(&rp, &challenge, false, &stored, &cdj, &ad, &sig).is_ok()).count()
+}
+
+/// `GET /__bench?op=sign|sign_plain|verify|rs256|pbkdf2|passkey_verify|d1|kv&n=N`: runs a crypto loop inside workerd so
 /// `npm run bench` can read its CPU cost from the runtime process, or `n` sequential storage round
 /// trips (`SELECT 1` on D1, a missing key on KV) and answers their wall time in ms. Served only when
 /// the `BENCH` var is "1".
@@ -72,7 +91,8 @@ pub async fn route(req: &Incoming, keys: &Result<KeySet, String>, env: Env) -> w
         Some("verify") => es256_verify(keys, n),
         Some("pbkdf2") => pbkdf2(n),
         Some("rs256") => rs256_sign(keys, n),
-        _ => return Response::error("op: sign, sign_plain, verify, rs256, pbkdf2, d1 or kv", 400),
+        Some("passkey_verify") => passkey_verify(n),
+        _ => return Response::error("op: sign, sign_plain, verify, rs256, pbkdf2, passkey_verify, d1 or kv", 400),
     };
     Response::ok(result.to_string())
 }
