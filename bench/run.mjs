@@ -400,7 +400,8 @@ async function benchOpenAuth() {
 
 // ---------------------------------------------------------------- report
 const fmt = (x, d = 1) => (x === undefined ? 'n/a' : x.toFixed(d));
-const w = await startWorker(process.env.LOG_REQUESTS ? { LOG_REQUESTS: process.env.LOG_REQUESTS } : {});
+const passVars = Object.fromEntries(['LOG_REQUESTS', 'ES256_SIGNER'].filter((k) => process.env[k]).map((k) => [k, process.env[k]]));
+const w = await startWorker(passVars);
 console.error(`worker ready in ${fmt(w.startup, 0)} ms; measuring…`);
 if (process.env.BENCH_ONLY === 'crypto') {
   // Quick check while tuning the build: only the in-worker and native crypto figures.

@@ -55,12 +55,14 @@ pub fn passkey_verify(n: u32) -> usize {
     let bytes = |v: &serde_json::Value| b64url_decode(v.as_str().unwrap_or_default()).unwrap_or_default();
     let rp = RelyingParty { id: rec["rp_id"].as_str().unwrap_or_default(), origin: rec["origin"].as_str().unwrap_or_default() };
     let reg = &rec["registration"];
-    let Ok(new) = verify_registration(&rp, &bytes(&reg["challenge"]), false, &bytes(&reg["client_data_json"]), &bytes(&reg["attestation_object"]))
+    let Ok(new) =
+        verify_registration(&rp, &bytes(&reg["challenge"]), false, &bytes(&reg["client_data_json"]), &bytes(&reg["attestation_object"]))
     else {
         return 0;
     };
     let a = &rec["assertions"][0];
-    let (challenge, cdj, ad, sig) = (bytes(&a["challenge"]), bytes(&a["client_data_json"]), bytes(&a["authenticator_data"]), bytes(&a["signature"]));
+    let (challenge, cdj, ad, sig) =
+        (bytes(&a["challenge"]), bytes(&a["client_data_json"]), bytes(&a["authenticator_data"]), bytes(&a["signature"]));
     let stored = StoredCredential { public_key: &new.public_key, sign_count: 0 };
     (0..n).filter(|_| verify_assertion(&rp, &challenge, false, &stored, &cdj, &ad, &sig).is_ok()).count()
 }

@@ -85,7 +85,7 @@ pub async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
         return bench::route(&req, &settings.keys, env).await;
     }
     let config = settings.config_for(&req.origin);
-    let store = CloudflareStore::new(env.clone(), settings.client_cache_ttl);
+    let store = CloudflareStore::new(env.clone(), settings.client_cache_ttl).with_webcrypto(settings.webcrypto_es256);
     let audit_log = AuditLog::default();
     let app = App {
         provider: Provider {

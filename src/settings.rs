@@ -25,6 +25,8 @@ pub struct Settings {
     pub client_cache_ttl: u64,
     /// Days the audit log keeps an event (the hourly cron deletes older ones).
     pub audit_retention_days: u64,
+    /// ES256 signatures through WebCrypto (default), or in wasm (`ES256_SIGNER=wasm`).
+    pub webcrypto_es256: bool,
 }
 
 /// See store/cache.rs for what a cached client can get wrong within this many seconds.
@@ -84,6 +86,7 @@ fn load(env: &Env) -> Settings {
         bench: text_binding(env, "BENCH").as_deref() == Some("1"),
         client_cache_ttl: number(env, "CLIENT_CACHE_TTL", DEFAULT_CLIENT_CACHE_TTL, 0, 300),
         audit_retention_days: number(env, "AUDIT_RETENTION_DAYS", 90, 1, 3650),
+        webcrypto_es256: text_binding(env, "ES256_SIGNER").is_none_or(|v| v.trim() != "wasm"),
     }
 }
 

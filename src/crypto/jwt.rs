@@ -4,7 +4,7 @@
 //! ECDSA work is `es256.rs`'s table-accelerated code. Time claims are checked by
 //! the caller with the worker clock (jwt-compact's chrono clock is not used).
 
-use super::keys::KeySet;
+use super::keys::{KeySet, PublicKey};
 use super::{b64url, b64url_decode};
 use jwt_compact::UntrustedToken;
 use serde::de::DeserializeOwned;
@@ -22,7 +22,7 @@ pub enum JwtError {
 }
 
 /// The JWS signing input `header.payload` (RFC 7515 §5.1) for `alg`, our `kid` and `typ`.
-fn signing_input<T: Serialize>(alg: &str, kid: &str, typ: &str, claims: &T) -> String {
+pub fn signing_input<T: Serialize>(alg: &str, kid: &str, typ: &str, claims: &T) -> String {
     #[derive(Serialize)]
     struct JoseHeader<'a> {
         alg: &'a str,
@@ -37,11 +37,16 @@ fn signing_input<T: Serialize>(alg: &str, kid: &str, typ: &str, claims: &T) -> S
 /// Signs `claims` with header `typ` and our `kid` (JWS compact serialisation, RFC 7515 §7.1),
 /// with the table-accelerated ES256 signer of `es256.rs` (identical signatures to p256's).
 pub fn sign<T: Serialize>(keys: &KeySet, typ: &str, claims: &T) -> String {
-    let mut jws = signing_input("ES256", &keys.current.kid, typ, claims);
+    let jws = signing_input("ES256", &keys.current.kid, typ, claims);
     let signature = super::es256::sign(&keys.signing, jws.as_bytes());
-    jws.push('.');
-    jws.push_str(&b64url(&signature.to_bytes()));
-    jws
+    with_signature(jws, &signature.to_bytes())
+}
+
+/// `signing_input.signature` (the signature's bytes base64url): the compact JWS.
+pub fn with_signature(mut signing_input: String, signature: &[u8]) -> String {
+    signing_input.push('.');
+    signing_input.push_str(&b64url(signature));
+    signing_input
 }
 
 /// Signs `claims` with RS256 (for the ID tokens of clients that ask for it); `None` when the
@@ -81,9 +86,35 @@ pub fn verify_id_token<T: DeserializeOwned>(keys: &KeySet, token: &str) -> Resul
     serde_json::from_slice(&payload).map_err(|_| JwtError::Malformed)
 }
 
-/// Verifies signature, algorithm and key, and (when given) the `typ` header, then returns the
-/// claims. Expiry, issuer and audience are the caller's to check.
-pub fn verify<T: DeserializeOwned>(keys: &KeySet, token: &str, typ: Option<&str>) -> Result<T, JwtError> {
+/// An ES256 token whose header names our algorithm, one of our keys and the expected `typ`,
+/// with its signature still to check (in wasm with `verify_in_wasm`, or by the platform).
+pub struct Unverified<'t, 'k> {
+    pub key: &'k PublicKey,
+    pub signing_input: &'t str,
+    /// r ‖ s (RFC 7518 §3.4).
+    pub signature: [u8; 64],
+    payload: &'t str,
+}
+
+impl Unverified<'_, '_> {
+    /// The signature over the JWS signing input (RFC 7515 §5.2), checked with the key's table.
+    pub fn verify_in_wasm(&self) -> bool {
+        match p256::ecdsa::Signature::from_slice(&self.signature) {
+            Ok(signature) => super::es256::verify(self.key.table(), self.signing_input.as_bytes(), &signature),
+            Err(_) => false,
+        }
+    }
+
+    /// The claims (read once the signature is known to be good).
+    pub fn claims<T: DeserializeOwned>(&self) -> Result<T, JwtError> {
+        let payload = b64url_decode(self.payload).ok_or(JwtError::Malformed)?;
+        serde_json::from_slice(&payload).map_err(|_| JwtError::Malformed)
+    }
+}
+
+/// Parses `token` and checks its header: `alg: ES256`, a `kid` of ours and (when given) the
+/// `typ`. Forged, `alg: none` and foreign-key tokens fail here, before any claim is read.
+pub fn parse_es256<'t, 'k>(keys: &'k KeySet, token: &'t str, typ: Option<&str>) -> Result<Unverified<'t, 'k>, JwtError> {
     if token.len() > 8192 {
         return Err(JwtError::Malformed);
     }
@@ -101,15 +132,20 @@ pub fn verify<T: DeserializeOwned>(keys: &KeySet, token: &str, typ: Option<&str>
     }
     let kid = header.key_id.as_deref().ok_or(JwtError::UnknownKey)?;
     let key = keys.verifying_key(kid).ok_or(JwtError::UnknownKey)?;
-    // The signature over the JWS signing input (RFC 7515 §5.2), checked with the key's table;
-    // the claims are then read from the payload directly.
-    let signature = p256::ecdsa::Signature::from_slice(untrusted.signature_bytes()).map_err(|_| JwtError::BadSignature)?;
+    let signature: [u8; 64] = untrusted.signature_bytes().try_into().map_err(|_| JwtError::BadSignature)?;
     let signing_input = token.rsplit_once('.').map(|(input, _)| input).ok_or(JwtError::Malformed)?;
-    if !super::es256::verify(key.table(), signing_input.as_bytes(), &signature) {
+    let payload = token.split('.').nth(1).ok_or(JwtError::Malformed)?;
+    Ok(Unverified { key, signing_input, signature, payload })
+}
+
+/// Verifies signature, algorithm and key, and (when given) the `typ` header, then returns the
+/// claims. Expiry, issuer and audience are the caller's to check.
+pub fn verify<T: DeserializeOwned>(keys: &KeySet, token: &str, typ: Option<&str>) -> Result<T, JwtError> {
+    let unverified = parse_es256(keys, token, typ)?;
+    if !unverified.verify_in_wasm() {
         return Err(JwtError::BadSignature);
     }
-    let payload = token.split('.').nth(1).and_then(b64url_decode).ok_or(JwtError::Malformed)?;
-    serde_json::from_slice(&payload).map_err(|_| JwtError::Malformed)
+    unverified.claims()
 }
 
 #[cfg(test)]

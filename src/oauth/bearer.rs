@@ -4,6 +4,7 @@
 use super::issue::AccessClaims;
 use super::{OAuthResult, Provider};
 use crate::crypto::jwt;
+use crate::crypto::keys::KeySet;
 use crate::store::{AccessCheck, Store};
 
 /// How far in the future `nbf` may be (clock skew between isolates), in seconds.
@@ -18,12 +19,23 @@ impl<S> Provider<'_, S> {
 }
 
 impl<S: Store> Provider<'_, S> {
+    /// An ES256 JWT's claims when its header is ours and its signature good: checked by the
+    /// platform where it can (WebCrypto in workerd, `store::PlatformSigner`), else in wasm.
+    pub(crate) async fn verify_es256<T: serde::de::DeserializeOwned>(&self, keys: &KeySet, token: &str, typ: &str) -> Option<T> {
+        let unverified = jwt::parse_es256(keys, token, Some(typ)).ok()?;
+        let good = match self.store.verify_es256(unverified.key, unverified.signing_input.as_bytes(), &unverified.signature).await {
+            Some(verdict) => verdict,
+            None => unverified.verify_in_wasm(),
+        };
+        good.then(|| unverified.claims().ok()).flatten()
+    }
+
     /// Checks an access token fully: signature and `kid`, `typ: at+jwt` (RFC 9068 §4), issuer,
     /// time window, revocation by `jti`, and that its client is still active. `None` when any
     /// check fails.
     pub async fn verify_access_token(&self, token: &str) -> OAuthResult<Option<AccessClaims>> {
         let keys = self.keys()?;
-        let Ok(claims) = jwt::verify::<AccessClaims>(keys, token, Some("at+jwt")) else {
+        let Some(claims) = self.verify_es256::<AccessClaims>(keys, token, "at+jwt").await else {
             return Ok(None);
         };
         if claims.iss != self.config.issuer || claims.exp <= self.now || claims.nbf > self.now + NBF_LEEWAY {

@@ -7,8 +7,9 @@ use super::scope::{Scope, ADMIN, EMAIL, OPENID, PROFILE};
 use super::secrets::RefreshTokenSecret;
 use super::users::ADMIN_ROLE;
 use super::{OAuthResult, Provider};
+use crate::crypto::keys::KeySet;
 use crate::crypto::{b64url, jwt, random_id, random_token, sha256_b64url};
-use crate::store::{Client, RefreshToken, User};
+use crate::store::{Client, RefreshToken, Store, User};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -163,11 +164,24 @@ pub fn at_hash(access_token: &str) -> String {
     b64url(&digest[..16])
 }
 
-impl<S> Provider<'_, S> {
+impl<S: Store> Provider<'_, S> {
+    /// An ES256 JWT of `claims` under the current key: signed by the platform where it can
+    /// (WebCrypto in workerd, `store::PlatformSigner`), else in wasm.
+    async fn sign_es256<T: Serialize>(&self, keys: &KeySet, typ: &str, claims: &T) -> String {
+        let input = jwt::signing_input("ES256", &keys.current.kid, typ, claims);
+        match self.store.sign_es256(keys, input.as_bytes()).await {
+            Some(signature) => jwt::with_signature(input, &signature),
+            None => {
+                let signature = crate::crypto::es256::sign(&keys.signing, input.as_bytes());
+                jwt::with_signature(input, &signature.to_bytes())
+            }
+        }
+    }
+
     /// Signs the access token and, as the grant allows, the ID token (a user and `openid`) and
     /// a refresh token (a user and a client allowed the refresh grant; never for a client
     /// acting for itself, RFC 6749 §4.4.3).
-    pub fn issue(
+    pub async fn issue(
         &self,
         client: &Client,
         subject: Option<&Subject<'_>>,
@@ -212,7 +226,7 @@ impl<S> Provider<'_, S> {
             username: subject.map(|s| s.username.to_string()),
             role: subject.map(|s| s.role.to_string()),
         };
-        let access_token = jwt::sign(keys, "at+jwt", &claims);
+        let access_token = self.sign_es256(keys, "at+jwt", &claims).await;
         let id_token =
             match subject {
                 Some(s) if scope.contains(OPENID) => {
@@ -238,7 +252,7 @@ impl<S> Provider<'_, S> {
                             super::OAuthError::unavailable("this client's ID tokens are RS256, and JWT_RS256_KEY is not set")
                         })?)
                     } else {
-                        Some(jwt::sign(keys, "JWT", &id))
+                        Some(self.sign_es256(keys, "JWT", &id).await)
                     }
                 }
                 _ => None,

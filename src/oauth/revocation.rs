@@ -2,7 +2,7 @@
 
 use super::issue::AccessClaims;
 use super::{OAuthError, OAuthResult, Provider};
-use crate::crypto::{jwt, sha256_b64url};
+use crate::crypto::sha256_b64url;
 use crate::store::{Client, Store};
 
 impl<S: Store> Provider<'_, S> {
@@ -23,7 +23,7 @@ impl<S: Store> Provider<'_, S> {
         // server ignore it).
         if token.contains('.') {
             let keys = self.keys()?;
-            if let Ok(c) = jwt::verify::<AccessClaims>(keys, token, Some("at+jwt")) {
+            if let Some(c) = self.verify_es256::<AccessClaims>(keys, token, "at+jwt").await {
                 if c.iss == self.config.issuer && c.exp > self.now {
                     if c.client_id != client.client_id {
                         return Err(other_client());

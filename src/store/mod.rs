@@ -620,6 +620,22 @@ pub trait AddressLimits {
     async fn allow(&self, limit: AddressLimit, address: &str, now: u64) -> StoreResult<bool>;
 }
 
+/// ES256 signatures (and their checks) by the platform, where it is faster than wasm (workerd's
+/// WebCrypto runs ECDSA P-256 natively). `None`: the caller signs in wasm (`crypto::es256`),
+/// which is what host tests and a failing platform get. Either way the signature is a valid
+/// ES256 signature under `keys.current` (WebCrypto's nonces are random, the wasm signer's RFC
+/// 6979: the bytes differ, verification does not).
+#[allow(async_fn_in_trait)]
+pub trait PlatformSigner {
+    async fn sign_es256(&self, _keys: &crate::crypto::keys::KeySet, _message: &[u8]) -> Option<[u8; 64]> {
+        None
+    }
+    /// Whether `signature` (r ‖ s) is `key`'s over `message`; `None`: the caller checks in wasm.
+    async fn verify_es256(&self, _key: &crate::crypto::keys::PublicKey, _message: &[u8], _signature: &[u8; 64]) -> Option<bool> {
+        None
+    }
+}
+
 /// Housekeeping across the concerns (the cron trigger).
 #[allow(async_fn_in_trait)]
 pub trait Maintenance {
@@ -644,6 +660,7 @@ pub trait Store:
     + ThrottleStore
     + AddressLimits
     + AuditStore
+    + PlatformSigner
     + Maintenance
 {
 }
@@ -661,6 +678,7 @@ impl<T> Store for T where
         + ThrottleStore
         + AddressLimits
         + AuditStore
+        + PlatformSigner
         + Maintenance
 {
 }

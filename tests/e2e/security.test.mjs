@@ -2,7 +2,7 @@
 // refreshes and registrations, malformed input, and the expired-data clean-up.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { http, BASE, admin, bearer, basic, b64url, uniq, registerUser, createClient, login, token, pkce, decodeJwt, d1, randomAddress, withinOneRateWindow } from './helpers.mjs';
+import { http, BASE, admin, bearer, basic, b64url, uniq, registerUser, createClient, login, token, pkce, decodeJwt, d1, randomAddress, withinOneRateWindow, verifyWithJwks } from './helpers.mjs';
 
 test('brute force: five failures lock the account (known or not) for that address only, with 429 and Retry-After', async () => {
   const user = await registerUser();
@@ -95,6 +95,27 @@ test('forged, alg:none, foreign-key and tampered tokens are refused everywhere',
   }
   // An ID token is not an access token.
   assert.equal((await http('GET', '/userinfo', { headers: bearer(t.json.id_token) })).status, 401);
+});
+
+test('ES256 signed and checked by WebCrypto: tokens verify with the JWKS; the high-s twin of a signature is accepted too, a changed one is not', async () => {
+  const user = await registerUser();
+  const client = await createClient();
+  const t = await token(client, { grant_type: 'password', username: user.username, password: user.password, scope: 'openid' });
+  assert.equal(t.status, 200);
+  assert.ok(await verifyWithJwks(t.json.access_token));
+  assert.ok(await verifyWithJwks(t.json.id_token));
+  // RFC 7518 plain ECDSA: (r, s) and (r, n - s) are both valid; this server accepts both (it keys
+  // nothing by signature bytes), whichever verifier runs.
+  const n = BigInt('0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551');
+  const [h, p, sig] = t.json.access_token.split('.');
+  const raw = Buffer.from(sig, 'base64url');
+  const s = BigInt('0x' + raw.subarray(32).toString('hex'));
+  const twin = Buffer.concat([raw.subarray(0, 32), Buffer.from((n - s).toString(16).padStart(64, '0'), 'hex')]);
+  assert.equal((await http('GET', '/userinfo', { headers: bearer(`${h}.${p}.${twin.toString('base64url')}`) })).status, 200);
+  const changed = Buffer.from(raw);
+  changed[63] ^= 1;
+  assert.equal((await http('GET', '/userinfo', { headers: bearer(`${h}.${p}.${changed.toString('base64url')}`) })).status, 401);
+  assert.equal((await http('GET', '/userinfo', { headers: bearer(t.json.access_token) })).status, 200);
 });
 
 test('race: 20 concurrent redemptions of one code, exactly one wins', async () => {

@@ -61,7 +61,7 @@ impl<S: Store> Provider<'_, S> {
             auth_time: record.auth_time,
             amr: &record.amr,
         };
-        let issued = self.issue(client, Some(&subject), &scope, record.nonce.as_deref(), &resources, RefreshIssue::NewFamily)?;
+        let issued = self.issue(client, Some(&subject), &scope, record.nonce.as_deref(), &resources, RefreshIssue::NewFamily).await?;
         let consumed = ConsumedCode {
             code_hash,
             client_id: client.client_id.clone(),

@@ -5,10 +5,10 @@
 use crate::oauth::issue::{RefreshIssue, Resources, TokenResponse};
 use crate::oauth::scope::{Scope, ADMIN, OPENID};
 use crate::oauth::{OAuthError, OAuthResult, Provider};
-use crate::store::{Client, ClientType};
+use crate::store::{Client, ClientType, Store};
 
-impl<S> Provider<'_, S> {
-    pub(super) fn client_credentials_grant(
+impl<S: Store> Provider<'_, S> {
+    pub(super) async fn client_credentials_grant(
         &self,
         client: &Client,
         requested: Option<Scope>,
@@ -26,6 +26,6 @@ impl<S> Provider<'_, S> {
         let allowed = Scope::from_list(client.scopes.iter().filter(|s| !matches!(s.as_str(), OPENID | "offline_access" | ADMIN)).cloned());
         let scope = Scope::narrow(requested.as_ref(), &allowed)
             .ok_or_else(|| OAuthError::invalid_scope("scope exceeds what the client may request"))?;
-        Ok(self.issue(client, None, &scope, None, &Resources::new_grant(resources.to_vec()), RefreshIssue::NewFamily)?.response)
+        Ok(self.issue(client, None, &scope, None, &Resources::new_grant(resources.to_vec()), RefreshIssue::NewFamily).await?.response)
     }
 }

@@ -140,7 +140,7 @@ impl<S: Store> Provider<'_, S> {
             }
             TokenRequest::ClientCredentials { scope } => {
                 let client = self.ready_client(authenticated.await?, grant)?;
-                self.client_credentials_grant(&client, requested_scope(scope.as_deref())?, resources)
+                self.client_credentials_grant(&client, requested_scope(scope.as_deref())?, resources).await
             }
         }
     }

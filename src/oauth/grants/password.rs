@@ -47,7 +47,7 @@ impl<S: Store> Provider<'_, S> {
         let amr = [crate::oauth::amr::PWD.to_string()];
         let subject = Subject::of(&user, self.now, &amr);
         let issued =
-            self.issue(client, Some(&subject), &scope, None, &Resources::new_grant(resources.to_vec()), RefreshIssue::NewFamily)?;
+            self.issue(client, Some(&subject), &scope, None, &Resources::new_grant(resources.to_vec()), RefreshIssue::NewFamily).await?;
         if let Some(r) = &issued.refresh {
             self.store.insert_refresh(r).await?;
         }

@@ -67,7 +67,7 @@ impl<S: Store> Provider<'_, S> {
         let audience = resource::narrow(resources, &record.token.resources)?;
         let resources = Resources { granted: record.token.resources.clone(), audience };
         let rotated = RefreshIssue::Rotated { token, grant_id: record.token.family_id.clone() };
-        Ok(self.issue(&client, Some(&subject), &scope, None, &resources, rotated)?.response)
+        Ok(self.issue(&client, Some(&subject), &scope, None, &resources, rotated).await?.response)
     }
 
     /// The answer to a refresh token that cannot be used. Presenting one that was already

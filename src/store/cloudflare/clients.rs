@@ -146,6 +146,18 @@ impl ClientStore for CloudflareStore {
         if let Some(c) = CLIENTS.with(|cache| cache.get(client_id, now, self.client_cache_ttl)) {
             return Ok((Some(c), true));
         }
+        // A replica near this location answers first: it may lag the primary, so its copy
+        // counts as possibly stale, as a cached one does (the caller reads the primary before
+        // refusing). A miss, or a replica that cannot answer, asks the primary.
+        let sql = format!("SELECT {CLIENT_COLUMNS} FROM clients WHERE client_id = ?");
+        let generation = CLIENTS.with(ClientCache::generation);
+        if let Ok(Some(row)) = self.replica_first::<ClientRow>(&sql, &[s(client_id)]).await {
+            let c = Client::from(row);
+            if self.client_cache_ttl > 0 {
+                CLIENTS.with(|cache| cache.put(&c, Self::now(), generation));
+            }
+            return Ok((Some(c), true));
+        }
         Ok((self.client(client_id).await?, false))
     }
     async fn clients(&self) -> StoreResult<Vec<Client>> {

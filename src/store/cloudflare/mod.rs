@@ -14,22 +14,27 @@ mod limits;
 mod maintenance;
 mod refresh;
 mod sessions;
+mod signer;
 mod throttle;
 mod users;
 
 use super::*;
 use std::cell::OnceCell;
 use worker::wasm_bindgen::JsValue;
-use worker::{D1Database, D1PreparedStatement, Env, KvStore};
+use worker::{D1Database, D1DatabaseSession, D1PreparedStatement, D1SessionConstraint, Env, KvStore};
 
 /// Bindings are looked up on first use: a request that needs no storage (discovery, JWKS,
 /// the login page's errors) pays for no binding lookups.
 pub struct CloudflareStore {
     env: Env,
     db: OnceCell<D1Database>,
+    /// A D1 session that may read from a replica near this location (`replica_first`).
+    replica: OnceCell<D1DatabaseSession>,
     codes: OnceCell<KvStore>,
     /// Seconds a client record may be served from this isolate's cache (0: never).
     client_cache_ttl: u64,
+    /// ES256 through WebCrypto (`signer.rs`); off: in wasm.
+    webcrypto: bool,
 }
 
 /// A D1, KV or serialization error as a `StoreError`: a unique violation names its column;
@@ -57,7 +62,13 @@ fn opt(v: Option<&str>) -> JsValue {
 
 impl CloudflareStore {
     pub fn new(env: Env, client_cache_ttl: u64) -> Self {
-        Self { env, db: OnceCell::new(), codes: OnceCell::new(), client_cache_ttl }
+        Self { env, db: OnceCell::new(), replica: OnceCell::new(), codes: OnceCell::new(), client_cache_ttl, webcrypto: true }
+    }
+
+    /// Whether ES256 is signed through WebCrypto (the default) or in wasm (`ES256_SIGNER=wasm`).
+    pub fn with_webcrypto(mut self, on: bool) -> Self {
+        self.webcrypto = on;
+        self
     }
 
     fn now() -> u64 {
@@ -78,6 +89,22 @@ impl CloudflareStore {
         }
         let kv = self.env.kv("AUTH_CODES").map_err(|e| StoreError::Backend(format!("the AUTH_CODES binding: {e}")))?;
         Ok(self.codes.get_or_init(|| kv))
+    }
+
+    /// One row from a read replica near this location (D1 read replication through the
+    /// Sessions API, `first-unconstrained`), for reads that tolerate bounded staleness: client
+    /// records (docs/SCALE.md, "Which read goes where"). The answer may lag the primary; callers
+    /// treat it like a cached copy and read the primary before they refuse anything. Without
+    /// replication (or locally) the session reads the primary.
+    async fn replica_first<T: for<'de> Deserialize<'de>>(&self, sql: &str, args: &[JsValue]) -> StoreResult<Option<T>> {
+        let session = match self.replica.get() {
+            Some(s) => s,
+            None => {
+                let s = self.db()?.with_session_constraint(D1SessionConstraint::FirstUnconstrained).map_err(backend)?;
+                self.replica.get_or_init(|| s)
+            }
+        };
+        session.prepare(sql).bind(args).map_err(backend)?.first::<T>(None).await.map_err(backend)
     }
 
     fn stmt(&self, sql: &str, args: &[JsValue]) -> StoreResult<D1PreparedStatement> {

@@ -532,3 +532,6 @@ impl Maintenance for MemoryStore {
             + retain_counting(&mut state.throttles, |(th, updated)| th.locked_until > now || *updated + THROTTLE_MEMORY > now))
     }
 }
+
+/// Host tests sign in wasm's code path (`crypto::es256`).
+impl PlatformSigner for MemoryStore {}

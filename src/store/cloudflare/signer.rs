@@ -1,0 +1,111 @@
+//! `PlatformSigner` on workerd: ES256 through WebCrypto (`crypto.subtle.sign` and `verify`),
+//! which runs ECDSA P-256 natively, instead of in wasm. Keys are imported once per isolate
+//! (non-extractable `CryptoKey`s, kept per `kid`, so a key rotation imports the new one). Any
+//! failure answers `None`, and the caller signs or verifies in wasm.
+
+use super::*;
+use crate::crypto::b64url;
+use crate::crypto::keys::{KeySet, PublicKey};
+use std::cell::RefCell;
+use worker::js_sys::{Array, Function, Object, Promise, Reflect, Uint8Array, JSON};
+use worker::wasm_bindgen::JsCast;
+use worker::wasm_bindgen_futures::JsFuture;
+
+thread_local! {
+    /// The imported signing key and its `kid`.
+    static KEY: RefCell<Option<(String, JsValue)>> = const { RefCell::new(None) };
+    /// Imported verification keys by `kid` (the current and previous keys: a handful).
+    static PUBLIC: RefCell<Vec<(String, JsValue)>> = const { RefCell::new(Vec::new()) };
+}
+
+/// `key` as a WebCrypto verification key (imported on first use in this isolate).
+async fn verification_key(subtle: &JsValue, key: &PublicKey) -> Option<JsValue> {
+    if let Some(k) = PUBLIC.with(|p| p.borrow().iter().find(|(kid, _)| *kid == key.kid).map(|(_, k)| k.clone())) {
+        return Some(k);
+    }
+    let mut jwk = key.to_jwk();
+    for member in ["kid", "use", "alg"] {
+        jwk.as_object_mut()?.remove(member);
+    }
+    let jwk = JSON::parse(&jwk.to_string()).ok()?;
+    let usages = Array::of1(&JsValue::from_str("verify"));
+    let args = Array::of5(&JsValue::from_str("jwk"), &jwk, &object(&[("name", "ECDSA"), ("namedCurve", "P-256")]), &JsValue::TRUE, &usages);
+    let imported = call(subtle, "importKey", &args).await?;
+    PUBLIC.with(|p| {
+        let mut p = p.borrow_mut();
+        if p.len() >= 8 {
+            p.clear();
+        }
+        p.push((key.kid.clone(), imported.clone()));
+    });
+    Some(imported)
+}
+
+fn subtle() -> Option<JsValue> {
+    let crypto = Reflect::get(&worker::js_sys::global(), &JsValue::from_str("crypto")).ok()?;
+    Reflect::get(&crypto, &JsValue::from_str("subtle")).ok().filter(|s| s.is_object())
+}
+
+fn method(target: &JsValue, name: &str) -> Option<Function> {
+    Reflect::get(target, &JsValue::from_str(name)).ok()?.dyn_into::<Function>().ok()
+}
+
+fn object(pairs: &[(&str, &str)]) -> Object {
+    let o = Object::new();
+    for (k, v) in pairs {
+        let _ = Reflect::set(&o, &JsValue::from_str(k), &JsValue::from_str(v));
+    }
+    o
+}
+
+async fn call(subtle: &JsValue, name: &str, args: &Array) -> Option<JsValue> {
+    let promise = Reflect::apply(&method(subtle, name)?, subtle, args).ok()?.dyn_into::<Promise>().ok()?;
+    JsFuture::from(promise).await.ok()
+}
+
+/// The current key as a WebCrypto `CryptoKey` (imported on first use in this isolate).
+async fn signing_key(subtle: &JsValue, keys: &KeySet) -> Option<JsValue> {
+    if let Some(key) = KEY.with(|k| k.borrow().as_ref().filter(|(kid, _)| *kid == keys.current.kid).map(|(_, key)| key.clone())) {
+        return Some(key);
+    }
+    let mut jwk = keys.current.to_jwk();
+    jwk["d"] = serde_json::Value::String(b64url(&keys.signing.to_bytes()));
+    for member in ["kid", "use", "alg"] {
+        jwk.as_object_mut()?.remove(member);
+    }
+    let jwk = JSON::parse(&jwk.to_string()).ok()?;
+    let usages = Array::of1(&JsValue::from_str("sign"));
+    let args =
+        Array::of5(&JsValue::from_str("jwk"), &jwk, &object(&[("name", "ECDSA"), ("namedCurve", "P-256")]), &JsValue::FALSE, &usages);
+    let key = call(subtle, "importKey", &args).await?;
+    KEY.with(|k| *k.borrow_mut() = Some((keys.current.kid.clone(), key.clone())));
+    Some(key)
+}
+
+impl PlatformSigner for CloudflareStore {
+    async fn sign_es256(&self, keys: &KeySet, message: &[u8]) -> Option<[u8; 64]> {
+        if !self.webcrypto {
+            return None;
+        }
+        let subtle = subtle()?;
+        let key = signing_key(&subtle, keys).await?;
+        let algorithm = object(&[("name", "ECDSA"), ("hash", "SHA-256")]);
+        let args = Array::of3(&algorithm, &key, &Uint8Array::from(message));
+        let signature = Uint8Array::new(&call(&subtle, "sign", &args).await?);
+        // WebCrypto's ECDSA signature is r ‖ s, 32 bytes each: the JWS form (RFC 7518 §3.4).
+        let mut out = [0u8; 64];
+        (signature.length() == 64).then(|| signature.copy_to(&mut out))?;
+        Some(out)
+    }
+
+    async fn verify_es256(&self, key: &PublicKey, message: &[u8], signature: &[u8; 64]) -> Option<bool> {
+        if !self.webcrypto {
+            return None;
+        }
+        let subtle = subtle()?;
+        let public = verification_key(&subtle, key).await?;
+        let algorithm = object(&[("name", "ECDSA"), ("hash", "SHA-256")]);
+        let args = Array::of4(&algorithm, &public, &Uint8Array::from(&signature[..]), &Uint8Array::from(message));
+        call(&subtle, "verify", &args).await?.as_bool()
+    }
+}
