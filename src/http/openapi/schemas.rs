@@ -1,11 +1,11 @@
 //! The component schemas of the OpenAPI document: the contract's JSON types (docs/API.md), one
 //! builder per schema.
 
-use super::schema_ref;
+use super::generate::schema_ref;
 use serde_json::{json, Map, Value};
 
 /// `components.schemas`.
-pub(super) fn component_schemas() -> Value {
+pub(crate) fn component_schemas() -> Value {
     json!({
         "Error": {
             "type": "object",
@@ -83,7 +83,7 @@ pub(super) fn component_schemas() -> Value {
 }
 
 /// A user as the administration answers one: the registration answer plus `disabled` and factors.
-pub(super) fn admin_user_schema() -> Value {
+pub(crate) fn admin_user_schema() -> Value {
     let s = json!({ "type": "string" });
     json!({
         "type": "object",
@@ -96,12 +96,12 @@ pub(super) fn admin_user_schema() -> Value {
     })
 }
 
-pub(super) fn strings() -> Value {
+pub(crate) fn strings() -> Value {
     json!({ "type": "array", "items": { "type": "string" } })
 }
 
 /// Every field of discovery with its JSON type; `required` is the contract's base set.
-pub(super) fn provider_metadata_schema() -> Value {
+pub(crate) fn provider_metadata_schema() -> Value {
     let s = json!({ "type": "string" });
     let required = [
         "issuer",
@@ -145,7 +145,7 @@ pub(super) fn provider_metadata_schema() -> Value {
 }
 
 /// RFC 7662 §2.2 with the contract's field types; an inactive token is `{"active": false}`.
-pub(super) fn introspection_schema() -> Value {
+pub(crate) fn introspection_schema() -> Value {
     let s = json!({ "type": "string" });
     let i = json!({ "type": "integer" });
     json!({
@@ -160,7 +160,7 @@ pub(super) fn introspection_schema() -> Value {
 
 /// `scopes` is one space-separated string everywhere (the contract's type); `scope` is RFC
 /// 7591's name for the same string.
-pub(super) fn scopes_schema(input: bool) -> Value {
+pub(crate) fn scopes_schema(input: bool) -> Value {
     let mut v = json!({ "type": "string", "description": "space-separated scope names, e.g. \"openid profile\"" });
     if input {
         v["description"] = json!("space-separated scope names, e.g. \"openid profile\" (a JSON array of names is also accepted)");
@@ -170,7 +170,7 @@ pub(super) fn scopes_schema(input: bool) -> Value {
 
 /// A client as answered: never the secret's hash; `with_secret` for the answers that show a
 /// new secret once (registration, secret rotation).
-pub(super) fn client_schema(with_secret: bool) -> Value {
+pub(crate) fn client_schema(with_secret: bool) -> Value {
     let s = json!({ "type": "string" });
     let mut props = Map::new();
     for (k, v) in [
@@ -218,7 +218,7 @@ pub(super) fn client_schema(with_secret: bool) -> Value {
 }
 
 /// The body of `POST /clients` (`creating`) or `PUT /clients/{client_id}`.
-pub(super) fn client_request_schema(creating: bool) -> Value {
+pub(crate) fn client_request_schema(creating: bool) -> Value {
     let s = json!({ "type": "string" });
     let mut props = Map::new();
     props.insert("client_name".into(), s.clone());
