@@ -207,7 +207,8 @@ async fn totp_setup_page<S: Store>(app: &App<'_, S>, req: &Incoming, user: &User
 
 /// `POST /account/totp`: `action=setup` shows the app's key (a new one unless one is being set
 /// up), `action=confirm` checks its first code and shows the recovery codes once,
-/// `action=disable` turns it off with a fresh code.
+/// `action=recovery` replaces the recovery codes, `action=disable` turns the app off (both with a
+/// fresh code).
 pub async fn totp<S: Store>(app: &App<'_, S>, req: &Incoming) -> Outgoing {
     let (user, _, form) = match signed_in_post(app, req).await {
         Ok(s) => s,
@@ -224,6 +225,16 @@ pub async fn totp<S: Store>(app: &App<'_, S>, req: &Incoming) -> Outgoing {
             }
             Err(e) if e.status() < 500 => {
                 totp_setup_page(app, req, &user, 400, Some(Notice::Error(&super::second_factor::capitalised(&e.description)))).await
+            }
+            Err(e) => Outgoing::error(&e),
+        },
+        "recovery" => match p.new_recovery_codes(&user, &code).await {
+            Ok(codes) => Outgoing::html(200, factor_pages::recovery_codes(&app.branding, &codes, None)),
+            Err(e) if e.code == ErrorCode::Http(HttpCode::RateLimited) => {
+                account_page(app, req, 429, &user, Some(Notice::Error("Too many failed attempts. Try again later."))).await
+            }
+            Err(e) if e.status() < 500 => {
+                account_page(app, req, 400, &user, Some(Notice::Error("That code is not right, or was already used."))).await
             }
             Err(e) => Outgoing::error(&e),
         },

@@ -124,10 +124,10 @@ pub fn totp_section(csrf: &str, enabled: bool, recovery_left: u32) -> String {
         format!(
             "<h2>Two-step sign-in</h2><p>On: an authenticator app. {recovery_left} recovery codes left.</p>\
 <form method=\"post\" action=\"/account/totp\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
-<input type=\"hidden\" name=\"action\" value=\"disable\">\
-<label for=\"disable-code\">Authentication code</label>\
-<input id=\"disable-code\" name=\"code\" autocomplete=\"one-time-code\" required maxlength=\"32\">\
-<button type=\"submit\" class=\"secondary\">Turn off two-step sign-in</button></form>"
+<label for=\"totp-code\">Authentication code</label>\
+<input id=\"totp-code\" name=\"code\" autocomplete=\"one-time-code\" required maxlength=\"32\">\
+<button type=\"submit\" name=\"action\" value=\"recovery\" class=\"secondary\">New recovery codes</button>\
+<button type=\"submit\" name=\"action\" value=\"disable\" class=\"secondary\">Turn off two-step sign-in</button></form>"
         )
     } else {
         format!(

@@ -41,6 +41,8 @@ pub enum AuditKind {
     TotpDisabled,
     /// A recovery code was used in place of an authenticator code (detail: how many are left).
     RecoveryCodeUsed,
+    /// New recovery codes replaced the old ones.
+    RecoveryCodesReplaced,
     PasskeyAdded,
     PasskeyRemoved,
     /// A person signed one of their browser sessions out from the account page.
@@ -72,6 +74,7 @@ impl AuditKind {
             Self::TotpEnabled => "totp.enabled",
             Self::TotpDisabled => "totp.disabled",
             Self::RecoveryCodeUsed => "recovery_code.used",
+            Self::RecoveryCodesReplaced => "recovery_codes.replaced",
             Self::PasskeyAdded => "passkey.added",
             Self::PasskeyRemoved => "passkey.removed",
             Self::SessionRevoked => "session.revoked",

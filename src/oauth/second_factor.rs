@@ -168,6 +168,19 @@ impl<S: Store> Provider<'_, S> {
         Ok(())
     }
 
+    /// New recovery codes in place of the old ones (all of them, used or not); needs a fresh
+    /// code (an authenticator code, or one of the old recovery codes). Shown once.
+    pub async fn new_recovery_codes(&self, user: &User, code: &str) -> OAuthResult<Vec<String>> {
+        if self.check_second_factor(user, code).await?.is_none() {
+            return Err(OAuthError::invalid_request("that code is not right"));
+        }
+        let codes: Vec<String> = (0..RECOVERY_CODES).map(|_| new_recovery_code()).collect();
+        let hashes: Vec<String> = codes.iter().map(|c| recovery_hash(&user.id, &normalise(c))).collect();
+        self.store.replace_recovery_codes(&user.id, &hashes).await?;
+        self.audit(Audit::new(AuditKind::RecoveryCodesReplaced).user(&user.id));
+        Ok(codes)
+    }
+
     /// How many unused recovery codes the user has.
     pub async fn recovery_codes_left(&self, user_id: &str) -> OAuthResult<u32> {
         Ok(self.store.recovery_codes_left(user_id).await?)
@@ -344,13 +357,20 @@ mod tests {
         assert_eq!(block_on(at.check_second_factor(&user, &codes[3])).unwrap(), None);
         assert_eq!(block_on(at.recovery_codes_left(&user.id)).unwrap(), 9);
 
+        // New recovery codes need a right code and replace every old one.
+        assert!(block_on(at.new_recovery_codes(&user, "000000")).is_err());
+        let fresh = block_on(at.new_recovery_codes(&user, &codes[5])).unwrap();
+        assert_eq!(block_on(at.recovery_codes_left(&user.id)).unwrap(), 10);
+        assert_eq!(block_on(at.check_second_factor(&user, &codes[6])).unwrap(), None, "the old codes are gone");
+        let codes = fresh;
+
         // Turning it off needs a right code; then it is gone with its recovery codes.
         assert!(block_on(at.disable_totp(&user, "123")).is_err());
         block_on(at.disable_totp(&user, &codes[0])).unwrap();
         assert!(!block_on(at.has_totp(&user.id)).unwrap());
         assert_eq!(block_on(at.recovery_codes_left(&user.id)).unwrap(), 0);
         let kinds: Vec<String> = w.audit_kinds();
-        for k in ["totp.enabled", "recovery_code.used", "totp.disabled"] {
+        for k in ["totp.enabled", "recovery_code.used", "recovery_codes.replaced", "totp.disabled"] {
             assert!(kinds.iter().any(|x| x == k), "{k} in {kinds:?}");
         }
     }

@@ -489,6 +489,8 @@ pub trait FactorStore {
     /// of the user's unused codes.
     async fn use_recovery_code(&self, user_id: &str, code_hash: &str, now: u64) -> StoreResult<bool>;
     async fn recovery_codes_left(&self, user_id: &str) -> StoreResult<u32>;
+    /// Replaces the user's recovery codes with `hashes` (one transaction).
+    async fn replace_recovery_codes(&self, user_id: &str, hashes: &[String]) -> StoreResult<()>;
 
     /// A taken credential id is `Conflict("credential_id")`.
     async fn insert_passkey(&self, passkey: &Passkey) -> StoreResult<()>;

@@ -151,9 +151,15 @@ test('authenticator app: set up on /account; then the password alone is not enou
   assert.equal(r.status, 303);
   r = await owner.get('/account');
   assert.match(r.text, /7 recovery codes left/, "three were used: two sign-ins and the API call");
-  r = await owner.post('/account/totp', { action: 'disable', code: '000000', csrf: field(r.text, 'csrf') });
-  assert.equal(r.status, 400);
-  r = await owner.post('/account/totp', { action: 'disable', code: codes[4], csrf: field(r.text, 'csrf') });
+  // New recovery codes (a right code needed) replace every old one.
+  r = await owner.post('/account/totp', { action: 'recovery', code: codes[5], csrf: field(r.text, 'csrf') });
+  const fresh = [...r.text.matchAll(/<li><code>([A-Z2-7-]+)<\/code><\/li>/g)].map((m) => m[1]);
+  assert.equal(fresh.length, 10, r.text);
+  r = await owner.get('/account');
+  assert.match(r.text, /10 recovery codes left/);
+  r = await owner.post('/account/totp', { action: 'disable', code: codes[6], csrf: field(r.text, 'csrf') });
+  assert.equal(r.status, 400, 'the old codes are gone');
+  r = await owner.post('/account/totp', { action: 'disable', code: fresh[0], csrf: field(r.text, 'csrf') });
   assert.match(r.text, /Two-step sign-in is off/);
   assert.equal((await token(client, { grant_type: 'password', username: user.username, password: user.password })).status, 200);
 });

@@ -174,7 +174,9 @@ fn summary(op: Operation) -> &'static str {
         Operation::SecondFactor => {
             "The second step of a browser sign-in: an authenticator or recovery code, or setting an app up when the client demands two factors (form)"
         }
-        Operation::AccountTotp => "Sets up (action=setup, then confirm with a code) or turns off (action=disable, with a code) the authenticator app (form)",
+        Operation::AccountTotp => {
+            "Sets up (action=setup, then confirm with a code), replaces the recovery codes (action=recovery) or turns off (action=disable) the authenticator app (form; a code for each but setup)"
+        }
         Operation::RevokeSession => "Signs one of the person's browser sessions out (form)",
         Operation::GetPasskeyScript => "The sign-in and account pages' passkey script (JavaScript)",
         Operation::PasskeyOptions => {
@@ -431,7 +433,7 @@ fn request_body(op: Operation) -> Option<Value> {
             &["pending", "csrf"],
         ),
         Operation::AccountTotp => form_body(
-            json!({ "action": { "type": "string", "enum": ["setup", "confirm", "disable"] }, "code": s, "csrf": s }),
+            json!({ "action": { "type": "string", "enum": ["setup", "confirm", "recovery", "disable"] }, "code": s, "csrf": s }),
             &["action", "csrf"],
         ),
         Operation::RevokeSession => form_body(json!({ "session": s, "csrf": s }), &["session", "csrf"]),

@@ -170,6 +170,17 @@ impl FactorStore for CloudflareStore {
             self.first::<Count>("SELECT count(*) AS n FROM recovery_codes WHERE user_id = ? AND used_at IS NULL", &[s(user_id)]).await?;
         Ok(row.map_or(0, |c| c.n as u32))
     }
+    async fn replace_recovery_codes(&self, user_id: &str, hashes: &[String]) -> StoreResult<()> {
+        let hashes = serde_json::to_string(hashes).map_err(backend)?;
+        self.db()?
+            .batch(vec![
+                self.stmt("DELETE FROM recovery_codes WHERE user_id = ?", &[s(user_id)])?,
+                self.stmt("INSERT INTO recovery_codes (user_id, code_hash) SELECT ?, value FROM json_each(?)", &[s(user_id), s(&hashes)])?,
+            ])
+            .await
+            .map_err(backend)?;
+        Ok(())
+    }
 
     async fn insert_passkey(&self, p: &Passkey) -> StoreResult<()> {
         self.run(

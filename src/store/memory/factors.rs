@@ -62,6 +62,15 @@ impl FactorStore for MemoryStore {
         self.enter("recovery_codes_left")?;
         Ok(self.state.borrow().recovery.iter().filter(|((u, _), used)| u == user_id && used.is_none()).count() as u32)
     }
+    async fn replace_recovery_codes(&self, user_id: &str, hashes: &[String]) -> StoreResult<()> {
+        self.enter("replace_recovery_codes")?;
+        let mut state = self.state.borrow_mut();
+        state.recovery.retain(|(u, _), _| u != user_id);
+        for h in hashes {
+            state.recovery.insert((user_id.to_string(), h.clone()), None);
+        }
+        Ok(())
+    }
     async fn insert_passkey(&self, passkey: &Passkey) -> StoreResult<()> {
         self.enter("insert_passkey")?;
         let mut state = self.state.borrow_mut();
