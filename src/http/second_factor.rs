@@ -6,7 +6,7 @@
 //! taken (deleted) when its step succeeds; the authorization request travels in the forms'
 //! hidden fields and is validated again at each step, as at `/login`.
 
-use super::authorize::{authorize_error, hidden_fields, params_from, session_cookie, sign_in_error_page};
+use super::authorize::{authorize_error, form_action, hidden_fields, is_cross_site, params_from, session_cookie, sign_in_error_page};
 use super::factor_pages;
 use super::pages::Notice;
 use super::request::Params;
@@ -32,9 +32,15 @@ fn refs<'a>(h: &'a [(&'static str, String)]) -> Vec<(&'a str, &'a str)> {
     h.iter().map(|(k, v)| (*k, v.as_str())).collect()
 }
 
-/// A page of this flow, with the browser's anti-CSRF cookie.
-fn html<S>(app: &App<'_, S>, status: u16, csrf_token: &str, body: String) -> Outgoing {
-    csrf::set_cookie(Outgoing::html(status, body), &app.provider.config.issuer, csrf_token)
+/// A page of this flow, with the browser's anti-CSRF cookie. Its form ends in a redirect to the
+/// client (`r`'s redirect URI), which Chromium checks against CSP `form-action` as well, so the
+/// client's origin is allowed there as on the sign-in page.
+fn html<S>(app: &App<'_, S>, status: u16, csrf_token: &str, r: Option<&AuthorizationRequest>, body: String) -> Outgoing {
+    let mut page = Outgoing::html(status, body);
+    if let Some(r) = r {
+        page = page.header("content-security-policy", &super::page_csp(&form_action(&r.redirect_uri)));
+    }
+    csrf::set_cookie(page, &app.provider.config.issuer, csrf_token)
 }
 
 /// Signs the browser in (a session of `auth`) on `out`.
@@ -72,7 +78,7 @@ pub async fn continue_sign_in<S: Store>(
             let hidden = carried(r, &pending, &csrf_token);
             match (step, r) {
                 (NextStep::Enroll, Some(r)) => enroll_page(app, 200, r, user, &hidden, &csrf_token, None).await,
-                _ => html(app, 200, &csrf_token, factor_pages::second_factor(&app.branding, &refs(&hidden), None)),
+                _ => html(app, 200, &csrf_token, r, factor_pages::second_factor(&app.branding, &refs(&hidden), None)),
             }
         }
         NextStep::Consent => match r {
@@ -111,7 +117,7 @@ async fn enroll_page<S: Store>(
     };
     let qr = qr::svg(&setup.uri, "QR code of the authenticator app key");
     let body = factor_pages::enroll(&app.branding, &r.client.client_name, &setup, qr.as_deref(), &refs(hidden), notice.as_ref());
-    html(app, status, csrf_token, body)
+    html(app, status, csrf_token, Some(r), body)
 }
 
 /// The authorization request a sign-in step's form carries, checked again as if new (nothing
@@ -131,6 +137,9 @@ pub async fn submit<S: Store>(app: &App<'_, S>, req: &Incoming) -> Outgoing {
     let expired = || {
         super::authorize::error_page(app, 403, "Cannot sign in", "This sign-in has expired. Go back to the application and start again.")
     };
+    if is_cross_site(issuer, req) {
+        return expired();
+    }
     let form = match req.form() {
         Ok(f) => f,
         Err(e) => return sign_in_error_page(app, &e),
@@ -184,9 +193,9 @@ pub async fn submit<S: Store>(app: &App<'_, S>, req: &Incoming) -> Outgoing {
                     Err(e) => return sign_in_error_page(app, &e),
                 };
                 let carry = carried(Some(r), &next, &csrf_token);
-                html(app, 200, &csrf_token, factor_pages::recovery_codes(&app.branding, &codes, Some(&refs(&carry))))
+                html(app, 200, &csrf_token, Some(r), factor_pages::recovery_codes(&app.branding, &codes, Some(&refs(&carry))))
             }
-            Err(e) if e.code == ErrorCode::Http(HttpCode::RateLimited) => too_many(app, &csrf_token, &hidden, &e),
+            Err(e) if e.code == ErrorCode::Http(HttpCode::RateLimited) => too_many(app, &csrf_token, Some(r), &hidden, &e),
             Err(e) if e.status() < 500 => {
                 enroll_page(app, 400, r, &user, &hidden, &csrf_token, Some(Notice::Error(&capitalised(&e.description)))).await
             }
@@ -201,17 +210,23 @@ pub async fn submit<S: Store>(app: &App<'_, S>, req: &Incoming) -> Outgoing {
         },
         Ok(None) => {
             let notice = Notice::Error("That code is not right, or was already used.");
-            html(app, 401, &csrf_token, factor_pages::second_factor(&app.branding, &refs(&hidden), Some(&notice)))
+            html(app, 401, &csrf_token, r.as_ref(), factor_pages::second_factor(&app.branding, &refs(&hidden), Some(&notice)))
         }
-        Err(e) if e.code == ErrorCode::Http(HttpCode::RateLimited) => too_many(app, &csrf_token, &hidden, &e),
+        Err(e) if e.code == ErrorCode::Http(HttpCode::RateLimited) => too_many(app, &csrf_token, r.as_ref(), &hidden, &e),
         Err(e) => sign_in_error_page(app, &e),
     }
 }
 
-fn too_many<S>(app: &App<'_, S>, csrf_token: &str, hidden: &[(&'static str, String)], e: &OAuthError) -> Outgoing {
+fn too_many<S>(
+    app: &App<'_, S>,
+    csrf_token: &str,
+    r: Option<&AuthorizationRequest>,
+    hidden: &[(&'static str, String)],
+    e: &OAuthError,
+) -> Outgoing {
     let wait = e.retry_after.unwrap_or(60);
     let msg = format!("Too many failed attempts. Try again in {wait} seconds.");
-    html(app, 429, csrf_token, factor_pages::second_factor(&app.branding, &refs(hidden), Some(&Notice::Error(&msg))))
+    html(app, 429, csrf_token, r, factor_pages::second_factor(&app.branding, &refs(hidden), Some(&Notice::Error(&msg))))
         .header("retry-after", &wait.to_string())
 }
 

@@ -1,4 +1,4 @@
-// Passkeys in a real browser: headless Chromium (playwright-core) with a CDP virtual
+// Passkeys (and the authenticator app's pages) in a real browser: headless Chromium (playwright-core) with a CDP virtual
 // authenticator (CTAP2, internal, resident keys, user verification). Browsers refuse an IP
 // address as an RP ID, so these pages are opened at http://localhost:<port>, where the issuer
 // (the request's origin) is http://localhost:<port> and the RP ID "localhost".
@@ -10,6 +10,7 @@ import { createHash, createPrivateKey, sign } from 'node:crypto';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
+import * as OTPAuth from 'otpauth';
 import { BASE, registerUser, createClient, pkce, token, decodeJwt, uniq } from './helpers.mjs';
 
 const OUT = process.env.E2E_OUTPUT;
@@ -177,6 +178,46 @@ test('passkeys: the sign-in page offers "Sign in with a passkey" and passkey aut
   // With no passkey on this authenticator, the button says the request did not succeed.
   await page.getByRole('button', { name: 'Sign in with a passkey' }).click();
   await page.getByRole('alert').waitFor({ timeout: 20_000 });
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test('two-step sign-in in a browser: set an app up on /account, then a sign-in continues to "Authentication code" and lands at the client', async () => {
+  const user = await registerUser();
+  const client = await createClient({ client_name: 'Two-step Shop', redirect_uris: [CALLBACK] });
+  const context = await browser.newContext({ viewport: { width: 420, height: 900 } });
+  const page = await context.newPage();
+  const problems = [];
+  page.on('console', (m) => { if (m.type() === 'error' && !/status of (401|403|429)/.test(m.text())) problems.push(m.text()); });
+  page.on('pageerror', (e) => problems.push(String(e)));
+  await page.goto(`${LOCAL}/account`);
+  await page.getByLabel('Username').fill(user.username);
+  await page.getByLabel('Password').fill(user.password);
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+  await page.getByRole('button', { name: 'Set up an authenticator app' }).click();
+  await page.getByRole('img', { name: /QR code/ }).waitFor();
+  const uri = await page.locator('#totp-uri').getAttribute('href');
+  const totp = OTPAuth.URI.parse(uri);
+  if (OUT) await page.screenshot({ path: join(OUT, 'totp-setup.png'), fullPage: true });
+  await page.getByLabel('Authentication code').fill(totp.generate());
+  await page.getByRole('button', { name: 'Verify' }).click();
+  await page.getByRole('list', { name: 'Recovery codes' }).waitFor();
+  assert.equal(await page.getByRole('list', { name: 'Recovery codes' }).getByRole('listitem').count(), 10);
+  // A new sign-in (prompt=login): the password, then the second page, then the client.
+  const p = pkce();
+  const q = new URLSearchParams({ response_type: 'code', client_id: client.client_id, redirect_uri: CALLBACK, scope: 'openid', state: 'st', prompt: 'login', code_challenge: p.challenge, code_challenge_method: 'S256' });
+  await page.goto(`${LOCAL}/authorize?${q}`);
+  await page.getByLabel('Username').fill(user.username);
+  await page.getByLabel('Password').fill(user.password);
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+  await page.getByRole('heading', { name: 'Two-step sign-in' }).waitFor();
+  if (OUT) await page.screenshot({ path: join(OUT, 'second-factor.png'), fullPage: true });
+  await page.getByLabel('Authentication code').fill(totp.generate({ timestamp: Date.now() + 30_000 }));
+  await Promise.all([page.waitForURL((u) => u.href.startsWith(CALLBACK)), page.getByRole('button', { name: 'Verify' }).click()]);
+  const code = new URL(page.url()).searchParams.get('code');
+  const t = await token(client, { grant_type: 'authorization_code', code, redirect_uri: CALLBACK, code_verifier: p.verifier });
+  assert.equal(t.status, 200, t.text);
+  assert.deepEqual(decodeJwt(t.json.id_token).payload.amr, ['pwd', 'otp', 'mfa']);
   assert.deepEqual(problems, []);
   await context.close();
 });
