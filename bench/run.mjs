@@ -500,7 +500,7 @@ out('D1 round trips per token request (target ≤ 1; docs/SCALE.md): client_cred
 out();
 out('| deployable size and start | edge-oidc | workers-oauth-provider | openauth | oidc-provider |');
 out('|---|---|---|---|---|');
-out(`| bundle, gzip | ${fmt(size.gz / 1024)} KiB (wasm + JS; target < 300 KiB: ${size.gz < 300 * 1024 ? 'met' : 'missed'}) | ${fmt(wop.bundle.gz / 1024)} KiB (wrangler deploy --dry-run) | ${fmt(oa.bundle.gz / 1024)} KiB (wrangler deploy --dry-run) | ${fmt(peer.bundle.gz / 1024)} KiB (its node_modules .js/.json) |`);
+out(`| bundle, gzip | ${fmt(size.gz / 1024)} KiB (wasm + JS; target ≤ 150 KiB: ${size.gz <= 150 * 1024 ? 'met' : 'missed'}) | ${fmt(wop.bundle.gz / 1024)} KiB (wrangler deploy --dry-run) | ${fmt(oa.bundle.gz / 1024)} KiB (wrangler deploy --dry-run) | ${fmt(peer.bundle.gz / 1024)} KiB (its node_modules .js/.json) |`);
 out(`| start to first answered request | ${fmt(w.startup, 0)} ms (wrangler dev) | ${fmt(wop.startup, 0)} ms (wrangler dev) | ${fmt(oa.startup, 0)} ms (wrangler dev) | ${fmt(peer.startup, 0)} ms (node) |`);
 out();
 out('Discovery does no crypto and no storage: its row is the floor set by wrangler dev (dev proxy + runtime), which every workerd column includes and the Node peer does not.');

@@ -86,6 +86,14 @@ fn webauthn_error(e: webauthn::WebAuthnError) -> OAuthError {
 }
 
 impl<S: Store> Provider<'_, S> {
+    /// Each challenge is a D1 write: an address gets `AddressLimit::Challenge` of them a minute.
+    async fn challenge_budget(&self) -> OAuthResult<()> {
+        if self.store.allow(AddressLimit::Challenge, self.address, self.now).await? {
+            return Ok(());
+        }
+        Err(OAuthError::too_many("too many passkey requests from this address; try again later", crate::store::ADDRESS_WINDOW))
+    }
+
     /// This issuer as a WebAuthn relying party: (RP ID, origin).
     pub fn relying_party(&self) -> (String, String) {
         let issuer = &self.config.issuer;
@@ -109,6 +117,7 @@ impl<S: Store> Provider<'_, S> {
     /// `PublicKeyCredentialCreationOptions` (§5.4) for adding a passkey to `user`'s account, in
     /// the JSON form of §5.1.10 (`PublicKeyCredential.parseCreationOptionsFromJSON`).
     pub async fn passkey_registration_options(&self, user: &User, binding: &str, rp_name: &str) -> OAuthResult<Value> {
+        self.challenge_budget().await?;
         let existing = self.store.passkeys_of(&user.id).await?;
         if existing.len() >= MAX_PASSKEYS {
             return Err(bad("this account has as many passkeys as it may have; remove one first"));
@@ -167,6 +176,7 @@ impl<S: Store> Provider<'_, S> {
     /// `PublicKeyCredentialRequestOptions` (§5.5) for signing in with any passkey of this RP
     /// (discoverable credentials: no `allowCredentials`, no username needed).
     pub async fn passkey_sign_in_options(&self, binding: &str) -> OAuthResult<Value> {
+        self.challenge_budget().await?;
         let challenge = self.start_challenge(ChallengeKind::PasskeyAuthentication, None, binding, "").await?;
         let (rp_id, _) = self.relying_party();
         Ok(

@@ -163,6 +163,18 @@ fn sign_in_with_a_passkey_checks_challenge_counter_owner_and_account() {
 }
 
 #[test]
+fn challenges_per_address_are_budgeted() {
+    let (w, _) = world();
+    let p = w.at(T0);
+    for _ in 0..crate::store::AddressLimit::Challenge.budget() {
+        block_on(p.passkey_sign_in_options("b")).unwrap();
+    }
+    let e = block_on(p.passkey_sign_in_options("b")).unwrap_err();
+    assert_eq!(e.status(), 429);
+    assert!(block_on(w.at_from(T0, "203.0.113.9").passkey_sign_in_options("b")).is_ok(), "another address");
+}
+
+#[test]
 fn malformed_answers_are_clear_errors() {
     for bad in ["", "{}", "[]", r#"{"id":"x","type":"other","response":{"clientDataJSON":""}}"#, &"x".repeat(40_000)] {
         let e = CredentialJson::parse(bad).unwrap_err();

@@ -596,17 +596,22 @@ pub enum AddressLimit {
     Registration,
     /// Open client registration (RFC 7591) at `POST /clients`.
     ClientRegistration,
+    /// Passkey ceremony challenges (`POST /passkeys/options`), each a D1 write: sign-in pages
+    /// ask for one as they load (passkey autofill).
+    Challenge,
 }
 
 impl AddressLimit {
     /// The budget per `ADDRESS_WINDOW` seconds. On Cloudflare the Rate Limiting bindings of
-    /// wrangler.toml hold the deployed budgets (`SIGN_IN_LIMITER`, `REGISTRATION_LIMITER`); these
+    /// wrangler.toml hold the deployed budgets (`SIGN_IN_LIMITER`, `REGISTRATION_LIMITER`,
+    /// `CHALLENGE_LIMITER`); these
     /// are their defaults and the in-memory store's.
     pub fn budget(self) -> u32 {
         match self {
             Self::SignIn => 20,
             Self::Registration => 10,
             Self::ClientRegistration => 10,
+            Self::Challenge => 60,
         }
     }
 }

@@ -10,6 +10,7 @@ impl AddressLimit {
         match self {
             Self::SignIn => "SIGN_IN_LIMITER",
             Self::Registration | Self::ClientRegistration => "REGISTRATION_LIMITER",
+            Self::Challenge => "CHALLENGE_LIMITER",
         }
     }
 }
@@ -17,12 +18,12 @@ impl AddressLimit {
 impl AddressLimits for CloudflareStore {
     async fn allow(&self, limit: AddressLimit, address: &str, _now: u64) -> StoreResult<bool> {
         // A deployment without the binding has no per-address budget (the per-account lock
-        // still holds); wrangler.toml declares both.
+        // still holds); wrangler.toml declares them all.
         let Ok(limiter) = self.env.rate_limiter(limit.binding()) else { return Ok(true) };
         // User and client registrations share a binding; their keys do not collide.
         let key = match limit {
             AddressLimit::ClientRegistration => format!("client:{address}"),
-            AddressLimit::SignIn | AddressLimit::Registration => address.to_string(),
+            AddressLimit::SignIn | AddressLimit::Registration | AddressLimit::Challenge => address.to_string(),
         };
         let outcome = limiter.limit(key).await.map_err(backend)?;
         Ok(outcome.success)
