@@ -220,19 +220,8 @@ impl<S: Store> Provider<'_, S> {
         let rp = RelyingParty { id: &rp_id, origin: &origin };
         let expected = decode(&challenge, "the challenge")?;
         let stored = StoredCredential { public_key: &public_key, sign_count: passkey.sign_count };
-        let denied = |e: webauthn::WebAuthnError| fail(OAuthError::new(super::ErrorCode::AccessDenied, e.to_string()));
-        let pending = webauthn::prepare_assertion(&rp, &expected, false, &stored, &cdj, &authenticator_data, &signature).map_err(denied)?;
-        // The signature: ES256 by the platform where it can (workerd's WebCrypto, natively),
-        // else (RS256, a malformed signature, no platform) in wasm.
-        let checked = match pending.es256_parts() {
-            Some((key, sig)) => match self.store.verify_es256(&crate::crypto::keys::PublicKey::new(key), pending.message(), &sig).await {
-                Some(true) => Ok(()),
-                Some(false) => Err(webauthn::WebAuthnError::SignatureInvalid),
-                None => pending.verify_in_wasm(),
-            },
-            None => pending.verify_in_wasm(),
-        };
-        let assertion = pending.finish(checked).map_err(denied)?;
+        let assertion = webauthn::verify_assertion(&rp, &expected, false, &stored, &cdj, &authenticator_data, &signature)
+            .map_err(|e| fail(OAuthError::new(super::ErrorCode::AccessDenied, e.to_string())))?;
         // The counter moves only from the value just checked: of two concurrent uses (a cloned
         // key), one is refused.
         if !self.store.record_passkey_use(&passkey.credential_id, passkey.sign_count, assertion.sign_count, self.now).await? {

@@ -32,7 +32,7 @@ const CRV_P256: i64 = 1;
 /// Parameters in a key at most: an RS256 key has 4, an ES256 key 5.
 const MAX_PARAMETERS: u64 = 16;
 /// The longest DER encoding of a P-256 ECDSA signature: SEQUENCE { INTEGER (33), INTEGER (33) }.
-pub(crate) const MAX_ES256_DER: usize = 72;
+const MAX_ES256_DER: usize = 72;
 
 #[derive(Clone, Copy)]
 enum Value<'a> {

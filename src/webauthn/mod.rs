@@ -241,73 +241,6 @@ pub fn verify_assertion(
     authenticator_data: &[u8],
     signature: &[u8],
 ) -> Result<Assertion, WebAuthnError> {
-    let pending = prepare_assertion(rp, challenge, require_user_verification, stored, client_data_json, authenticator_data, signature)?;
-    let checked = pending.verify_in_wasm();
-    pending.finish(checked)
-}
-
-/// An assertion that passed every check of §7.2 but its signature and counter: for a caller
-/// that checks ES256 signatures elsewhere (workerd's WebCrypto, natively) and then calls
-/// `finish` with the verdict. `verify_assertion` is this with the wasm check.
-pub struct PendingAssertion {
-    key: cose::PublicKey,
-    /// authData ‖ SHA-256(clientDataJSON): what the signature covers (§6.3.3).
-    signed: Vec<u8>,
-    signature: Vec<u8>,
-    stored_count: u32,
-    assertion: Assertion,
-}
-
-impl PendingAssertion {
-    /// What the signature covers.
-    pub fn message(&self) -> &[u8] {
-        &self.signed
-    }
-
-    /// For an ES256 credential with a well-formed DER signature: its key and the signature as
-    /// r ‖ s (what WebCrypto verifies). `None` otherwise (RS256, or malformed: `verify_in_wasm`
-    /// says which error).
-    pub fn es256_parts(&self) -> Option<(p256::ecdsa::VerifyingKey, [u8; 64])> {
-        let cose::PublicKey::Es256(key) = &self.key else { return None };
-        if self.signature.len() > cose::MAX_ES256_DER {
-            return None;
-        }
-        let signature = p256::ecdsa::Signature::from_der(&self.signature).ok()?;
-        Some((*key, signature.to_bytes().into()))
-    }
-
-    /// The signature checked here, in wasm (§6.5.5 formats).
-    pub fn verify_in_wasm(&self) -> Result<(), WebAuthnError> {
-        self.key.verify(&self.signed, &self.signature)
-    }
-
-    /// With the signature's verdict: the counter rule, then the assertion.
-    pub fn finish(self, signature: Result<(), WebAuthnError>) -> Result<Assertion, WebAuthnError> {
-        signature?;
-        // "If authData.signCount is nonzero or credentialRecord.signCount is nonzero" (§7.2,
-        // §6.1.1 Signature Counter Considerations): the new count must be greater, otherwise the
-        // authenticator may have been cloned, and refusing is our choice of the RP-specific
-        // behaviour. Both zero: an authenticator without a counter (most synced passkeys). A
-        // stored nonzero count followed by 0 is refused too, as the step says: a clone could
-        // otherwise answer 0 forever and never be noticed.
-        let count = self.assertion.sign_count;
-        if (count != 0 || self.stored_count != 0) && count <= self.stored_count {
-            return Err(WebAuthnError::SignCountNotIncreased);
-        }
-        Ok(self.assertion)
-    }
-}
-
-/// §7.2 up to the signature: key, client data, authenticator data and flags.
-pub fn prepare_assertion(
-    rp: &RelyingParty,
-    challenge: &[u8],
-    require_user_verification: bool,
-    stored: &StoredCredential,
-    client_data_json: &[u8],
-    authenticator_data: &[u8],
-    signature: &[u8],
-) -> Result<PendingAssertion, WebAuthnError> {
     // credentialRecord.publicKey, stored as received at registration.
     let key = parse_public_key(stored.public_key)?;
     // From "UTF-8 decode" of cData to topOrigin.
@@ -324,17 +257,21 @@ pub fn prepare_assertion(
     let mut signed = Vec::with_capacity(authenticator_data.len() + 32);
     signed.extend_from_slice(authenticator_data);
     signed.extend_from_slice(&Sha256::digest(client_data_json));
-    Ok(PendingAssertion {
-        key,
-        signed,
-        signature: signature.to_vec(),
-        stored_count: stored.sign_count,
-        assertion: Assertion {
-            sign_count: data.sign_count,
-            user_verified: data.user_verified(),
-            backup_eligible: data.backup_eligible(),
-            backed_up: data.backed_up(),
-        },
+    key.verify(&signed, signature)?;
+    // "If authData.signCount is nonzero or credentialRecord.signCount is nonzero" (§7.2,
+    // §6.1.1 Signature Counter Considerations): the new count must be greater, otherwise the
+    // authenticator may have been cloned, and refusing is our choice of the RP-specific
+    // behaviour. Both zero: an authenticator without a counter (most synced passkeys). A stored
+    // nonzero count followed by 0 is refused too, as the step says: a clone could otherwise
+    // answer 0 forever and never be noticed.
+    if (data.sign_count != 0 || stored.sign_count != 0) && data.sign_count <= stored.sign_count {
+        return Err(WebAuthnError::SignCountNotIncreased);
+    }
+    Ok(Assertion {
+        sign_count: data.sign_count,
+        user_verified: data.user_verified(),
+        backup_eligible: data.backup_eligible(),
+        backed_up: data.backed_up(),
     })
 }
 
