@@ -244,6 +244,7 @@ async function cryptoInWorker(w) {
   const verify = (await cost('verify', 2000)) / 2000;
   const rs256 = (await cost('rs256', 100)) / 100;
   const passkey = (await cost('passkey_verify', 1000)) / 1000;
+  const logLine = (await cost('log_line', 20000)) / 20000;
   const pbkdf2 = (await cost('pbkdf2', 3_000_000)) / 3_000_000;
   // Storage round trips as the local runtime serves them: wall time (answered by the route) and
   // the runtime's CPU, per sequential D1 `SELECT 1` and per KV read of a missing key.
@@ -257,6 +258,7 @@ async function cryptoInWorker(w) {
   return {
     es256_sign_us: sign * 1e6, es256_sign_plain_us: signPlain * 1e6, es256_verify_us: verify * 1e6, rs256_sign_us: rs256 * 1e6, pbkdf2_iteration_ns: pbkdf2 * 1e9,
     passkey_verify_us: passkey * 1e6,
+    log_line_us: logLine * 1e6,
     d1: await storage('d1', 1000), kv: await storage('kv', 1000),
   };
 }
@@ -470,6 +472,7 @@ out(`| ES256 sign, plain p256 | ${fmt(wasm.es256_sign_plain_us)} µs | ${fmt(nat
 out(`| served wasm sign vs plain native sign | ${fmt(wasm.es256_sign_us)} µs | ${fmt(native.es256_sign_plain_us)} µs | ${fmt(wasm.es256_sign_us / native.es256_sign_plain_us, 2)}× | ≤ 3× ${wasm.es256_sign_us / native.es256_sign_plain_us <= 3 ? 'met' : 'missed'} |`);
 out(`| ES256 verify | ${fmt(wasm.es256_verify_us)} µs | ${fmt(native.es256_verify_us)} µs | ${fmt(wasm.es256_verify_us / native.es256_verify_us, 2)}× | |`);
 out(`| passkey assertion check (recorded Chromium ES256 assertion: clientDataJSON, authenticator data, DER signature) | ${fmt(wasm.passkey_verify_us)} µs | ${fmt(native.passkey_verify_us)} µs | ${fmt(wasm.passkey_verify_us / native.passkey_verify_us, 2)}× | |`);
+out(`| the per-request log line, built (its transport not included: Workers Logs in production, the inspector under wrangler dev) | ${fmt(wasm.log_line_us, 2)} µs | ${fmt(native.log_line_us, 2)} µs | ${fmt(wasm.log_line_us / native.log_line_us, 2)}× | |`);
 out(`| PBKDF2-HMAC-SHA256 iteration | ${fmt(wasm.pbkdf2_iteration_ns)} ns | ${fmt(native.pbkdf2_iteration_ns)} ns (SHA-NI) | ${fmt(wasm.pbkdf2_iteration_ns / native.pbkdf2_iteration_ns, 2)}× | ≤ 2× ${wasm.pbkdf2_iteration_ns / native.pbkdf2_iteration_ns <= 2 ? 'met' : 'missed'} |`);
 out(`| PBKDF2 iteration vs native software SHA-256 | ${fmt(wasm.pbkdf2_iteration_ns)} ns | ${fmt(native.pbkdf2_soft_iteration_ns)} ns (sha2 force-soft) | ${fmt(wasm.pbkdf2_iteration_ns / native.pbkdf2_soft_iteration_ns, 2)}× | the gap above is SHA-NI |`);
 out();

@@ -25,6 +25,7 @@ fn main() {
         .expect("the example RSA key loads");
     let rs256 = per_op(50, |n| bench::rs256_sign(&keys, n));
     let passkey = per_op(1000, bench::passkey_verify);
+    let log_line = per_op(20000, bench::log_line);
     let iterations = 600_000;
     let pbkdf2 = per_op(3, |n| (0..n).map(|_| bench::pbkdf2(iterations)).sum()) / iterations as f64;
     println!(
@@ -35,6 +36,7 @@ fn main() {
             "es256_verify_us": verify * 1e6,
             "rs256_sign_us": rs256 * 1e6,
             "passkey_verify_us": passkey * 1e6,
+            "log_line_us": log_line * 1e6,
             "pbkdf2_iteration_ns": pbkdf2 * 1e9,
         })
     );

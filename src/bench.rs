@@ -67,7 +67,21 @@ pub fn passkey_verify(n: u32) -> usize {
     (0..n).filter(|_| verify_assertion(&rp, &challenge, false, &stored, &cdj, &ad, &sig).is_ok()).count()
 }
 
-/// `GET /__bench?op=sign|sign_plain|verify|rs256|pbkdf2|passkey_verify|d1|kv&n=N`: runs a crypto loop inside workerd so
+/// Builds the per-request log line `n` times for a token request (client in the Authorization
+/// header): what the line costs the Worker, without its transport (in production the runtime
+/// ships `console.log` to Workers Logs; under wrangler dev it also crosses to the wrangler
+/// process).
+pub fn log_line(n: u32) -> usize {
+    let req = Incoming {
+        method: "POST".into(),
+        path: "/token".into(),
+        headers: vec![("authorization".into(), "Basic Y2xpZW50LWlkOnNlY3JldA==".into())],
+        ..Default::default()
+    };
+    (0..n).map(|i| crate::http::log_line("3jWOpuEQ1xP3UCqEmfvooQ", &req, 200, u64::from(i % 50), None).len()).sum()
+}
+
+/// `GET /__bench?op=sign|sign_plain|verify|rs256|pbkdf2|passkey_verify|log_line|d1|kv&n=N`: runs a crypto loop inside workerd so
 /// `npm run bench` can read its CPU cost from the runtime process, or `n` sequential storage round
 /// trips (`SELECT 1` on D1, a missing key on KV) and answers their wall time in ms. Served only when
 /// the `BENCH` var is "1".
@@ -94,7 +108,8 @@ pub async fn route(req: &Incoming, keys: &Result<KeySet, String>, env: Env) -> w
         Some("pbkdf2") => pbkdf2(n),
         Some("rs256") => rs256_sign(keys, n),
         Some("passkey_verify") => passkey_verify(n),
-        _ => return Response::error("op: sign, sign_plain, verify, rs256, pbkdf2, passkey_verify, d1 or kv", 400),
+        Some("log_line") => log_line(n),
+        _ => return Response::error("op: sign, sign_plain, verify, rs256, pbkdf2, passkey_verify, log_line, d1 or kv", 400),
     };
     Response::ok(result.to_string())
 }

@@ -118,15 +118,8 @@ pub async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
     // off. A failure inside (a storage backend's message) is logged once here, whatever that
     // setting, and never sent to the caller.
     if settings.log_requests || out.log_detail.is_some() {
-        let line = serde_json::json!({
-            "request_id": request_id,
-            "method": req.method,
-            "route": http::route_of(&req.path).unwrap_or("(unknown)"),
-            "status": out.status,
-            "duration_ms": worker::Date::now().as_millis().saturating_sub(started),
-            "client_id": http::client_of(&req),
-            "error_detail": out.log_detail,
-        });
+        let duration = worker::Date::now().as_millis().saturating_sub(started);
+        let line = http::log_line(&request_id, &req, out.status, duration, out.log_detail.as_deref());
         if out.log_detail.is_some() {
             worker::console_error!("{line}");
         } else {

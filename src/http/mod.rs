@@ -149,6 +149,32 @@ pub struct App<'a, S> {
 }
 
 /// The route template a path belongs to (for logs), if any.
+/// The per-request log line (one JSON object): the route template, never the query, body,
+/// codes, tokens or secrets. Written through a struct rather than a `serde_json::Value` map: no
+/// map is built per request.
+pub fn log_line(request_id: &str, req: &Incoming, status: u16, duration_ms: u64, error_detail: Option<&str>) -> String {
+    #[derive(serde::Serialize)]
+    struct Line<'a> {
+        request_id: &'a str,
+        method: &'a str,
+        route: &'a str,
+        status: u16,
+        duration_ms: u64,
+        client_id: Option<String>,
+        error_detail: Option<&'a str>,
+    }
+    let line = Line {
+        request_id,
+        method: &req.method,
+        route: route_of(&req.path).unwrap_or("(unknown)"),
+        status,
+        duration_ms,
+        client_id: client_of(req),
+        error_detail,
+    };
+    serde_json::to_string(&line).unwrap_or_default()
+}
+
 pub fn route_of(path: &str) -> Option<&'static str> {
     routes::find(path).map(|(e, _)| e.path())
 }
@@ -242,9 +268,29 @@ mod tests {
     use super::*;
     use crate::oauth::{block_on, Config};
     use crate::store::memory::MemoryStore;
+    use base64::{engine::general_purpose::STANDARD as STANDARD_B64, Engine};
 
     fn get(path: &str) -> Incoming {
         Incoming { method: "GET".into(), path: path.into(), origin: "http://127.0.0.1:8787".into(), ..Default::default() }
+    }
+
+    #[test]
+    fn the_log_line_names_the_route_template_and_client_never_the_query_or_secret() {
+        let req = Incoming {
+            method: "POST".into(),
+            path: "/clients/abc123/secret".into(),
+            query: "code=s3cret-code".into(),
+            headers: vec![("authorization".into(), format!("Basic {}", STANDARD_B64.encode("my-client:my-secret")))],
+            ..Default::default()
+        };
+        let line: serde_json::Value = serde_json::from_str(&log_line("rid", &req, 201, 7, Some("detail"))).unwrap();
+        assert_eq!(
+            line,
+            serde_json::json!({ "request_id": "rid", "method": "POST", "route": "/clients/{client_id}/secret", "status": 201,
+                                "duration_ms": 7, "client_id": "my-client", "error_detail": "detail" })
+        );
+        let text = log_line("rid", &req, 201, 7, None);
+        assert!(!text.contains("s3cret") && !text.contains("my-secret") && !text.contains("abc123"), "{text}");
     }
 
     #[test]
