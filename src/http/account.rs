@@ -230,25 +230,25 @@ pub async fn totp<S: Store>(app: &App<'_, S>, req: &Incoming) -> Outgoing {
         },
         "recovery" => match p.new_recovery_codes(&user, &code).await {
             Ok(codes) => Outgoing::html(200, factor_pages::recovery_codes(&app.branding, &codes, None)),
-            Err(e) if e.code == ErrorCode::Http(HttpCode::RateLimited) => {
-                account_page(app, req, 429, &user, Some(Notice::Error("Too many failed attempts. Try again later."))).await
-            }
-            Err(e) if e.status() < 500 => {
-                account_page(app, req, 400, &user, Some(Notice::Error("That code is not right, or was already used."))).await
-            }
-            Err(e) => Outgoing::error(&e),
+            Err(e) => code_refused(app, req, &user, &e).await,
         },
         "disable" => match p.disable_totp(&user, &code).await {
             Ok(()) => account_page(app, req, 200, &user, Some(Notice::Done("Two-step sign-in is off."))).await,
-            Err(e) if e.code == ErrorCode::Http(HttpCode::RateLimited) => {
-                account_page(app, req, 429, &user, Some(Notice::Error("Too many failed attempts. Try again later."))).await
-            }
-            Err(e) if e.status() < 500 => {
-                account_page(app, req, 400, &user, Some(Notice::Error("That code is not right, or was already used."))).await
-            }
-            Err(e) => Outgoing::error(&e),
+            Err(e) => code_refused(app, req, &user, &e).await,
         },
         _ => account_page(app, req, 400, &user, Some(Notice::Error("Unknown action."))).await,
+    }
+}
+
+/// The account page after a refused code (a wrong or used one, or too many attempts), or the
+/// error of a failure inside.
+async fn code_refused<S: Store>(app: &App<'_, S>, req: &Incoming, user: &User, e: &OAuthError) -> Outgoing {
+    if e.code == ErrorCode::Http(HttpCode::RateLimited) {
+        account_page(app, req, 429, user, Some(Notice::Error("Too many failed attempts. Try again later."))).await
+    } else if e.status() < 500 {
+        account_page(app, req, 400, user, Some(Notice::Error("That code is not right, or was already used."))).await
+    } else {
+        Outgoing::error(e)
     }
 }
 

@@ -2,12 +2,8 @@
 //! sign-in or from the account page), the recovery codes shown once, and the account page's
 //! "Two-step sign-in" and "Sessions" sections. Every interpolated value is escaped.
 
-use super::pages::{escape, notice_html, page, Branding, Notice};
+use super::pages::{escape, hidden_inputs, notice_html, page, Branding, Notice};
 use crate::oauth::second_factor::TotpSetup;
-
-fn hidden_inputs(hidden: &[(&str, &str)]) -> String {
-    hidden.iter().map(|(k, v)| format!("<input type=\"hidden\" name=\"{}\" value=\"{}\">", escape(k), escape(v))).collect()
-}
 
 /// The code field: "Authentication code", digits by default (recovery codes fit too).
 fn code_field(described: bool) -> String {

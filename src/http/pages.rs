@@ -18,6 +18,11 @@ pub fn escape(s: &str) -> String {
     out
 }
 
+/// Hidden form fields carrying `hidden` (name, value), escaped.
+pub(super) fn hidden_inputs(hidden: &[(&str, &str)]) -> String {
+    hidden.iter().map(|(k, v)| format!("<input type=\"hidden\" name=\"{}\" value=\"{}\">", escape(k), escape(v))).collect()
+}
+
 #[derive(Debug, Clone)]
 pub struct Branding {
     pub product_name: String,
@@ -81,8 +86,7 @@ pub(super) fn page(b: &Branding, title: &str, body: &str) -> String {
 /// The login form. `hidden` are the authorization parameters carried to `/login`; `error` is
 /// shown above the form and tied to both inputs with `aria-describedby`.
 pub fn login(b: &Branding, client_name: &str, hidden: &[(&str, &str)], username: &str, error: Option<&str>) -> String {
-    let fields: String =
-        hidden.iter().map(|(k, v)| format!("<input type=\"hidden\" name=\"{}\" value=\"{}\">", escape(k), escape(v))).collect();
+    let fields = hidden_inputs(hidden);
     let (err_html, described) = match error {
         Some(e) => (
             format!("<p id=\"login-error\" class=\"error\" role=\"alert\">{}</p>", escape(e)),
@@ -134,8 +138,7 @@ pub struct Consent<'a> {
 
 /// The consent page: who asks, where the answer goes, what they may do; "Allow" and "Deny".
 pub fn consent(b: &Branding, c: &Consent<'_>) -> String {
-    let fields: String =
-        c.hidden.iter().map(|(k, v)| format!("<input type=\"hidden\" name=\"{}\" value=\"{}\">", escape(k), escape(v))).collect();
+    let fields = hidden_inputs(c.hidden);
     let items: String = c.permissions.iter().map(|p| format!("<li>{}</li>", escape(p))).collect();
     let resources = match c.resources {
         [] => String::new(),
@@ -172,8 +175,7 @@ pub fn error(b: &Branding, title: &str, message: &str) -> String {
 
 /// Asks a signed-in person whether to sign out; the button posts `hidden` to `/logout`.
 pub fn confirm_sign_out(b: &Branding, hidden: &[(&str, &str)]) -> String {
-    let fields: String =
-        hidden.iter().map(|(k, v)| format!("<input type=\"hidden\" name=\"{}\" value=\"{}\">", escape(k), escape(v))).collect();
+    let fields = hidden_inputs(hidden);
     page(
         b,
         "Sign out",

@@ -81,12 +81,12 @@ fn recovery_hash(user_id: &str, normalised: &str) -> String {
 
 /// A new recovery code: 16 base32 characters (80 bits), shown in groups of four.
 fn new_recovery_code() -> String {
-    let raw = totp::base32(&random_bytes::<10>());
-    raw.as_bytes().chunks(4).map(|c| std::str::from_utf8(c).unwrap_or_default()).collect::<Vec<_>>().join("-")
+    grouped(&totp::base32(&random_bytes::<10>()), "-")
 }
 
-fn grouped(secret_b32: &str) -> String {
-    secret_b32.as_bytes().chunks(4).map(|c| std::str::from_utf8(c).unwrap_or_default()).collect::<Vec<_>>().join(" ")
+/// Base32 text in groups of four characters, joined by `separator`, for reading and typing.
+fn grouped(base32: &str, separator: &str) -> String {
+    base32.as_bytes().chunks(4).map(|c| std::str::from_utf8(c).unwrap_or_default()).collect::<Vec<_>>().join(separator)
 }
 
 impl<S: Store> Provider<'_, S> {
@@ -99,7 +99,7 @@ impl<S: Store> Provider<'_, S> {
 
     fn setup_of(&self, user: &User, secret: &[u8]) -> TotpSetup {
         let issuer_name = self.config.issuer.split("://").nth(1).unwrap_or(&self.config.issuer);
-        TotpSetup { secret: grouped(&totp::base32(secret)), uri: totp::otpauth_uri(issuer_name, &user.username, secret) }
+        TotpSetup { secret: grouped(&totp::base32(secret), " "), uri: totp::otpauth_uri(issuer_name, &user.username, secret) }
     }
 
     /// Whether the user has a confirmed authenticator app.

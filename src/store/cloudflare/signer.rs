@@ -23,14 +23,7 @@ async fn verification_key(subtle: &JsValue, key: &PublicKey) -> Option<JsValue> 
     if let Some(k) = PUBLIC.with(|p| p.borrow().iter().find(|(kid, _)| *kid == key.kid).map(|(_, k)| k.clone())) {
         return Some(k);
     }
-    let mut jwk = key.to_jwk();
-    for member in ["kid", "use", "alg"] {
-        jwk.as_object_mut()?.remove(member);
-    }
-    let jwk = JSON::parse(&jwk.to_string()).ok()?;
-    let usages = Array::of1(&JsValue::from_str("verify"));
-    let args = Array::of5(&JsValue::from_str("jwk"), &jwk, &object(&[("name", "ECDSA"), ("namedCurve", "P-256")]), &JsValue::TRUE, &usages);
-    let imported = call(subtle, "importKey", &args).await?;
+    let imported = import_p256(subtle, key.to_jwk(), "verify", true).await?;
     PUBLIC.with(|p| {
         let mut p = p.borrow_mut();
         if p.len() >= 8 {
@@ -63,6 +56,18 @@ async fn call(subtle: &JsValue, name: &str, args: &Array) -> Option<JsValue> {
     JsFuture::from(promise).await.ok()
 }
 
+/// Imports a P-256 JWK (our JWKS entry, with `d` for the private key) as an ECDSA `CryptoKey`
+/// for `usage`; the JWKS members WebCrypto does not take (`kid`, `use`, `alg`) are left out.
+async fn import_p256(subtle: &JsValue, mut jwk: serde_json::Value, usage: &str, extractable: bool) -> Option<JsValue> {
+    for member in ["kid", "use", "alg"] {
+        jwk.as_object_mut()?.remove(member);
+    }
+    let jwk = JSON::parse(&jwk.to_string()).ok()?;
+    let usages = Array::of1(&JsValue::from_str(usage));
+    let algorithm = object(&[("name", "ECDSA"), ("namedCurve", "P-256")]);
+    call(subtle, "importKey", &Array::of5(&JsValue::from_str("jwk"), &jwk, &algorithm, &JsValue::from_bool(extractable), &usages)).await
+}
+
 /// The current key as a WebCrypto `CryptoKey` (imported on first use in this isolate).
 async fn signing_key(subtle: &JsValue, keys: &KeySet) -> Option<JsValue> {
     if let Some(key) = KEY.with(|k| k.borrow().as_ref().filter(|(kid, _)| *kid == keys.current.kid).map(|(_, key)| key.clone())) {
@@ -70,14 +75,7 @@ async fn signing_key(subtle: &JsValue, keys: &KeySet) -> Option<JsValue> {
     }
     let mut jwk = keys.current.to_jwk();
     jwk["d"] = serde_json::Value::String(b64url(&keys.signing.to_bytes()));
-    for member in ["kid", "use", "alg"] {
-        jwk.as_object_mut()?.remove(member);
-    }
-    let jwk = JSON::parse(&jwk.to_string()).ok()?;
-    let usages = Array::of1(&JsValue::from_str("sign"));
-    let args =
-        Array::of5(&JsValue::from_str("jwk"), &jwk, &object(&[("name", "ECDSA"), ("namedCurve", "P-256")]), &JsValue::FALSE, &usages);
-    let key = call(subtle, "importKey", &args).await?;
+    let key = import_p256(subtle, jwk, "sign", false).await?;
     KEY.with(|k| *k.borrow_mut() = Some((keys.current.kid.clone(), key.clone())));
     Some(key)
 }
