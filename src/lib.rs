@@ -32,6 +32,12 @@ async fn incoming(mut req: Request) -> Result<Incoming> {
         (Vec::new(), true)
     } else if matches!(method.as_str(), "GET" | "HEAD") {
         (Vec::new(), false)
+    } else if declared.is_some() {
+        // A declared length within the limit bounds the body (HTTP/1.1 framing; RFC 9112 §6.3):
+        // one arrayBuffer() call, no stream reader and its per-chunk promises.
+        let body = req.bytes().await.unwrap_or_default();
+        let too_large = body.len() > MAX_BODY;
+        (if too_large { Vec::new() } else { body }, too_large)
     } else {
         read_capped(&mut req).await
     };
@@ -42,7 +48,7 @@ async fn incoming(mut req: Request) -> Result<Incoming> {
 /// client that sends it whole still reads the answer; past this the connection is closed.
 const DRAIN_LIMIT: usize = 1024 * 1024;
 
-/// The body, read chunk by chunk: a chunked body (no `Content-Length`) is never buffered beyond
+/// A body without a declared length, read chunk by chunk: a chunked body is never buffered beyond
 /// `MAX_BODY`; what follows is read and dropped (up to `DRAIN_LIMIT`). `(body, too_large)`.
 async fn read_capped(req: &mut Request) -> (Vec<u8>, bool) {
     use futures_core::Stream;

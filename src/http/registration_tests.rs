@@ -172,7 +172,7 @@ fn never_used_dynamic_clients_expire_used_ones_and_admin_ones_stay() {
     let admin_id = admin.json_body()["client_id"].as_str().unwrap().to_string();
     let consumed = crate::store::ConsumedCode {
         code_hash: "c".into(),
-        client_id: used["client_id"].as_str().unwrap().into(),
+        first_use_of: Some(used["client_id"].as_str().unwrap().into()),
         family_id: None,
         access_jti: "j".into(),
         access_exp: NOW,

@@ -209,8 +209,10 @@ pub struct Rotation {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConsumedCode {
     pub code_hash: String,
-    /// The client that redeemed it (marked as used; not read back).
-    pub client_id: String,
+    /// A dynamically registered client that redeemed it, marked as used (never-used ones are
+    /// purged after a day); `None` for clients that are never purged, which costs no statement.
+    /// Not read back.
+    pub first_use_of: Option<String>,
     pub family_id: Option<String>,
     pub access_jti: String,
     pub access_exp: u64,

@@ -64,7 +64,7 @@ impl<S: Store> Provider<'_, S> {
         let issued = self.issue(client, Some(&subject), &scope, record.nonce.as_deref(), &resources, RefreshIssue::NewFamily).await?;
         let consumed = ConsumedCode {
             code_hash,
-            client_id: client.client_id.clone(),
+            first_use_of: client.dynamic.then(|| client.client_id.clone()),
             // The grant (also the refresh family, when there is one), ended whole on replay.
             family_id: issued.grant_id.clone(),
             access_jti: issued.jti.clone(),

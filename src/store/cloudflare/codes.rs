@@ -54,12 +54,14 @@ impl CodeStore for CloudflareStore {
             // Inserted only when the consumed-code insert above changed a row.
             batch.push(self.stmt(INSERT_REFRESH_IF_PREVIOUS_CHANGED, &refresh_args(t))?);
         }
-        // The client has been used (a never-used dynamic client expires): one more statement in
-        // the batch that is already there, no extra round trip.
-        batch.push(self.stmt(
-            "UPDATE clients SET first_used_at = ? WHERE client_id = ? AND first_used_at IS NULL",
-            &[n(c.expires_at), s(&c.client_id)],
-        )?);
+        // A dynamic client has been used (a never-used one expires): one more statement in the
+        // batch that is already there, no extra round trip.
+        if let Some(client_id) = &c.first_use_of {
+            batch.push(self.stmt(
+                "UPDATE clients SET first_used_at = ? WHERE client_id = ? AND first_used_at IS NULL",
+                &[n(c.expires_at), s(client_id)],
+            )?);
+        }
         let results = self.db()?.batch(batch).await.map_err(backend)?;
         if results.first().map(changes) == Some(1) {
             return Ok(Redemption::First);
@@ -67,7 +69,7 @@ impl CodeStore for CloudflareStore {
         let prev = self.first::<ConsumedRow>("SELECT * FROM consumed_codes WHERE code_hash = ?", &[s(&c.code_hash)]).await?.map(|r| {
             ConsumedCode {
                 code_hash: r.code_hash,
-                client_id: String::new(),
+                first_use_of: None,
                 family_id: r.family_id,
                 access_jti: r.access_jti,
                 access_exp: r.access_exp as u64,

@@ -336,7 +336,9 @@ impl CodeStore for MemoryStore {
             return Ok(Redemption::Replayed(Some(prev.clone())));
         }
         state.consumed.insert(consumed.code_hash.clone(), consumed.clone());
-        state.used_clients.insert(consumed.client_id.clone());
+        if let Some(client_id) = &consumed.first_use_of {
+            state.used_clients.insert(client_id.clone());
+        }
         if let Some(r) = refresh {
             state.refresh.insert(r.token_hash.clone(), (r.clone(), RefreshStatus::Active));
         }

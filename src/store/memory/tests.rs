@@ -78,7 +78,7 @@ fn code(client_id: &str) -> AuthorizationCode {
 
 fn consumed(code_hash: &str, family: Option<&str>) -> ConsumedCode {
     ConsumedCode {
-        client_id: "c1".into(),
+        first_use_of: Some("c1".into()),
         code_hash: code_hash.into(),
         family_id: family.map(Into::into),
         access_jti: "jti-1".into(),
