@@ -69,6 +69,10 @@ const cpuSeconds = (pid) => { const f = readFileSync(`/proc/${pid}/stat`, 'utf8'
 
 /** The process whose CPU time `load` charges to the implementation under test. */
 let measuredPid;
+/** Set while an implementation runs behind bench/storage-probe.mjs: `load` then also reads how
+ * many storage operations each request made (outside the timed part). */
+let probeBase;
+const probeOps = async () => (probeBase ? (await fetch(`${probeBase}/__probe/ops`)).json() : undefined);
 
 /**
  * Runs `total` requests with `concurrency` loops; `next(i)` makes request i and says whether it
@@ -77,6 +81,7 @@ let measuredPid;
 async function load(concurrency, total, next) {
   const lat = [];
   let errors = 0, issued = 0;
+  await probeOps();
   const cpu0 = cpuSeconds(measuredPid);
   const t0 = performance.now();
   await Promise.all(Array.from({ length: concurrency }, async () => {
@@ -91,9 +96,11 @@ async function load(concurrency, total, next) {
   }));
   const secs = (performance.now() - t0) / 1000;
   const cpuMs = ((cpuSeconds(measuredPid) - cpu0) * 1000) / total;
+  const counted = await probeOps();
+  const ops = counted && Object.fromEntries(Object.entries(counted).map(([k, v]) => [k, v / total]));
   lat.sort((a, b) => a - b);
   const q = (p) => lat[Math.min(lat.length - 1, Math.floor(p * lat.length))];
-  return { rps: total / secs, p50: q(0.5), p99: q(0.99), cpuMs, errors };
+  return { rps: total / secs, p50: q(0.5), p99: q(0.99), cpuMs, errors, ops };
 }
 
 const form = (o) => new URLSearchParams(o).toString();
@@ -119,8 +126,22 @@ async function codeAndRefresh(results, round, c, n, { newCode, exchange, refresh
 
 const discovery = (url) => async () => fetch(url).then(async (r) => { await r.arrayBuffer(); return r.status === 200; });
 
+/**
+ * A copy of a wrangler config whose Worker runs behind bench/storage-probe.mjs (in `state`, with
+ * absolute paths; no [build]: the harness has built already).
+ */
+function probeConfig(config, state) {
+  const text = readFileSync(config, 'utf8');
+  const main = join(dirname(config), text.match(/^main = "(.*)"$/m)[1]);
+  const entry = join(state, 'probe-entry.mjs');
+  writeFileSync(entry, `import inner from ${JSON.stringify(main)};\nimport { probe } from ${JSON.stringify(join(here, 'storage-probe.mjs'))};\nexport default probe(inner);\n`);
+  const out = join(state, 'probe.toml');
+  writeFileSync(out, text.replace(/^main = .*$/m, `main = ${JSON.stringify(entry)}`).replace(/^\[build\]\n(?:(?!\[).*\n)*/m, ''));
+  return out;
+}
+
 // ---------------------------------------------------------------- this worker
-async function startWorker(extraVars = {}) {
+async function startWorker(extraVars = {}, { probe = false } = {}) {
   const state = mkdtempSync(join(tmpdir(), 'edge-oidc-bench-'));
   const vars = devVars();
   writeFileSync(join(state, 'vars'), formatVars({ ...vars, BENCH: '1', ...extraVars }));
@@ -129,14 +150,15 @@ async function startWorker(extraVars = {}) {
   execFileSync('bash', [join(root, 'scripts', 'build.sh')], { cwd: root, stdio: 'inherit' });
   const port = await freePort();
   const started = performance.now();
-  const child = spawn(wrangler, ['dev', '--ip', '127.0.0.1', '--port', String(port), '--persist-to', join(state, 'w'), '--env-file', join(state, 'vars'), '--show-interactive-dev-session=false'],
+  const config = probe ? ['-c', probeConfig(join(root, 'wrangler.toml'), state)] : [];
+  const child = spawn(wrangler, ['dev', ...config, '--ip', '127.0.0.1', '--port', String(port), '--persist-to', join(state, 'w'), '--env-file', join(state, 'vars'), '--show-interactive-dev-session=false'],
     { cwd: root, detached: true, stdio: ['ignore', openSync(join(state, 'log'), 'w'), openSync(join(state, 'log'), 'w')], env: { ...process.env, WRANGLER_SEND_METRICS: 'false' } });
   children.push(child);
   const startup = await waitReady(`http://127.0.0.1:${port}/health`, started);
   return { base: `http://127.0.0.1:${port}`, vars, startup, port, child };
 }
 
-async function benchWorker(w) {
+async function benchWorker(w, rounds = ROUNDS) {
   const { base } = w;
   measuredPid = runtimePid(w.child);
   const admin = { authorization: `Bearer ${w.vars.BOOTSTRAP_ADMIN_TOKEN}`, 'content-type': 'application/json' };
@@ -156,7 +178,7 @@ async function benchWorker(w) {
   }
   const exchange = (code) => post(`${base}/token`, form({ grant_type: 'authorization_code', code, redirect_uri: redirect }), auth);
   const results = {};
-  for (const [round, c, n] of ROUNDS) {
+  for (const [round, c, n] of rounds) {
     results[`discovery ${round}`] = await load(c, n, discovery(`${base}/.well-known/openid-configuration`));
     results[`client_credentials ${round}`] = await load(c, n, async () => (await post(`${base}/token`, 'grant_type=client_credentials&scope=api%3Aread', auth)).status === 200);
     // Codes come from /authorize with the session cookie: no password check per code.
@@ -326,9 +348,9 @@ async function benchOidcProvider() {
 
 // ---------------------------------------------------------------- peers on the same workerd
 /** Bundles a peer with `wrangler deploy --dry-run` (for its size) and starts it under wrangler dev. */
-async function startWorkerdPeer(name) {
-  const config = join(here, 'peers', name, 'wrangler.toml');
+async function startWorkerdPeer(name, { probe = false } = {}) {
   const state = mkdtempSync(join(tmpdir(), `${name}-bench-`));
+  const config = probe ? probeConfig(join(here, 'peers', name, 'wrangler.toml'), state) : join(here, 'peers', name, 'wrangler.toml');
   execFileSync(wrangler, ['deploy', '--dry-run', '--outdir', join(state, 'out'), '-c', config], { cwd: here, stdio: 'ignore', env: { ...process.env, WRANGLER_SEND_METRICS: 'false' } });
   const bundleGz = readdirSync(join(state, 'out')).filter((f) => /\.(m?js|wasm)$/.test(f)).reduce((n, f) => n + gzipSync(readFileSync(join(state, 'out', f)), { level: 9 }).length, 0);
   const port = await freePort();
@@ -343,8 +365,9 @@ async function startWorkerdPeer(name) {
 }
 
 // ---------------------------------------------------------------- workers-oauth-provider
-async function benchWorkersOauthProvider() {
-  const { base, startup, bundleGz, child } = await startWorkerdPeer('workers-oauth-provider');
+async function benchWorkersOauthProvider({ probe = false, rounds = ROUNDS } = {}) {
+  const { base, startup, bundleGz, child } = await startWorkerdPeer('workers-oauth-provider', { probe });
+  if (probe) probeBase = base;
   const client = await (await fetch(`${base}/bench/client`, { method: 'POST' })).json();
   const auth = { authorization: basic(client.clientId, client.clientSecret) };
   const verifier = b64url(randomBytes(32));
@@ -354,7 +377,7 @@ async function benchWorkersOauthProvider() {
   const newCode = async () => new URL((await fetch(authorizeUrl, { redirect: 'manual' })).headers.get('location')).searchParams.get('code');
   const exchange = (code) => post(`${base}/oauth/token`, form({ grant_type: 'authorization_code', code, redirect_uri: redirect, code_verifier: verifier }), auth);
   const results = {};
-  for (const [round, c, n] of ROUNDS) {
+  for (const [round, c, n] of rounds) {
     results[`discovery ${round}`] = await load(c, n, discovery(`${base}/.well-known/oauth-authorization-server`));
     await codeAndRefresh(results, round, c, n, {
       newCode, exchange, refresh: (rt) => post(`${base}/oauth/token`, form({ grant_type: 'refresh_token', refresh_token: rt }), auth),
@@ -365,8 +388,9 @@ async function benchWorkersOauthProvider() {
 }
 
 // ---------------------------------------------------------------- openauth
-async function benchOpenAuth() {
-  const { base, startup, bundleGz, child } = await startWorkerdPeer('openauth');
+async function benchOpenAuth({ probe = false, rounds = ROUNDS } = {}) {
+  const { base, startup, bundleGz, child } = await startWorkerdPeer('openauth', { probe });
+  if (probe) probeBase = base;
   const redirect = 'https://client.example/cb';
   const clientId = 'bench-app';
   const authorize = (provider) => `${base}/authorize?${form({ provider, response_type: 'code', client_id: clientId, redirect_uri: redirect, state: 's' })}`;
@@ -389,7 +413,7 @@ async function benchOpenAuth() {
   if (login.status !== 302 || (await exchange(codeOf(login))).status !== 200) throw new Error(`openauth password login failed: ${login.status}`);
   const cc = form({ grant_type: 'client_credentials', provider: 'bench', client_id: 'bench', client_secret: 'bench-secret-bench-secret-bench-secret' });
   const results = {};
-  for (const [round, c, n] of ROUNDS) {
+  for (const [round, c, n] of rounds) {
     results[`discovery ${round}`] = await load(c, n, discovery(`${base}/.well-known/oauth-authorization-server`));
     results[`client_credentials ${round}`] = await load(c, n, async () => (await post(`${base}/token`, cc)).status === 200);
     await codeAndRefresh(results, round, c, n, {
@@ -398,6 +422,65 @@ async function benchOpenAuth() {
   }
   process.kill(-child.pid, 'SIGTERM');
   return { results: measured(results), startup, bundle: { gz: bundleGz } };
+}
+
+/**
+ * `wrangler check startup` (the pinned wrangler): the runtime loads the Worker as it would be
+ * deployed (module evaluation, and for a wasm Worker compiling and instantiating the module) under
+ * the CPU profiler, on this machine. The least of three: the profile's span and its busy samples.
+ */
+function startupProfile(cwd) {
+  let best;
+  for (let i = 0; i < 3; i++) {
+    const out = join(mkdtempSync(join(tmpdir(), 'startup-')), 'startup.cpuprofile');
+    execFileSync(wrangler, ['check', 'startup', '--outfile', out], { cwd, stdio: 'ignore', env: { ...process.env, WRANGLER_SEND_METRICS: 'false' } });
+    const p = JSON.parse(readFileSync(out, 'utf8'));
+    const idle = new Set(p.nodes.filter((n) => n.callFrame.functionName === '(idle)').map((n) => n.id));
+    const busy = p.samples.reduce((t, id, j) => t + (idle.has(id) ? 0 : p.timeDeltas[j]), 0) / 1000;
+    const span = (p.endTime - p.startTime) / 1000;
+    if (!best || span < best.span) best = { span, busy };
+  }
+  return best;
+}
+
+// ---------------------------------------------------------------- storage accounting
+/**
+ * Every workerd implementation once more behind bench/storage-probe.mjs (untimed): the storage
+ * operations per request of each c16 scenario, and what one operation of each kind costs the local
+ * runtime, measured from a JS Worker (the probe's own loop) so no implementation's glue is in it.
+ */
+async function storageAccounting() {
+  const rounds = [['warm-up', 4, 20], ['c16', 16, 100]];
+  const counted = async (run) => { try { return await run(); } finally { probeBase = undefined; } };
+  const probed = await startWorker({}, { probe: true });
+  const cost = {};
+  const ours = await counted(async () => {
+    probeBase = probed.base;
+    const results = await benchWorker(probed, rounds);
+    const pid = runtimePid(probed.child);
+    for (const op of ['d1', 'd1_batch3', 'kv_get', 'kv_miss', 'kv_put', 'kv_delete']) {
+      const run = async (n) => { const r = await fetch(`${probed.base}/__probe/cost?op=${op}&n=${n}&c=16`); if ((await r.text()) !== 'ok') throw new Error(`probe cost ${op}: ${r.status}`); };
+      await run(50);
+      let best = Infinity;
+      for (let i = 0; i < 3; i++) { const before = cpuSeconds(pid); await run(400); best = Math.min(best, ((cpuSeconds(pid) - before) * 1000) / 400); }
+      cost[op] = best;
+    }
+    return results;
+  });
+  process.kill(-probed.child.pid, 'SIGTERM');
+  const wopOps = await counted(async () => (await benchWorkersOauthProvider({ probe: true, rounds })).results);
+  const oaOps = await counted(async () => (await benchOpenAuth({ probe: true, rounds })).results);
+  return { cost, ops: { 'edge-oidc': ours, 'workers-oauth-provider': wopOps, openauth: oaOps } };
+}
+
+/** The local runtime's CPU for a request's storage operations (ms), from the probe's counts. */
+function storageCpu(ops, cost) {
+  if (!ops) return undefined;
+  const rt = ops.d1_round_trips ?? 0, st = ops.d1_statements ?? 0;
+  const perExtraStatement = Math.max(0, (cost.d1_batch3 - cost.d1) / 2);
+  const unknown = Object.keys(ops).filter((k) => !['d1_round_trips', 'd1_statements', 'kv_get', 'kv_put', 'kv_delete'].includes(k) && ops[k] > 0);
+  if (unknown.length) throw new Error(`no local cost measured for ${unknown.join(', ')}`);
+  return rt * cost.d1 + (st - rt) * perExtraStatement + (ops.kv_get ?? 0) * cost.kv_get + (ops.kv_put ?? 0) * cost.kv_put + (ops.kv_delete ?? 0) * cost.kv_delete;
 }
 
 // ---------------------------------------------------------------- report
@@ -420,6 +503,16 @@ if (process.env.BENCH_ONLY === 'sign-in') {
   console.log(`passkey assertion check in wasm: ${fmt(wasm.passkey_verify_us)} µs; local D1 statement ${fmt(wasm.d1.cpuMs, 2)} ms CPU, KV ${fmt(wasm.kv.cpuMs, 2)} ms CPU`);
   process.exit(0);
 }
+if (process.env.BENCH_ONLY === 'storage') {
+  // Quick check: storage operations per request for every workerd implementation, the local cost
+  // of each kind of operation, and the profiled start-up.
+  process.kill(-w.child.pid, 'SIGTERM');
+  const { cost, ops } = await storageAccounting();
+  console.log('local CPU per operation (ms):', JSON.stringify(cost));
+  for (const [name, rows] of Object.entries(ops)) for (const [k, r] of Object.entries(rows)) console.log(`${name} ${k}: ${JSON.stringify(r.ops)} → ${fmt(storageCpu(r.ops, cost), 3)} ms`);
+  for (const [name, dir] of [['edge-oidc', root], ['workers-oauth-provider', join(here, 'peers', 'workers-oauth-provider')], ['openauth', join(here, 'peers', 'openauth')]]) console.log(`${name} start-up profile: ${JSON.stringify(startupProfile(dir))}`);
+  process.exit(0);
+}
 if (process.env.BENCH_ONLY === 'worker') {
   // Quick check while tuning the request path: only this worker's rows.
   printRows('edge-oidc', await benchWorker(w));
@@ -438,6 +531,9 @@ const native = cryptoNative();
 const size = bundleSize();
 const wop = await benchWorkersOauthProvider();
 const oa = await benchOpenAuth();
+const storage = await storageAccounting();
+const startupCpu = Object.fromEntries([['edge-oidc', root], ['workers-oauth-provider', join(here, 'peers', 'workers-oauth-provider')], ['openauth', join(here, 'peers', 'openauth')]]
+  .map(([name, dir]) => [name, startupProfile(dir)]));
 const peer = await benchOidcProvider();
 const workerdPeers = [['workers-oauth-provider', wop], ['openauth', oa]];
 
@@ -463,6 +559,24 @@ for (const k of Object.keys(ours)) {
   const v = [verdict(ours[k], k), verdict(oursQuiet[k], k)];
   out(`| ${k} | ${cell(ours[k])} | ${cell(oursQuiet[k])} | ${cell(wop.results[k])} | ${cell(oa.results[k])} | ${cell(peer.results[k])} | ${v[0] === v[1] ? v[0] : v.join(' · ')} |`);
 }
+out();
+out('| c16: storage per request · runtime CPU → the Worker\'s own CPU (estimate) | edge-oidc (as configured) | workers-oauth-provider | openauth | edge-oidc\'s own CPU against the best peer\'s (target ≤ 0.8×; introspection ≤ 1.0 ms) |');
+out('|---|---|---|---|---|');
+const OP_NAMES = [['d1_round_trips', 'D1 round trip'], ['d1_statements', 'D1 statement'], ['kv_get', 'KV get'], ['kv_put', 'KV put'], ['kv_delete', 'KV delete']];
+const opsText = (o) => (!o ? 'n/a' : OP_NAMES.filter(([k]) => o[k]).map(([k, l]) => `${fmt(o[k], 2)} ${l}`).join(', ') || 'no storage');
+for (const k of Object.keys(ours).filter((k) => k.endsWith(' c16'))) {
+  const impls = [['edge-oidc', ours[k]], ['workers-oauth-provider', wop.results[k]], ['openauth', oa.results[k]]];
+  const counted = impls.map(([name]) => storage.ops[name][k]?.ops);
+  const own = impls.map(([, r], i) => (r && counted[i] ? r.cpuMs - storageCpu(counted[i], storage.cost) : undefined));
+  const text = (i) => (impls[i][1] ? `${opsText(counted[i])} · ${fmt(impls[i][1].cpuMs, 2)} → ${fmt(own[i], 2)} ms` : 'n/a');
+  const peersOwn = own.slice(1).filter((x) => x !== undefined);
+  const best = Math.min(...peersOwn);
+  const target = k.startsWith('introspection') ? `${fmt(own[0], 2)} ms: ${own[0] <= 1.0 ? 'met' : 'missed'}`
+    : !peersOwn.length ? 'no peer has this grant' : `${fmt(own[0] / best, 2)}×: ${own[0] <= 0.8 * best ? 'met' : 'missed'}`;
+  out(`| ${k} | ${text(0)} | ${text(1)} | ${text(2)} | ${target} |`);
+}
+const c = storage.cost;
+out(`Storage operations are counted per request with each Worker behind bench/storage-probe.mjs in an untimed run of the same scenarios. The local runtime's CPU per operation in this run, measured from a JS Worker, 16 at a time (the least of three runs of 400): D1 round trip (one statement) ${fmt(c.d1, 3)} ms, each further statement in a batch ${fmt(Math.max(0, (c.d1_batch3 - c.d1) / 2), 3)} ms, KV get ${fmt(c.kv_get, 3)} ms (a missing key ${fmt(c.kv_miss, 3)}), KV put ${fmt(c.kv_put, 3)} ms, KV delete ${fmt(c.kv_delete, 3)} ms. Under wrangler dev that work runs in the runtime process; on Cloudflare, D1 and KV are other services and it is not the Worker's CPU time, so the estimate takes it off. Every implementation's calls into its bindings stay in its own figure.`);
 out();
 out('| crypto (CPU per operation) | in workerd (wasm) | native | wasm/native | target |');
 out('|---|---|---|---|---|');
@@ -505,6 +619,8 @@ out('| deployable size and start | edge-oidc | workers-oauth-provider | openauth
 out('|---|---|---|---|---|');
 out(`| bundle, gzip | ${fmt(size.gz / 1024)} KiB (wasm + JS; target ≤ 150 KiB: ${size.gz <= 150 * 1024 ? 'met' : 'missed'}) | ${fmt(wop.bundle.gz / 1024)} KiB (wrangler deploy --dry-run) | ${fmt(oa.bundle.gz / 1024)} KiB (wrangler deploy --dry-run) | ${fmt(peer.bundle.gz / 1024)} KiB (its node_modules .js/.json) |`);
 out(`| start to first answered request | ${fmt(w.startup, 0)} ms (wrangler dev) | ${fmt(wop.startup, 0)} ms (wrangler dev) | ${fmt(oa.startup, 0)} ms (wrangler dev) | ${fmt(peer.startup, 0)} ms (node) |`);
+const st = (name) => `${fmt(startupCpu[name].span, 1)} ms (${fmt(startupCpu[name].busy, 1)} ms sampled busy)`;
+out(`| startup phase, profiled (\`wrangler check startup\`: loading the deployable Worker, wasm compile and instantiate included) | ${st('edge-oidc')} | ${st('workers-oauth-provider')} | ${st('openauth')} | n/a |`);
 out();
 out('Discovery does no crypto and no storage: its row is the floor set by wrangler dev (dev proxy + runtime), which every workerd column includes and the Node peer does not.');
 out('workers-oauth-provider serves authorization_code and refresh_token (opaque tokens kept in KV, no signing); its /authorize is a handler that approves at once.');
