@@ -425,8 +425,8 @@ async function benchOpenAuth({ probe = false, rounds = ROUNDS } = {}) {
 }
 
 /**
- * `wrangler check startup` (the pinned wrangler): the runtime loads the Worker as it would be
- * deployed (module evaluation, and for a wasm Worker compiling and instantiating the module) under
+ * `wrangler check startup` (the pinned wrangler): the runtime evaluates the Worker's module as it
+ * would be deployed (for a wasm Worker: `new WebAssembly.Instance` and its start function) under
  * the CPU profiler, on this machine. The least of three: the profile's span and its busy samples.
  */
 function startupProfile(cwd) {
@@ -620,7 +620,7 @@ out('|---|---|---|---|---|');
 out(`| bundle, gzip | ${fmt(size.gz / 1024)} KiB (wasm + JS; target ≤ 150 KiB: ${size.gz <= 150 * 1024 ? 'met' : 'missed'}) | ${fmt(wop.bundle.gz / 1024)} KiB (wrangler deploy --dry-run) | ${fmt(oa.bundle.gz / 1024)} KiB (wrangler deploy --dry-run) | ${fmt(peer.bundle.gz / 1024)} KiB (its node_modules .js/.json) |`);
 out(`| start to first answered request | ${fmt(w.startup, 0)} ms (wrangler dev) | ${fmt(wop.startup, 0)} ms (wrangler dev) | ${fmt(oa.startup, 0)} ms (wrangler dev) | ${fmt(peer.startup, 0)} ms (node) |`);
 const st = (name) => `${fmt(startupCpu[name].span, 1)} ms (${fmt(startupCpu[name].busy, 1)} ms sampled busy)`;
-out(`| startup phase, profiled (\`wrangler check startup\`: loading the deployable Worker, wasm compile and instantiate included) | ${st('edge-oidc')} | ${st('workers-oauth-provider')} | ${st('openauth')} | n/a |`);
+out(`| startup phase, profiled (\`wrangler check startup\`: evaluating the deployable Worker's module, for a wasm Worker its instantiation and start function; not the compile) | ${st('edge-oidc')} | ${st('workers-oauth-provider')} | ${st('openauth')} | n/a |`);
 out();
 out('Discovery does no crypto and no storage: its row is the floor set by wrangler dev (dev proxy + runtime), which every workerd column includes and the Node peer does not.');
 out('workers-oauth-provider serves authorization_code and refresh_token (opaque tokens kept in KV, no signing); its /authorize is a handler that approves at once.');
