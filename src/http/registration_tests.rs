@@ -173,6 +173,7 @@ fn never_used_dynamic_clients_expire_used_ones_and_admin_ones_stay() {
     let consumed = crate::store::ConsumedCode {
         code_hash: "c".into(),
         first_use_of: Some(used["client_id"].as_str().unwrap().into()),
+        redeemed_at: NOW,
         family_id: None,
         access_jti: "j".into(),
         access_exp: NOW,

@@ -213,6 +213,8 @@ pub struct ConsumedCode {
     /// purged after a day); `None` for clients that are never purged, which costs no statement.
     /// Not read back.
     pub first_use_of: Option<String>,
+    /// When it was redeemed (the client's `first_used_at`).
+    pub redeemed_at: u64,
     pub family_id: Option<String>,
     pub access_jti: String,
     pub access_exp: u64,

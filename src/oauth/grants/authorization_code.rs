@@ -65,6 +65,7 @@ impl<S: Store> Provider<'_, S> {
         let consumed = ConsumedCode {
             code_hash,
             first_use_of: client.dynamic.then(|| client.client_id.clone()),
+            redeemed_at: self.now,
             // The grant (also the refresh family, when there is one), ended whole on replay.
             family_id: issued.grant_id.clone(),
             access_jti: issued.jti.clone(),

@@ -59,7 +59,7 @@ impl CodeStore for CloudflareStore {
         if let Some(client_id) = &c.first_use_of {
             batch.push(self.stmt(
                 "UPDATE clients SET first_used_at = ? WHERE client_id = ? AND first_used_at IS NULL",
-                &[n(c.expires_at), s(client_id)],
+                &[n(c.redeemed_at), s(client_id)],
             )?);
         }
         let results = self.db()?.batch(batch).await.map_err(backend)?;
@@ -70,6 +70,8 @@ impl CodeStore for CloudflareStore {
             ConsumedCode {
                 code_hash: r.code_hash,
                 first_use_of: None,
+                // Not stored: only the client's first_used_at took it.
+                redeemed_at: 0,
                 family_id: r.family_id,
                 access_jti: r.access_jti,
                 access_exp: r.access_exp as u64,

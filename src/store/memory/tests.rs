@@ -79,6 +79,7 @@ fn code(client_id: &str) -> AuthorizationCode {
 fn consumed(code_hash: &str, family: Option<&str>) -> ConsumedCode {
     ConsumedCode {
         first_use_of: Some("c1".into()),
+        redeemed_at: NOW,
         code_hash: code_hash.into(),
         family_id: family.map(Into::into),
         access_jti: "jti-1".into(),
