@@ -2,7 +2,7 @@
 // than the run-to-run noise of `npm run bench` on a shared machine:
 //
 //   node bench/ab.mjs <dir A> <dir B>        (each dir built already: bash scripts/build.sh)
-//   ROUNDS=8 BURST=200 SCENS=discovery,cc,code,introspect
+//   ROUNDS=8 BURST=200 SCENS=discovery,cc,code,refresh,introspect
 //
 // Both workers run under wrangler dev at once, each with fresh local D1/KV; the scenarios
 // alternate bursts of BURST requests at concurrency 16 between them (A B, B A, ...), after one
@@ -56,6 +56,7 @@ const scen = {
   discovery: (s) => async () => { const r = await fetch(`${s.base}/.well-known/openid-configuration`); await r.arrayBuffer(); return r.status; },
   cc: (s) => async () => (await s.post('/token', 'grant_type=client_credentials&scope=api%3Aread')).status,
   code: (s) => { let codes = []; return { prep: async () => { codes = []; for (let i = 0; i < BURST; i++) codes.push(await s.newCode()); }, run: async (i) => (await s.post('/token', form({ grant_type: 'authorization_code', code: codes[i], redirect_uri: s.redirect }))).status }; },
+  refresh: (s) => { let tokens = []; return { prep: async () => { tokens = []; for (let i = 0; i < BURST; i++) tokens.push((await s.post('/token', form({ grant_type: 'authorization_code', code: await s.newCode(), redirect_uri: s.redirect }))).json.refresh_token); }, run: async (i) => (await s.post('/token', form({ grant_type: 'refresh_token', refresh_token: tokens[i] }))).status }; },
   introspect: (s) => async () => (await s.post('/introspect', form({ token: s.at }))).status,
 };
 async function burst(s, fn) {
@@ -63,7 +64,7 @@ async function burst(s, fn) {
   await Promise.all(Array.from({ length: 16 }, async () => { while (i < BURST) { const k = i++; const st = await fn(k); if (st !== 200) throw new Error('status ' + st); } }));
   return (cpu(s.pid) - c0) * 1000 / BURST;
 }
-for (const name of (process.env.SCENS || 'discovery,cc,code,introspect').split(',')) {
+for (const name of (process.env.SCENS || 'discovery,cc,code,refresh,introspect').split(',')) {
   const fa = scen[name](a), fb = scen[name](b);
   const res = { A: [], B: [] };
   for (let r = 0; r < ROUNDS + 1; r++) {
