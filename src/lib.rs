@@ -36,9 +36,11 @@ async fn incoming(req: web_sys::Request) -> Result<Incoming> {
         (Vec::new(), true)
     } else if matches!(method.as_str(), "GET" | "HEAD") {
         (Vec::new(), false)
-    } else if declared.is_some() {
+    } else if declared.is_some() && !headers.iter().any(|(k, _)| k == "transfer-encoding") {
         // A declared length within the limit bounds the body (HTTP/1.1 framing; RFC 9112 §6.3):
-        // one arrayBuffer() call, no stream reader and its per-chunk promises.
+        // one arrayBuffer() call, no stream reader and its per-chunk promises. Not when a
+        // Transfer-Encoding is also named: it overrides the length (§6.3 item 3), so such a body
+        // is read chunk by chunk and capped like any body of undeclared length.
         let body = match req.array_buffer() {
             Ok(promise) => JsFuture::from(promise).await.map(|b| worker::js_sys::Uint8Array::new(&b).to_vec()).unwrap_or_default(),
             Err(_) => Vec::new(),
