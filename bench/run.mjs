@@ -12,7 +12,7 @@ import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync, readFileSync, readdirSync, openSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { tmpdir, cpus, totalmem } from 'node:os';
-import { join, dirname } from 'node:path';
+import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createServer } from 'node:net';
 import { createHash, randomBytes, generateKeyPairSync } from 'node:crypto';
@@ -287,9 +287,11 @@ async function cryptoInWorker(w) {
 
 function cryptoNative() {
   execFileSync('cargo', ['build', '--quiet', '--release', '--example', 'crypto_bench', '--features', 'bench'], { cwd: root, stdio: 'inherit' });
-  const native = JSON.parse(execFileSync(join(root, 'target', 'release', 'examples', 'crypto_bench'), { encoding: 'utf8' }));
+  // Cargo's target directory: CARGO_TARGET_DIR when set (e.g. one cache shared by several checkouts).
+  const target = process.env.CARGO_TARGET_DIR ? resolve(root, process.env.CARGO_TARGET_DIR) : join(root, 'target');
+  const native = JSON.parse(execFileSync(join(target, 'release', 'examples', 'crypto_bench'), { encoding: 'utf8' }));
   // The same code with SHA-256 in software (sha2's force-soft: no SHA-NI, which wasm lacks).
-  const dir = join(root, 'target', 'soft-sha');
+  const dir = join(target, 'soft-sha');
   execFileSync('cargo', ['build', '--quiet', '--release', '--example', 'crypto_bench', '--features', 'bench-soft-sha', '--target-dir', dir], { cwd: root, stdio: 'inherit' });
   const soft = JSON.parse(execFileSync(join(dir, 'release', 'examples', 'crypto_bench'), { encoding: 'utf8' }));
   return { ...native, pbkdf2_soft_iteration_ns: soft.pbkdf2_iteration_ns };
