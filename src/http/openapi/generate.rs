@@ -222,6 +222,10 @@ fn responses(op: Operation) -> Value {
     let err = json!({ "description": "Error", "content": content(schema_ref("Error")) });
     let ok = |desc: &str, schema: Value| json!({ "description": desc, "content": content(schema) });
     let html = |desc: &str| json!({ "description": desc, "content": { "text/html": { "schema": { "type": "string" } } } });
+    // What several browser forms answer alike.
+    let csrf_refused = html("A form without its anti-CSRF token");
+    let not_signed_in = html("Not signed in");
+    let signed_in = json!({ "description": "Signed in: to the client's redirect URI with the code (or to /account)" });
     let mut r = Map::new();
     let mut add = |status: &str, v: Value| {
         r.insert(status.into(), v);
@@ -298,22 +302,22 @@ fn responses(op: Operation) -> Value {
         Operation::AccountSignIn => {
             add("303", json!({ "description": "Signed in: back to /account" }));
             add("401", html("Wrong username or password: the form again"));
-            add("403", html("A form without its anti-CSRF token"));
+            add("403", csrf_refused.clone());
             add("429", html("Too many failed attempts"));
         }
         Operation::ChangePassword => {
             add("200", html("The account page, saying whether the password changed"));
             add("401", html("Not signed in, or the current password is wrong"));
-            add("403", html("A form without its anti-CSRF token"));
+            add("403", csrf_refused.clone());
         }
         Operation::RemoveApp => {
             add("200", html("The account page, saying the access was removed"));
-            add("401", html("Not signed in"));
-            add("403", html("A form without its anti-CSRF token"));
+            add("401", not_signed_in.clone());
+            add("403", csrf_refused.clone());
             add("404", html("The app had no access"));
         }
         Operation::SecondFactor => {
-            add("302", json!({ "description": "Signed in: to the client's redirect URI with the code (or to /account)" }));
+            add("302", signed_in.clone());
             add("200", html("The consent page, the recovery codes of a new app, or the set-up page again"));
             add("401", html("A wrong or used code: the page again"));
             add("403", html("A form without its anti-CSRF token, or a sign-in that expired"));
@@ -321,8 +325,8 @@ fn responses(op: Operation) -> Value {
         }
         Operation::AccountTotp => {
             add("200", html("The set-up page, the new recovery codes, or the account page saying what changed"));
-            add("401", html("Not signed in"));
-            add("403", html("A form without its anti-CSRF token"));
+            add("401", not_signed_in.clone());
+            add("403", csrf_refused.clone());
             add("429", html("Too many failed attempts"));
         }
         Operation::GetPasskeyScript => {
@@ -341,22 +345,22 @@ fn responses(op: Operation) -> Value {
             add("429", err.clone());
         }
         Operation::PasskeySignIn => {
-            add("302", json!({ "description": "Signed in: to the client's redirect URI with the code (or to /account)" }));
+            add("302", signed_in.clone());
             add("200", html("The consent page"));
             add("401", html("The passkey was refused: the sign-in page again"));
-            add("403", html("A form without its anti-CSRF token"));
+            add("403", csrf_refused.clone());
             add("429", html("Too many sign-in attempts from this address"));
         }
         Operation::AccountPasskeys => {
             add("200", html("The account page, saying what changed"));
-            add("401", html("Not signed in"));
-            add("403", html("A form without its anti-CSRF token"));
+            add("401", not_signed_in.clone());
+            add("403", csrf_refused.clone());
             add("404", html("No such passkey"));
         }
         Operation::RevokeSession => {
             add("200", html("The account page, saying the session was signed out"));
-            add("401", html("Not signed in"));
-            add("403", html("A form without its anti-CSRF token"));
+            add("401", not_signed_in.clone());
+            add("403", csrf_refused.clone());
             add("404", html("No such session"));
         }
     }
