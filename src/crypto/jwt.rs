@@ -37,9 +37,13 @@ pub fn signing_input<T: Serialize>(alg: &str, kid: &str, typ: &str, claims: &T) 
 /// Signs `claims` with header `typ` and our `kid` (JWS compact serialisation, RFC 7515 §7.1),
 /// with the table-accelerated ES256 signer of `es256.rs` (identical signatures to p256's).
 pub fn sign<T: Serialize>(keys: &KeySet, typ: &str, claims: &T) -> String {
-    let jws = signing_input("ES256", &keys.current.kid, typ, claims);
-    let signature = super::es256::sign(&keys.signing, jws.as_bytes());
-    with_signature(jws, &signature.to_bytes())
+    sign_input(keys, signing_input("ES256", &keys.current.kid, typ, claims))
+}
+
+/// Signs a JWS signing input made by `signing_input` with the current key, in wasm.
+pub fn sign_input(keys: &KeySet, signing_input: String) -> String {
+    let signature = super::es256::sign(&keys.signing, signing_input.as_bytes());
+    with_signature(signing_input, &signature.to_bytes())
 }
 
 /// `signing_input.signature` (the signature's bytes base64url): the compact JWS.

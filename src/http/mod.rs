@@ -148,7 +148,6 @@ pub struct App<'a, S> {
     pub branding: pages::Branding,
 }
 
-/// The route template a path belongs to (for logs), if any.
 /// The per-request log line (one JSON object): the route template, never the query, body,
 /// codes, tokens or secrets. Written through a struct rather than a `serde_json::Value` map: no
 /// map is built per request.
@@ -175,6 +174,7 @@ pub fn log_line(request_id: &str, req: &Incoming, status: u16, duration_ms: u64,
     serde_json::to_string(&line).unwrap_or_default()
 }
 
+/// The route template a path belongs to (for logs), if any.
 pub fn route_of(path: &str) -> Option<&'static str> {
     routes::find(path).map(|(e, _)| e.path())
 }

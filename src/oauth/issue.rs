@@ -171,10 +171,7 @@ impl<S: Store> Provider<'_, S> {
         let input = jwt::signing_input("ES256", &keys.current.kid, typ, claims);
         match self.store.sign_es256(keys, input.as_bytes()).await {
             Some(signature) => jwt::with_signature(input, &signature),
-            None => {
-                let signature = crate::crypto::es256::sign(&keys.signing, input.as_bytes());
-                jwt::with_signature(input, &signature.to_bytes())
-            }
+            None => jwt::sign_input(keys, input),
         }
     }
 
