@@ -608,8 +608,7 @@ pub enum AddressLimit {
 impl AddressLimit {
     /// The budget per `ADDRESS_WINDOW` seconds. On Cloudflare the Rate Limiting bindings of
     /// wrangler.toml hold the deployed budgets (`SIGN_IN_LIMITER`, `REGISTRATION_LIMITER`,
-    /// `CHALLENGE_LIMITER`); these
-    /// are their defaults and the in-memory store's.
+    /// `CHALLENGE_LIMITER`); these are their defaults and the in-memory store's.
     pub fn budget(self) -> u32 {
         match self {
             Self::SignIn => 20,
