@@ -84,6 +84,13 @@ fn new_recovery_code() -> String {
     grouped(&totp::base32(&random_bytes::<10>()), "-")
 }
 
+/// A fresh set of recovery codes for `user_id`, and their hashes as stored.
+fn recovery_code_set(user_id: &str) -> (Vec<String>, Vec<String>) {
+    let codes: Vec<String> = (0..RECOVERY_CODES).map(|_| new_recovery_code()).collect();
+    let hashes = codes.iter().map(|c| recovery_hash(user_id, &normalise(c))).collect();
+    (codes, hashes)
+}
+
 /// Base32 text in groups of four characters, joined by `separator`, for reading and typing.
 fn grouped(base32: &str, separator: &str) -> String {
     base32.as_bytes().chunks(4).map(|c| std::str::from_utf8(c).unwrap_or_default()).collect::<Vec<_>>().join(separator)
@@ -149,8 +156,7 @@ impl<S: Store> Provider<'_, S> {
             .settle(user, reservation, totp::matching_step(&secret, &normalise(code), self.now, WINDOW))
             .await?
             .ok_or_else(|| OAuthError::invalid_request("that code is not right; enter the current code from your app"))?;
-        let codes: Vec<String> = (0..RECOVERY_CODES).map(|_| new_recovery_code()).collect();
-        let hashes: Vec<String> = codes.iter().map(|c| recovery_hash(&user.id, &normalise(c))).collect();
+        let (codes, hashes) = recovery_code_set(&user.id);
         if !self.store.confirm_totp(&user.id, step, &hashes, self.now).await? {
             return Err(OAuthError::invalid_request("an authenticator app is already set up"));
         }
@@ -174,8 +180,7 @@ impl<S: Store> Provider<'_, S> {
         if self.check_second_factor(user, code).await?.is_none() {
             return Err(OAuthError::invalid_request("that code is not right"));
         }
-        let codes: Vec<String> = (0..RECOVERY_CODES).map(|_| new_recovery_code()).collect();
-        let hashes: Vec<String> = codes.iter().map(|c| recovery_hash(&user.id, &normalise(c))).collect();
+        let (codes, hashes) = recovery_code_set(&user.id);
         self.store.replace_recovery_codes(&user.id, &hashes).await?;
         self.audit(Audit::new(AuditKind::RecoveryCodesReplaced).user(&user.id));
         Ok(codes)
