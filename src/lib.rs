@@ -22,7 +22,7 @@ use settings::settings;
 use store::cloudflare::CloudflareStore;
 use store::{AuditStore, ClientStore, Maintenance};
 use worker::wasm_bindgen_futures::JsFuture;
-use worker::{event, web_sys, Context, Env, Headers, Request, Response, Result, ScheduleContext, ScheduledEvent};
+use worker::{event, web_sys, Context, Env, Headers, Request, Result, ScheduleContext, ScheduledEvent};
 
 /// The runtime's request as an `Incoming`. It takes workerd's `Request` itself rather than
 /// `worker::Request`, whose conversion also reads `request.cf` (the runtime builds that object
@@ -80,24 +80,34 @@ async fn read_capped(req: &mut Request) -> (Vec<u8>, bool) {
     (body, seen > MAX_BODY)
 }
 
-fn outgoing(out: Outgoing, head: bool) -> Result<Response> {
-    let headers = Headers::new();
+/// The runtime's `Response`, made directly: one `Headers`, one `ResponseInit`, one copy of the
+/// body. (`worker::Response` makes a second `Headers` that is dropped, and passes the same values
+/// through its builder first.)
+fn outgoing(out: Outgoing, head: bool) -> Result<web_sys::Response> {
+    let headers = web_sys::Headers::new()?;
     for (k, v) in &out.headers {
         headers.append(k, v)?;
     }
-    let body = if head { Vec::new() } else { out.body };
-    let resp = if body.is_empty() { Response::empty()? } else { Response::from_bytes(body)? };
-    Ok(resp.with_status(out.status).with_headers(headers))
+    let init = web_sys::ResponseInit::new();
+    init.set_status(out.status);
+    init.set_headers(&headers);
+    let response = if head || out.body.is_empty() {
+        web_sys::Response::new_with_opt_str_and_init(None, &init)
+    } else {
+        let body = worker::js_sys::Uint8Array::from(out.body.as_slice());
+        web_sys::Response::new_with_opt_buffer_source_and_init(Some(&body), &init)
+    };
+    Ok(response?)
 }
 
 #[event(fetch)]
-pub async fn fetch(req: web_sys::Request, env: Env, ctx: Context) -> Result<Response> {
+pub async fn fetch(req: web_sys::Request, env: Env, ctx: Context) -> Result<web_sys::Response> {
     let started = worker::Date::now().as_millis();
     let req = incoming(req).await?;
     let settings = settings(&env);
     #[cfg(feature = "bench")]
     if settings.bench && req.path == "/__bench" {
-        return bench::route(&req, &settings.keys, env).await;
+        return bench::route(&req, &settings.keys, env).await.map(Into::into);
     }
     let config = settings.config_for(&req.origin);
     let store = CloudflareStore::new(env.clone(), settings.client_cache_ttl).with_webcrypto(settings.webcrypto_es256);

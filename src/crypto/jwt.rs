@@ -214,4 +214,18 @@ mod tests {
         assert_eq!(verify::<C>(&k, "not-a-jwt", None).unwrap_err(), JwtError::Malformed);
         assert_eq!(verify::<C>(&k, "", None).unwrap_err(), JwtError::Malformed);
     }
+
+    #[test]
+    fn typ_matches_the_name_or_its_media_type_in_any_case() {
+        let k = keys();
+        let c = C { sub: "alice".into(), exp: 10 };
+        for typ in ["at+jwt", "AT+JWT", "application/at+jwt", "Application/At+JWT"] {
+            assert_eq!(verify::<C>(&k, &sign(&k, typ, &c), Some("at+jwt")).unwrap(), c, "{typ}");
+        }
+        for typ in ["", "jwt", "application/jwt", "xapplication/at+jwt", "application/at+jwtx", "application/"] {
+            assert_eq!(verify::<C>(&k, &sign(&k, typ, &c), Some("at+jwt")).unwrap_err(), JwtError::WrongType, "{typ}");
+        }
+        // Without an expected type any `typ` (or none) is accepted.
+        assert_eq!(verify::<C>(&k, &sign(&k, "", &c), None).unwrap(), c);
+    }
 }

@@ -16,10 +16,41 @@ thread_local! {
     static KEY: RefCell<Option<(String, JsValue)>> = const { RefCell::new(None) };
     /// Imported verification keys by `kid` (the current and previous keys: a handful).
     static PUBLIC: RefCell<Vec<(String, JsValue)>> = const { RefCell::new(Vec::new()) };
+    /// `crypto.subtle`, its methods and the `{ name: "ECDSA", hash: "SHA-256" }` parameters,
+    /// looked up once per isolate rather than with several string crossings per signature
+    /// (kept for the isolate's life, hence leaked: one small allocation).
+    static SUBTLE: Option<&'static Subtle> = Subtle::lookup().map(|s| &*Box::leak(Box::new(s)));
+}
+
+struct Subtle {
+    subtle: JsValue,
+    import_key: Function,
+    sign: Function,
+    verify: Function,
+    ecdsa_sha256: Object,
+}
+
+impl Subtle {
+    fn lookup() -> Option<Self> {
+        let crypto = Reflect::get(&worker::js_sys::global(), &JsValue::from_str("crypto")).ok()?;
+        let subtle = Reflect::get(&crypto, &JsValue::from_str("subtle")).ok().filter(|s| s.is_object())?;
+        Some(Self {
+            import_key: method(&subtle, "importKey")?,
+            sign: method(&subtle, "sign")?,
+            verify: method(&subtle, "verify")?,
+            ecdsa_sha256: object(&[("name", "ECDSA"), ("hash", "SHA-256")]),
+            subtle,
+        })
+    }
+
+    async fn call(&self, method: &Function, args: &Array) -> Option<JsValue> {
+        let promise = Reflect::apply(method, &self.subtle, args).ok()?.dyn_into::<Promise>().ok()?;
+        JsFuture::from(promise).await.ok()
+    }
 }
 
 /// `key` as a WebCrypto verification key (imported on first use in this isolate).
-async fn verification_key(subtle: &JsValue, key: &PublicKey) -> Option<JsValue> {
+async fn verification_key(subtle: &Subtle, key: &PublicKey) -> Option<JsValue> {
     if let Some(k) = PUBLIC.with(|p| p.borrow().iter().find(|(kid, _)| *kid == key.kid).map(|(_, k)| k.clone())) {
         return Some(k);
     }
@@ -34,9 +65,8 @@ async fn verification_key(subtle: &JsValue, key: &PublicKey) -> Option<JsValue> 
     Some(imported)
 }
 
-fn subtle() -> Option<JsValue> {
-    let crypto = Reflect::get(&worker::js_sys::global(), &JsValue::from_str("crypto")).ok()?;
-    Reflect::get(&crypto, &JsValue::from_str("subtle")).ok().filter(|s| s.is_object())
+fn subtle() -> Option<&'static Subtle> {
+    SUBTLE.with(|s| *s)
 }
 
 fn method(target: &JsValue, name: &str) -> Option<Function> {
@@ -51,25 +81,22 @@ fn object(pairs: &[(&str, &str)]) -> Object {
     o
 }
 
-async fn call(subtle: &JsValue, name: &str, args: &Array) -> Option<JsValue> {
-    let promise = Reflect::apply(&method(subtle, name)?, subtle, args).ok()?.dyn_into::<Promise>().ok()?;
-    JsFuture::from(promise).await.ok()
-}
-
 /// Imports a P-256 JWK (our JWKS entry, with `d` for the private key) as an ECDSA `CryptoKey`
 /// for `usage`; the JWKS members WebCrypto does not take (`kid`, `use`, `alg`) are left out.
-async fn import_p256(subtle: &JsValue, mut jwk: serde_json::Value, usage: &str, extractable: bool) -> Option<JsValue> {
+async fn import_p256(subtle: &Subtle, mut jwk: serde_json::Value, usage: &str, extractable: bool) -> Option<JsValue> {
     for member in ["kid", "use", "alg"] {
         jwk.as_object_mut()?.remove(member);
     }
     let jwk = JSON::parse(&jwk.to_string()).ok()?;
     let usages = Array::of1(&JsValue::from_str(usage));
     let algorithm = object(&[("name", "ECDSA"), ("namedCurve", "P-256")]);
-    call(subtle, "importKey", &Array::of5(&JsValue::from_str("jwk"), &jwk, &algorithm, &JsValue::from_bool(extractable), &usages)).await
+    subtle
+        .call(&subtle.import_key, &Array::of5(&JsValue::from_str("jwk"), &jwk, &algorithm, &JsValue::from_bool(extractable), &usages))
+        .await
 }
 
 /// The current key as a WebCrypto `CryptoKey` (imported on first use in this isolate).
-async fn signing_key(subtle: &JsValue, keys: &KeySet) -> Option<JsValue> {
+async fn signing_key(subtle: &Subtle, keys: &KeySet) -> Option<JsValue> {
     if let Some(key) = KEY.with(|k| k.borrow().as_ref().filter(|(kid, _)| *kid == keys.current.kid).map(|(_, key)| key.clone())) {
         return Some(key);
     }
@@ -86,10 +113,9 @@ impl PlatformSigner for CloudflareStore {
             return None;
         }
         let subtle = subtle()?;
-        let key = signing_key(&subtle, keys).await?;
-        let algorithm = object(&[("name", "ECDSA"), ("hash", "SHA-256")]);
-        let args = Array::of3(&algorithm, &key, &Uint8Array::from(message));
-        let signature = Uint8Array::new(&call(&subtle, "sign", &args).await?);
+        let key = signing_key(subtle, keys).await?;
+        let args = Array::of3(&subtle.ecdsa_sha256, &key, &Uint8Array::from(message));
+        let signature = Uint8Array::new(&subtle.call(&subtle.sign, &args).await?);
         // WebCrypto's ECDSA signature is r ‖ s, 32 bytes each: the JWS form (RFC 7518 §3.4).
         let mut out = [0u8; 64];
         (signature.length() == 64).then(|| signature.copy_to(&mut out))?;
@@ -101,9 +127,8 @@ impl PlatformSigner for CloudflareStore {
             return None;
         }
         let subtle = subtle()?;
-        let public = verification_key(&subtle, key).await?;
-        let algorithm = object(&[("name", "ECDSA"), ("hash", "SHA-256")]);
-        let args = Array::of4(&algorithm, &public, &Uint8Array::from(&signature[..]), &Uint8Array::from(message));
-        call(&subtle, "verify", &args).await?.as_bool()
+        let public = verification_key(subtle, key).await?;
+        let args = Array::of4(&subtle.ecdsa_sha256, &public, &Uint8Array::from(&signature[..]), &Uint8Array::from(message));
+        subtle.call(&subtle.verify, &args).await?.as_bool()
     }
 }
