@@ -72,12 +72,28 @@ function crateOf(name) {
   return first;
 }
 
+/** For our own crate, the module a function belongs to (`http::account`, `oauth::grants`, ...):
+ *  its first two path segments after the crate, from the plain path or the `impl` type's path. */
+function moduleOf(name) {
+  const segs = segments(name);
+  const path = segs[0]?.startsWith('_$LT$')
+    ? ((s) => (s.split('$u20$for$u20$')[1] ?? s).replace(/^(\$RF\$|\$BP\$|mut\$u20\$)+/, '').split('..'))(segs[0].replace(/^_\$LT\$/, '').replace(/^impl\$u20\$/, ''))
+    : segs;
+  // An impl's path is `crate..module..Type$GT$`; a plain one `crate, module, fn`.
+  const mods = path.slice(1).map((p) => p.replace(/\$.*$/, '')).filter((p) => /^[a-z_][a-z0-9_]*$/.test(p));
+  return mods.slice(0, 2).join('::') || '(crate root)';
+}
+
 const total = bodies.reduce((a, b) => a + b, 0);
 const byCrate = new Map();
 bodies.forEach((s, i) => { const c = crateOf(names.get(i + imports) ?? ''); byCrate.set(c, (byCrate.get(c) ?? 0) + s); });
 console.log(`| crate | code bytes | share |\n|---|---|---|`);
 for (const [c, s] of [...byCrate].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`| ${c} | ${s} | ${(100 * s / total).toFixed(1)}% |`);
 console.log(`| **all code** (${bodies.length} functions) | ${total} | |\n| data segments | ${data} | |`);
+const byModule = new Map();
+bodies.forEach((s, i) => { const n = names.get(i + imports) ?? ''; if (crateOf(n) === 'edge_oidc') byModule.set(moduleOf(n), (byModule.get(moduleOf(n)) ?? 0) + s); });
+console.log(`\n| edge_oidc module | code bytes | share of all code |\n|---|---|---|`);
+for (const [m, s] of [...byModule].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`| ${m} | ${s} | ${(100 * s / total).toFixed(1)}% |`);
 console.log(`\n| largest functions | code bytes |\n|---|---|`);
 bodies
   .map((s, i) => [names.get(i + imports) ?? '(unnamed)', s])
