@@ -170,16 +170,10 @@ fn never_used_dynamic_clients_expire_used_ones_and_admin_ones_stay() {
             .with_json(&json!({ "client_name": "A", "redirect_uris": ["https://a.example/cb"] })),
     );
     let admin_id = admin.json_body()["client_id"].as_str().unwrap().to_string();
-    let consumed = crate::store::ConsumedCode {
-        code_hash: "c".into(),
-        first_use_of: Some(used["client_id"].as_str().unwrap().into()),
-        redeemed_at: NOW,
-        family_id: None,
-        access_jti: "j".into(),
-        access_exp: NOW,
-        expires_at: NOW,
-    };
-    crate::oauth::block_on(crate::store::CodeStore::redeem_code(&w.store, &consumed, None)).unwrap();
+    let consumed =
+        crate::store::ConsumedCode { code_hash: "c".into(), family_id: None, access_jti: "j".into(), access_exp: NOW, expires_at: NOW };
+    let client_use = crate::store::ClientUse { client_id: used["client_id"].as_str().unwrap(), at: NOW };
+    crate::oauth::block_on(crate::store::CodeStore::redeem_code(&w.store, &consumed, Some(client_use), None)).unwrap();
     let gone = crate::oauth::block_on(crate::store::ClientStore::purge_unused_dynamic_clients(&w.store, NOW)).unwrap();
     assert_eq!(gone, 1);
     let exists = |id: &str| crate::oauth::block_on(crate::store::ClientStore::client(&w.store, id)).unwrap().is_some();

@@ -209,16 +209,20 @@ pub struct Rotation {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConsumedCode {
     pub code_hash: String,
-    /// A dynamically registered client that redeemed it, marked as used (never-used ones are
-    /// purged after a day); `None` for clients that are never purged, which costs no statement.
-    /// Not read back.
-    pub first_use_of: Option<String>,
-    /// When it was redeemed (the client's `first_used_at`).
-    pub redeemed_at: u64,
     pub family_id: Option<String>,
     pub access_jti: String,
     pub access_exp: u64,
     pub expires_at: u64,
+}
+
+/// A dynamically registered client redeeming a code, to be marked as used with the redemption
+/// (never-used ones are purged after a day). Other clients are never purged and pass `None`,
+/// which costs no statement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientUse<'a> {
+    pub client_id: &'a str,
+    /// When (the client's `first_used_at`, if this is its first use).
+    pub at: u64,
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -435,9 +439,15 @@ pub trait ClientStore {
 pub trait CodeStore {
     async fn put_code(&self, code_hash: &str, code: &AuthorizationCode, ttl_seconds: u64) -> StoreResult<()>;
     async fn code(&self, code_hash: &str) -> StoreResult<Option<AuthorizationCode>>;
-    /// Marks a code consumed with one conditional write, storing `refresh` in the same
-    /// transaction only when this is the first redemption.
-    async fn redeem_code(&self, consumed: &ConsumedCode, refresh: Option<&RefreshToken>) -> StoreResult<Redemption>;
+    /// Marks a code consumed with one conditional write, storing `refresh` (and marking
+    /// `client_use`'s client as used) in the same transaction only when this is the first
+    /// redemption.
+    async fn redeem_code(
+        &self,
+        consumed: &ConsumedCode,
+        client_use: Option<ClientUse<'_>>,
+        refresh: Option<&RefreshToken>,
+    ) -> StoreResult<Redemption>;
 }
 
 /// Grants: refresh tokens (rotation, families) and the revocation of access tokens.

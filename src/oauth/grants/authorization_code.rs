@@ -5,7 +5,7 @@ use crate::oauth::issue::{RefreshIssue, Resources, Subject, TokenResponse};
 use crate::oauth::scope::Scope;
 use crate::oauth::secrets::CodeVerifier;
 use crate::oauth::{pkce, OAuthError, OAuthResult, Provider};
-use crate::store::{AuthorizationCode, Client, ClientType, ConsumedCode, Redemption, Store};
+use crate::store::{AuthorizationCode, Client, ClientType, ClientUse, ConsumedCode, Redemption, Store};
 
 fn invalid_code() -> OAuthError {
     OAuthError::invalid_grant("the authorization code is invalid, expired or already used")
@@ -64,15 +64,14 @@ impl<S: Store> Provider<'_, S> {
         let issued = self.issue(client, Some(&subject), &scope, record.nonce.as_deref(), &resources, RefreshIssue::NewFamily).await?;
         let consumed = ConsumedCode {
             code_hash,
-            first_use_of: client.dynamic.then(|| client.client_id.clone()),
-            redeemed_at: self.now,
             // The grant (also the refresh family, when there is one), ended whole on replay.
             family_id: issued.grant_id.clone(),
             access_jti: issued.jti.clone(),
             access_exp: self.now + self.config.access_token_ttl,
             expires_at: record.expires_at.max(self.now) + self.config.access_token_ttl,
         };
-        match self.store.redeem_code(&consumed, issued.refresh.as_ref()).await? {
+        let client_use = client.dynamic.then_some(ClientUse { client_id: &client.client_id, at: self.now });
+        match self.store.redeem_code(&consumed, client_use, issued.refresh.as_ref()).await? {
             Redemption::First => Ok(issued.response),
             Redemption::Replayed(previous) => {
                 if let Some(prev) = previous {

@@ -44,7 +44,12 @@ impl CodeStore for CloudflareStore {
             None => Ok(None),
         }
     }
-    async fn redeem_code(&self, c: &ConsumedCode, refresh: Option<&RefreshToken>) -> StoreResult<Redemption> {
+    async fn redeem_code(
+        &self,
+        c: &ConsumedCode,
+        client_use: Option<ClientUse<'_>>,
+        refresh: Option<&RefreshToken>,
+    ) -> StoreResult<Redemption> {
         let mut batch = vec![self.stmt(
             "INSERT INTO consumed_codes (code_hash, family_id, access_jti, access_exp, expires_at) \
              VALUES (?, ?, ?, ?, ?) ON CONFLICT (code_hash) DO NOTHING",
@@ -56,10 +61,10 @@ impl CodeStore for CloudflareStore {
         }
         // A dynamic client has been used (a never-used one expires): one more statement in the
         // batch that is already there, no extra round trip.
-        if let Some(client_id) = &c.first_use_of {
+        if let Some(used) = client_use {
             batch.push(self.stmt(
                 "UPDATE clients SET first_used_at = ? WHERE client_id = ? AND first_used_at IS NULL",
-                &[n(c.redeemed_at), s(client_id)],
+                &[n(used.at), s(used.client_id)],
             )?);
         }
         let results = self.db()?.batch(batch).await.map_err(backend)?;
@@ -69,9 +74,6 @@ impl CodeStore for CloudflareStore {
         let prev = self.first::<ConsumedRow>("SELECT * FROM consumed_codes WHERE code_hash = ?", &[s(&c.code_hash)]).await?.map(|r| {
             ConsumedCode {
                 code_hash: r.code_hash,
-                first_use_of: None,
-                // Not stored: only the client's first_used_at took it.
-                redeemed_at: 0,
                 family_id: r.family_id,
                 access_jti: r.access_jti,
                 access_exp: r.access_exp as u64,

@@ -329,15 +329,20 @@ impl CodeStore for MemoryStore {
         let state = self.state.borrow();
         Ok(state.codes.get(code_hash).or_else(|| state.pending_codes.get(code_hash)).cloned())
     }
-    async fn redeem_code(&self, consumed: &ConsumedCode, refresh: Option<&RefreshToken>) -> StoreResult<Redemption> {
+    async fn redeem_code(
+        &self,
+        consumed: &ConsumedCode,
+        client_use: Option<ClientUse<'_>>,
+        refresh: Option<&RefreshToken>,
+    ) -> StoreResult<Redemption> {
         self.enter("redeem_code")?;
         let mut state = self.state.borrow_mut();
         if let Some(prev) = state.consumed.get(&consumed.code_hash) {
             return Ok(Redemption::Replayed(Some(prev.clone())));
         }
         state.consumed.insert(consumed.code_hash.clone(), consumed.clone());
-        if let Some(client_id) = &consumed.first_use_of {
-            state.used_clients.insert(client_id.clone());
+        if let Some(used) = client_use {
+            state.used_clients.insert(used.client_id.to_string());
         }
         if let Some(r) = refresh {
             state.refresh.insert(r.token_hash.clone(), (r.clone(), RefreshStatus::Active));

@@ -76,10 +76,11 @@ fn code(client_id: &str) -> AuthorizationCode {
     }
 }
 
+/// The redeeming client, marked as used with each redemption below.
+const C1_USE: Option<ClientUse<'static>> = Some(ClientUse { client_id: "c1", at: NOW });
+
 fn consumed(code_hash: &str, family: Option<&str>) -> ConsumedCode {
     ConsumedCode {
-        first_use_of: Some("c1".into()),
-        redeemed_at: NOW,
         code_hash: code_hash.into(),
         family_id: family.map(Into::into),
         access_jti: "jti-1".into(),
@@ -101,7 +102,7 @@ fn seeded() -> MemoryStore {
         s.insert_client(&client("c1")).await.unwrap();
         s.insert_client(&client("c2")).await.unwrap();
         s.put_code("code-1", &code("c1"), 60).await.unwrap();
-        s.redeem_code(&consumed("code-0", Some("f1")), Some(&token("r1", "f1", "c1", "u1", NOW + 100))).await.unwrap();
+        s.redeem_code(&consumed("code-0", Some("f1")), C1_USE, Some(&token("r1", "f1", "c1", "u1", NOW + 100))).await.unwrap();
         s.insert_refresh(&token("r2", "f2", "c2", "u1", NOW - 1)).await.unwrap();
         s.revoke_access("jti-0", NOW - 1).await.unwrap();
         s.create_session(&session("s1", NOW + 100)).await.unwrap();
@@ -152,7 +153,7 @@ fn code_calls(s: &MemoryStore) -> Calls {
             ("code", s.code("code-1").await.map(drop)),
             (
                 "redeem_code",
-                s.redeem_code(&consumed("code-1", Some("f3")), Some(&token("r3", "f3", "c1", "u1", NOW + 100))).await.map(drop),
+                s.redeem_code(&consumed("code-1", Some("f3")), C1_USE, Some(&token("r3", "f3", "c1", "u1", NOW + 100))).await.map(drop),
             ),
         ]
     })
@@ -244,13 +245,13 @@ fn break_after_lets_the_first_calls_through_then_fails_without_writing() {
     assert!(block_on(store.client("c1")).unwrap().is_some());
     assert_eq!(store.mode(), StorageMode::BreakAfter(0));
     let before = store.snapshot();
-    let redeem = block_on(store.redeem_code(&consumed("code-1", Some("f3")), Some(&token("r3", "f3", "c1", "u1", NOW + 100))));
+    let redeem = block_on(store.redeem_code(&consumed("code-1", Some("f3")), C1_USE, Some(&token("r3", "f3", "c1", "u1", NOW + 100))));
     assert_eq!(redeem, Err(StoreError::Backend("injected failure: redeem_code".into())));
     assert!(block_on(store.code("code-1")).is_err(), "it stays broken");
     assert_eq!(store.snapshot(), before);
     // Repaired, the redemption is still the first: the failed one left no trace.
     store.set_mode(StorageMode::Normal);
-    let redeem = block_on(store.redeem_code(&consumed("code-1", Some("f3")), Some(&token("r3", "f3", "c1", "u1", NOW + 100))));
+    let redeem = block_on(store.redeem_code(&consumed("code-1", Some("f3")), C1_USE, Some(&token("r3", "f3", "c1", "u1", NOW + 100))));
     assert_eq!(redeem, Ok(Redemption::First));
     // BreakAfter(0) is broken at once.
     store.set_mode(StorageMode::BreakAfter(0));
@@ -261,16 +262,16 @@ fn break_after_lets_the_first_calls_through_then_fails_without_writing() {
 fn a_code_is_redeemed_once_and_a_replay_gets_what_the_first_issued() {
     let store = seeded();
     let first = consumed("code-1", Some("f3"));
-    assert_eq!(block_on(store.redeem_code(&first, Some(&token("r3", "f3", "c1", "u1", NOW + 100)))), Ok(Redemption::First));
+    assert_eq!(block_on(store.redeem_code(&first, C1_USE, Some(&token("r3", "f3", "c1", "u1", NOW + 100)))), Ok(Redemption::First));
     assert_eq!(block_on(store.refresh("r3")).unwrap().unwrap().status, RefreshStatus::Active, "stored with the redemption");
     let replay = ConsumedCode { access_jti: "jti-2".into(), ..consumed("code-1", Some("f5")) };
     assert_eq!(
-        block_on(store.redeem_code(&replay, Some(&token("r5", "f5", "c1", "u1", NOW + 100)))),
+        block_on(store.redeem_code(&replay, C1_USE, Some(&token("r5", "f5", "c1", "u1", NOW + 100)))),
         Ok(Redemption::Replayed(Some(first)))
     );
     assert_eq!(block_on(store.refresh("r5")), Ok(None), "a replay stores no refresh token");
     // Without a refresh token, the first redemption stores none.
-    assert_eq!(block_on(store.redeem_code(&consumed("code-9", None), None)), Ok(Redemption::First));
+    assert_eq!(block_on(store.redeem_code(&consumed("code-9", None), C1_USE, None)), Ok(Redemption::First));
 }
 
 #[test]
