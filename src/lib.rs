@@ -104,7 +104,7 @@ fn outgoing(out: Outgoing, head: bool) -> Result<web_sys::Response> {
 pub async fn fetch(req: web_sys::Request, env: Env, ctx: Context) -> Result<web_sys::Response> {
     let started = worker::Date::now().as_millis();
     let req = incoming(req).await?;
-    let settings = settings(&env);
+    let settings = settings(&env).await;
     #[cfg(feature = "bench")]
     if settings.bench && req.path == "/__bench" {
         return bench::route(&req, &settings.keys, env).await.map(Into::into);
@@ -160,7 +160,7 @@ pub async fn fetch(req: web_sys::Request, env: Env, ctx: Context) -> Result<web_
 #[event(scheduled)]
 pub async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
     let now = worker::Date::now().as_millis() / 1000;
-    let retention = settings(&env).audit_retention_days * 86_400;
+    let retention = settings(&env).await.audit_retention_days * 86_400;
     let store = CloudflareStore::new(env, 0);
     let result = match store.purge_expired(now).await {
         Ok(n) => match store.purge_unused_dynamic_clients(now.saturating_sub(oauth::registration::UNUSED_CLIENT_TTL)).await {

@@ -44,8 +44,7 @@ fn number<T: std::str::FromStr + PartialOrd + Copy>(env: &Env, name: &str, defau
     text_binding(env, name).and_then(|v| v.trim().parse().ok()).filter(|v| *v >= min && *v <= max).unwrap_or(default)
 }
 
-fn load(env: &Env) -> Settings {
-    let signing = text_binding(env, "JWT_SIGNING_KEY").unwrap_or_default();
+fn load(env: &Env, signing: &str) -> Settings {
     let previous = text_binding(env, "JWT_PREVIOUS_KEYS");
     let issuer = text_binding(env, "ISSUER").map(|s| s.trim().trim_end_matches('/').to_string()).filter(|s| !s.is_empty());
     let audience = text_binding(env, "ACCESS_TOKEN_AUDIENCE").map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
@@ -73,7 +72,7 @@ fn load(env: &Env) -> Settings {
         crate::crypto::password::MAX_ITERATIONS,
     );
     Settings {
-        keys: KeySet::load(&signing, previous.as_deref())
+        keys: KeySet::load(signing, previous.as_deref())
             .and_then(|k| k.with_rs256(text_binding(env, "JWT_RS256_KEY").as_deref()))
             .map_err(|e| e.0),
         config: c,
@@ -90,9 +89,21 @@ fn load(env: &Env) -> Settings {
     }
 }
 
-/// The isolate's settings, read from `env` on first use.
-pub fn settings(env: &Env) -> Rc<Settings> {
-    SETTINGS.with(|cell| cell.borrow_mut().get_or_insert_with(|| Rc::new(load(env))).clone())
+/// The isolate's settings, read from `env` on first use. A signing key given as a PKCS#8 PEM
+/// is first turned into a JWK by WebCrypto (crypto/keys.rs says why); one the platform cannot
+/// read stays as it is, and the key set then says what is wrong with it.
+pub async fn settings(env: &Env) -> Rc<Settings> {
+    if let Some(settings) = SETTINGS.with(|cell| cell.borrow().clone()) {
+        return settings;
+    }
+    let mut signing = text_binding(env, "JWT_SIGNING_KEY").unwrap_or_default();
+    if signing.trim_start().starts_with("-----BEGIN") {
+        if let Some(jwk) = crate::store::cloudflare::pkcs8_pem_to_jwk(&signing).await {
+            signing = jwk;
+        }
+    }
+    let settings = Rc::new(load(env, &signing));
+    SETTINGS.with(|cell| cell.borrow_mut().get_or_insert(settings).clone())
 }
 
 impl Settings {

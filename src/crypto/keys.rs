@@ -1,13 +1,17 @@
-//! Signing keys: the ES256 key from the `JWT_SIGNING_KEY` secret (a private JWK or a PKCS#8
-//! PEM), previous public keys kept for verification during rotation, the optional RS256 key
-//! (`JWT_RS256_KEY`, for ID tokens only), and the JWKS document.
+//! Signing keys: the ES256 key from the `JWT_SIGNING_KEY` secret (a private JWK), previous
+//! public keys kept for verification during rotation, the optional RS256 key (`JWT_RS256_KEY`,
+//! for ID tokens only), and the JWKS document.
 //! Every `kid` is the key's RFC 7638 JWK thumbprint (SHA-256, base64url).
+//!
+//! A `JWT_SIGNING_KEY` given as a PKCS#8 PEM is read by the platform before it gets here: in the
+//! Worker, WebCrypto imports it and exports it as a JWK (settings.rs), so no DER parser is
+//! shipped in the wasm (pkcs8, der and their base64: ~16 KB of the gzipped bundle). `pem_der`
+//! below is the RFC 7468 unwrapping that feeds it.
 
 use super::b64url;
 use super::es256::PointTable;
 use jwt_compact::jwk::JsonWebKey;
 use p256::ecdsa::{SigningKey, VerifyingKey};
-use p256::pkcs8::DecodePrivateKey;
 use serde_json::{json, Value};
 use sha2::Sha256;
 use std::sync::OnceLock;
@@ -144,9 +148,20 @@ fn parse_signing_key(secret: &str) -> Result<SigningKey, KeyError> {
         return SigningKey::try_from(&jwk).map_err(|e| KeyError(format!("JWT_SIGNING_KEY is not a P-256 private JWK: {e}")));
     }
     if s.starts_with("-----BEGIN PRIVATE KEY-----") {
-        return SigningKey::from_pkcs8_pem(s).map_err(|_| KeyError("JWT_SIGNING_KEY is not a PKCS#8 P-256 private key".into()));
+        // A PEM reaches this point only when the platform could not read it (see the module doc).
+        return Err(KeyError("JWT_SIGNING_KEY is not a PKCS#8 P-256 private key".into()));
     }
     Err(KeyError("JWT_SIGNING_KEY must be a private JWK or a PKCS#8 PEM ('-----BEGIN PRIVATE KEY-----')".into()))
+}
+
+/// The DER inside a PEM block labelled `label` (RFC 7468 §2: `-----BEGIN label-----`, base64
+/// lines, `-----END label-----`; whitespace between the lines is ignored, §3). `None` when the
+/// text is not exactly one such block.
+pub fn pem_der(pem: &str, label: &str) -> Option<Vec<u8>> {
+    use base64::{engine::general_purpose::STANDARD, Engine};
+    let body = pem.trim().strip_prefix(&format!("-----BEGIN {label}-----"))?.strip_suffix(&format!("-----END {label}-----"))?;
+    let base64: String = body.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+    STANDARD.decode(base64).ok().filter(|der| !der.is_empty())
 }
 
 #[cfg(test)]
@@ -167,16 +182,37 @@ mod tests {
         assert!(jwks["keys"][0].get("d").is_none(), "private part must never be published");
     }
 
-    #[test]
-    fn loads_pkcs8_pem() {
-        let pem = "-----BEGIN PRIVATE KEY-----\n\
+    /// `TEST_JWK`'s key as PKCS#8 PEM (as `openssl pkcs8 -topk8 -nocrypt` writes it).
+    const TEST_PEM: &str = "-----BEGIN PRIVATE KEY-----\n\
 MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgjpsQnnGQmL+YBIff\n\
 H1136cspYG6+0iY7X1fCE9+E9LKhRANCAAR/zc4ncPbEXUGDy+5v20t7WAczNXvp\n\
 7xO6z248e9FURcfxRM0bvZt+hyzf7bnuufSzaV1uqQskrYpGIyiFiOWt\n\
 -----END PRIVATE KEY-----";
-        let from_pem = KeySet::load(pem, None).unwrap();
-        let from_jwk = KeySet::load(TEST_JWK, None).unwrap();
-        assert_eq!(from_pem.current.kid, from_jwk.current.kid);
+
+    #[test]
+    fn a_pem_block_unwraps_to_its_der() {
+        let der = pem_der(TEST_PEM, "PRIVATE KEY").unwrap();
+        // PKCS#8 (RFC 5208): a SEQUENCE of 135 bytes holding the key's private scalar `d`.
+        assert_eq!(&der[..3], &[0x30, 0x81, 0x87]);
+        let jwk: Value = serde_json::from_str(TEST_JWK).unwrap();
+        let d = crate::crypto::b64url_decode(jwk["d"].as_str().unwrap()).unwrap();
+        assert!(der.windows(32).any(|w| w == d.as_slice()), "the DER carries the JWK's d");
+        // CRLF line ends and a trailing newline are whitespace too.
+        assert_eq!(pem_der(&format!("{}\r\n", TEST_PEM.replace('\n', "\r\n")), "PRIVATE KEY"), Some(der));
+        for bad in [
+            TEST_PEM.replace("BEGIN PRIVATE KEY", "BEGIN RSA PRIVATE KEY"),
+            TEST_PEM.replace("-----END PRIVATE KEY-----", ""),
+            TEST_PEM.replace("MIGH", "M!GH"),
+            "-----BEGIN PRIVATE KEY----------END PRIVATE KEY-----".to_string(),
+        ] {
+            assert_eq!(pem_der(&bad, "PRIVATE KEY"), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_pem_the_platform_could_not_read_is_a_clear_error() {
+        let e = KeySet::load(TEST_PEM, None).err().unwrap();
+        assert_eq!(e.0, "JWT_SIGNING_KEY is not a PKCS#8 P-256 private key");
     }
 
     #[test]

@@ -15,6 +15,7 @@ mod maintenance;
 mod refresh;
 mod sessions;
 mod signer;
+pub(crate) use signer::pkcs8_pem_to_jwk;
 mod throttle;
 mod users;
 

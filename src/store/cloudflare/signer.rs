@@ -25,6 +25,7 @@ thread_local! {
 struct Subtle {
     subtle: JsValue,
     import_key: Function,
+    export_key: Function,
     sign: Function,
     verify: Function,
     ecdsa_sha256: Object,
@@ -36,6 +37,7 @@ impl Subtle {
         let subtle = Reflect::get(&crypto, &JsValue::from_str("subtle")).ok().filter(|s| s.is_object())?;
         Some(Self {
             import_key: method(&subtle, "importKey")?,
+            export_key: method(&subtle, "exportKey")?,
             sign: method(&subtle, "sign")?,
             verify: method(&subtle, "verify")?,
             ecdsa_sha256: object(&[("name", "ECDSA"), ("hash", "SHA-256")]),
@@ -93,6 +95,24 @@ async fn import_p256(subtle: &Subtle, mut jwk: serde_json::Value, usage: &str, e
     subtle
         .call(&subtle.import_key, &Array::of5(&JsValue::from_str("jwk"), &jwk, &algorithm, &JsValue::from_bool(extractable), &usages))
         .await
+}
+
+/// A PKCS#8 PEM P-256 private key (`JWT_SIGNING_KEY` given as PEM) as a private JWK
+/// (`kty`, `crv`, `x`, `y`, `d`), read by WebCrypto (`importKey("pkcs8")`, then
+/// `exportKey("jwk")`) rather than by a DER parser shipped in the wasm. `None` when the text is
+/// not such a key.
+pub(crate) async fn pkcs8_pem_to_jwk(pem: &str) -> Option<String> {
+    let der = crate::crypto::keys::pem_der(pem, "PRIVATE KEY")?;
+    let subtle = subtle()?;
+    let algorithm = object(&[("name", "ECDSA"), ("namedCurve", "P-256")]);
+    let usages = Array::of1(&JsValue::from_str("sign"));
+    let format = JsValue::from_str("pkcs8");
+    let args = Array::of5(&format, &Uint8Array::from(der.as_slice()), &algorithm, &JsValue::TRUE, &usages);
+    let key = subtle.call(&subtle.import_key, &args).await?;
+    let jwk = subtle.call(&subtle.export_key, &Array::of2(&JsValue::from_str("jwk"), &key)).await?;
+    let member = |name: &str| Reflect::get(&jwk, &JsValue::from_str(name)).ok()?.as_string();
+    let jwk = serde_json::json!({ "kty": member("kty")?, "crv": member("crv")?, "x": member("x")?, "y": member("y")?, "d": member("d")? });
+    Some(jwk.to_string())
 }
 
 /// The current key as a WebCrypto `CryptoKey` (imported on first use in this isolate).
