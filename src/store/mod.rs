@@ -659,46 +659,36 @@ pub trait PlatformSigner {
 /// Housekeeping across the concerns (the cron trigger).
 #[allow(async_fn_in_trait)]
 pub trait Maintenance {
-    /// Deletes what has expired: refresh tokens, consumed-code records, revoked-token records
-    /// stale throttle rows and
-    /// expired sessions. Returns how many rows went.
+    /// Deletes what has expired: refresh tokens, consumed-code records, revoked-token records,
+    /// stale throttle rows and expired sessions. Returns how many rows went.
     async fn purge_expired(&self, now: u64) -> StoreResult<u64>;
 }
 
-/// All the storage the protocol needs. Implemented for every type that implements each
-/// concern's trait; a backend implements those, never this.
-pub trait Store:
-    UserStore
-    + ClientStore
-    + CodeStore
-    + RefreshStore
-    + SessionStore
-    + FactorStore
-    + ChallengeStore
-    + ConsentStore
-    + DocumentFetcher
-    + ThrottleStore
-    + AddressLimits
-    + AuditStore
-    + PlatformSigner
-    + Maintenance
-{
+/// `Store` with its supertraits, and its blanket implementation over the same list: the list is
+/// written once.
+macro_rules! store {
+    ($(#[$doc:meta])* $($concern:ident),+ $(,)?) => {
+        $(#[$doc])*
+        pub trait Store: $($concern +)+ {}
+        impl<T: $($concern +)+> Store for T {}
+    };
 }
 
-impl<T> Store for T where
-    T: UserStore
-        + ClientStore
-        + CodeStore
-        + RefreshStore
-        + SessionStore
-        + FactorStore
-        + ChallengeStore
-        + ConsentStore
-        + DocumentFetcher
-        + ThrottleStore
-        + AddressLimits
-        + AuditStore
-        + PlatformSigner
-        + Maintenance
-{
-}
+store!(
+    /// All the storage the protocol needs. Implemented for every type that implements each
+    /// concern's trait; a backend implements those, never this.
+    UserStore,
+    ClientStore,
+    CodeStore,
+    RefreshStore,
+    SessionStore,
+    FactorStore,
+    ChallengeStore,
+    ConsentStore,
+    DocumentFetcher,
+    ThrottleStore,
+    AddressLimits,
+    AuditStore,
+    PlatformSigner,
+    Maintenance,
+);
