@@ -10,7 +10,6 @@
 
 use super::amr::Authentication;
 use super::audit::{Audit, AuditKind};
-use super::users::throttle_key;
 use super::{OAuthError, OAuthResult, Provider};
 use crate::crypto::seal::SealKey;
 use crate::crypto::{random_bytes, random_token, sha256_b64url, totp};
@@ -151,9 +150,9 @@ impl<S: Store> Provider<'_, S> {
             None => return Err(OAuthError::invalid_request("start setting up an authenticator app first")),
         };
         let secret = key.open(&factor.sealed_secret, &user.id).ok_or_else(|| OAuthError::server_error("a stored secret did not open"))?;
-        let reservation = self.reserve(user).await?;
+        let attempt = self.reserve_sign_in_attempt(&user.username).await?;
         let step = self
-            .settle(user, reservation, totp::matching_step(&secret, &normalise(code), self.now, WINDOW))
+            .settle(user, attempt, totp::matching_step(&secret, &normalise(code), self.now, WINDOW))
             .await?
             .ok_or_else(|| OAuthError::invalid_request("that code is not right; enter the current code from your app"))?;
         let (codes, hashes) = recovery_code_set(&user.id);
@@ -191,39 +190,19 @@ impl<S: Store> Provider<'_, S> {
         Ok(self.store.recovery_codes_left(user_id).await?)
     }
 
-    /// Reserves one throttled attempt for `user` at this address before a code is checked:
-    /// refused while locked (429); counted now, cleared by `settle` on success.
-    async fn reserve(&self, user: &User) -> OAuthResult<(String, crate::store::Reservation)> {
-        use crate::store::AddressLimit;
-        if !self.store.allow(AddressLimit::SignIn, self.address, self.now).await? {
-            return Err(OAuthError::too_many("too many sign-in attempts from this address; try again later", crate::store::ADDRESS_WINDOW));
-        }
-        let key = throttle_key(&user.username, self.address);
-        let reservation = self.store.reserve_attempt(&key, self.now).await?;
-        if !reservation.granted {
-            return Err(OAuthError::rate_limited(reservation.throttle.locked_until.saturating_sub(self.now)));
-        }
-        Ok((key, reservation))
-    }
-
-    /// The outcome of a reserved attempt: a success clears the count; a failure is audited,
-    /// and answered 429 when it earned a lock.
-    async fn settle<T>(
-        &self,
-        user: &User,
-        (key, reservation): (String, crate::store::Reservation),
-        result: Option<T>,
-    ) -> OAuthResult<Option<T>> {
+    /// The outcome of a reserved attempt at a second-step code: a success clears the count; a
+    /// failure is audited, and answered 429 when it earned a lock.
+    async fn settle<T>(&self, user: &User, attempt: crate::oauth::users::Attempt, result: Option<T>) -> OAuthResult<Option<T>> {
         if result.is_some() {
-            self.store.clear_failures(&key).await?;
+            self.attempt_succeeded(&attempt).await?;
             return Ok(result);
         }
-        self.audit(Audit::new(AuditKind::SignInFailed).user(&user.id).detail(json!({ "method": "second_factor" })));
-        if reservation.throttle.locked_until > self.now {
-            let seconds = reservation.throttle.locked_until - self.now;
-            self.audit(Audit::new(AuditKind::SignInLocked).user(&user.id).detail(json!({ "seconds": seconds })));
-            return Err(OAuthError::rate_limited(seconds));
-        }
+        // A lock's event carries its seconds, not the method (as for passwords).
+        let event = |kind| match kind {
+            AuditKind::SignInFailed => Audit::new(kind).user(&user.id).detail(json!({ "method": "second_factor" })),
+            _ => Audit::new(kind).user(&user.id),
+        };
+        self.attempt_failed(&attempt, event)?;
         Ok(None)
     }
 
@@ -236,7 +215,7 @@ impl<S: Store> Provider<'_, S> {
             _ => return Err(OAuthError::invalid_request("this account has no authenticator app")),
         };
         let code = normalise(code);
-        let reservation = self.reserve(user).await?;
+        let attempt = self.reserve_sign_in_attempt(&user.username).await?;
         let result = if code.len() == totp::DIGITS as usize && code.bytes().all(|b| b.is_ascii_digit()) {
             let secret =
                 key.open(&factor.sealed_secret, &user.id).ok_or_else(|| OAuthError::server_error("a stored secret did not open"))?;
@@ -252,7 +231,7 @@ impl<S: Store> Provider<'_, S> {
         } else {
             None
         };
-        self.settle(user, reservation, result).await
+        self.settle(user, attempt, result).await
     }
 
     /// Starts a ceremony for this browser (`binding`: its anti-CSRF cookie); returns the value
@@ -396,6 +375,34 @@ mod tests {
         let right = code_from(&setup, t0 + 30);
         assert!(block_on(w.at(t0 + 30).check_second_factor(&user, &right)).is_err());
         assert!(block_on(w.at(t0 + 30).authenticate_user("alice", "password1")).is_err());
+    }
+
+    #[test]
+    fn second_step_attempts_are_audited_and_budgeted_like_passwords() {
+        let (w, user) = world_with_user();
+        let t0 = 1_700_000_000;
+        let p = w.at(t0);
+        let setup = block_on(p.begin_totp_setup(&user, false)).unwrap();
+        block_on(p.confirm_totp(&user, &code_from(&setup, t0))).unwrap();
+        w.audit_log.take();
+        for _ in 0..5 {
+            let _ = block_on(p.check_second_factor(&user, "999999"));
+        }
+        let events = w.audit_log.take();
+        let kinds: Vec<&str> = events.iter().map(|e| e.kind.as_str()).collect();
+        assert_eq!(kinds, ["sign_in.failed", "sign_in.failed", "sign_in.failed", "sign_in.failed", "sign_in.failed", "sign_in.locked"]);
+        assert!(events.iter().all(|e| e.user_id.as_deref() == Some(user.id.as_str())));
+        assert_eq!(events[0].detail["method"], "second_factor");
+        assert!(events[5].detail["seconds"].as_u64().is_some_and(|s| s > 0), "{}", events[5].detail);
+        // The address's budget across accounts is spent by second-step attempts too, and its
+        // refusal is audited as for passwords (another address is not limited).
+        let elsewhere = w.at_from(t0, "192.0.2.99");
+        let refused = (0..crate::store::AddressLimit::SignIn.budget() + 1)
+            .map(|_| block_on(elsewhere.check_second_factor(&user, "000000")))
+            .filter(|r| r.as_ref().is_err_and(|e| e.description.contains("from this address")))
+            .count();
+        assert!(refused >= 1);
+        assert!(w.audit_log.take().iter().any(|e| e.kind == "address.limited"));
     }
 
     #[test]

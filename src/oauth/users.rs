@@ -5,7 +5,7 @@ use super::secrets::Password;
 use super::{OAuthError, OAuthResult, Provider};
 use crate::crypto::password::{burn_equal_work, PasswordHash};
 use crate::crypto::{random_id, sha256_b64url};
-use crate::store::{AddressLimit, Store, User, ADDRESS_WINDOW};
+use crate::store::{AddressLimit, Reservation, Store, User, ADDRESS_WINDOW};
 use serde_json::json;
 
 pub const DEFAULT_ROLE: &str = "user";
@@ -78,8 +78,15 @@ fn is_plausible_email(email: &str) -> bool {
 /// case-insensitively, and mistyped passwords in the username field are not stored) and the
 /// client address. An account is locked only for the address its failures come from, so an
 /// attacker elsewhere cannot lock its owner out.
-pub(crate) fn throttle_key(username: &str, address: &str) -> String {
+fn throttle_key(username: &str, address: &str) -> String {
     sha256_b64url(&format!("{}\n{address}", username.to_lowercase()))
+}
+
+/// A sign-in attempt reserved for (account, address) before any secret is checked; its outcome
+/// is settled with `Provider::attempt_succeeded` or `attempt_failed`.
+pub(crate) struct Attempt {
+    key: String,
+    reservation: Reservation,
 }
 
 impl<S: Store> Provider<'_, S> {
@@ -117,18 +124,10 @@ impl<S: Store> Provider<'_, S> {
     ///
     /// Refusals are `rate_limited` with the seconds to wait.
     pub async fn authenticate_user(&self, username: &str, password: &str) -> OAuthResult<Option<User>> {
-        if !self.store.allow(AddressLimit::SignIn, self.address, self.now).await? {
-            self.audit(Audit::new(AuditKind::AddressLimited).detail(json!({ "budget": "sign_in" })));
-            return Err(OAuthError::too_many("too many sign-in attempts from this address; try again later", ADDRESS_WINDOW));
-        }
-        let key = throttle_key(username, self.address);
-        let reservation = self.store.reserve_attempt(&key, self.now).await?;
-        if !reservation.granted {
-            return Err(OAuthError::rate_limited(reservation.throttle.locked_until.saturating_sub(self.now)));
-        }
+        let attempt = self.reserve_sign_in_attempt(username).await?;
         let (account, verified) = self.check_password(username, password).await?;
         if verified {
-            self.store.clear_failures(&key).await?;
+            self.attempt_succeeded(&attempt).await?;
             let user = account.expect("a verified password has an account");
             self.audit(Audit::new(AuditKind::SignInSucceeded).user(&user.id).detail(json!({ "method": "password" })));
             return Ok(Some(user));
@@ -139,14 +138,43 @@ impl<S: Store> Provider<'_, S> {
             Some(u) => Audit::new(kind).user(&u.id),
             None => Audit::new(kind).detail(json!({ "account": "unknown" })),
         };
-        self.audit(failed(AuditKind::SignInFailed));
-        // This attempt earned a lock: say so now rather than at the next attempt.
-        if reservation.throttle.locked_until > self.now {
-            let seconds = reservation.throttle.locked_until - self.now;
-            self.audit(failed(AuditKind::SignInLocked).detail(json!({ "seconds": seconds })));
+        self.attempt_failed(&attempt, failed)?;
+        Ok(None)
+    }
+
+    /// Reserves one sign-in attempt for `username` at this address, before any password or
+    /// code is checked (docs/API.md "Sign-in throttling"): refused when the address has spent
+    /// its budget across accounts, or while (account, address) is locked; counted now.
+    pub(crate) async fn reserve_sign_in_attempt(&self, username: &str) -> OAuthResult<Attempt> {
+        if !self.store.allow(AddressLimit::SignIn, self.address, self.now).await? {
+            self.audit(Audit::new(AuditKind::AddressLimited).detail(json!({ "budget": "sign_in" })));
+            return Err(OAuthError::too_many("too many sign-in attempts from this address; try again later", ADDRESS_WINDOW));
+        }
+        let key = throttle_key(username, self.address);
+        let reservation = self.store.reserve_attempt(&key, self.now).await?;
+        if !reservation.granted {
+            return Err(OAuthError::rate_limited(reservation.throttle.locked_until.saturating_sub(self.now)));
+        }
+        Ok(Attempt { key, reservation })
+    }
+
+    /// A reserved attempt succeeded: the failures counted for (account, address) are cleared.
+    pub(crate) async fn attempt_succeeded(&self, attempt: &Attempt) -> OAuthResult<()> {
+        Ok(self.store.clear_failures(&attempt.key).await?)
+    }
+
+    /// A reserved attempt failed: audited as `SignInFailed` through `event` (which names the
+    /// account and method), and answered 429 now when this attempt earned the lock, rather
+    /// than at the next one.
+    pub(crate) fn attempt_failed(&self, attempt: &Attempt, event: impl Fn(AuditKind) -> Audit) -> OAuthResult<()> {
+        self.audit(event(AuditKind::SignInFailed));
+        let locked_until = attempt.reservation.throttle.locked_until;
+        if locked_until > self.now {
+            let seconds = locked_until - self.now;
+            self.audit(event(AuditKind::SignInLocked).detail(json!({ "seconds": seconds })));
             return Err(OAuthError::rate_limited(seconds));
         }
-        Ok(None)
+        Ok(())
     }
 
     /// The account (if any) and whether the password is its own. A disabled account never
