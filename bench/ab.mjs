@@ -7,7 +7,9 @@
 // Both workers run under wrangler dev at once, each with fresh local D1/KV; the scenarios
 // alternate bursts of BURST requests at concurrency 16 between them (A B, B A, ...), after one
 // untimed round, and read each runtime process's CPU per request. Machine noise then lands on both
-// alike; compare the ratio B/A, not the absolute figures. Not part of `npm test` or `npm run bench`.
+// alike; compare the ratio B/A, not the absolute figures. The process CPU is read in 10 ms ticks:
+// for effects of a few per cent use BURST=800 or more (a 200-request burst of ~1 ms requests is
+// quantised to 5%). Not part of `npm test` or `npm run bench`.
 import { spawn, execFileSync } from 'node:child_process';
 import { readFileSync, readdirSync, mkdtempSync, writeFileSync, openSync } from 'node:fs';
 import { join } from 'node:path';

@@ -298,7 +298,7 @@ function cryptoNative() {
 }
 
 function bundleSize() {
-  const files = ['index_bg.wasm', 'index.js', 'worker/shim.mjs'].map((f) => join(root, 'build', f));
+  const files = ['build/index_bg.wasm', 'build/index.js', 'src/entry.mjs'].map((f) => join(root, f));
   const raw = files.reduce((n, f) => n + readFileSync(f).length, 0);
   const gz = files.reduce((n, f) => n + gzipSync(readFileSync(f), { level: 9 }).length, 0);
   return { raw, gz };
