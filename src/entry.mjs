@@ -20,27 +20,22 @@ if (!state || typeof state.criticalError !== 'boolean' || typeof handleFetch !==
   throw new Error('src/entry.mjs: build/index.js is not the worker-build output this entry expects');
 }
 
-/** A trap marks the instance broken, as worker-build's own wrapper does; the error goes on. */
-function marked(e) {
-  if (e instanceof WebAssembly.RuntimeError) state.criticalError = true;
-  return e;
+/**
+ * Runs `handler` (the prototype's `fetch` or `scheduled`) for one event; after a trap, through
+ * a fresh instance of worker-build's class (`method`) instead. A trap thrown here marks the
+ * instance broken, as worker-build's own wrapper does; the error goes on to the runtime.
+ */
+function run(handler, method, arg, env, ctx) {
+  if (state.criticalError) return new Worker(ctx, env)[method](arg);
+  try {
+    return handler.call({ env, ctx }, arg);
+  } catch (e) {
+    if (e instanceof WebAssembly.RuntimeError) state.criticalError = true;
+    throw e;
+  }
 }
 
 export default {
-  fetch(request, env, ctx) {
-    if (state.criticalError) return new Worker(ctx, env).fetch(request);
-    try {
-      return handleFetch.call({ env, ctx }, request);
-    } catch (e) {
-      throw marked(e);
-    }
-  },
-  scheduled(event, env, ctx) {
-    if (state.criticalError) return new Worker(ctx, env).scheduled(event);
-    try {
-      return handleScheduled.call({ env, ctx }, event);
-    } catch (e) {
-      throw marked(e);
-    }
-  },
+  fetch: (request, env, ctx) => run(handleFetch, 'fetch', request, env, ctx),
+  scheduled: (event, env, ctx) => run(handleScheduled, 'scheduled', event, env, ctx),
 };
