@@ -49,6 +49,14 @@ impl Subtle {
         let promise = Reflect::apply(method, &self.subtle, args).ok()?.dyn_into::<Promise>().ok()?;
         JsFuture::from(promise).await.ok()
     }
+
+    /// `importKey(format, key_data, { name: "ECDSA", namedCurve: "P-256" }, extractable, [usage])`.
+    async fn import_p256(&self, format: &str, key_data: &JsValue, usage: &str, extractable: bool) -> Option<JsValue> {
+        let algorithm = object(&[("name", "ECDSA"), ("namedCurve", "P-256")]);
+        let usages = Array::of1(&JsValue::from_str(usage));
+        let args = Array::of5(&JsValue::from_str(format), key_data, &algorithm, &JsValue::from_bool(extractable), &usages);
+        self.call(&self.import_key, &args).await
+    }
 }
 
 /// `key` as a WebCrypto verification key (imported on first use in this isolate).
@@ -56,7 +64,7 @@ async fn verification_key(subtle: &Subtle, key: &PublicKey) -> Option<JsValue> {
     if let Some(k) = PUBLIC.with(|p| p.borrow().iter().find(|(kid, _)| *kid == key.kid).map(|(_, k)| k.clone())) {
         return Some(k);
     }
-    let imported = import_p256(subtle, key.to_jwk(), "verify", true).await?;
+    let imported = import_jwk(subtle, key.to_jwk(), "verify", true).await?;
     PUBLIC.with(|p| {
         let mut p = p.borrow_mut();
         if p.len() >= 8 {
@@ -85,16 +93,12 @@ fn object(pairs: &[(&str, &str)]) -> Object {
 
 /// Imports a P-256 JWK (our JWKS entry, with `d` for the private key) as an ECDSA `CryptoKey`
 /// for `usage`; the JWKS members WebCrypto does not take (`kid`, `use`, `alg`) are left out.
-async fn import_p256(subtle: &Subtle, mut jwk: serde_json::Value, usage: &str, extractable: bool) -> Option<JsValue> {
+async fn import_jwk(subtle: &Subtle, mut jwk: serde_json::Value, usage: &str, extractable: bool) -> Option<JsValue> {
     for member in ["kid", "use", "alg"] {
         jwk.as_object_mut()?.remove(member);
     }
     let jwk = JSON::parse(&jwk.to_string()).ok()?;
-    let usages = Array::of1(&JsValue::from_str(usage));
-    let algorithm = object(&[("name", "ECDSA"), ("namedCurve", "P-256")]);
-    subtle
-        .call(&subtle.import_key, &Array::of5(&JsValue::from_str("jwk"), &jwk, &algorithm, &JsValue::from_bool(extractable), &usages))
-        .await
+    subtle.import_p256("jwk", &jwk, usage, extractable).await
 }
 
 /// A PKCS#8 PEM P-256 private key (`JWT_SIGNING_KEY` given as PEM) as a private JWK
@@ -104,11 +108,7 @@ async fn import_p256(subtle: &Subtle, mut jwk: serde_json::Value, usage: &str, e
 pub(crate) async fn pkcs8_pem_to_jwk(pem: &str) -> Option<String> {
     let der = crate::crypto::keys::pem_der(pem, "PRIVATE KEY")?;
     let subtle = subtle()?;
-    let algorithm = object(&[("name", "ECDSA"), ("namedCurve", "P-256")]);
-    let usages = Array::of1(&JsValue::from_str("sign"));
-    let format = JsValue::from_str("pkcs8");
-    let args = Array::of5(&format, &Uint8Array::from(der.as_slice()), &algorithm, &JsValue::TRUE, &usages);
-    let key = subtle.call(&subtle.import_key, &args).await?;
+    let key = subtle.import_p256("pkcs8", &Uint8Array::from(der.as_slice()), "sign", true).await?;
     let jwk = subtle.call(&subtle.export_key, &Array::of2(&JsValue::from_str("jwk"), &key)).await?;
     let member = |name: &str| Reflect::get(&jwk, &JsValue::from_str(name)).ok()?.as_string();
     let jwk = serde_json::json!({ "kty": member("kty")?, "crv": member("crv")?, "x": member("x")?, "y": member("y")?, "d": member("d")? });
@@ -122,7 +122,7 @@ async fn signing_key(subtle: &Subtle, keys: &KeySet) -> Option<JsValue> {
     }
     let mut jwk = keys.current.to_jwk();
     jwk["d"] = serde_json::Value::String(b64url(&keys.signing.to_bytes()));
-    let key = import_p256(subtle, jwk, "sign", false).await?;
+    let key = import_jwk(subtle, jwk, "sign", false).await?;
     KEY.with(|k| *k.borrow_mut() = Some((keys.current.kid.clone(), key.clone())));
     Some(key)
 }
