@@ -1,11 +1,10 @@
 // Shared helpers of the end-to-end tests: plain HTTP against the worker under `wrangler dev`.
 import { Agent, setGlobalDispatcher } from 'undici';
 import { createHash, randomBytes, createPublicKey, verify } from 'node:crypto';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createServer } from 'node:net';
+import { startWranglerDev } from '../wrangler-dev.mjs';
 
 // wrangler 4.86's dev proxy may answer 503 on a keep-alive connection idle for ~5 s; closing
 // idle connections after 1 s avoids reusing one (docs/BUILDING.md, "Running locally"). This affects only the test
@@ -171,23 +170,11 @@ export async function kvDelete(key) {
 export async function startSecondWorker(varsText) {
   const vars = join(mkdtempSync(join(tmpdir(), 'second-worker-')), 'vars');
   writeFileSync(vars, varsText);
-  // A start that exits early (wrangler's reload after its watcher is ready can lose a race for
-  // an internal port; tests/run-e2e.mjs says more) is retried, twice at most.
-  for (let attempt = 1; ; attempt++) {
-    const port = await new Promise((resolve) => { const s = createServer(); s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)); }); });
-    // Same issuer as the first worker, as for one deployment.
-    const child = spawn('node_modules/.bin/wrangler', ['dev', '--ip', '127.0.0.1', '--port', String(port), '--persist-to', process.env.E2E_PERSIST,
-      '--env-file', vars, '--var', `ISSUER:${BASE}`, '--show-interactive-dev-session=false'], { detached: true, stdio: 'ignore', env: { ...process.env, WRANGLER_SEND_METRICS: 'false' } });
-    let gone = false;
-    child.once('exit', () => { gone = true; });
-    const base = `http://127.0.0.1:${port}`;
-    const deadline = Date.now() + 120_000;
-    while (!gone) {
-      try { if ((await fetch(`${base}/health`)).status === 200) return { base, child }; } catch {}
-      if (Date.now() > deadline) break;
-      await new Promise((r) => setTimeout(r, 300));
-    }
-    try { process.kill(-child.pid, 'SIGTERM'); } catch {}
-    if (!gone || attempt === 3) throw new Error('the second worker did not start');
+  // Same issuer as the first worker, as for one deployment.
+  const args = ['--persist-to', process.env.E2E_PERSIST, '--env-file', vars, '--var', `ISSUER:${BASE}`, '--show-interactive-dev-session=false'];
+  try {
+    return await startWranglerDev({ args, env: { ...process.env, WRANGLER_SEND_METRICS: 'false' }, timeoutMs: 120_000 });
+  } catch {
+    throw new Error('the second worker did not start');
   }
 }

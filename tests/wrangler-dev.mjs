@@ -1,0 +1,58 @@
+// Starting `wrangler dev` for the tests: tests/run-e2e.mjs starts the worker under test with it,
+// tests/e2e/helpers.mjs a second worker on the same state.
+import { spawn } from 'node:child_process';
+import { openSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const wrangler = join(dirname(fileURLToPath(import.meta.url)), '..', 'node_modules', '.bin', 'wrangler');
+
+/** A TCP port of 127.0.0.1 that was free a moment ago. */
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * Starts `wrangler dev --ip 127.0.0.1 --port <port> ...args` (its own process group) and waits
+ * until `/health` answers 200; resolves to `{ base, child }`.
+ *
+ * Once its file watcher is ready, this wrangler runs the custom build again and reloads the
+ * runtime; now and then that reload fails to bind an internal port the first runtime still holds
+ * ("Address already in use") and wrangler exits. Such a start is retried (twice at most); a
+ * worker that is up but never answers within `timeoutMs` is not, and rejects.
+ *
+ * `log(attempt)`: the file for that attempt's output, or undefined to drop it. `onSpawn(child)`
+ * learns each process as it starts, so that a caller can stop it whatever happens.
+ */
+export async function startWranglerDev({ args, env, cwd, port: fixedPort, timeoutMs = 180_000, log = () => undefined, onSpawn = () => {} }) {
+  for (let attempt = 1; ; attempt++) {
+    const port = fixedPort || await freePort();
+    const logFile = log(attempt);
+    const out = logFile ? openSync(logFile, 'w') : 'ignore';
+    const child = spawn(wrangler, ['dev', '--ip', '127.0.0.1', '--port', String(port), ...args],
+      { cwd, env, stdio: ['ignore', out, out], detached: true });
+    onSpawn(child);
+    let gone = false;
+    child.once('exit', () => { gone = true; });
+    const base = `http://127.0.0.1:${port}`;
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline && !gone) {
+      try {
+        if ((await fetch(`${base}/health`, { signal: AbortSignal.timeout(2000) })).status === 200) return { base, child };
+      } catch {}
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    try { process.kill(-child.pid, 'SIGTERM'); } catch {}
+    const where = logFile ? ` (see ${logFile})` : '';
+    if (!gone || attempt === 3) throw new Error(`wrangler dev did not answer on ${base}${where}`);
+    console.error(`wrangler dev exited while starting${where}; starting it again`);
+  }
+}
