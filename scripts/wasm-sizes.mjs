@@ -58,29 +58,27 @@ function segments(name) {
   return out;
 }
 
-/** The crate a function belongs to: the first path segment, or for `<impl Trait for Type>` the
- *  type's crate (`..`-separated inside the segment). */
+/** The path a function is named under: its own segments, or for `<impl Trait for Type>` the
+ *  type's path (`..`-separated inside the first segment). */
+function pathOf(segs) {
+  if (!segs[0]?.startsWith('_$LT$')) return segs;
+  const inner = segs[0].replace(/^_\$LT\$/, '').replace(/^impl\$u20\$/, '');
+  const forType = inner.split('$u20$for$u20$')[1] ?? inner;
+  return forType.replace(/^(\$RF\$|\$BP\$|mut\$u20\$)+/, '').split('..');
+}
+
+/** The crate a function belongs to: the first segment of its path (`pathOf`). */
 function crateOf(name) {
   const segs = segments(name);
   if (!segs.length) return name ? '(not Rust: std/wasm-bindgen glue)' : '(unnamed)';
-  const first = segs[0];
-  if (first.startsWith('_$LT$')) {
-    const inner = first.replace(/^_\$LT\$/, '').replace(/^impl\$u20\$/, '');
-    const forType = inner.split('$u20$for$u20$')[1] ?? inner;
-    return forType.replace(/^(\$RF\$|\$BP\$|mut\$u20\$)+/, '').split('..')[0].replace(/\$.*$/, '') || first;
-  }
-  return first;
+  if (!segs[0].startsWith('_$LT$')) return segs[0];
+  return pathOf(segs)[0].replace(/\$.*$/, '') || segs[0];
 }
 
 /** For our own crate, the module a function belongs to (`http::account`, `oauth::grants`, ...):
- *  its first two path segments after the crate, from the plain path or the `impl` type's path. */
+ *  the first two segments of its path after the crate. */
 function moduleOf(name) {
-  const segs = segments(name);
-  const path = segs[0]?.startsWith('_$LT$')
-    ? ((s) => (s.split('$u20$for$u20$')[1] ?? s).replace(/^(\$RF\$|\$BP\$|mut\$u20\$)+/, '').split('..'))(segs[0].replace(/^_\$LT\$/, '').replace(/^impl\$u20\$/, ''))
-    : segs;
-  // An impl's path is `crate..module..Type$GT$`; a plain one `crate, module, fn`.
-  const mods = path.slice(1).map((p) => p.replace(/\$.*$/, '')).filter((p) => /^[a-z_][a-z0-9_]*$/.test(p));
+  const mods = pathOf(segments(name)).slice(1).map((p) => p.replace(/\$.*$/, '')).filter((p) => /^[a-z_][a-z0-9_]*$/.test(p));
   return mods.slice(0, 2).join('::') || '(crate root)';
 }
 
