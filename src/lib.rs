@@ -82,6 +82,11 @@ async fn read_capped(req: &mut Request) -> (Vec<u8>, bool) {
     (body, seen > MAX_BODY)
 }
 
+/// The time in milliseconds since the epoch (`Date.now()`: one call, no `Date` object).
+fn now_ms() -> u64 {
+    worker::js_sys::Date::now() as u64
+}
+
 thread_local! {
     /// `console`, its `log` and `error`, and `queueMicrotask`, looked up once per isolate.
     static CONSOLE: Option<[JsValue; 4]> = {
@@ -137,7 +142,7 @@ fn outgoing(out: Outgoing, head: bool) -> Result<web_sys::Response> {
 
 #[event(fetch)]
 pub async fn fetch(req: web_sys::Request, env: Env, ctx: Context) -> Result<web_sys::Response> {
-    let started = worker::Date::now().as_millis();
+    let started = now_ms();
     let req = incoming(req).await?;
     let settings = settings(&env).await;
     #[cfg(feature = "bench")]
@@ -178,7 +183,7 @@ pub async fn fetch(req: web_sys::Request, env: Env, ctx: Context) -> Result<web_
     // off. A failure inside (a storage backend's message) is logged once here, whatever that
     // setting, and never sent to the caller.
     if settings.log_requests || out.log_detail.is_some() {
-        let duration = worker::Date::now().as_millis().saturating_sub(started);
+        let duration = now_ms().saturating_sub(started);
         let line = http::log_line(&request_id, &req, out.status, duration, out.log_detail.as_deref());
         log(&line, out.log_detail.is_some());
     }
@@ -190,7 +195,7 @@ pub async fn fetch(req: web_sys::Request, env: Env, ctx: Context) -> Result<web_
 /// older than `AUDIT_RETENTION_DAYS`.
 #[event(scheduled)]
 pub async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
-    let now = worker::Date::now().as_millis() / 1000;
+    let now = now_ms() / 1000;
     let retention = settings(&env).await.audit_retention_days * 86_400;
     let store = CloudflareStore::new(env, 0);
     let result = match store.purge_expired(now).await {

@@ -73,7 +73,7 @@ impl CloudflareStore {
     }
 
     fn now() -> u64 {
-        worker::Date::now().as_millis() / 1000
+        worker::js_sys::Date::now() as u64 / 1000
     }
 
     fn db(&self) -> StoreResult<&D1Database> {
