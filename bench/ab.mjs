@@ -10,50 +10,44 @@
 // alike; compare the ratio B/A, not the absolute figures. The process CPU is read in 10 ms ticks:
 // for effects of a few per cent use BURST=800 or more (a 200-request burst of ~1 ms requests is
 // quantised to 5%). Not part of `npm test` or `npm run bench`.
-import { spawn, execFileSync } from 'node:child_process';
-import { readFileSync, readdirSync, mkdtempSync, writeFileSync, openSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { readFileSync, readdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { devVars, formatVars } from '../scripts/gen-dev-vars.mjs';
+import { startWranglerDev } from '../tests/wrangler-dev.mjs';
+import { form, post as postForm, codeClient } from './edge-oidc.mjs';
 const [A, B] = process.argv.slice(2);
 if (!A || !B) { console.error('usage: node bench/ab.mjs <dir A> <dir B>'); process.exit(2); }
 const ROUNDS = Number(process.env.ROUNDS || 8), BURST = Number(process.env.BURST || 200);
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const children = [];
+process.on('exit', () => { for (const c of children) try { process.kill(-c.pid, 'SIGTERM'); } catch {} });
+for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => process.exit(130));
 const cpu = (pid) => { const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' '); return (Number(f[11]) + Number(f[12])) / 100; };
 function isDesc(pid, anc) { for (let p = String(pid); p && p !== '1' && p !== '0';) { if (p === String(anc)) return true; p = readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1].split(' ')[1]; } return false; }
 const rt = (child) => readdirSync('/proc').filter((p) => /^\d+$/.test(p)).find((p) => { try { const c = readFileSync(`/proc/${p}/cmdline`, 'utf8'); return c.includes('workerd') && c.includes('--inspect') && isDesc(p, child.pid); } catch { return false; } });
-const form = (o) => new URLSearchParams(o).toString();
-const basic = (id, s) => 'Basic ' + Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(s)}`).toString('base64');
 const wrangler = join(fileURLToPath(new URL('..', import.meta.url)), 'node_modules', '.bin', 'wrangler');
-async function start(root, port) {
+async function start(root) {
   const state = mkdtempSync(join(tmpdir(), 'abi-'));
   const vars = devVars();
   // Codes are minted before each burst; a longer code lifetime keeps them valid through it.
   writeFileSync(join(state, 'vars'), formatVars({ ...vars, AUTH_CODE_TTL: '900' }));
   execFileSync(wrangler, ['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', join(state, 'w')], { cwd: root, stdio: 'ignore', env: { ...process.env, CI: 'true' } });
-  const child = spawn(wrangler, ['dev', '--ip', '127.0.0.1', '--port', String(port), '--persist-to', join(state, 'w'), '--env-file', join(state, 'vars'), '--show-interactive-dev-session=false'], { cwd: root, detached: true, stdio: ['ignore', openSync(join(state, 'log'), 'w'), openSync(join(state, 'log'), 'w')], env: { ...process.env, WRANGLER_SEND_METRICS: 'false' } });
-  process.on('exit', () => { try { process.kill(-child.pid); } catch {} });
-  const base = `http://127.0.0.1:${port}`;
-  for (;;) { try { if ((await fetch(base + '/health')).status === 200) break; } catch {} await sleep(100); }
-  const admin = { authorization: `Bearer ${vars.BOOTSTRAP_ADMIN_TOKEN}`, 'content-type': 'application/json' };
-  const redirect = 'https://client.example/cb';
-  const client = await (await fetch(`${base}/clients`, { method: 'POST', headers: admin, body: JSON.stringify({ client_name: 'bench', grant_types: ['authorization_code', 'refresh_token', 'client_credentials'], redirect_uris: [redirect], scopes: ['openid', 'profile', 'api:read'] }) })).json();
-  const auth = { authorization: basic(client.client_id, client.client_secret) };
-  const user = { username: 'bench' + Date.now(), password: 'correct horse battery' };
-  await fetch(`${base}/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...user, email: `${user.username}@example.com` }) });
-  const login = await fetch(`${base}/login`, { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: form({ ...user, redirect, state: 's', client_id: client.client_id, scope: 'openid profile' }) });
-  const cookie = login.headers.get('set-cookie').split(';')[0];
-  const authorizeUrl = `${base}/authorize?${form({ response_type: 'code', client_id: client.client_id, redirect_uri: redirect, scope: 'openid profile', state: 's' })}`;
-  const post = async (path, body) => { const r = await fetch(base + path, { method: 'POST', body, headers: { 'content-type': 'application/x-www-form-urlencoded', ...auth } }); const t = await r.text(); return { status: r.status, json: (() => { try { return JSON.parse(t); } catch {} })() }; };
-  const newCode = async () => new URL((await fetch(authorizeUrl, { headers: { cookie }, redirect: 'manual' })).headers.get('location')).searchParams.get('code');
+  const { base, child } = await startWranglerDev({
+    args: ['--persist-to', join(state, 'w'), '--env-file', join(state, 'vars'), '--show-interactive-dev-session=false'],
+    cwd: root, env: { ...process.env, WRANGLER_SEND_METRICS: 'false' },
+    log: (attempt) => join(state, attempt === 1 ? 'log' : `log.${attempt}`),
+    // Stopped when this script ends, however it ends (an interrupted run left them running).
+    onSpawn: (c) => children.push(c),
+  });
+  const { auth, redirect, newCode } = await codeClient(base, vars.BOOTSTRAP_ADMIN_TOKEN);
+  const post = async (path, body) => { const { status, json } = await postForm(base + path, body, auth); return { status, json }; };
   const s = { base, pid: rt(child), post, newCode, redirect };
   s.at = (await post('/token', 'grant_type=client_credentials')).json.access_token;
   return s;
 }
-const freePort = () => new Promise((resolve) => { const s = createServer(); s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)); }); });
-const a = await start(A, await freePort()), b = await start(B, await freePort());
+const a = await start(A), b = await start(B);
 const scen = {
   discovery: (s) => async () => { const r = await fetch(`${s.base}/.well-known/openid-configuration`); await r.arrayBuffer(); return r.status; },
   cc: (s) => async () => (await s.post('/token', 'grant_type=client_credentials&scope=api%3Aread')).status,

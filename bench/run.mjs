@@ -9,7 +9,7 @@
 // Peers: @cloudflare/workers-oauth-provider and @openauthjs/openauth under wrangler dev (same
 // workerd), and node-oidc-provider on Node.
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync, readFileSync, readdirSync, openSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, readFileSync, readdirSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { tmpdir, cpus, totalmem } from 'node:os';
 import { join, dirname, resolve } from 'node:path';
@@ -17,6 +17,8 @@ import { fileURLToPath } from 'node:url';
 import { createServer } from 'node:net';
 import { createHash, randomBytes, generateKeyPairSync } from 'node:crypto';
 import { devVars, formatVars } from '../scripts/gen-dev-vars.mjs';
+import { startWranglerDev } from '../tests/wrangler-dev.mjs';
+import { form, basic, post, codeClient } from './edge-oidc.mjs';
 import { SoftAuthenticator } from '../tests/e2e/soft-authenticator.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -45,6 +47,15 @@ async function waitReady(url, started) {
     if (performance.now() - started > 180_000) throw new Error(`${url} never answered`);
     await sleep(20);
   }
+}
+
+/**
+ * startWranglerDev's options for a measured worker: polled every 20 ms, so that the start-up
+ * figure is the runtime's (an attempt that exits while starting is started again, and only the
+ * attempt that answered is timed); each process is stopped when the run ends.
+ */
+function devOptions(cwd, log) {
+  return { cwd, log, env: { ...process.env, WRANGLER_SEND_METRICS: 'false' }, pollMs: 20, onSpawn: (c) => children.push(c) };
 }
 
 function runtimePid(child) {
@@ -103,14 +114,6 @@ async function load(concurrency, total, next) {
   return { rps: total / secs, p50: q(0.5), p99: q(0.99), cpuMs, errors, ops };
 }
 
-const form = (o) => new URLSearchParams(o).toString();
-const basic = (id, secret) => 'Basic ' + Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64');
-async function post(url, body, headers) {
-  const r = await fetch(url, { method: 'POST', body, headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers } });
-  const text = await r.text();
-  return { status: r.status, text, json: (() => { try { return JSON.parse(text); } catch { return undefined; } })() };
-}
-
 /**
  * The code-exchange and refresh rows, the same way for every implementation: codes are made
  * before the timed part (they expire in 60 s), and each refresh token is used once.
@@ -148,35 +151,18 @@ async function startWorker(extraVars = {}, { probe = false } = {}) {
   execFileSync(wrangler, ['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', join(state, 'w')], { cwd: root, stdio: 'ignore', env: { ...process.env, CI: 'true' } });
   // Build first (wrangler dev would, inside the start-up time): start-up is the runtime's.
   execFileSync('bash', [join(root, 'scripts', 'build.sh')], { cwd: root, stdio: 'inherit' });
-  const port = await freePort();
-  const started = performance.now();
   const config = probe ? ['-c', probeConfig(join(root, 'wrangler.toml'), state)] : [];
-  const child = spawn(wrangler, ['dev', ...config, '--ip', '127.0.0.1', '--port', String(port), '--persist-to', join(state, 'w'), '--env-file', join(state, 'vars'), '--show-interactive-dev-session=false'],
-    { cwd: root, detached: true, stdio: ['ignore', openSync(join(state, 'log'), 'w'), openSync(join(state, 'log'), 'w')], env: { ...process.env, WRANGLER_SEND_METRICS: 'false' } });
-  children.push(child);
-  const startup = await waitReady(`http://127.0.0.1:${port}/health`, started);
-  return { base: `http://127.0.0.1:${port}`, vars, startup, port, child };
+  const { base, child, startup } = await startWranglerDev({
+    args: [...config, '--persist-to', join(state, 'w'), '--env-file', join(state, 'vars'), '--show-interactive-dev-session=false'],
+    ...devOptions(root, (attempt) => join(state, attempt === 1 ? 'log' : `log.${attempt}`)),
+  });
+  return { base, vars, startup, child };
 }
 
 async function benchWorker(w, rounds = ROUNDS) {
   const { base } = w;
   measuredPid = runtimePid(w.child);
-  const admin = { authorization: `Bearer ${w.vars.BOOTSTRAP_ADMIN_TOKEN}`, 'content-type': 'application/json' };
-  const redirect = 'https://client.example/cb';
-  const client = await (await fetch(`${base}/clients`, { method: 'POST', headers: admin, body: JSON.stringify({
-    client_name: 'bench', grant_types: ['authorization_code', 'refresh_token', 'client_credentials'], redirect_uris: [redirect], scopes: ['openid', 'profile', 'api:read'] }) })).json();
-  const auth = { authorization: basic(client.client_id, client.client_secret) };
-  const user = { username: 'bench' + Date.now(), password: 'correct horse battery' };
-  await fetch(`${base}/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...user, email: `${user.username}@example.com` }) });
-  const login = await fetch(`${base}/login`, { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: form({ ...user, redirect, state: 's', client_id: client.client_id, scope: 'openid profile' }) });
-  const cookie = login.headers.get('set-cookie').split(';')[0];
-  const authorizeUrl = `${base}/authorize?${form({ response_type: 'code', client_id: client.client_id, redirect_uri: redirect, scope: 'openid profile', state: 's' })}`;
-  async function newCode() {
-    const r = await fetch(authorizeUrl, { headers: { cookie }, redirect: 'manual' });
-    return new URL(r.headers.get('location')).searchParams.get('code');
-  }
-  const exchange = (code) => post(`${base}/token`, form({ grant_type: 'authorization_code', code, redirect_uri: redirect }), auth);
+  const { auth, newCode, exchange } = await codeClient(base, w.vars.BOOTSTRAP_ADMIN_TOKEN);
   const results = {};
   for (const [round, c, n] of rounds) {
     results[`discovery ${round}`] = await load(c, n, discovery(`${base}/.well-known/openid-configuration`));
@@ -355,13 +341,10 @@ async function startWorkerdPeer(name, { probe = false } = {}) {
   const config = probe ? probeConfig(join(here, 'peers', name, 'wrangler.toml'), state) : join(here, 'peers', name, 'wrangler.toml');
   execFileSync(wrangler, ['deploy', '--dry-run', '--outdir', join(state, 'out'), '-c', config], { cwd: here, stdio: 'ignore', env: { ...process.env, WRANGLER_SEND_METRICS: 'false' } });
   const bundleGz = readdirSync(join(state, 'out')).filter((f) => /\.(m?js|wasm)$/.test(f)).reduce((n, f) => n + gzipSync(readFileSync(join(state, 'out', f)), { level: 9 }).length, 0);
-  const port = await freePort();
-  const started = performance.now();
-  const child = spawn(wrangler, ['dev', '-c', config, '--ip', '127.0.0.1', '--port', String(port), '--persist-to', join(state, 'w'), '--show-interactive-dev-session=false'],
-    { cwd: here, detached: true, stdio: 'ignore', env: { ...process.env, WRANGLER_SEND_METRICS: 'false' } });
-  children.push(child);
-  const base = `http://127.0.0.1:${port}`;
-  const startup = await waitReady(`${base}/health`, started);
+  const { base, child, startup } = await startWranglerDev({
+    args: ['-c', config, '--persist-to', join(state, 'w'), '--show-interactive-dev-session=false'],
+    ...devOptions(here, () => undefined),
+  });
   measuredPid = runtimePid(child);
   return { base, startup, bundleGz, child };
 }
