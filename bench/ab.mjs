@@ -7,7 +7,8 @@
 // Both workers run under wrangler dev at once, each with fresh local D1/KV; the scenarios
 // alternate bursts of BURST requests at concurrency 16 between them (A B, B A, ...), after one
 // untimed round, and read each runtime process's CPU per request. Machine noise then lands on both
-// alike; compare the ratio B/A, not the absolute figures. The process CPU is read in 10 ms ticks:
+// alike; compare the ratio B/A, not the absolute figures. Latency p50/p99 are over all of a side's
+// timed bursts. The process CPU is read in 10 ms ticks:
 // for effects of a few per cent use BURST=800 or more (a 200-request burst of ~1 ms requests is
 // quantised to 5%). Not part of `npm test` or `npm run bench`.
 import { execFileSync } from 'node:child_process';
@@ -55,23 +56,28 @@ const scen = {
   refresh: (s) => { let tokens = []; return { prep: async () => { tokens = []; for (let i = 0; i < BURST; i++) tokens.push((await s.post('/token', form({ grant_type: 'authorization_code', code: await s.newCode(), redirect_uri: s.redirect }))).json.refresh_token); }, run: async (i) => (await s.post('/token', form({ grant_type: 'refresh_token', refresh_token: tokens[i] }))).status }; },
   introspect: (s) => async () => (await s.post('/introspect', form({ token: s.at }))).status,
 };
+/** One burst at c16: `{ cpu }` (runtime CPU ms per request) and each request's latency (ms). */
 async function burst(s, fn) {
-  let i = 0; const c0 = cpu(s.pid);
-  await Promise.all(Array.from({ length: 16 }, async () => { while (i < BURST) { const k = i++; const st = await fn(k); if (st !== 200) throw new Error('status ' + st); } }));
-  return (cpu(s.pid) - c0) * 1000 / BURST;
+  let i = 0; const c0 = cpu(s.pid); const lat = [];
+  await Promise.all(Array.from({ length: 16 }, async () => {
+    while (i < BURST) { const k = i++; const t0 = performance.now(); const st = await fn(k); lat.push(performance.now() - t0); if (st !== 200) throw new Error('status ' + st); }
+  }));
+  return { cpu: (cpu(s.pid) - c0) * 1000 / BURST, lat };
 }
 for (const name of (process.env.SCENS || 'discovery,cc,code,refresh,introspect').split(',')) {
   const fa = scen[name](a), fb = scen[name](b);
-  const res = { A: [], B: [] };
+  const res = { A: [], B: [] }, lat = { A: [], B: [] };
   for (let r = 0; r < ROUNDS + 1; r++) {
     for (const [k, s, f] of (r % 2 ? [['B', b, fb], ['A', a, fa]] : [['A', a, fa], ['B', b, fb]])) {
       if (f.prep) await f.prep();
       const v = await burst(s, f.run ?? f);
-      if (r > 0) res[k].push(v);
+      if (r > 0) { res[k].push(v.cpu); lat[k].push(...v.lat); }
     }
   }
   const med = (x) => { const y = [...x].sort((p, q) => p - q); return y[Math.floor(y.length / 2)]; };
   const sum = (x) => x.reduce((p, q) => p + q, 0) / x.length;
-  console.log(`${name}: A median ${med(res.A).toFixed(3)} mean ${sum(res.A).toFixed(3)} | B median ${med(res.B).toFixed(3)} mean ${sum(res.B).toFixed(3)} | B/A ${(sum(res.B) / sum(res.A)).toFixed(3)}`);
+  const pct = (x, p) => { const y = [...x].sort((m, n) => m - n); return y[Math.min(y.length - 1, Math.floor(p * y.length))]; };
+  const latency = (k) => `p50 ${pct(lat[k], 0.5).toFixed(1)} p99 ${pct(lat[k], 0.99).toFixed(1)} ms`;
+  console.log(`${name}: A median ${med(res.A).toFixed(3)} mean ${sum(res.A).toFixed(3)} (${latency('A')}) | B median ${med(res.B).toFixed(3)} mean ${sum(res.B).toFixed(3)} (${latency('B')}) | B/A ${(sum(res.B) / sum(res.A)).toFixed(3)}`);
 }
 process.exit(0);
