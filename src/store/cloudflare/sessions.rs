@@ -12,17 +12,21 @@ impl SessionStore for CloudflareStore {
         .map(|_| ())
     }
     async fn session(&self, id_hash: &str, now: u64) -> StoreResult<Option<(Session, User)>> {
-        let row = self
-            .first::<SessionRow>(
-                "SELECT s.id_hash, s.auth_time, s.expires_at, s.amr, s.user_agent, u.* \
+        // The session and its user as one `JsonRow`, read as each struct's columns.
+        let Some(row) = self
+            .first::<JsonRow>(
+                "SELECT json_object('id_hash', s.id_hash, 'auth_time', s.auth_time, 'expires_at', s.expires_at, 'amr', s.amr, \
+                 'user_agent', s.user_agent, 'id', u.id, 'username', u.username, 'email', u.email, 'password_hash', u.password_hash, \
+                 'role', u.role, 'created_at', u.created_at, 'disabled', u.disabled) AS row \
                  FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = ? AND s.expires_at > ?",
                 &[s(id_hash), n(now)],
             )
-            .await?;
-        Ok(row.map(|r| {
-            let user = User::from(r.user);
-            (r.session.into_session(&user.id), user)
-        }))
+            .await?
+        else {
+            return Ok(None);
+        };
+        let user = User::from(row.parse::<UserRow>()?);
+        Ok(Some((row.parse::<SessionColumns>()?.into_session(&user.id), user)))
     }
     async fn delete_session(&self, id_hash: &str) -> StoreResult<()> {
         self.run("DELETE FROM sessions WHERE id_hash = ?", &[s(id_hash)]).await.map(|_| ())
@@ -64,12 +68,4 @@ impl SessionColumns {
             user_agent: self.user_agent,
         }
     }
-}
-
-#[derive(Deserialize)]
-struct SessionRow {
-    #[serde(flatten)]
-    session: SessionColumns,
-    #[serde(flatten)]
-    user: UserRow,
 }
