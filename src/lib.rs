@@ -107,8 +107,8 @@ thread_local! {
 /// console call, which from inside the call holds the wasm frames; production has no inspector.
 fn log(line: &str, error: bool) {
     CONSOLE.with(|console| match console {
-        Some([log, error_fn, queue, console]) => {
-            let method: &Function = (if error { error_fn } else { log }).unchecked_ref();
+        Some([log_fn, error_fn, queue, console]) => {
+            let method: &Function = (if error { error_fn } else { log_fn }).unchecked_ref();
             let call = method.bind1(console, &JsValue::from_str(line));
             if queue.unchecked_ref::<Function>().call1(&JsValue::UNDEFINED, &call).is_ok() {
                 return;
