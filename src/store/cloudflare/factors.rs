@@ -39,23 +39,11 @@ impl From<PasskeyRow> for Passkey {
     }
 }
 
+/// A passkey and its user, as `passkey()` selects them (two nested JSON objects: both tables
+/// have a `created_at`).
 #[derive(Deserialize)]
-struct PasskeyUserRow {
-    #[serde(rename = "pk_credential_id")]
-    credential_id: String,
-    #[serde(rename = "pk_name")]
-    name: String,
-    #[serde(rename = "pk_public_key")]
-    public_key: String,
-    #[serde(rename = "pk_algorithm")]
-    algorithm: f64,
-    #[serde(rename = "pk_sign_count")]
-    sign_count: f64,
-    #[serde(rename = "pk_created_at")]
-    created_at: f64,
-    #[serde(rename = "pk_last_used_at")]
-    last_used_at: Option<f64>,
-    #[serde(flatten)]
+struct PasskeyWithUser {
+    passkey: PasskeyRow,
     user: UserRow,
 }
 
@@ -210,27 +198,19 @@ impl FactorStore for CloudflareStore {
     }
     async fn passkey(&self, credential_id: &str) -> StoreResult<Option<(Passkey, User)>> {
         let row = self
-            .first::<PasskeyUserRow>(
-                "SELECT p.credential_id AS pk_credential_id, p.name AS pk_name, p.public_key AS pk_public_key, \
-                 p.algorithm AS pk_algorithm, p.sign_count AS pk_sign_count, p.created_at AS pk_created_at, \
-                 p.last_used_at AS pk_last_used_at, u.* FROM passkeys p JOIN users u ON u.id = p.user_id WHERE p.credential_id = ?",
+            .first::<JsonRow>(
+                "SELECT json_object('passkey', json_object('credential_id', p.credential_id, 'user_id', p.user_id, \
+                 'name', p.name, 'public_key', p.public_key, 'algorithm', p.algorithm, 'sign_count', p.sign_count, \
+                 'created_at', p.created_at, 'last_used_at', p.last_used_at), \
+                 'user', json_object('id', u.id, 'username', u.username, 'email', u.email, 'password_hash', u.password_hash, \
+                 'role', u.role, 'created_at', u.created_at, 'disabled', u.disabled)) AS row \
+                 FROM passkeys p JOIN users u ON u.id = p.user_id WHERE p.credential_id = ?",
                 &[s(credential_id)],
             )
             .await?;
-        Ok(row.map(|r| {
-            let user = User::from(r.user);
-            let passkey = Passkey {
-                credential_id: r.credential_id,
-                user_id: user.id.clone(),
-                name: r.name,
-                public_key: r.public_key,
-                algorithm: r.algorithm as i64,
-                sign_count: r.sign_count as u32,
-                created_at: r.created_at as u64,
-                last_used_at: r.last_used_at.map(|t| t as u64),
-            };
-            (passkey, user)
-        }))
+        let Some(row) = row else { return Ok(None) };
+        let PasskeyWithUser { passkey, user } = row.parse()?;
+        Ok(Some((passkey.into(), user.into())))
     }
     async fn record_passkey_use(&self, credential_id: &str, old_count: u32, new_count: u32, now: u64) -> StoreResult<bool> {
         let changed = self
