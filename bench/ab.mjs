@@ -56,7 +56,7 @@ const scen = {
   refresh: (s) => { let tokens = []; return { prep: async () => { tokens = []; for (let i = 0; i < BURST; i++) tokens.push((await s.post('/token', form({ grant_type: 'authorization_code', code: await s.newCode(), redirect_uri: s.redirect }))).json.refresh_token); }, run: async (i) => (await s.post('/token', form({ grant_type: 'refresh_token', refresh_token: tokens[i] }))).status }; },
   introspect: (s) => async () => (await s.post('/introspect', form({ token: s.at }))).status,
 };
-/** One burst at c16: `{ cpu }` (runtime CPU ms per request) and each request's latency (ms). */
+/** One burst at c16: `{ cpu, lat }`, the runtime CPU ms per request and each request's latency (ms). */
 async function burst(s, fn) {
   let i = 0; const c0 = cpu(s.pid); const lat = [];
   await Promise.all(Array.from({ length: 16 }, async () => {
