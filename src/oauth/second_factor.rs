@@ -359,13 +359,20 @@ mod tests {
         }
     }
 
-    #[test]
-    fn wrong_codes_count_in_the_sign_in_throttling() {
+    /// A user whose authenticator app was set up and confirmed at `t0`.
+    fn world_with_app(t0: u64) -> (World, User, TotpSetup) {
         let (w, user) = world_with_user();
-        let t0 = 1_700_000_000;
         let p = w.at(t0);
         let setup = block_on(p.begin_totp_setup(&user, false)).unwrap();
         block_on(p.confirm_totp(&user, &code_from(&setup, t0))).unwrap();
+        (w, user, setup)
+    }
+
+    #[test]
+    fn wrong_codes_count_in_the_sign_in_throttling() {
+        let t0 = 1_700_000_000;
+        let (w, user, setup) = world_with_app(t0);
+        let p = w.at(t0);
         for i in 0..4 {
             assert_eq!(block_on(p.check_second_factor(&user, "999999")).unwrap(), None, "attempt {i}");
         }
@@ -379,11 +386,9 @@ mod tests {
 
     #[test]
     fn second_step_attempts_are_audited_and_budgeted_like_passwords() {
-        let (w, user) = world_with_user();
         let t0 = 1_700_000_000;
+        let (w, user, _) = world_with_app(t0);
         let p = w.at(t0);
-        let setup = block_on(p.begin_totp_setup(&user, false)).unwrap();
-        block_on(p.confirm_totp(&user, &code_from(&setup, t0))).unwrap();
         w.audit_log.take();
         for _ in 0..5 {
             let _ = block_on(p.check_second_factor(&user, "999999"));
