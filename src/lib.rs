@@ -83,7 +83,7 @@ async fn read_capped(req: &mut Request) -> (Vec<u8>, bool) {
 }
 
 /// The time in milliseconds since the epoch (`Date.now()`: one call, no `Date` object).
-fn now_ms() -> u64 {
+pub(crate) fn now_ms() -> u64 {
     worker::js_sys::Date::now() as u64
 }
 

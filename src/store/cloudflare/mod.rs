@@ -73,7 +73,7 @@ impl CloudflareStore {
     }
 
     fn now() -> u64 {
-        worker::js_sys::Date::now() as u64 / 1000
+        crate::now_ms() / 1000
     }
 
     fn db(&self) -> StoreResult<&D1Database> {

@@ -34,6 +34,11 @@ const SELECT_REFRESH: &str = "SELECT json_object('token_hash', r.token_hash, 'fa
      'user_disabled', u.disabled) AS row \
      FROM refresh_tokens r LEFT JOIN users u ON u.id = r.user_id WHERE r.token_hash = ?";
 
+/// A `SELECT_REFRESH` row as the record.
+fn refresh_record(row: &JsonRow) -> StoreResult<RefreshRecord> {
+    row.parse::<RefreshRow>().map(RefreshRecord::from)
+}
+
 impl From<RefreshRow> for RefreshRecord {
     fn from(r: RefreshRow) -> Self {
         let user = match (r.username, r.email, r.password_hash, r.role) {
@@ -97,7 +102,7 @@ impl RefreshStore for CloudflareStore {
         self.run(INSERT_REFRESH, &refresh_args(t)).await.map(|_| ())
     }
     async fn refresh(&self, token_hash: &str) -> StoreResult<Option<RefreshRecord>> {
-        self.first::<JsonRow>(SELECT_REFRESH, &[s(token_hash)]).await?.map(|r| r.parse::<RefreshRow>().map(RefreshRecord::from)).transpose()
+        self.first::<JsonRow>(SELECT_REFRESH, &[s(token_hash)]).await?.as_ref().map(refresh_record).transpose()
     }
     async fn rotate_refresh_for(&self, old_hash: &str, client_id: &str, new: &NewRefresh, now: u64) -> StoreResult<Rotation> {
         // One transaction, one round trip: rotate only an active, unexpired token of this client
@@ -124,9 +129,7 @@ impl RefreshStore for CloudflareStore {
             .map_err(backend)?;
         let rotated = results.first().map(changes) == Some(1) && results.get(1).map(changes) == Some(1);
         let record = match results.get(2) {
-            Some(r) => {
-                r.results::<JsonRow>().map_err(backend)?.first().map(|r| r.parse::<RefreshRow>().map(RefreshRecord::from)).transpose()?
-            }
+            Some(r) => r.results::<JsonRow>().map_err(backend)?.first().map(refresh_record).transpose()?,
             None => None,
         };
         Ok(Rotation { rotated, record })
