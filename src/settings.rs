@@ -56,6 +56,7 @@ fn load(env: &Env, signing: &str) -> Settings {
     c.id_token_ttl = number(env, "ID_TOKEN_TTL", c.id_token_ttl, 60, 86_400);
     c.refresh_token_ttl = number(env, "REFRESH_TOKEN_TTL", c.refresh_token_ttl, 60, 365 * 86_400);
     c.refresh_family_lifetime = number(env, "REFRESH_TOKEN_MAX_LIFETIME", c.refresh_family_lifetime, 60, 10 * 365 * 86_400);
+    c.refresh_reuse_interval = number(env, "REFRESH_REUSE_INTERVAL", c.refresh_reuse_interval, 0, crate::oauth::MAX_REFRESH_REUSE_INTERVAL);
     c.auth_code_ttl = number(env, "AUTH_CODE_TTL", c.auth_code_ttl, 10, 600);
     c.session_ttl = number(env, "SESSION_TTL", c.session_ttl, 60, 30 * 86_400);
     // "open" (the default) or "admin" (only an admin bearer registers clients).

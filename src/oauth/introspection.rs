@@ -114,7 +114,7 @@ impl<S: Store> Provider<'_, S> {
         // Active exactly when its client could use it now (`RefreshRecord::usable_by`, the rule
         // the rotation's conditional write states), and that client is still active.
         let client_active = matches!(self.store.client(&r.token.client_id).await?, Some(c) if c.is_active);
-        if !r.usable_by(&r.token.client_id, self.now) || !client_active {
+        if !r.usable_by(&r.token.client_id, self.now, self.config.refresh_reuse_interval) || !client_active {
             return Ok(Introspection::inactive());
         }
         let Some(user) = r.user else { return Ok(Introspection::inactive()) };

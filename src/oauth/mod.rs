@@ -35,6 +35,13 @@ use crate::crypto::keys::KeySet;
 pub use error::{ErrorCode, OAuthError, OAuthResult};
 pub use grants::{GrantType, TokenRequest};
 
+/// The reuse interval's default (docs/API.md "Reuse interval"): long enough for two tabs
+/// refreshing at once and a retry after a lost response, short enough that a stolen token is
+/// worth little (RFC 9700 §4.14.2).
+pub const DEFAULT_REFRESH_REUSE_INTERVAL: u64 = 30;
+/// The longest reuse interval a deployment may set.
+pub const MAX_REFRESH_REUSE_INTERVAL: u64 = 300;
+
 /// Deployment settings, read from the worker's vars.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -46,6 +53,10 @@ pub struct Config {
     pub refresh_token_ttl: u64,
     /// Absolute lifetime of a refresh family (grant), however often it rotates.
     pub refresh_family_lifetime: u64,
+    /// Seconds after its rotation during which a refresh token presented again by its own
+    /// client is answered from its family rather than taken for theft (`REFRESH_REUSE_INTERVAL`;
+    /// 0 is strict).
+    pub refresh_reuse_interval: u64,
     pub auth_code_ttl: u64,
     pub pbkdf2_iterations: u32,
     /// Lifetime of a browser session (single sign-on at /authorize).
@@ -71,6 +82,7 @@ impl Config {
             id_token_ttl: 3600,
             refresh_token_ttl: 30 * 24 * 3600,
             refresh_family_lifetime: 90 * 24 * 3600,
+            refresh_reuse_interval: DEFAULT_REFRESH_REUSE_INTERVAL,
             auth_code_ttl: 60,
             pbkdf2_iterations: crate::crypto::password::DEFAULT_ITERATIONS,
             session_ttl: 8 * 3600,

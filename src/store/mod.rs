@@ -170,6 +170,9 @@ pub enum RefreshStatus {
 pub struct RefreshRecord {
     pub token: RefreshToken,
     pub status: RefreshStatus,
+    /// When it was first rotated (`None` while active, and for tokens rotated before the reuse
+    /// interval existed).
+    pub rotated_at: Option<u64>,
     pub user: Option<User>,
 }
 
@@ -179,11 +182,22 @@ impl RefreshRecord {
         self.status == RefreshStatus::Active && self.token.expires_at > now
     }
 
-    /// Whether `client_id` may use this token at `now`: live, issued to that client, and its
-    /// user still exists. The memory store's rule for `rotate_refresh_for`; D1 states the same
-    /// in SQL, as the `WHERE` of that rotation's update.
-    pub fn usable_by(&self, client_id: &str, now: u64) -> bool {
-        self.is_live(now) && self.token.client_id == client_id && self.user.as_ref().is_some_and(|u| !u.disabled)
+    /// Rotated less than `reuse_interval` seconds before `now` (docs/API.md "Reuse interval"):
+    /// presented again by its own client, it is answered from its family, not taken for theft.
+    /// A zero interval is strict: no rotated token is ever usable.
+    pub fn within_reuse_interval(&self, now: u64, reuse_interval: u64) -> bool {
+        self.status == RefreshStatus::Rotated && reuse_interval > 0 && self.rotated_at.is_some_and(|at| now < at + reuse_interval)
+    }
+
+    /// Whether `client_id` may rotate this token at `now`: unexpired, issued to that client, its
+    /// user still exists and is enabled, and it is active or within the reuse interval. The
+    /// memory store's rule for `rotate_refresh_for`; D1 states the same in SQL, as the `WHERE`
+    /// of that rotation's update.
+    pub fn usable_by(&self, client_id: &str, now: u64, reuse_interval: u64) -> bool {
+        (self.status == RefreshStatus::Active || self.within_reuse_interval(now, reuse_interval))
+            && self.token.expires_at > now
+            && self.token.client_id == client_id
+            && self.user.as_ref().is_some_and(|u| !u.disabled)
     }
 }
 
@@ -455,10 +469,19 @@ pub trait CodeStore {
 pub trait RefreshStore {
     async fn insert_refresh(&self, token: &RefreshToken) -> StoreResult<()>;
     async fn refresh(&self, token_hash: &str) -> StoreResult<Option<RefreshRecord>>;
-    /// In one transaction: rotates `old_hash` if it is active, unexpired, issued to `client_id`
-    /// and its user still exists, into a new token of the same family, user, scope and
-    /// auth_time; and reads the old token back (after the change, with its user).
-    async fn rotate_refresh_for(&self, old_hash: &str, client_id: &str, new: &NewRefresh, now: u64) -> StoreResult<Rotation>;
+    /// In one transaction, one conditional write: rotates `old_hash` if `RefreshRecord::usable_by`
+    /// holds (active, or rotated less than `reuse_interval` seconds ago; unexpired; issued to
+    /// `client_id`; its user exists), into a new token of the same family, user, scope,
+    /// resources and auth_time (the first rotation's time is kept); and reads the old token back
+    /// (after the change, with its user).
+    async fn rotate_refresh_for(
+        &self,
+        old_hash: &str,
+        client_id: &str,
+        new: &NewRefresh,
+        now: u64,
+        reuse_interval: u64,
+    ) -> StoreResult<Rotation>;
     /// Ends a grant (its refresh family's id): revokes its refresh tokens and records it as
     /// ended until `until`, after which no access token it minted can still be unexpired.
     /// One transaction.

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { http, admin, bearer, basic, registerUser, createClient, token, login, decodeJwt, kvDelete, d1 } from './helpers.mjs';
+import { http, admin, bearer, basic, registerUser, createClient, token, login, decodeJwt, kvDelete, d1, pastReuseInterval } from './helpers.mjs';
 
 const introspect = (t) => http('POST', '/introspect', { form: { token: t }, headers: admin() });
 const active = async (t) => (await introspect(t)).json.active;
@@ -16,11 +16,13 @@ test('grants: refresh-token reuse ends the access tokens minted along the family
   const pw = { grant_type: 'password', username: user.username, password: user.password, scope: 'openid' };
   const t1 = (await token(client, pw)).json;
   const t2 = (await token(client, { grant_type: 'refresh_token', refresh_token: t1.refresh_token })).json;
+  const rotatedAt = Date.now();
   const other = (await token(client, pw)).json;
   assert.equal(decodeJwt(t1.access_token).payload.grant_id, decodeJwt(t2.access_token).payload.grant_id);
   assert.notEqual(decodeJwt(other.access_token).payload.grant_id, decodeJwt(t1.access_token).payload.grant_id);
   assert.equal(await userinfo(t2.access_token), 200);
-  // The stolen, already rotated t1 refresh token is presented again.
+  // The stolen, already rotated t1 refresh token is presented again, after the reuse interval.
+  await pastReuseInterval(rotatedAt);
   const r = await token(client, { grant_type: 'refresh_token', refresh_token: t1.refresh_token });
   assert.equal(r.json.error, 'invalid_grant');
   for (const at of [t1.access_token, t2.access_token]) {

@@ -15,6 +15,15 @@ export const BASE = process.env.E2E_BASE_URL;
 export const BOOTSTRAP = process.env.E2E_BOOTSTRAP_TOKEN;
 if (!BASE || !BOOTSTRAP) throw new Error('run through tests/run-e2e.mjs (npm test)');
 
+/** The worker's REFRESH_REUSE_INTERVAL, in seconds (tests/run-e2e.mjs sets it). */
+export const REUSE_INTERVAL = Number(process.env.E2E_REFRESH_REUSE_INTERVAL);
+/** Waits until a refresh token rotated at `rotatedAt` (Date.now() once its rotation was answered)
+ *  is past the reuse interval: presenting it again is then theft. */
+export async function pastReuseInterval(rotatedAt) {
+  const left = rotatedAt + REUSE_INTERVAL * 1000 - Date.now();
+  if (left > 0) await new Promise((r) => setTimeout(r, left + 50));
+}
+
 export const uniq = (p = 'u') => `${p}${Date.now().toString(36)}${randomBytes(4).toString('hex')}`;
 export const b64url = (buf) => Buffer.from(buf).toString('base64url');
 

@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as oidc from 'openid-client';
-import { http, BASE, registerUser, createClient, uniq, verifyWithJwks, decodeJwt } from './helpers.mjs';
+import { http, BASE, registerUser, createClient, uniq, verifyWithJwks, decodeJwt, pastReuseInterval } from './helpers.mjs';
 
 const REDIRECT = 'http://127.0.0.1:9999/callback';
 const LOGOUT_REDIRECT = 'http://127.0.0.1:9999/signed-out';
@@ -86,6 +86,7 @@ test('openid-client: code flow with PKCE, ID token, userinfo, refresh rotation a
 
   // Refresh rotates.
   const refreshed = await oidc.refreshTokenGrant(config, tokens.refresh_token);
+  const rotatedAt = Date.now();
   assert.ok(refreshed.refresh_token && refreshed.refresh_token !== tokens.refresh_token);
   assert.ok(refreshed.id_token);
 
@@ -100,8 +101,9 @@ test('openid-client: code flow with PKCE, ID token, userinfo, refresh rotation a
   await assert.rejects(oidc.fetchUserInfo(config, refreshed.access_token, user.id));
   assert.equal((await oidc.tokenIntrospection(config, tokens.access_token)).active, true, 'only that access token');
 
-  // Reuse of the rotated refresh token ends the grant: the new refresh token and every access
-  // token minted along it stop working too.
+  // Reuse of the rotated refresh token after the reuse interval ends the grant: the new refresh
+  // token and every access token minted along it stop working too.
+  await pastReuseInterval(rotatedAt);
   await assert.rejects(oidc.refreshTokenGrant(config, tokens.refresh_token), (e) => e.error === 'invalid_grant');
   await assert.rejects(oidc.refreshTokenGrant(config, refreshed.refresh_token), (e) => e.error === 'invalid_grant');
   assert.deepEqual(await oidc.tokenIntrospection(config, tokens.access_token), { active: false });

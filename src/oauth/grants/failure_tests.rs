@@ -72,7 +72,9 @@ fn reuse_whose_grant_ending_fails_is_an_error() {
     let creds = basic(&client, &secret);
     let t1 = block_on(p.token(&creds, &password_request(None))).unwrap();
     let t2 = block_on(p.token(&creds, &refresh_request(&t1.refresh_token, None))).unwrap();
-    // Reuse of t1: client read, rotation refused, then revoking the family fails.
+    // Reuse of t1 after the reuse interval: client read, rotation refused, then revoking the
+    // family fails.
+    let p = w.at(1000 + w.config.refresh_reuse_interval);
     w.store.set_mode(StorageMode::BreakAfter(2));
     assert_backend_failure(block_on(p.token(&creds, &refresh_request(&t1.refresh_token, None))).unwrap_err(), "end_grant");
     w.store.set_mode(StorageMode::Normal);

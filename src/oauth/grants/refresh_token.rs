@@ -1,7 +1,11 @@
 //! The refresh token grant (RFC 6749 §6) with rotation: each use returns a new refresh token,
-//! and presenting a rotated one again revokes its whole family (OAuth 2.0 Security BCP
-//! §4.14.2). One path: the store's conditional rotation checks the token is active, unexpired,
-//! issued to this client and that its user exists, and stores the new token, in one round trip.
+//! and presenting a rotated one again revokes its whole family (RFC 9700 §4.14.2) — except
+//! within the reuse interval (`Config::refresh_reuse_interval`, docs/API.md "Reuse interval"):
+//! a token its own client presents again shortly after its rotation (two tabs refreshing at
+//! once, a retry after a lost response) is answered from the same family, and every token so
+//! issued stays valid. One path: the store's conditional rotation checks the token is active
+//! or within the interval, unexpired, issued to this client and that its user exists, and
+//! stores the new token, in one round trip.
 
 use crate::crypto::{random_token, sha256_b64url};
 use crate::oauth::audit::{Audit, AuditKind};
@@ -33,7 +37,7 @@ impl<S: Store> Provider<'_, S> {
             Some(h) if requested.is_some() || !resources.is_empty() => {
                 let (client, record) = join2(authenticated, self.store.refresh(h)).await;
                 let client = self.ready_client(client?, GrantType::RefreshToken)?;
-                if let Some(r) = record?.filter(|r| r.usable_by(&client.client_id, self.now)) {
+                if let Some(r) = record?.filter(|r| r.usable_by(&client.client_id, self.now, self.config.refresh_reuse_interval)) {
                     if requested.as_ref().is_some_and(|q| !q.is_subset(&Scope::parse(&r.token.scope).unwrap_or_default())) {
                         return Err(OAuthError::invalid_scope("scope exceeds the scope originally granted"));
                     }
@@ -50,7 +54,8 @@ impl<S: Store> Provider<'_, S> {
             issued_at: self.now,
             expires_at: self.now + self.config.refresh_token_ttl,
         };
-        let Rotation { rotated, record } = self.store.rotate_refresh_for(&hash, &client.client_id, &new, self.now).await?;
+        let interval = self.config.refresh_reuse_interval;
+        let Rotation { rotated, record } = self.store.rotate_refresh_for(&hash, &client.client_id, &new, self.now, interval).await?;
         let (true, Some(record)) = (rotated, record.as_ref()) else {
             return Err(self.refuse_refresh(&client, record.as_ref()).await);
         };
@@ -71,12 +76,13 @@ impl<S: Store> Provider<'_, S> {
     }
 
     /// The answer to a refresh token that cannot be used. Presenting one that was already
-    /// rotated is reuse: its whole grant ends, refresh family and access tokens (Security BCP
-    /// §4.14.2). A token of another
-    /// client is refused without touching it ("the refresh token is bound to the client to
-    /// which it was issued", RFC 6749 §6).
+    /// rotated, after the reuse interval or by any client but its own, is reuse: the token has
+    /// leaked, and its whole grant ends, refresh family and access tokens (RFC 9700 §4.14.2:
+    /// "the authorization server cannot determine which party submitted the invalid refresh
+    /// token"). An active token of another client is refused without touching it ("the
+    /// refresh token is bound to the client to which it was issued", RFC 6749 §6).
     async fn refuse_refresh(&self, client: &Client, record: Option<&RefreshRecord>) -> OAuthError {
-        if let Some(r) = record.filter(|r| r.token.client_id == client.client_id && r.status == RefreshStatus::Rotated) {
+        if let Some(r) = record.filter(|r| r.status == RefreshStatus::Rotated) {
             if let Err(e) = self.store.end_grant(&r.token.family_id, self.grant_end_horizon()).await {
                 return e.into();
             }

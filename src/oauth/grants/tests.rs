@@ -115,9 +115,11 @@ fn refresh_rotation_and_family_revocation() {
     let t2 = block_on(p.token(&creds, &refresh(&t1.refresh_token, Some("openid")))).unwrap();
     assert_eq!(t2.scope, "openid");
     assert_ne!(t2.refresh_token, t1.refresh_token);
-    // Reuse of the rotated token revokes the family, including t2's refresh token.
-    assert!(block_on(p.token(&creds, &refresh(&t1.refresh_token, None))).is_err());
-    assert!(block_on(p.token(&creds, &refresh(&t2.refresh_token, None))).is_err());
+    // Reuse of the rotated token after the reuse interval revokes the family, including t2's
+    // refresh token.
+    let late = w.at(1000 + w.config.refresh_reuse_interval);
+    assert!(block_on(late.token(&creds, &refresh(&t1.refresh_token, None))).is_err());
+    assert!(block_on(late.token(&creds, &refresh(&t2.refresh_token, None))).is_err());
 }
 
 #[test]
@@ -144,9 +146,10 @@ fn refresh_without_scope_rotates_in_one_write_with_the_same_rules() {
     assert_eq!(err.code, ErrorCode::InvalidGrant);
     let t3 = block_on(p.token(&creds, &refresh(&t2.refresh_token))).unwrap();
 
-    // Reuse of a rotated token revokes the family, t3 included.
-    assert_eq!(block_on(p.token(&creds, &refresh(&t2.refresh_token))).unwrap_err().code, ErrorCode::InvalidGrant);
-    assert!(block_on(p.token(&creds, &refresh(&t3.refresh_token))).is_err());
+    // Reuse of a rotated token after the reuse interval revokes the family, t3 included.
+    let late = w.at(1000 + w.config.refresh_reuse_interval);
+    assert_eq!(block_on(late.token(&creds, &refresh(&t2.refresh_token))).unwrap_err().code, ErrorCode::InvalidGrant);
+    assert!(block_on(late.token(&creds, &refresh(&t3.refresh_token))).is_err());
     assert!(block_on(p.token(&creds, &refresh(&Some(RefreshTokenSecret::new("unknown"))))).is_err());
 
     // An expired token is refused.
@@ -218,9 +221,14 @@ fn a_narrowed_refresh_is_checked_before_anything_is_spent() {
     assert_eq!((t3.scope.as_str(), t3.id_token.is_some()), ("openid", true));
     let t4 = block_on(p.token(&creds, &refresh_request(&t3.refresh_token, Some("profile")))).unwrap();
     assert_eq!((t4.scope.as_str(), t4.id_token.is_none()), ("profile", true));
-    // A rotated token presented with a scope is reuse all the same: the family ends.
-    assert_eq!(block_on(p.token(&creds, &refresh_request(&t3.refresh_token, Some("openid")))).unwrap_err().code, ErrorCode::InvalidGrant);
-    assert!(block_on(p.token(&creds, &refresh_request(&t4.refresh_token, None))).is_err());
+    // A rotated token presented with a scope after the reuse interval is reuse all the same:
+    // the family ends.
+    let late = w.at(1000 + w.config.refresh_reuse_interval);
+    assert_eq!(
+        block_on(late.token(&creds, &refresh_request(&t3.refresh_token, Some("openid")))).unwrap_err().code,
+        ErrorCode::InvalidGrant
+    );
+    assert!(block_on(late.token(&creds, &refresh_request(&t4.refresh_token, None))).is_err());
 }
 
 #[test]
@@ -261,6 +269,84 @@ fn a_token_request_never_prints_its_secrets() {
     assert!(!format!("{creds:?}").contains("the-client-secret"));
 }
 
+// ---- The reuse interval (docs/API.md "Reuse interval"): refreshes that real clients survive.
+
+#[test]
+fn within_the_reuse_interval_a_rotated_token_is_answered_from_its_family() {
+    let w = World::new();
+    assert_eq!(w.config.refresh_reuse_interval, 30, "the default");
+    let (client, secret, user) = setup(&w);
+    let creds = basic(&client, &secret);
+    let t1 = block_on(w.at(1000).token(&creds, &password_request(Some("openid profile")))).unwrap();
+    let refresh =
+        |at: u64, t: &Option<RefreshTokenSecret>, scope: Option<&str>| block_on(w.at(at).token(&creds, &refresh_request(t, scope)));
+    // Two tabs refresh at once, then one retries after a lost answer: all three are answered.
+    let tab1 = refresh(1100, &t1.refresh_token, None).unwrap();
+    let tab2 = refresh(1100, &t1.refresh_token, None).unwrap();
+    let retry = refresh(1129, &t1.refresh_token, Some("openid")).unwrap();
+    let issued = [&tab1, &tab2, &retry];
+    for (i, a) in issued.iter().enumerate() {
+        for b in &issued[i + 1..] {
+            assert_ne!(a.refresh_token, b.refresh_token, "each answer has a new refresh token");
+        }
+    }
+    // From the same family: the same grant, subject and scope, never wider.
+    let grant = block_on(w.at(1129).verify_access_token(&t1.access_token)).unwrap().unwrap().grant_id;
+    for t in issued {
+        let at = block_on(w.at(1129).verify_access_token(&t.access_token)).unwrap().expect("usable");
+        assert_eq!((at.grant_id.as_ref(), at.sub.as_str(), at.auth_time), (grant.as_ref(), user.id.as_str(), Some(1000)));
+    }
+    assert_eq!((tab1.scope.as_str(), tab2.scope.as_str(), retry.scope.as_str()), ("openid profile", "openid profile", "openid"));
+    let wider = refresh(1120, &t1.refresh_token, Some("openid email")).unwrap_err();
+    assert_eq!(wider.code, ErrorCode::InvalidScope);
+    // Every token so issued stays valid: each one rotates in turn.
+    let next: Vec<_> = issued.iter().map(|t| refresh(1130, &t.refresh_token, None).expect("still valid")).collect();
+    assert!(next.iter().all(|t| t.scope == "openid profile"), "the family keeps its granted scope");
+    // Once the interval is over, the first token is theft again: the whole grant ends.
+    assert_eq!(refresh(1130, &t1.refresh_token, None).unwrap_err().code, ErrorCode::InvalidGrant);
+    for t in &next {
+        assert!(refresh(1131, &t.refresh_token, None).is_err(), "the family ended");
+        assert!(block_on(w.at(1131).verify_access_token(&t.access_token)).unwrap().is_none(), "its access tokens too");
+    }
+    w.flush_audit();
+    let events =
+        block_on(crate::store::AuditStore::events(&w.store, &crate::store::AuditQuery { limit: 50, ..Default::default() })).unwrap();
+    assert_eq!(events.iter().filter(|e| e.kind == "refresh_token.reuse").count(), 1, "only the late reuse is theft");
+}
+
+#[test]
+fn a_rotated_token_from_another_client_is_theft_even_within_the_interval() {
+    let w = World::new();
+    let (client, secret, _) = setup(&w);
+    let creds = basic(&client, &secret);
+    let p = w.at(1000);
+    let t1 = block_on(p.token(&creds, &password_request(None))).unwrap();
+    let t2 = block_on(p.token(&creds, &refresh_request(&t1.refresh_token, None))).unwrap();
+    let meta: ClientMetadata =
+        serde_json::from_str(r#"{"client_name":"Other","grant_types":["refresh_token"],"redirect_uris":["https://other.example/cb"]}"#)
+            .unwrap();
+    let (other, other_secret) = block_on(p.create_client(meta)).unwrap();
+    // The rotated token has leaked to another client: the grant ends.
+    let stolen = block_on(w.at(1001).token(&basic(&other, &other_secret.unwrap()), &refresh_request(&t1.refresh_token, None)));
+    assert_eq!(stolen.unwrap_err().code, ErrorCode::InvalidGrant);
+    assert!(block_on(w.at(1002).token(&creds, &refresh_request(&t2.refresh_token, None))).is_err());
+    assert!(block_on(w.at(1002).token(&creds, &refresh_request(&t1.refresh_token, None))).is_err());
+}
+
+#[test]
+fn a_zero_reuse_interval_is_strict() {
+    let mut w = World::new();
+    w.config.refresh_reuse_interval = 0;
+    let (client, secret, _) = setup(&w);
+    let creds = basic(&client, &secret);
+    let p = w.at(1000);
+    let t1 = block_on(p.token(&creds, &password_request(None))).unwrap();
+    let t2 = block_on(p.token(&creds, &refresh_request(&t1.refresh_token, None))).unwrap();
+    // The same second is reuse already.
+    assert_eq!(block_on(p.token(&creds, &refresh_request(&t1.refresh_token, None))).unwrap_err().code, ErrorCode::InvalidGrant);
+    assert!(block_on(p.token(&creds, &refresh_request(&t2.refresh_token, None))).is_err());
+}
+
 // ---- A grant ends whole: every access token minted along it stops being accepted.
 
 #[test]
@@ -276,7 +362,9 @@ fn refresh_reuse_ends_the_access_tokens_of_the_grant_too() {
     let first = block_on(p.verify_access_token(&t1.access_token)).unwrap().expect("usable");
     assert_eq!(claims.grant_id, first.grant_id, "a rotation stays in its grant");
     assert!(claims.grant_id.is_some());
-    // A thief replays t1's refresh token: the grant ends, access tokens included.
+    // A thief replays t1's refresh token after the reuse interval: the grant ends, access
+    // tokens included.
+    let p = w.at(1000 + w.config.refresh_reuse_interval);
     assert!(block_on(p.token(&creds, &refresh_request(&t1.refresh_token, None))).is_err());
     for at in [&t1.access_token, &t2.access_token] {
         assert!(block_on(p.verify_access_token(at)).unwrap().is_none());

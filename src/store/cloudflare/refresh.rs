@@ -17,6 +17,7 @@ struct RefreshRow {
     expires_at: f64,
     family_expires_at: f64,
     status: RefreshStatus,
+    rotated_at: Option<f64>,
     username: Option<String>,
     email: Option<String>,
     password_hash: Option<String>,
@@ -26,10 +27,11 @@ struct RefreshRow {
 }
 
 /// A refresh token with its user's columns (NULL when the user was deleted), as a `JsonRow` of
-/// `RefreshRow`'s eighteen fields.
+/// `RefreshRow`'s nineteen fields.
 const SELECT_REFRESH: &str = "SELECT json_object('token_hash', r.token_hash, 'family_id', r.family_id, 'client_id', r.client_id, \
      'user_id', r.user_id, 'scope', r.scope, 'resources', r.resources, 'auth_time', r.auth_time, 'issued_at', r.issued_at, \
-     'expires_at', r.expires_at, 'family_expires_at', r.family_expires_at, 'status', r.status, 'username', u.username, \
+     'expires_at', r.expires_at, 'family_expires_at', r.family_expires_at, 'status', r.status, 'rotated_at', r.rotated_at, \
+     'username', u.username, \
      'email', u.email, 'password_hash', u.password_hash, 'role', u.role, 'user_created_at', u.created_at, \
      'user_disabled', u.disabled) AS row \
      FROM refresh_tokens r LEFT JOIN users u ON u.id = r.user_id WHERE r.token_hash = ?";
@@ -67,6 +69,7 @@ impl From<RefreshRow> for RefreshRecord {
                 family_expires_at: r.family_expires_at as u64,
             },
             status: r.status,
+            rotated_at: r.rotated_at.map(|t| t as u64),
             user,
         }
     }
@@ -104,17 +107,30 @@ impl RefreshStore for CloudflareStore {
     async fn refresh(&self, token_hash: &str) -> StoreResult<Option<RefreshRecord>> {
         self.first::<JsonRow>(SELECT_REFRESH, &[s(token_hash)]).await?.as_ref().map(refresh_record).transpose()
     }
-    async fn rotate_refresh_for(&self, old_hash: &str, client_id: &str, new: &NewRefresh, now: u64) -> StoreResult<Rotation> {
-        // One transaction, one round trip: rotate only an active, unexpired token of this client
-        // whose user still exists; copy it into the new token only if that changed a row; read
-        // the old token back (with its user) either way, for the claims or for the refusal.
+    async fn rotate_refresh_for(
+        &self,
+        old_hash: &str,
+        client_id: &str,
+        new: &NewRefresh,
+        now: u64,
+        reuse_interval: u64,
+    ) -> StoreResult<Rotation> {
+        // One transaction, one round trip, one conditional write (`RefreshRecord::usable_by` in
+        // SQL): rotate only an unexpired token of this client whose user still exists, and that
+        // is active or was rotated less than the reuse interval ago (its first rotation time is
+        // kept, so retries cannot stretch the interval); copy it into the new token only if
+        // that changed a row; read the old token back (with its user) either way, for the
+        // claims or for the refusal. Concurrent refreshes serialise on the row: the first
+        // rotates it, the others find it rotated just now and are answered from the family.
         let results = self
             .db()?
             .batch(vec![
                 self.stmt(
-                    "UPDATE refresh_tokens SET status = 'rotated' WHERE token_hash = ? AND status = 'active' \
-                     AND expires_at > ? AND client_id = ? AND EXISTS (SELECT 1 FROM users WHERE users.id = refresh_tokens.user_id AND users.disabled = 0)",
-                    &[s(old_hash), n(now), s(client_id)],
+                    "UPDATE refresh_tokens SET status = 'rotated', rotated_at = coalesce(rotated_at, ?2) WHERE token_hash = ?1 \
+                     AND (status = 'active' OR (status = 'rotated' AND ?4 > 0 AND rotated_at > ?2 - ?4)) \
+                     AND expires_at > ?2 AND client_id = ?3 \
+                     AND EXISTS (SELECT 1 FROM users WHERE users.id = refresh_tokens.user_id AND users.disabled = 0)",
+                    &[s(old_hash), n(now), s(client_id), n(reuse_interval)],
                 )?,
                 self.stmt(
                     "INSERT INTO refresh_tokens \

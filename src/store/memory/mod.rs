@@ -35,7 +35,8 @@ struct State {
     codes: HashMap<String, AuthorizationCode>,
     pending_codes: HashMap<String, AuthorizationCode>,
     consumed: HashMap<String, ConsumedCode>,
-    refresh: HashMap<String, (RefreshToken, RefreshStatus)>,
+    /// Each with its status and when it was first rotated.
+    refresh: HashMap<String, (RefreshToken, RefreshStatus, Option<u64>)>,
     revoked: HashMap<String, u64>,
     /// Each with the time of its last failure.
     throttles: HashMap<String, (Throttle, u64)>,
@@ -76,21 +77,23 @@ impl State {
 
     /// A refresh token as D1's `SELECT_REFRESH` finds it: with its status and its user.
     fn refresh_record(&self, token_hash: &str) -> Option<RefreshRecord> {
-        let (token, status) = self.refresh.get(token_hash)?;
-        Some(RefreshRecord { token: token.clone(), status: *status, user: self.user_by_id(&token.user_id) })
+        let (token, status, rotated_at) = self.refresh.get(token_hash)?;
+        Some(RefreshRecord { token: token.clone(), status: *status, rotated_at: *rotated_at, user: self.user_by_id(&token.user_id) })
     }
 
-    /// Marks `old_hash` rotated and stores `new` as active (the caller checked the rule).
-    fn rotate(&mut self, old_hash: &str, new: RefreshToken) {
-        if let Some((_, status)) = self.refresh.get_mut(old_hash) {
+    /// Marks `old_hash` rotated at `now` (unless it was before: the first rotation's time is
+    /// kept) and stores `new` as active (the caller checked the rule).
+    fn rotate(&mut self, old_hash: &str, new: RefreshToken, now: u64) {
+        if let Some((_, status, rotated_at)) = self.refresh.get_mut(old_hash) {
             *status = RefreshStatus::Rotated;
+            rotated_at.get_or_insert(now);
         }
-        self.refresh.insert(new.token_hash.clone(), (new, RefreshStatus::Active));
+        self.refresh.insert(new.token_hash.clone(), (new, RefreshStatus::Active, None));
     }
 
     /// Revokes every refresh token `pick` selects.
     fn revoke_refresh_where(&mut self, pick: impl Fn(&RefreshToken) -> bool) {
-        for (t, s) in self.refresh.values_mut() {
+        for (t, s, _) in self.refresh.values_mut() {
             if pick(t) {
                 *s = RefreshStatus::Revoked;
             }
@@ -345,7 +348,7 @@ impl CodeStore for MemoryStore {
             state.used_clients.insert(used.client_id.to_string());
         }
         if let Some(r) = refresh {
-            state.refresh.insert(r.token_hash.clone(), (r.clone(), RefreshStatus::Active));
+            state.refresh.insert(r.token_hash.clone(), (r.clone(), RefreshStatus::Active, None));
         }
         Ok(Redemption::First)
     }
@@ -356,25 +359,32 @@ impl CodeStore for MemoryStore {
 impl RefreshStore for MemoryStore {
     async fn insert_refresh(&self, token: &RefreshToken) -> StoreResult<()> {
         self.enter("insert_refresh")?;
-        self.state.borrow_mut().refresh.insert(token.token_hash.clone(), (token.clone(), RefreshStatus::Active));
+        self.state.borrow_mut().refresh.insert(token.token_hash.clone(), (token.clone(), RefreshStatus::Active, None));
         Ok(())
     }
     async fn refresh(&self, token_hash: &str) -> StoreResult<Option<RefreshRecord>> {
         self.enter("refresh")?;
         Ok(self.state.borrow().refresh_record(token_hash))
     }
-    async fn rotate_refresh_for(&self, old_hash: &str, client_id: &str, new: &NewRefresh, now: u64) -> StoreResult<Rotation> {
+    async fn rotate_refresh_for(
+        &self,
+        old_hash: &str,
+        client_id: &str,
+        new: &NewRefresh,
+        now: u64,
+        reuse_interval: u64,
+    ) -> StoreResult<Rotation> {
         self.enter("rotate_refresh_for")?;
         let mut state = self.state.borrow_mut();
         let rotated = match state.refresh_record(old_hash) {
-            Some(old) if old.usable_by(client_id, now) => {
+            Some(old) if old.usable_by(client_id, now, reuse_interval) => {
                 let next = RefreshToken {
                     token_hash: new.token_hash.clone(),
                     issued_at: new.issued_at,
                     expires_at: new.expires_at.min(old.token.family_expires_at),
                     ..old.token
                 };
-                state.rotate(old_hash, next);
+                state.rotate(old_hash, next, now);
                 true
             }
             _ => false,
@@ -458,8 +468,8 @@ impl ConsentStore for MemoryStore {
         let families: Vec<String> = state
             .refresh
             .values()
-            .filter(|(t, _)| t.user_id == user_id && t.client_id == client_id)
-            .map(|(t, _)| t.family_id.clone())
+            .filter(|(t, _, _)| t.user_id == user_id && t.client_id == client_id)
+            .map(|(t, _, _)| t.family_id.clone())
             .collect();
         for f in families {
             state.ended_grants.insert(f, until);
@@ -529,7 +539,7 @@ impl Maintenance for MemoryStore {
     async fn purge_expired(&self, now: u64) -> StoreResult<u64> {
         self.enter("purge_expired")?;
         let state = &mut *self.state.borrow_mut();
-        Ok(retain_counting(&mut state.refresh, |(t, _)| t.expires_at > now)
+        Ok(retain_counting(&mut state.refresh, |(t, _, _)| t.expires_at > now)
             + retain_counting(&mut state.consumed, |c| c.expires_at > now)
             + retain_counting(&mut state.revoked, |exp| *exp > now)
             + retain_counting(&mut state.sessions, |x| x.expires_at > now)

@@ -165,7 +165,7 @@ fn refresh_calls(s: &MemoryStore) -> Calls {
         vec![
             ("insert_refresh", s.insert_refresh(&token("r4", "f4", "c1", "u1", NOW + 100)).await),
             ("refresh", s.refresh("r1").await.map(drop)),
-            ("rotate_refresh_for", s.rotate_refresh_for("r1", "c1", &new, NOW).await.map(drop)),
+            ("rotate_refresh_for", s.rotate_refresh_for("r1", "c1", &new, NOW, 0).await.map(drop)),
             ("end_grant", s.end_grant("f1", NOW + 300).await),
             ("revoke_access", s.revoke_access("jti-1", NOW + 300).await),
             ("access_token_usable", s.access_token_usable(&access("jti-1", "c1", Some("f1"), Some("u1"))).await.map(drop)),
@@ -278,7 +278,8 @@ fn a_code_is_redeemed_once_and_a_replay_gets_what_the_first_issued() {
 fn rotate_refresh_for_rotates_only_a_usable_token_and_reads_it_back() {
     let store = seeded();
     let new = |hash: &str| NewRefresh { token_hash: hash.into(), issued_at: NOW, expires_at: NOW + 500 };
-    let rotate = |old: &str, client_id: &str, next: &str| block_on(store.rotate_refresh_for(old, client_id, &new(next), NOW)).unwrap();
+    // Strict (no reuse interval): see `a_rotated_token_is_usable_again_only_within_the_reuse_interval`.
+    let rotate = |old: &str, client_id: &str, next: &str| block_on(store.rotate_refresh_for(old, client_id, &new(next), NOW, 0)).unwrap();
 
     // Another client: refused, untouched.
     let r = rotate("r1", "c2", "x1");
@@ -323,10 +324,37 @@ fn rotate_refresh_for_rotates_only_a_usable_token_and_reads_it_back() {
 }
 
 #[test]
+fn a_rotated_token_is_usable_again_only_within_the_reuse_interval() {
+    let store = seeded();
+    let new = |hash: &str| NewRefresh { token_hash: hash.into(), issued_at: NOW, expires_at: NOW + 500 };
+    let rotate =
+        |old: &str, client_id: &str, next: &str, at: u64| block_on(store.rotate_refresh_for(old, client_id, &new(next), at, 30)).unwrap();
+    assert!(rotate("r1", "c1", "a", NOW).rotated);
+    // Again by its own client within the interval: a second token of the same family; the first
+    // rotation's time is kept, so a retry does not stretch the interval.
+    let again = rotate("r1", "c1", "b", NOW + 29);
+    assert!(again.rotated);
+    let old = again.record.unwrap();
+    assert_eq!((old.status, old.rotated_at), (RefreshStatus::Rotated, Some(NOW)));
+    for hash in ["a", "b"] {
+        let t = block_on(store.refresh(hash)).unwrap().unwrap();
+        assert_eq!((t.status, t.token.family_id.as_str()), (RefreshStatus::Active, "f1"), "{hash}");
+    }
+    // Another client, or once the interval is over: refused, untouched.
+    assert!(!rotate("r1", "c2", "c", NOW + 1).rotated);
+    assert!(!rotate("r1", "c1", "d", NOW + 30).rotated);
+    assert_eq!(block_on(store.refresh("d")), Ok(None));
+    // A zero interval is strict: the same second is reuse already.
+    let strict = |old: &str, next: &str| block_on(store.rotate_refresh_for(old, "c1", &new(next), NOW + 1, 0)).unwrap().rotated;
+    assert!(strict("a", "e"));
+    assert!(!strict("a", "f"));
+}
+
+#[test]
 fn ending_a_grant_revokes_all_its_tokens_and_only_them() {
     let store = seeded();
     let new = NewRefresh { token_hash: "r1-next".into(), issued_at: NOW, expires_at: NOW + 500 };
-    assert!(block_on(store.rotate_refresh_for("r1", "c1", &new, NOW)).unwrap().rotated);
+    assert!(block_on(store.rotate_refresh_for("r1", "c1", &new, NOW, 0)).unwrap().rotated);
     block_on(store.end_grant("f1", NOW + 300)).unwrap();
     for hash in ["r1", "r1-next"] {
         assert_eq!(block_on(store.refresh(hash)).unwrap().unwrap().status, RefreshStatus::Revoked, "{hash}");
