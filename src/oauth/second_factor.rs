@@ -10,6 +10,7 @@
 
 use super::amr::Authentication;
 use super::audit::{Audit, AuditKind};
+use super::users::Factor;
 use super::{OAuthError, OAuthResult, Provider};
 use crate::crypto::seal::SealKey;
 use crate::crypto::{random_bytes, random_token, sha256_b64url, totp};
@@ -150,7 +151,7 @@ impl<S: Store> Provider<'_, S> {
             None => return Err(OAuthError::invalid_request("start setting up an authenticator app first")),
         };
         let secret = key.open(&factor.sealed_secret, &user.id).ok_or_else(|| OAuthError::server_error("a stored secret did not open"))?;
-        let attempt = self.reserve_sign_in_attempt(&user.username).await?;
+        let attempt = self.reserve_sign_in_attempt(Factor::Code, &user.username).await?;
         let step = self
             .settle(user, attempt, totp::matching_step(&secret, &normalise(code), self.now, WINDOW))
             .await?
@@ -215,7 +216,7 @@ impl<S: Store> Provider<'_, S> {
             _ => return Err(OAuthError::invalid_request("this account has no authenticator app")),
         };
         let code = normalise(code);
-        let attempt = self.reserve_sign_in_attempt(&user.username).await?;
+        let attempt = self.reserve_sign_in_attempt(Factor::Code, &user.username).await?;
         let result = if code.len() == totp::DIGITS as usize && code.bytes().all(|b| b.is_ascii_digit()) {
             let secret =
                 key.open(&factor.sealed_secret, &user.id).ok_or_else(|| OAuthError::server_error("a stored secret did not open"))?;
@@ -378,10 +379,36 @@ mod tests {
         }
         let locked = block_on(p.check_second_factor(&user, "999999")).unwrap_err();
         assert_eq!(locked.code, ErrorCode::Http(crate::oauth::error::HttpCode::RateLimited));
-        // Locked: even the right code (and the password) is refused from this address.
+        // Locked: even the right code is refused from this address. The password has a count of
+        // its own, which the codes' failures do not spend.
         let right = code_from(&setup, t0 + 30);
         assert!(block_on(w.at(t0 + 30).check_second_factor(&user, &right)).is_err());
-        assert!(block_on(w.at(t0 + 30).authenticate_user("alice", "password1")).is_err());
+        assert!(block_on(w.at(t0 + 30).authenticate_user("alice", "password1")).unwrap().is_some());
+        assert!(block_on(w.at(t0 + 30).check_second_factor(&user, &right)).is_err(), "and the password does not lift the lock");
+    }
+
+    #[test]
+    fn a_correct_password_does_not_clear_the_count_of_wrong_codes() {
+        let t0 = 1_700_000_000;
+        let (w, user, setup) = world_with_app(t0);
+        // Who knows the password signs in with it before every guess at the code, as the JSON
+        // `/login` and the browser's second step each let them.
+        for i in 0..4 {
+            let p = w.at(t0 + i);
+            assert!(block_on(p.authenticate_user("alice", "password1")).unwrap().is_some());
+            assert_eq!(block_on(p.check_second_factor(&user, "999999")).unwrap(), None, "guess {i}");
+        }
+        let p = w.at(t0 + 4);
+        assert!(block_on(p.authenticate_user("alice", "password1")).unwrap().is_some());
+        let fifth = block_on(p.check_second_factor(&user, "999999")).unwrap_err();
+        assert_eq!(fifth.code, ErrorCode::Http(crate::oauth::error::HttpCode::RateLimited), "the fifth wrong code earns the lock");
+        assert!(block_on(w.at(t0 + 5).check_second_factor(&user, &code_from(&setup, t0 + 5))).is_err(), "locked");
+        // Recovery codes count toward the same lock.
+        assert!(block_on(w.at(t0 + 6).check_second_factor(&user, "aaaa-bbbb-cccc")).is_err());
+        // Another address is not locked (the owner is not locked out from elsewhere), and a right
+        // code there clears only that address's count.
+        let home = w.at_from(t0 + 30, "192.0.2.50");
+        assert_eq!(block_on(home.check_second_factor(&user, &code_from(&setup, t0 + 30))).unwrap(), Some(CodeKind::Authenticator));
     }
 
     #[test]

@@ -74,12 +74,25 @@ fn is_plausible_email(email: &str) -> bool {
         && domain.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-')
 }
 
-/// The throttle row's key: SHA-256 of the lower-cased username (usernames are matched
-/// case-insensitively, and mistyped passwords in the username field are not stored) and the
-/// client address. An account is locked only for the address its failures come from, so an
+/// What a sign-in attempt checks. Each kind is counted toward a lock of its own: a correct
+/// password must not clear the count of the authenticator or recovery codes that follow it, or
+/// whoever knows the password could guess codes for ever at the address budget.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Factor {
+    Password,
+    /// An authenticator-app or recovery code (the second step, or managing the app).
+    Code,
+}
+
+/// The throttle row's key: SHA-256 of the factor, the lower-cased username (usernames are
+/// matched case-insensitively, and mistyped passwords in the username field are not stored) and
+/// the client address. An account is locked only for the address its failures come from, so an
 /// attacker elsewhere cannot lock its owner out.
-fn throttle_key(username: &str, address: &str) -> String {
-    sha256_b64url(&format!("{}\n{address}", username.to_lowercase()))
+fn throttle_key(factor: Factor, username: &str, address: &str) -> String {
+    match factor {
+        Factor::Password => sha256_b64url(&format!("{}\n{address}", username.to_lowercase())),
+        Factor::Code => sha256_b64url(&format!("code\n{}\n{address}", username.to_lowercase())),
+    }
 }
 
 /// A sign-in attempt reserved for (account, address) before any secret is checked; its outcome
@@ -124,7 +137,7 @@ impl<S: Store> Provider<'_, S> {
     ///
     /// Refusals are `rate_limited` with the seconds to wait.
     pub async fn authenticate_user(&self, username: &str, password: &str) -> OAuthResult<Option<User>> {
-        let attempt = self.reserve_sign_in_attempt(username).await?;
+        let attempt = self.reserve_sign_in_attempt(Factor::Password, username).await?;
         let (account, verified) = self.check_password(username, password).await?;
         if verified {
             self.attempt_succeeded(&attempt).await?;
@@ -142,15 +155,16 @@ impl<S: Store> Provider<'_, S> {
         Ok(None)
     }
 
-    /// Reserves one sign-in attempt for `username` at this address, before any password or
-    /// code is checked (docs/API.md "Sign-in throttling"): refused when the address has spent
-    /// its budget across accounts, or while (account, address) is locked; counted now.
-    pub(crate) async fn reserve_sign_in_attempt(&self, username: &str) -> OAuthResult<Attempt> {
+    /// Reserves one sign-in attempt at `factor` for `username` at this address, before any
+    /// password or code is checked (docs/API.md "Sign-in throttling"): refused when the address
+    /// has spent its budget across accounts, or while (factor, account, address) is locked;
+    /// counted now.
+    pub(crate) async fn reserve_sign_in_attempt(&self, factor: Factor, username: &str) -> OAuthResult<Attempt> {
         if !self.store.allow(AddressLimit::SignIn, self.address, self.now).await? {
             self.audit(Audit::new(AuditKind::AddressLimited).detail(json!({ "budget": "sign_in" })));
             return Err(OAuthError::too_many("too many sign-in attempts from this address; try again later", ADDRESS_WINDOW));
         }
-        let key = throttle_key(username, self.address);
+        let key = throttle_key(factor, username, self.address);
         let reservation = self.store.reserve_attempt(&key, self.now).await?;
         if !reservation.granted {
             return Err(OAuthError::rate_limited(reservation.throttle.locked_until.saturating_sub(self.now)));
@@ -158,7 +172,8 @@ impl<S: Store> Provider<'_, S> {
         Ok(Attempt { key, reservation })
     }
 
-    /// A reserved attempt succeeded: the failures counted for (account, address) are cleared.
+    /// A reserved attempt succeeded: the failures counted for its (factor, account, address)
+    /// are cleared, and only those.
     pub(crate) async fn attempt_succeeded(&self, attempt: &Attempt) -> OAuthResult<()> {
         Ok(self.store.clear_failures(&attempt.key).await?)
     }

@@ -187,3 +187,30 @@ export async function startSecondWorker(varsText) {
     throw new Error('the second worker did not start');
   }
 }
+
+/** A browser: a cookie jar, one client address, and form posts with the page's anti-CSRF token. */
+export class Browser {
+  constructor(address = randomAddress()) { this.jar = new Map(); this.address = address; }
+  cookie() { return [...this.jar].map(([k, v]) => `${k}=${v}`).join('; '); }
+  remember(r) {
+    for (const c of r.headers.getSetCookie()) {
+      const [k, v] = c.split(';')[0].split('=');
+      if (/Max-Age=0/.test(c)) this.jar.delete(k); else this.jar.set(k, v);
+    }
+    return r;
+  }
+  async get(path) {
+    return this.remember(await http('GET', path, { headers: { cookie: this.cookie(), 'cf-connecting-ip': this.address, 'user-agent': 'TestBrowser/1.0' } }));
+  }
+  async post(path, form) {
+    const headers = { cookie: this.cookie(), origin: BASE, 'sec-fetch-site': 'same-origin', 'cf-connecting-ip': this.address, 'user-agent': 'TestBrowser/1.0' };
+    return this.remember(await http('POST', path, { form, headers }));
+  }
+}
+
+export const field = (html, name) => html.match(new RegExp(`name="${name}" value="([^"]*)"`))?.[1];
+/** Every hidden field of the page's (last) form, for posting it back. */
+export function hiddenFields(html) {
+  const form = html.slice(html.lastIndexOf('<form'));
+  return Object.fromEntries([...form.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)].map((m) => [m[1], m[2].replace(/&amp;/g, '&').replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>')]));
+}

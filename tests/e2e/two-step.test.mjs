@@ -4,34 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as OTPAuth from 'otpauth';
-import { http, BASE, uniq, registerUser, createClient, token, decodeJwt, randomAddress, pkce } from './helpers.mjs';
-
-/** A browser: a cookie jar, one client address, and form posts with the page's anti-CSRF token. */
-class Browser {
-  constructor(address = randomAddress()) { this.jar = new Map(); this.address = address; }
-  cookie() { return [...this.jar].map(([k, v]) => `${k}=${v}`).join('; '); }
-  remember(r) {
-    for (const c of r.headers.getSetCookie()) {
-      const [k, v] = c.split(';')[0].split('=');
-      if (/Max-Age=0/.test(c)) this.jar.delete(k); else this.jar.set(k, v);
-    }
-    return r;
-  }
-  async get(path) {
-    return this.remember(await http('GET', path, { headers: { cookie: this.cookie(), 'cf-connecting-ip': this.address, 'user-agent': 'TestBrowser/1.0' } }));
-  }
-  async post(path, form) {
-    const headers = { cookie: this.cookie(), origin: BASE, 'sec-fetch-site': 'same-origin', 'cf-connecting-ip': this.address, 'user-agent': 'TestBrowser/1.0' };
-    return this.remember(await http('POST', path, { form, headers }));
-  }
-}
-
-const field = (html, name) => html.match(new RegExp(`name="${name}" value="([^"]*)"`))?.[1];
-/** Every hidden field of the page's (last) form, for posting it back. */
-function hiddenFields(html) {
-  const form = html.slice(html.lastIndexOf('<form'));
-  return Object.fromEntries([...form.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)].map((m) => [m[1], m[2].replace(/&amp;/g, '&').replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>')]));
-}
+import { http, uniq, registerUser, createClient, token, decodeJwt, randomAddress, pkce, Browser, field, hiddenFields } from './helpers.mjs';
 
 async function signInToAccount(b, user) {
   let r = await b.get('/account');
@@ -176,15 +149,47 @@ test('authenticator app: wrong codes count in the sign-in throttling of that add
     page = await b.post('/login/second-factor', { ...hiddenFields(page.text), code: String(100000 + i) });
     statuses.push(page.status);
   }
-  // The password counted as a success (cleared); then four wrong codes, and the fifth locks.
+  // The password counted as a success; then four wrong codes, and the fifth locks.
   assert.deepEqual(statuses, [401, 401, 401, 401, 429]);
   assert.ok(Number(page.headers.get('retry-after')) > 0);
-  // The lock holds for the password too, from this address only.
+  // The codes' lock is their own: the right password again does not lift it (from this
+  // address), and the owner elsewhere is not locked out.
   const again = await passwordStep(b, client, user);
-  assert.equal(again.r.status, 429);
+  assert.equal(again.r.status, 200);
+  const locked = await b.post('/login/second-factor', { ...hiddenFields(again.r.text), code: '123456' });
+  assert.equal(locked.status, 429);
   const elsewhere = await passwordStep(new Browser(), client, user);
   assert.equal(elsewhere.r.status, 200);
   assert.match(elsewhere.r.text, /Two-step sign-in/);
+});
+
+test('authenticator app: with the right password before every guess, wrong codes still reach the lock (browser and JSON /login)', async () => {
+  const user = await registerUser();
+  const client = await createClient();
+  const { totp, codes } = await setUpApp(new Browser(), user);
+  const wrong = () => { const right = totp.generate(); return right === '000000' ? '111111' : '000000'; };
+  // The browser: a fresh password step (a success) before each wrong code.
+  const b = new Browser();
+  const browser = [];
+  for (let i = 0; i < 5; i++) {
+    const { r } = await passwordStep(b, client, user);
+    assert.equal(r.status, 200, `password step ${i}`);
+    browser.push((await b.post('/login/second-factor', { ...hiddenFields(r.text), code: wrong() })).status);
+  }
+  assert.deepEqual(browser, [401, 401, 401, 401, 429]);
+  // The JSON /login: password and code in one request, each with the right password.
+  const address = randomAddress();
+  const form = { username: user.username, password: user.password, redirect: client.redirect_uris[0], state: 's', client_id: client.client_id, scope: 'openid' };
+  const json = [];
+  for (let i = 0; i < 6; i++) {
+    json.push((await http('POST', '/login', { form: { ...form, otp: wrong() }, headers: { accept: 'application/json', 'cf-connecting-ip': address } })).status);
+  }
+  assert.deepEqual(json, [401, 401, 401, 401, 429, 429]);
+  // Locked: a right code is refused from that address too; the owner elsewhere signs in.
+  const right = await http('POST', '/login', { form: { ...form, otp: codes[0] }, headers: { accept: 'application/json', 'cf-connecting-ip': address } });
+  assert.equal(right.status, 429);
+  const home = await http('POST', '/login', { form: { ...form, otp: codes[0] }, headers: { accept: 'application/json' } });
+  assert.equal(home.status, 200, home.text);
 });
 
 test('require_mfa: a client that demands two factors has the person set an app up before the code', async () => {
