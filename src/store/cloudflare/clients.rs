@@ -212,7 +212,7 @@ impl ClientStore for CloudflareStore {
         self.db()?
             .batch(vec![
                 self.stmt("UPDATE clients SET grants_ended_at = max(grants_ended_at, ?) WHERE client_id = ?", &[n(at), s(client_id)])?,
-                self.stmt("UPDATE refresh_tokens SET status = 'revoked' WHERE client_id = ? AND status = 'active'", &[s(client_id)])?,
+                self.stmt("UPDATE refresh_tokens SET status = 'revoked' WHERE client_id = ? AND status <> 'revoked'", &[s(client_id)])?,
             ])
             .await
             .map_err(backend)?;

@@ -62,7 +62,7 @@ impl UserStore for CloudflareStore {
             .batch(vec![
                 self.stmt("UPDATE users SET grants_ended_at = max(grants_ended_at, ?) WHERE id = ?", &[n(at), s(user_id)])?,
                 self.stmt("DELETE FROM sessions WHERE user_id = ? AND (?2 IS NULL OR id_hash <> ?2)", &[s(user_id), opt(keep_session)])?,
-                self.stmt("UPDATE refresh_tokens SET status = 'revoked' WHERE user_id = ? AND status = 'active'", &[s(user_id)])?,
+                self.stmt("UPDATE refresh_tokens SET status = 'revoked' WHERE user_id = ? AND status <> 'revoked'", &[s(user_id)])?,
             ])
             .await
             .map_err(backend)?;
