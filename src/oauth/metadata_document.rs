@@ -8,9 +8,10 @@
 //! kept as a client row and fetched again when its HTTP caching headers say it is stale.
 
 use super::clients::{apply_metadata, new_client};
+use super::outbound::OutboundError;
 use super::registration::{as_registration_error, metadata_error, third_party_metadata};
 use super::{OAuthError, OAuthResult, Provider};
-use crate::store::{AddressLimit, Client, ClientType, FetchError, Store, ADDRESS_WINDOW};
+use crate::store::{AddressLimit, Client, ClientType, Store, ADDRESS_WINDOW};
 use serde_json::Value;
 
 const MAX_URL: usize = 512;
@@ -104,14 +105,17 @@ pub fn client_from_document(url: &str, body: &[u8], now: u64) -> OAuthResult<Cli
     Ok(client)
 }
 
-fn fetch_failure(e: FetchError) -> OAuthError {
-    let why = match e {
-        FetchError::Status(s) => format!("it answered HTTP {s}"),
-        FetchError::TooLarge => format!("it is larger than {} bytes", crate::store::MAX_DOCUMENT_BYTES),
-        FetchError::Timeout => format!("it did not answer within {} ms", crate::store::DOCUMENT_TIMEOUT_MS),
-        FetchError::Network(_) => "it could not be reached".to_string(),
-    };
-    OAuthError::invalid_client(format!("the client's metadata document could not be used: {why}"))
+/// One answer for every way a document fetch fails or is refused: a URL naming an internal
+/// address, a port that refuses, one that answers HTTP 404, one that hangs. Different words
+/// would let anyone map the network the server sits in (a port-scan oracle); what happened is
+/// only in the log line.
+fn fetch_failure(e: OutboundError) -> OAuthError {
+    OAuthError {
+        internal: Some(e.detail()),
+        ..OAuthError::invalid_client(
+            "the client's metadata document could not be fetched (https, a public host, HTTP 200, at most 5 KiB within 3 s)",
+        )
+    }
 }
 
 impl<S: Store> Provider<'_, S> {
@@ -137,11 +141,11 @@ impl<S: Store> Provider<'_, S> {
         if !self.store.allow(AddressLimit::ClientRegistration, self.address, self.now).await? {
             return Err(OAuthError::too_many("too many client metadata fetches from this address; try again later", ADDRESS_WINDOW));
         }
-        let fetched = match self.store.fetch_document(client_id).await {
+        let fetched = match self.fetch_outbound(client_id).await {
             Ok(f) => f,
             // A stored client stays usable while its document cannot be reached (RFC 5861's
             // stale-if-error); an unknown one cannot be used.
-            Err(_) if stored.is_some() => return Ok(stored),
+            Err(OutboundError::Failed(_)) if stored.is_some() => return Ok(stored),
             Err(e) => return Err(fetch_failure(e)),
         };
         let mut client = client_from_document(client_id, &fetched.body, self.now)?;
@@ -167,7 +171,7 @@ impl<S: Store> Provider<'_, S> {
 mod tests {
     use super::*;
     use crate::oauth::block_on;
-    use crate::store::FetchedDocument;
+    use crate::store::{FetchError, FetchedDocument};
     use crate::testing::World;
     use serde_json::json;
 
@@ -245,16 +249,23 @@ mod tests {
         w.store.serve_document(URL, Err(FetchError::Timeout));
         assert!(block_on(w.at(1200).client_by_id(URL)).unwrap().is_some());
         assert_eq!(w.store.fetches(), 2);
-        // An unknown document that cannot be fetched: a clear error.
-        for (e, says) in
-            [(FetchError::Timeout, "did not answer"), (FetchError::TooLarge, "larger than"), (FetchError::Status(404), "HTTP 404")]
-        {
+        // An unknown document that cannot be fetched: one answer whatever the failure (no
+        // port-scan oracle); what happened goes to the log line only.
+        let mut answers = Vec::new();
+        for (e, logged) in [
+            (FetchError::Timeout, "took over"),
+            (FetchError::TooLarge, "larger than"),
+            (FetchError::Status(404), "HTTP 404"),
+            (FetchError::Network("connection refused".into()), "connection refused"),
+        ] {
             let url = "https://slow.example/client.json";
             w.store.serve_document(url, Err(e));
             let err = block_on(w.at(1000).client_by_id(url)).unwrap_err();
             assert_eq!(err.code.as_str(), "invalid_client");
-            assert!(err.description.contains(says), "{}", err.description);
+            assert!(err.internal.as_deref().is_some_and(|d| d.contains(logged)), "{:?}", err.internal);
+            answers.push(err.description);
         }
+        assert!(answers.iter().all(|a| *a == answers[0]), "{answers:?}");
         // A document that lies about its client_id is refused, and nothing is stored.
         let liar = "https://liar.example/client.json";
         w.store.serve_document(
@@ -266,6 +277,50 @@ mod tests {
         );
         assert_eq!(block_on(w.at(1000).client_by_id(liar)).unwrap_err().code.as_str(), "invalid_client_metadata");
         assert!(block_on(crate::store::ClientStore::client(&w.store, liar)).unwrap().is_none());
+    }
+
+    #[test]
+    fn internal_addresses_are_refused_before_any_connection_with_the_same_answer() {
+        let w = World::new();
+        w.store.serve_document("https://missing.example/client.json", Err(FetchError::Status(404)));
+        let missing = block_on(w.at(1000).client_by_id("https://missing.example/client.json")).unwrap_err();
+        let fetched = w.store.fetches();
+        for (i, url) in [
+            "https://127.0.0.1/client.json",
+            "https://localhost/client.json",
+            "https://[::1]/client.json",
+            "https://10.1.2.3/client.json",
+            "https://192.168.0.1/client.json",
+            "https://172.16.0.1/client.json",
+            "https://[fd12::1]/client.json",
+            "https://169.254.169.254/latest/meta-data",
+            "https://[fe80::1]/client.json",
+            "https://2130706433/client.json",
+            "https://0x7f.1/client.json",
+            "https://[::ffff:127.0.0.1]/client.json",
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            w.store.serve_document(url, Ok(FetchedDocument { body: doc(json!({})), cache_control: None }));
+            // Each from an address of its own: every attempt counts against the caller's budget.
+            let address = format!("192.0.2.{}", 10 + i);
+            let err = block_on(w.at_from(1000, &address).client_by_id(url)).unwrap_err();
+            assert_eq!((err.code, &err.description), (missing.code, &missing.description), "{url}");
+            assert!(err.internal.as_deref().is_some_and(|d| d.contains("refused")), "{url}: {:?}", err.internal);
+            assert!(block_on(crate::store::ClientStore::client(&w.store, url)).unwrap().is_none());
+        }
+        assert_eq!(w.store.fetches(), fetched, "no connection was made");
+        // The development setting admits loopback (and nothing else special).
+        let mut dev = World::new();
+        dev.config.metadata_document_http_loopback = true;
+        let local = "http://127.0.0.1:8080/client.json";
+        let mut body: Value = serde_json::from_slice(&doc(json!({}))).unwrap();
+        body["client_id"] = json!(local);
+        dev.store.serve_document(local, Ok(FetchedDocument { body: serde_json::to_vec(&body).unwrap(), cache_control: None }));
+        assert!(block_on(dev.at(1000).client_by_id(local)).unwrap().is_some());
+        assert!(block_on(dev.at(1000).client_by_id("https://10.0.0.1/client.json")).is_err());
+        assert_eq!(dev.store.fetches(), 1);
     }
 
     #[test]

@@ -15,6 +15,7 @@ pub mod introspection;
 pub mod issue;
 pub mod logout;
 pub mod metadata_document;
+pub mod outbound;
 pub mod passkeys;
 #[cfg(test)]
 mod passkeys_tests;
