@@ -10,7 +10,7 @@ use crate::oauth::scope::{Scope, ADMIN};
 use crate::oauth::secrets::ClientSecret;
 use crate::oauth::users::{validate_registration, ADMIN_ROLE, DEFAULT_ROLE};
 use crate::oauth::{OAuthError, OAuthResult};
-use crate::store::{Client, ClientType, Store, User};
+use crate::store::{Client, ClientType, FactorSummary, Store, User};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -24,7 +24,9 @@ pub enum AdminCheck {
 /// An invalid, expired or revoked token is 401 `invalid_token`. A valid one is an admin
 /// credential only with the `admin` scope and `aud` naming this issuer, for a user whose role is
 /// admin (docs/API.md "Admin bearer"); any other is 403 `insufficient_scope` (RFC 6750 §3.1). The
-/// claims are read only from a token whose signature, issuer, expiry and grant were verified.
+/// claims are read only from a token whose signature, issuer, expiry and grant were verified,
+/// and the role is the user's as stored now, not the `role` claim the token was signed with: a
+/// demoted or disabled administrator's tokens lose their power at once.
 pub async fn authorize_admin<S: Store>(app: &App<'_, S>, req: &Incoming) -> OAuthResult<AdminCheck> {
     let Some(token) = req.bearer()? else { return Ok(AdminCheck::Missing) };
     if let Some(bootstrap) = app.bootstrap_token.filter(|b| b.len() >= 16) {
@@ -38,10 +40,13 @@ pub async fn authorize_admin<S: Store>(app: &App<'_, S>, req: &Incoming) -> OAut
         .await?
         .ok_or_else(|| OAuthError::invalid_token("the access token is invalid, expired or revoked"))?;
     let scoped = Scope::parse(&claims.scope).is_some_and(|s| s.contains(ADMIN));
-    if scoped && claims.aud.is_only(&app.provider.config.issuer) && claims.role.as_deref() == Some(ADMIN_ROLE) {
-        Ok(AdminCheck::Admin(Actor::User(claims.sub)))
-    } else {
-        Err(OAuthError::insufficient_scope("this needs an access token with the admin scope"))
+    let refused = || OAuthError::insufficient_scope("this needs an access token with the admin scope");
+    if !(scoped && claims.aud.is_only(&app.provider.config.issuer) && claims.role.as_deref() == Some(ADMIN_ROLE)) {
+        return Err(refused());
+    }
+    match app.provider.store.user_by_id(&claims.sub).await? {
+        Some(user) if user.role == ADMIN_ROLE && !user.disabled => Ok(AdminCheck::Admin(Actor::User(claims.sub))),
+        _ => Err(refused()),
     }
 }
 
@@ -80,13 +85,20 @@ pub fn user_json(u: &User) -> Value {
 }
 
 /// A user as the user administration answers one: as `POST /register` does, plus `disabled`
-/// and a summary of their sign-in factors. Never a hash.
-pub fn admin_user_json(u: &User) -> Value {
+/// and a summary of their sign-in factors (how many passkeys, whether a confirmed authenticator
+/// app). Never a hash.
+pub fn admin_user_json(u: &User, factors: &FactorSummary) -> Value {
     let mut v = user_json(u);
     v["disabled"] = json!(u.disabled);
-    // Passkeys and authenticator apps arrive with the account page; none can exist yet.
-    v["factors"] = json!({ "passkeys": 0, "totp": false });
+    v["factors"] = json!({ "passkeys": factors.passkeys, "totp": factors.totp });
     v
+}
+
+/// `admin_user_json` of each user, their factors read in one query.
+pub async fn admin_users_json<S: Store>(app: &App<'_, S>, users: &[User]) -> OAuthResult<Vec<Value>> {
+    let ids: Vec<String> = users.iter().map(|u| u.id.clone()).collect();
+    let factors = app.provider.store.factor_summaries(&ids).await?;
+    Ok(users.iter().zip(factors.iter().chain(std::iter::repeat(&FactorSummary::default()))).map(|(u, f)| admin_user_json(u, f)).collect())
 }
 
 /// A client as shown to admins: never the secret or its hash.
@@ -252,7 +264,9 @@ mod tests {
     use crate::oauth::secrets::Password;
     use crate::oauth::users::validate_registration;
     use crate::oauth::TokenRequest;
+    use crate::store::UserStore;
     use crate::testing::{request, World};
+    use serde_json::json;
 
     /// An access token for `username` through a confidential client registered with `scopes`.
     fn token_for(w: &World, username: &str, role: &str, client_scopes: &str, scope: Option<&str>) -> (String, String) {
@@ -294,6 +308,34 @@ mod tests {
         let (user, granted) = token_for(&w, "plain", "user", "openid admin", Some("openid admin"));
         assert_eq!(granted, "openid");
         assert_eq!(list_clients(&w, &user).0, 403);
+    }
+
+    #[test]
+    fn a_demoted_administrators_tokens_lose_their_power_at_once() {
+        let w = World::new();
+        let (scoped, _) = token_for(&w, "root", "admin", "openid admin", Some("openid admin"));
+        assert_eq!(list_clients(&w, &scoped).0, 200);
+        let id = block_on(w.at(1000).verify_access_token(&scoped)).unwrap().unwrap().sub;
+        // The role changes behind the token's back (a second admin's token for the PATCH).
+        let mut user = block_on(w.store.user_by_id(&id)).unwrap().unwrap();
+        user.role = "user".into();
+        block_on(w.store.update_user(&user)).unwrap();
+        assert_eq!(
+            list_clients(&w, &scoped),
+            (403, json!({ "error": "insufficient_scope", "error_description": "this needs an access token with the admin scope" })),
+            "the current role counts, not the claim"
+        );
+        // Demoted through the user administration: the user's grants end too.
+        user.role = "admin".into();
+        block_on(w.store.update_user(&user)).unwrap();
+        assert_eq!(list_clients(&w, &scoped).0, 200);
+        let out = w.serve(
+            1000,
+            &request("PATCH", &format!("/users/{id}")).with_bearer(crate::testing::BOOTSTRAP).with_json(&json!({ "role": "user" })),
+        );
+        assert_eq!(out.status, 200);
+        assert_eq!(list_clients(&w, &scoped).0, 401, "the token itself ended with the role change");
+        assert!(block_on(w.at(1001).verify_access_token(&scoped)).unwrap().is_none());
     }
 
     #[test]

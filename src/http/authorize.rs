@@ -317,9 +317,20 @@ pub async fn logout<S: Store>(app: &App<'_, S>, req: &Incoming) -> Outgoing {
         Err(LogoutError::Server(e)) => return Outgoing::error(&e),
     };
     let session = session_token(app, req);
-    // `logout_redirect` accepted the hint, if there was one: it names this issuer's client.
-    let confirmed = logout.id_token_hint.is_some() || (req.method == "POST" && csrf::verify(req, issuer, token.as_deref()));
+    // `logout_redirect` accepted the hint, if there was one: an ID token of this issuer. It
+    // stands for the person's request only when it is for the session's own user; anyone's ID
+    // token (a forced sign-out) gets the confirmation page like no hint at all.
+    let hint_is_the_sessions = match (&target.hinted_subject, session) {
+        (Some(sub), Some(t)) => match app.provider.current_session(t).await {
+            Ok(found) => found.is_some_and(|(_, user)| &user.id == sub),
+            Err(e) => return Outgoing::error(&e),
+        },
+        _ => false,
+    };
+    let confirmed = hint_is_the_sessions || (req.method == "POST" && csrf::verify(req, issuer, token.as_deref()));
     if session.is_some() && !confirmed {
+        // The confirmation carries the client the hint named, so that its redirect still works.
+        let logout = LogoutRequest { client_id: target.client_id.clone().or(logout.client_id), ..logout };
         return confirm_sign_out(app, req, &logout);
     }
     if let Some(t) = session {
@@ -327,7 +338,7 @@ pub async fn logout<S: Store>(app: &App<'_, S>, req: &Incoming) -> Outgoing {
             return Outgoing::error(&e);
         }
     }
-    let out = match target {
+    let out = match target.location {
         Some(location) => Outgoing::redirect(&location),
         None => Outgoing::html(200, pages::signed_out(&app.branding)),
     };

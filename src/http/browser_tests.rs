@@ -162,6 +162,31 @@ fn sign_out_with_a_valid_hint_ends_at_once() {
 }
 
 #[test]
+fn an_id_token_of_someone_else_does_not_end_the_session_without_confirmation() {
+    let w = World::new();
+    let client_id = setup(&w);
+    let user = block_on(crate::store::UserStore::user_by_username(&w.store, "alice")).unwrap().unwrap();
+    let session = block_on(w.at(NOW).start_session(&user, &crate::oauth::amr::Authentication::password(NOW), "test")).unwrap();
+    // A valid ID token, but of another person (the attacker's own, say).
+    let theirs = crate::crypto::jwt::sign(
+        &w.keys,
+        "JWT",
+        &serde_json::json!({ "iss": "https://issuer.example", "aud": client_id, "sub": "someone-else" }),
+    );
+    let out = w.serve(
+        NOW,
+        &request("GET", "/logout")
+            .with_query(&format!("id_token_hint={theirs}&post_logout_redirect_uri=https%3A%2F%2Fapp.example%2Fbye&state=z"))
+            .with_header("cookie", &format!("__Host-edge_oidc_session={session}")),
+    );
+    assert_eq!(out.status, 200, "the confirmation page, not a redirect");
+    let html = String::from_utf8_lossy(&out.body).to_string();
+    assert!(html.contains("Sign out"), "{html}");
+    assert_eq!(hidden(&html, "client_id"), client_id, "the hinted client's redirect survives the confirmation");
+    assert!(block_on(w.at(NOW).current_session(&session)).unwrap().is_some(), "the session lives on");
+}
+
+#[test]
 fn the_account_page_signs_in_changes_the_password_and_ends_the_other_sessions() {
     let w = World::new();
     setup(&w);

@@ -200,3 +200,33 @@ fn an_admin_manages_a_metadata_document_client_by_its_encoded_url() {
     assert!(!c.is_active);
     assert_eq!(w.store.fetches(), fetches);
 }
+
+#[test]
+fn an_anonymous_registration_of_a_first_party_redirect_uri_neither_breaks_nor_takes_its_login() {
+    let w = World::new();
+    let first = json!({ "client_name": "First", "grant_types": ["authorization_code"], "redirect_uris": ["https://app.example/cb"] });
+    let out = w.serve(NOW, &request("POST", "/clients").with_bearer(BOOTSTRAP).with_json(&first));
+    assert_eq!(out.status, 201);
+    let first_id = out.json_body()["client_id"].as_str().unwrap().to_string();
+    let user = crate::oauth::users::validate_registration("erin", "erin@example.com", "correct horse", None).unwrap();
+    crate::oauth::block_on(w.at(NOW).register_user(user)).unwrap();
+    // Someone registers the first-party app's redirect URI as their own client.
+    let (status, _) = register(
+        &w,
+        json!({ "client_name": "Squatter", "redirect_uris": ["https://app.example/cb"], "token_endpoint_auth_method": "none" }),
+    );
+    assert_eq!(status, 201);
+    // The seed's `/login` without client_id still finds the first-party client, and only it.
+    let login = request("POST", "/login").with_header("accept", "application/json").with_form(&[
+        ("username", "erin"),
+        ("password", "correct horse"),
+        ("redirect", "https://app.example/cb"),
+        ("state", "s"),
+    ]);
+    let out = w.serve(NOW, &login);
+    assert_eq!(out.status, 200, "{}", String::from_utf8_lossy(&out.body));
+    let location = out.json_body().as_str().unwrap().to_string();
+    let code = crate::form::parse(location.split_once('?').unwrap().1).unwrap().into_iter().find(|(k, _)| k == "code").unwrap().1;
+    let stored = crate::oauth::block_on(crate::store::CodeStore::code(&w.store, &crate::crypto::sha256_b64url(&code))).unwrap().unwrap();
+    assert_eq!(stored.client_id, first_id);
+}

@@ -1,7 +1,7 @@
 //! User administration and the audit log (admin bearer): `GET /users`, `GET|PATCH|DELETE
 //! /users/{id}`, `GET /audit`. Cursors are opaque: the next page's starting point, base64url.
 
-use super::admin::{admin_user_json, require_admin};
+use super::admin::{admin_users_json, require_admin};
 use super::{App, Incoming, Outgoing};
 use crate::crypto::{b64url, b64url_decode};
 use crate::oauth::accounts::{UserUpdate, MAX_PAGE};
@@ -35,22 +35,21 @@ pub async fn list_users<S: Store>(app: &App<'_, S>, req: &Incoming) -> OAuthResu
     let q = req.query_params()?;
     let prefix = q.opt("q")?.filter(|p| p.len() <= 254);
     let (users, next) = app.provider.list_users(prefix, decode_cursor(q.opt("cursor")?)?, limit(q.opt("limit")?)?).await?;
-    Ok(Outgoing::json(
-        200,
-        &json!({ "users": users.iter().map(admin_user_json).collect::<Vec<_>>(), "next_cursor": next.map(|n| b64url(n.as_bytes())) }),
-    ))
+    Ok(Outgoing::json(200, &json!({ "users": admin_users_json(app, &users).await?, "next_cursor": next.map(|n| b64url(n.as_bytes())) })))
 }
 
 pub async fn get_user<S: Store>(app: &App<'_, S>, req: &Incoming, id: &str) -> OAuthResult<Outgoing> {
     require_admin(app, req).await?;
-    Ok(Outgoing::json(200, &admin_user_json(&app.provider.user(id).await?)))
+    let user = app.provider.user(id).await?;
+    Ok(Outgoing::json(200, &admin_users_json(app, std::slice::from_ref(&user)).await?[0]))
 }
 
 /// `PATCH /users/{id}` with any of `role`, `email`, `disabled`, `password`.
 pub async fn update_user<S: Store>(app: &App<'_, S>, req: &Incoming, id: &str) -> OAuthResult<Outgoing> {
     let actor = require_admin(app, req).await?;
     let change: UserUpdate = req.json()?;
-    Ok(Outgoing::json(200, &admin_user_json(&app.provider.update_user(id, change, &actor).await?)))
+    let user = app.provider.update_user(id, change, &actor).await?;
+    Ok(Outgoing::json(200, &admin_users_json(app, std::slice::from_ref(&user)).await?[0]))
 }
 
 pub async fn delete_user<S: Store>(app: &App<'_, S>, req: &Incoming, id: &str) -> OAuthResult<Outgoing> {

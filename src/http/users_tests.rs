@@ -243,3 +243,40 @@ fn the_audit_log_records_sign_ins_and_administration_and_never_a_secret() {
     let (_, second) = admin_get(&w, &format!("/audit?limit=2&cursor={}", first["next_cursor"].as_str().unwrap()));
     assert!(first["events"][1]["id"].as_u64().unwrap() > second["events"][0]["id"].as_u64().unwrap());
 }
+
+#[test]
+fn the_user_administration_reports_each_users_real_factors() {
+    use crate::crypto::totp;
+    use crate::store::FactorStore;
+    let w = World::new();
+    let (s, _) = signed_in(&w, "fay");
+    signed_in(&w, "fiona");
+    let user = block_on(w.at(NOW).user(&s.user_id)).unwrap();
+    let p = w.at(NOW);
+    let setup = block_on(p.begin_totp_setup(&user, false)).unwrap();
+    let code = totp::code_at_step(&totp::base32_decode(&setup.secret).unwrap(), totp::step_at(NOW));
+    block_on(p.confirm_totp(&user, &code)).unwrap();
+    for (i, id) in ["cred-a", "cred-b"].iter().enumerate() {
+        let passkey = crate::store::Passkey {
+            credential_id: id.to_string(),
+            user_id: user.id.clone(),
+            name: format!("key {i}"),
+            public_key: String::new(),
+            algorithm: -7,
+            sign_count: 0,
+            created_at: NOW,
+            last_used_at: None,
+        };
+        block_on(w.store.insert_passkey(&passkey)).unwrap();
+    }
+    let (status, list) = admin_get(&w, "/users?q=f");
+    assert_eq!(status, 200);
+    let factors: Vec<(String, Value)> =
+        list["users"].as_array().unwrap().iter().map(|u| (u["username"].as_str().unwrap().to_string(), u["factors"].clone())).collect();
+    assert_eq!(
+        factors,
+        [("fay".to_string(), json!({ "passkeys": 2, "totp": true })), ("fiona".to_string(), json!({ "passkeys": 0, "totp": false }))]
+    );
+    assert_eq!(admin_get(&w, &format!("/users/{}", user.id)).1["factors"], json!({ "passkeys": 2, "totp": true }));
+    assert_eq!(patch(&w, &user.id, json!({ "totp": false })).1["factors"], json!({ "passkeys": 2, "totp": false }));
+}

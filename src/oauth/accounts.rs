@@ -1,7 +1,9 @@
 //! User administration (docs/API.md "User administration and audit") and a user's own password
-//! change: who may change what, and what ends when. Disabling a user, deleting one, or setting a
-//! new password ends their browser sessions and grants at once (`UserStore::end_user_grants`:
-//! refresh tokens revoked, access tokens no longer accepted).
+//! change: who may change what, and what ends when. Disabling a user, deleting one, changing
+//! their role, or setting a new password ends their browser sessions and grants at once
+//! (`UserStore::end_user_grants`: refresh tokens revoked, access tokens no longer accepted): a
+//! token carries the role it was issued with, so a demoted administrator's tokens must not
+//! outlive the demotion.
 
 use super::audit::{Audit, AuditKind};
 use super::secrets::Password;
@@ -65,8 +67,8 @@ impl<S: Store> Provider<'_, S> {
     }
 
     /// Applies an administrator's change. Field rules are registration's (400 naming the field);
-    /// a taken email is 409. Disabling, or setting a new password, ends the user's sessions and
-    /// grants (re-enabling brings none back).
+    /// a taken email is 409. Disabling, changing the role, or setting a new password ends the
+    /// user's sessions and grants (re-enabling brings none back).
     pub async fn update_user(&self, id: &str, change: UserUpdate, actor: &Actor) -> OAuthResult<User> {
         let mut user = self.user(id).await?;
         let email = change.email.as_deref().map(str::trim).unwrap_or(&user.email).to_string();
@@ -85,7 +87,8 @@ impl<S: Store> Provider<'_, S> {
             changed.push("email");
             user.email = email;
         }
-        if role != user.role {
+        let role_changed = role != user.role;
+        if role_changed {
             changed.push("role");
             user.role = role;
         }
@@ -101,7 +104,7 @@ impl<S: Store> Provider<'_, S> {
         if !self.store.update_user(&user).await? {
             return Err(OAuthError::not_found("no such user"));
         }
-        if disabling || change.password.is_some() {
+        if disabling || role_changed || change.password.is_some() {
             self.store.end_user_grants(&user.id, self.now, None).await?;
         }
         if change.totp == Some(false) && self.store.delete_totp(&user.id).await? {

@@ -87,13 +87,17 @@ impl<S: Store> Provider<'_, S> {
             // A document that cannot be used is a bad request here (shown, never redirected).
             (Some(id), _) if !id.is_empty() => self.client_by_id(id).await.map_err(|e| {
                 AuthorizeError::Show(match e.code {
-                    ErrorCode::InvalidClient => OAuthError::invalid_request(e.description),
+                    ErrorCode::InvalidClient => OAuthError { internal: e.internal, ..OAuthError::invalid_request(e.description) },
                     _ => e,
                 })
             })?,
             (_, Some(uri)) => {
-                // `/login` without client_id: the one client that registered this URI.
+                // `/login` without client_id (the seed's first-party login): the one client an
+                // administrator registered with this URI. Clients anyone may register (RFC 7591)
+                // are never inferred: registering a first-party app's redirect URI must neither
+                // break its login ("several clients") nor take its place.
                 let mut found = self.store.clients_with_redirect(uri).await.map_err(|e| AuthorizeError::Show(e.into()))?;
+                found.retain(|c| !c.dynamic);
                 if found.len() > 1 {
                     return Err(show("client_id is required: several clients registered this redirect URI"));
                 }
@@ -110,7 +114,7 @@ impl<S: Store> Provider<'_, S> {
         // (RFC 6749 §3.1.2.3).
         let openid_request = p.scope.as_deref().is_some_and(|s| s.split(' ').any(|v| v == OPENID));
         let redirect_uri = match &p.redirect_uri {
-            Some(uri) if redirect::matches(uri, &client.redirect_uris) => uri.clone(),
+            Some(uri) if redirect::matches(uri, &client.redirect_uris, client.client_type) => uri.clone(),
             Some(_) => return Err(show("redirect_uri is not registered for this client")),
             None if openid_request => return Err(show("redirect_uri is required in an OpenID Connect request")),
             None if client.redirect_uris.len() == 1 => client.redirect_uris[0].clone(),

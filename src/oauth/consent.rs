@@ -1,15 +1,18 @@
 //! Consent for third-party clients (OpenID Connect Core §3.1.2.4: "the Authorization Server
 //! obtains an authorization decision"). A client registered dynamically (RFC 7591, no admin
 //! involved) is third-party: before its first code for a user and a set of scopes the person is
-//! asked, on a page naming the client, its redirect host and the scopes. The decision is
-//! remembered per user and client as the scopes allowed; a later request within them is not
-//! asked again unless `prompt=consent` (§3.1.2.1). Admin-registered clients are first-party.
+//! asked, on a page naming the client, its redirect host, the scopes and the resources. The
+//! decision is remembered per user and client as the scopes and the resources (RFC 8707) allowed:
+//! a later request within both is not asked again unless `prompt=consent` (§3.1.2.1); one for
+//! another resource is, since a token for resource A is not a token for resource B. A request
+//! that names no resource is for the deployment's default audience, which is remembered as such.
+//! Admin-registered clients are first-party.
 
 use super::audit::{Audit, AuditKind};
 use super::authorize::AuthorizationRequest;
 use super::scope::{Scope, ADMIN, EMAIL, OPENID, PROFILE};
 use super::{OAuthResult, Provider};
-use crate::store::{Client, Store};
+use crate::store::{Allowed, Client, Store};
 
 /// Whether this client's requests need the person's consent.
 pub fn is_third_party(client: &Client) -> bool {
@@ -40,8 +43,18 @@ pub fn redirect_host(uri: &str) -> &str {
 }
 
 impl<S: Store> Provider<'_, S> {
+    /// The resources this request's tokens are for: those it names, else the default audience.
+    fn resources_of(&self, r: &AuthorizationRequest) -> Vec<String> {
+        if r.resources.is_empty() {
+            vec![self.config.access_token_audience.clone()]
+        } else {
+            r.resources.clone()
+        }
+    }
+
     /// Whether `user_id` must be asked before this request gets a code: a third-party client,
-    /// and `prompt=consent` (`ask_again`) or scopes beyond what the person allowed before.
+    /// and `prompt=consent` (`ask_again`), or scopes or resources beyond what the person allowed
+    /// before.
     pub async fn needs_consent(&self, r: &AuthorizationRequest, user_id: &str, ask_again: bool) -> OAuthResult<bool> {
         if !is_third_party(&r.client) {
             return Ok(false);
@@ -49,19 +62,28 @@ impl<S: Store> Provider<'_, S> {
         if ask_again {
             return Ok(true);
         }
-        let allowed = self.store.consent(user_id, &r.client.client_id).await?;
-        Ok(!allowed.and_then(|s| Scope::parse(&s)).is_some_and(|allowed| r.scope.is_subset(&allowed)))
+        let Some(allowed) = self.store.consent(user_id, &r.client.client_id).await? else { return Ok(true) };
+        let scopes_allowed = Scope::parse(&allowed.scope).is_some_and(|s| r.scope.is_subset(&s));
+        let resources_allowed = self.resources_of(r).iter().all(|x| allowed.resources.contains(x));
+        Ok(!(scopes_allowed && resources_allowed))
     }
 
-    /// The person allowed the request: remember its scopes (together with those allowed before).
+    /// The person allowed the request: remember its scopes and resources (together with those
+    /// allowed before).
     pub async fn allow_consent(&self, r: &AuthorizationRequest, user_id: &str) -> OAuthResult<()> {
-        let before = self.store.consent(user_id, &r.client.client_id).await?;
-        let mut scopes = before.and_then(|s| Scope::parse(&s)).map(|s| s.to_vec()).unwrap_or_default();
+        let before = self.store.consent(user_id, &r.client.client_id).await?.unwrap_or_default();
+        let mut scopes = Scope::parse(&before.scope).map(|s| s.to_vec()).unwrap_or_default();
         scopes.extend(r.scope.to_vec());
-        let all = Scope::from_list(scopes);
-        self.store.save_consent(user_id, &r.client.client_id, &all.to_string(), self.now).await?;
+        let mut resources = before.resources;
+        for x in self.resources_of(r) {
+            if !resources.contains(&x) {
+                resources.push(x);
+            }
+        }
+        let allowed = Allowed { scope: Scope::from_list(scopes).to_string(), resources };
+        self.store.save_consent(user_id, &r.client.client_id, &allowed, self.now).await?;
         let event = Audit::new(AuditKind::ConsentGranted).user(user_id).client(&r.client.client_id);
-        self.audit(event.detail(serde_json::json!({ "scope": r.scope.to_string() })));
+        self.audit(event.detail(serde_json::json!({ "scope": r.scope.to_string(), "resources": r.resources })));
         Ok(())
     }
 
@@ -138,6 +160,34 @@ mod tests {
                 .collect();
         assert_eq!(kinds.iter().filter(|k| *k == "consent.granted").count(), 2);
         assert!(kinds.contains(&"consent.denied".to_string()));
+    }
+
+    #[test]
+    fn consent_for_one_resource_is_not_consent_for_another() {
+        let w = World::new();
+        let client = register_dynamic_for_tests(&w, "https://mcp-client.example/cb");
+        let p = w.at(1000);
+        let for_resources = |resources: &[&str]| {
+            let mut r = request(&w, &client, "openid");
+            r.resources = resources.iter().map(|x| x.to_string()).collect();
+            r
+        };
+        let a = for_resources(&["https://a.example/mcp"]);
+        block_on(p.allow_consent(&a, "u1")).unwrap();
+        assert!(!block_on(p.needs_consent(&a, "u1", false)).unwrap(), "remembered for A");
+        let b = for_resources(&["https://b.example/mcp"]);
+        assert!(block_on(p.needs_consent(&b, "u1", false)).unwrap(), "B was never allowed");
+        assert!(block_on(p.needs_consent(&for_resources(&["https://a.example/mcp", "https://b.example/mcp"]), "u1", false)).unwrap());
+        assert!(block_on(p.needs_consent(&for_resources(&[]), "u1", false)).unwrap(), "nor the default audience");
+        block_on(p.allow_consent(&b, "u1")).unwrap();
+        assert!(
+            !block_on(p.needs_consent(&for_resources(&["https://b.example/mcp", "https://a.example/mcp"]), "u1", false)).unwrap(),
+            "the union"
+        );
+        // A request naming no resource is for the default audience, remembered as such.
+        block_on(p.allow_consent(&for_resources(&[]), "u2")).unwrap();
+        assert!(!block_on(p.needs_consent(&for_resources(&[]), "u2", false)).unwrap());
+        assert!(block_on(p.needs_consent(&a, "u2", false)).unwrap());
     }
 
     #[test]

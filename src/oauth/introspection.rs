@@ -50,9 +50,12 @@ impl Introspection {
     /// call"; a response about another party's token would disclose who is behind it):
     /// - a refresh token is active only to the client it was issued to (it is bound to that
     ///   client, RFC 6749 §6; no resource server ever receives one);
-    /// - an access token: to an administrator and to any confidential client (the resource
-    ///   servers that receive access tokens authenticate as confidential clients), but to a
-    ///   public client only when it was issued to that client.
+    /// - an access token: to an administrator, and to a confidential client an administrator
+    ///   registered (first-party: the resource servers of this deployment authenticate as such
+    ///   clients); to any other client — public, or registered by anyone (RFC 7591, metadata
+    ///   documents) — only when it was issued to that client or names it in its `aud` (a
+    ///   resource it represents). An anonymous registration must not turn into a way to learn
+    ///   whose every token is.
     ///
     /// To anyone else the token is `{"active": false}`, as if unknown.
     pub fn for_caller(self, caller: &Introspector) -> Self {
@@ -64,7 +67,11 @@ impl Introspection {
             (Some(REFRESH_TOKEN), Introspector::Client(c)) => own(c),
             (Some(REFRESH_TOKEN), Introspector::Admin) => false,
             (_, Introspector::Admin) => true,
-            (_, Introspector::Client(c)) => c.client_type == ClientType::Confidential || own(c),
+            (_, Introspector::Client(c)) => {
+                let first_party_server = c.client_type == ClientType::Confidential && !c.dynamic;
+                let audience = self.aud.as_ref().is_some_and(|a| a.contains(&c.client_id));
+                first_party_server || own(c) || audience
+            }
         };
         if visible {
             self
@@ -163,7 +170,16 @@ mod tests {
         for caller in [&mine_conf, &other_conf, &mine_pub, &Introspector::Admin] {
             assert!(access.clone().for_caller(caller).active, "{caller:?}");
         }
-        assert_eq!(access.for_caller(&other_pub), Introspection::inactive(), "a public client sees only its own");
+        assert_eq!(access.clone().for_caller(&other_pub), Introspection::inactive(), "a public client sees only its own");
         assert_eq!(Introspection::inactive().for_caller(&Introspector::Admin), Introspection::inactive());
+
+        // Anyone may register a confidential client (RFC 7591): such a client sees only tokens
+        // issued to it, or for it as a resource (`aud`), never everyone's.
+        let dynamic = |id: &str| Introspector::Client(Box::new(Client { client_id: id.into(), dynamic: true, ..new_client(0) }));
+        assert_eq!(access.clone().for_caller(&dynamic("b")), Introspection::inactive(), "an anonymous registrant");
+        assert!(access.clone().for_caller(&dynamic("a")).active, "its own token");
+        let for_b = Introspection { aud: Some(Audience::Many(vec!["urn:x".into(), "b".into()])), ..access.clone() };
+        assert!(for_b.clone().for_caller(&dynamic("b")).active, "a token for the resource it represents");
+        assert!(for_b.for_caller(&other_pub).active);
     }
 }

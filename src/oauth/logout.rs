@@ -27,17 +27,33 @@ pub enum LogoutError {
     Server(OAuthError),
 }
 
+/// What a logout request that can be followed leads to.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LogoutTarget {
+    /// Where to send the browser once its session has ended (the registered URI with `state`);
+    /// `None` for the signed-out page.
+    pub location: Option<String>,
+    /// The `sub` of a valid `id_token_hint`: only a hint for the session's own user counts as
+    /// the person's request to sign out ("the OP SHOULD ask the End-User whether to log out"
+    /// otherwise, §2: any valid ID token of someone else, from any client, must not end this
+    /// browser's session).
+    pub hinted_subject: Option<String>,
+    /// The client named by the hint or by `client_id`.
+    pub client_id: Option<String>,
+}
+
 impl<S: Store> Provider<'_, S> {
-    /// Where to send the browser once its session has ended: `Some(location)` (the registered
-    /// URI with `state`), or `None` for the signed-out page.
-    pub async fn logout_redirect(&self, req: &LogoutRequest) -> Result<Option<String>, LogoutError> {
+    /// Where the logout leads (`LogoutTarget`), or why it cannot be followed.
+    pub async fn logout_redirect(&self, req: &LogoutRequest) -> Result<LogoutTarget, LogoutError> {
         let mut hinted_client: Option<String> = None;
+        let mut hinted_subject: Option<String> = None;
         if let Some(hint) = &req.id_token_hint {
             let Ok(keys) = self.keys() else { return Err(LogoutError::Show("signing keys are not configured")) };
             // "The OP need not be listed as an audience ... [and] when the ID Token is expired,
             // the OP SHOULD still accept it" (§2): only the signature, `typ` and issuer count.
             match jwt::verify_id_token::<Value>(keys, hint) {
                 Ok(c) if c["iss"] == self.config.issuer.as_str() => {
+                    hinted_subject = c["sub"].as_str().map(String::from);
                     hinted_client = match &c["aud"] {
                         Value::String(s) => Some(s.clone()),
                         Value::Array(a) => a.first().and_then(|v| v.as_str()).map(String::from),
@@ -53,7 +69,7 @@ impl<S: Store> Provider<'_, S> {
             (Some(a), Some(b)) if a != b => return Err(LogoutError::Show("client_id does not match id_token_hint")),
             (a, b) => a.or(b),
         };
-        let Some(target) = &req.post_logout_redirect_uri else { return Ok(None) };
+        let Some(target) = &req.post_logout_redirect_uri else { return Ok(LogoutTarget { location: None, hinted_subject, client_id }) };
         let Some(client_id) = client_id else {
             return Err(LogoutError::Show("post_logout_redirect_uri needs id_token_hint or client_id"));
         };
@@ -64,10 +80,11 @@ impl<S: Store> Provider<'_, S> {
         };
         // A client that registered no post-logout URIs may be sent back to its redirect URIs.
         let allowed = if client.post_logout_redirect_uris.is_empty() { &client.redirect_uris } else { &client.post_logout_redirect_uris };
-        if !redirect::matches(target, allowed) {
+        if !redirect::matches(target, allowed, client.client_type) {
             return Err(LogoutError::Show("post_logout_redirect_uri is not registered for this client"));
         }
-        Ok(Some(append_query(target, req.state.as_deref().map(|s| ("state", s)))))
+        let location = Some(append_query(target, req.state.as_deref().map(|s| ("state", s))));
+        Ok(LogoutTarget { location, hinted_subject, client_id: Some(client_id) })
     }
 }
 
@@ -102,7 +119,7 @@ mod tests {
             post_logout_redirect_uri: uri.map(String::from),
             state: Some("s t".into()),
         };
-        let go = |r: LogoutRequest| block_on(p.logout_redirect(&r));
+        let go = |r: LogoutRequest| block_on(p.logout_redirect(&r)).map(|t| t.location);
 
         assert_eq!(go(req(Some(&hint), None, Some("https://app.example/bye"))), Ok(Some("https://app.example/bye?state=s%20t".into())));
         assert_eq!(go(req(None, Some(&client.client_id), Some("https://app.example/bye"))).unwrap().unwrap().len(), 35);
@@ -121,5 +138,9 @@ mod tests {
         let access = jwt::sign(&w.keys, "at+jwt", &json!({ "iss": "https://issuer.example", "aud": client.client_id }));
         assert!(matches!(go(req(Some(&access), None, None)), Err(LogoutError::Show(_))));
         assert!(matches!(go(req(None, Some("nobody"), Some("https://app.example/bye"))), Err(LogoutError::Show("unknown client"))));
+        // The hint's subject and client are reported, for the session check.
+        let t = block_on(p.logout_redirect(&req(Some(&hint), None, None))).unwrap();
+        assert_eq!((t.hinted_subject.as_deref(), t.client_id.as_deref()), (Some("u"), Some(client.client_id.as_str())));
+        assert_eq!(block_on(p.logout_redirect(&req(None, None, None))).unwrap(), LogoutTarget::default());
     }
 }

@@ -2,6 +2,8 @@
 //! requested URI is matched against the registered ones (exact string comparison, RFC 6749
 //! §3.1.2.3 and OAuth 2.0 Security BCP §4.1.3; the port of a loopback IP URI may vary).
 
+use crate::store::ClientType;
+
 /// The parts of an absolute URI that the rules look at.
 #[derive(Debug, PartialEq, Eq)]
 struct Parts<'a> {
@@ -71,11 +73,17 @@ pub fn validate_registered(uri: &str) -> Result<(), &'static str> {
     }
 }
 
-/// Whether `requested` is one of `registered`: exact string match, except that for a
-/// registered loopback IP URI (`http://127.0.0.1/...`, `http://[::1]/...`) any port is
-/// accepted (RFC 8252 §7.3). Never a prefix or pattern match.
-pub fn matches(requested: &str, registered: &[String]) -> bool {
-    registered.iter().any(|r| r == requested || loopback_port_match(requested, r))
+/// Whether `requested` is one of `registered`: exact string match, except that a public
+/// (native) client's registered loopback IP URI (`http://127.0.0.1/...`, `http://[::1]/...`)
+/// matches on any port (RFC 8252 §7.3: "the authorization server MUST allow any port to be
+/// specified at the time of the request for loopback IP redirect URIs, to accommodate clients
+/// that obtain an available ephemeral port from the operating system"). That flexibility is
+/// for native apps only: a confidential client is matched exactly (RFC 9700 §4.1.3, "exact
+/// string matching"), since a port on the loopback interface is anyone's on a shared machine.
+/// Never a prefix or pattern match.
+pub fn matches(requested: &str, registered: &[String], client_type: ClientType) -> bool {
+    let any_port = client_type == ClientType::Public;
+    registered.iter().any(|r| r == requested || (any_port && loopback_port_match(requested, r)))
 }
 
 fn loopback_port_match(requested: &str, registered: &str) -> bool {
@@ -114,6 +122,10 @@ mod tests {
         }
     }
 
+    fn matches(requested: &str, registered: &[String]) -> bool {
+        super::matches(requested, registered, ClientType::Public)
+    }
+
     #[test]
     fn exact_matching() {
         let reg = vec!["https://app.example.com/cb".to_string()];
@@ -136,5 +148,15 @@ mod tests {
         // Only loopback IP literals get the port rule, not https hosts or "localhost".
         assert!(!matches("http://localhost:1/cb", &["http://localhost:2/cb".to_string()]));
         assert!(!matches("https://a.example:1/cb", &["https://a.example:2/cb".to_string()]));
+    }
+
+    #[test]
+    fn any_loopback_port_only_for_public_clients() {
+        let reg = vec!["http://127.0.0.1:8080/cb".to_string(), "http://[::1]/cb".to_string()];
+        for requested in ["http://127.0.0.1:51234/cb", "http://[::1]:5000/cb"] {
+            assert!(super::matches(requested, &reg, ClientType::Public), "{requested}");
+            assert!(!super::matches(requested, &reg, ClientType::Confidential), "{requested}");
+        }
+        assert!(super::matches("http://127.0.0.1:8080/cb", &reg, ClientType::Confidential), "exactly as registered");
     }
 }

@@ -39,6 +39,16 @@ impl Audience {
     }
 }
 
+impl Audience {
+    /// Whether the token is for `resource` (among others, perhaps).
+    pub fn contains(&self, resource: &str) -> bool {
+        match self {
+            Self::One(a) => a == resource,
+            Self::Many(v) => v.iter().any(|a| a == resource),
+        }
+    }
+}
+
 impl PartialEq<&str> for Audience {
     fn eq(&self, other: &&str) -> bool {
         self.is_only(other)

@@ -22,6 +22,16 @@ impl<S: Store> Provider<'_, S> {
             .verify_access_token(token)
             .await?
             .ok_or_else(|| OAuthError::invalid_token("the access token is invalid, expired or revoked"))?;
+        // The UserInfo Endpoint is a protected resource of this server: a token whose `aud`
+        // names only other resources (RFC 8707) was issued for them, and must not read the
+        // user's claims here (RFC 9068 §4: the resource "MUST validate that the aud claim
+        // contains a resource indicator value corresponding to an identifier the resource
+        // server expects for itself"). Tokens without a resource get the default audience.
+        let c = self.config;
+        let userinfo = format!("{}/userinfo", c.issuer);
+        if ![c.issuer.as_str(), c.access_token_audience.as_str(), userinfo.as_str()].iter().any(|a| claims.aud.contains(a)) {
+            return Err(OAuthError::invalid_token("the access token is for another resource (aud), not this server's userinfo"));
+        }
         let scope = Scope::parse(&claims.scope).unwrap_or_default();
         if !scope.contains(OPENID) || claims.username.is_none() {
             return Err(OAuthError::insufficient_scope("the access token lacks the openid scope of an end-user"));

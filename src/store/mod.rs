@@ -540,6 +540,17 @@ pub trait FactorStore {
     async fn record_passkey_use(&self, credential_id: &str, old_count: u32, new_count: u32, now: u64) -> StoreResult<bool>;
     /// Removes one of the user's passkeys; false when the user has no such passkey.
     async fn delete_passkey(&self, user_id: &str, credential_id: &str) -> StoreResult<bool>;
+    /// The sign-in factors of each of `user_ids` (at most a page of users), in one query, in
+    /// the order given.
+    async fn factor_summaries(&self, user_ids: &[String]) -> StoreResult<Vec<FactorSummary>>;
+}
+
+/// What sign-in factors a user has, as the user administration reports them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FactorSummary {
+    pub passkeys: u32,
+    /// A confirmed authenticator app (one being set up does not count).
+    pub totp: bool,
 }
 
 /// Ceremony state (`Challenge`).
@@ -562,13 +573,21 @@ pub struct Consent {
     pub granted_at: u64,
 }
 
+/// What a user has allowed a client: scopes, and the resources (RFC 8707) its tokens may be for.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Allowed {
+    /// Space-separated.
+    pub scope: String,
+    pub resources: Vec<String>,
+}
+
 /// Consent decisions (third-party clients): what a user has allowed a client.
 #[allow(async_fn_in_trait)]
 pub trait ConsentStore {
-    /// The scope (space-separated) `user_id` has allowed `client_id`, if any.
-    async fn consent(&self, user_id: &str, client_id: &str) -> StoreResult<Option<String>>;
-    /// Remembers that `user_id` allowed `client_id` `scope` (replacing what was remembered).
-    async fn save_consent(&self, user_id: &str, client_id: &str, scope: &str, now: u64) -> StoreResult<()>;
+    /// What `user_id` has allowed `client_id`, if anything.
+    async fn consent(&self, user_id: &str, client_id: &str) -> StoreResult<Option<Allowed>>;
+    /// Remembers that `user_id` allowed `client_id` this (replacing what was remembered).
+    async fn save_consent(&self, user_id: &str, client_id: &str, allowed: &Allowed, now: u64) -> StoreResult<()>;
     /// The user's consents to clients that still exist, most recent first.
     async fn consents_of(&self, user_id: &str) -> StoreResult<Vec<Consent>>;
     /// Withdraws the user's consent to the client and, in the same transaction, ends every grant

@@ -80,7 +80,7 @@ fn parsers_and_decoders_never_panic() {
         let _ = form::decode(&t);
         let _ = Scope::parse(&t);
         let _ = redirect::validate_registered(&t);
-        let _ = redirect::matches(&t, &["http://127.0.0.1/cb".to_string(), t.clone()]);
+        let _ = redirect::matches(&t, &["http://127.0.0.1/cb".to_string(), t.clone()], crate::store::ClientType::Public);
         let _ = PasswordHash::parse(&t);
         let _ = jwt::verify::<serde_json::Value>(&keys, &t, Some("at+jwt"));
         let _ = jwt::verify::<serde_json::Value>(&keys, &rng.mutate(&good_jwt), None);

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { http, BASE, BOOTSTRAP, admin, bearer, registerUser, createClient, token, uniq, randomAddress } from './helpers.mjs';
+import { http, BASE, BOOTSTRAP, admin, bearer, registerUser, createClient, token, uniq, randomAddress, adminAccessToken, d1 } from './helpers.mjs';
 
 const ops = (args) => new Promise((resolve, reject) => {
   execFile(process.execPath, ['scripts/ops.mjs', ...args], { encoding: 'utf8' }, (err, stdout, stderr) =>
@@ -149,4 +149,37 @@ test('account: sign in on the account page, change the password, the other sessi
   remember(r);
   r = await http('GET', '/account', { headers: { cookie: cookie() } });
   assert.match(r.text, /action="\/account\/login"/);
+});
+
+test('a demoted administrator: the current role counts, not the token\'s claim; the role change ends their grants', async () => {
+  const first = await adminAccessToken();
+  assert.equal((await http('GET', '/clients', { headers: bearer(first.token) })).status, 200);
+  // The role changes in D1 behind the token's back: the admin endpoints read the role as it is now.
+  await d1(`UPDATE users SET role = 'user' WHERE id = '${first.user.id}'`);
+  const stale = await http('GET', '/users', { headers: bearer(first.token) });
+  assert.deepEqual([stale.status, stale.json.error], [403, 'insufficient_scope']);
+  await d1(`UPDATE users SET role = 'admin' WHERE id = '${first.user.id}'`);
+  assert.equal((await http('GET', '/clients', { headers: bearer(first.token) })).status, 200);
+
+  // Demoted through the user administration: every token of theirs ends with it.
+  const t = await token(first.client, { grant_type: 'password', username: first.user.username, password: first.user.password, scope: 'openid admin' });
+  assert.equal(t.status, 200);
+  // Rotated just now, so within the reuse interval: ending the grants must end it as well.
+  const rotated = await token(first.client, { grant_type: 'refresh_token', refresh_token: t.json.refresh_token });
+  assert.equal(rotated.status, 200);
+  const r = await http('PATCH', `/users/${first.user.id}`, { json: { role: 'user' }, headers: admin() });
+  assert.deepEqual([r.status, r.json.role], [200, 'user']);
+  for (const at of [first.token, t.json.access_token, rotated.json.access_token]) {
+    const refused = await http('GET', '/clients', { headers: bearer(at) });
+    assert.deepEqual([refused.status, refused.json.error], [401, 'invalid_token']);
+  }
+  for (const rt of [t.json.refresh_token, rotated.json.refresh_token]) {
+    assert.equal((await token(first.client, { grant_type: 'refresh_token', refresh_token: rt })).json.error, 'invalid_grant');
+  }
+  // Signing in again (after the second of the change, whose tokens ended with it) gives an
+  // ordinary token: the admin scope is no longer granted.
+  await new Promise((resolve) => setTimeout(resolve, 1100));
+  const again = await token(first.client, { grant_type: 'password', username: first.user.username, password: first.user.password, scope: 'openid admin' });
+  assert.equal(again.json.scope, 'openid');
+  assert.equal((await http('GET', '/clients', { headers: bearer(again.json.access_token) })).status, 403);
 });

@@ -103,3 +103,23 @@ fn a_new_grant_at_the_token_endpoint_holds_what_it_names() {
     let r = block_on(p.token(&basic(&client, &secret), &refresh_request(&t.refresh_token, None))).unwrap();
     assert!(block_on(p.verify_access_token(&r.access_token)).unwrap().unwrap().aud.is_only(MCP));
 }
+
+#[test]
+fn userinfo_reads_claims_only_with_a_token_for_this_server() {
+    let mut w = World::new();
+    w.config.access_token_audience = API.into();
+    let (client, secret, user) = setup(&w);
+    let p = w.at(1010);
+    // A token for the MCP server alone: not for the UserInfo Endpoint.
+    let t = block_on(p.token(&basic(&client, &secret), &code_request(code_for(&w, &client, &user, &[MCP]), None))).unwrap();
+    let e = block_on(p.userinfo(&t.access_token)).unwrap_err();
+    assert_eq!(e.code, ErrorCode::InvalidToken);
+    // Without a resource the token has the default audience, which userinfo accepts; so does a
+    // token also for this issuer.
+    let plain = block_on(p.token(&basic(&client, &secret), &code_request(code_for(&w, &client, &user, &[]), None))).unwrap();
+    assert_eq!(block_on(p.userinfo(&plain.access_token)).unwrap().sub, user.id);
+    let both =
+        block_on(p.token(&basic(&client, &secret), &code_request(code_for(&w, &client, &user, &[MCP, "https://issuer.example"]), None)))
+            .unwrap();
+    assert_eq!(block_on(p.userinfo(&both.access_token)).unwrap().sub, user.id);
+}

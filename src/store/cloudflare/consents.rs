@@ -3,19 +3,24 @@
 use super::*;
 
 impl ConsentStore for CloudflareStore {
-    async fn consent(&self, user_id: &str, client_id: &str) -> StoreResult<Option<String>> {
+    async fn consent(&self, user_id: &str, client_id: &str) -> StoreResult<Option<Allowed>> {
         #[derive(Deserialize)]
         struct Row {
             scope: String,
+            /// Space-separated (a resource is a URI, which holds no space).
+            resources: String,
         }
-        let row = self.first::<Row>("SELECT scope FROM consents WHERE user_id = ? AND client_id = ?", &[s(user_id), s(client_id)]).await?;
-        Ok(row.map(|r| r.scope))
+        let row = self
+            .first::<Row>("SELECT scope, resources FROM consents WHERE user_id = ? AND client_id = ?", &[s(user_id), s(client_id)])
+            .await?;
+        Ok(row
+            .map(|r| Allowed { scope: r.scope, resources: r.resources.split(' ').filter(|v| !v.is_empty()).map(str::to_string).collect() }))
     }
-    async fn save_consent(&self, user_id: &str, client_id: &str, scope: &str, now: u64) -> StoreResult<()> {
+    async fn save_consent(&self, user_id: &str, client_id: &str, allowed: &Allowed, now: u64) -> StoreResult<()> {
         self.run(
-            "INSERT INTO consents (user_id, client_id, scope, granted_at) VALUES (?, ?, ?, ?) \
-             ON CONFLICT (user_id, client_id) DO UPDATE SET scope = excluded.scope, granted_at = excluded.granted_at",
-            &[s(user_id), s(client_id), s(scope), n(now)],
+            "INSERT INTO consents (user_id, client_id, scope, resources, granted_at) VALUES (?, ?, ?, ?, ?) \
+             ON CONFLICT (user_id, client_id) DO UPDATE SET scope = excluded.scope, resources = excluded.resources, granted_at = excluded.granted_at",
+            &[s(user_id), s(client_id), s(&allowed.scope), s(&allowed.resources.join(" ")), n(now)],
         )
         .await
         .map(|_| ())

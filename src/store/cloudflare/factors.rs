@@ -186,6 +186,27 @@ impl FactorStore for CloudflareStore {
         .await
         .map(|_| ())
     }
+    async fn factor_summaries(&self, user_ids: &[String]) -> StoreResult<Vec<FactorSummary>> {
+        #[derive(Deserialize)]
+        struct Row {
+            passkeys: f64,
+            totp: f64,
+        }
+        if user_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        // One query for the page: the ids as a JSON array, walked by json_each in their order.
+        let ids = serde_json::to_string(user_ids).map_err(|e| StoreError::Backend(e.to_string()))?;
+        let rows = self
+            .all::<Row>(
+                "SELECT (SELECT COUNT(*) FROM passkeys p WHERE p.user_id = j.value) AS passkeys, \
+                 EXISTS (SELECT 1 FROM totp_factors t WHERE t.user_id = j.value AND t.confirmed_at IS NOT NULL) AS totp \
+                 FROM json_each(?) j ORDER BY j.key",
+                &[s(&ids)],
+            )
+            .await?;
+        Ok(rows.into_iter().map(|r| FactorSummary { passkeys: r.passkeys as u32, totp: r.totp != 0.0 }).collect())
+    }
     async fn passkeys_of(&self, user_id: &str) -> StoreResult<Vec<Passkey>> {
         let rows = self
             .all::<PasskeyRow>(

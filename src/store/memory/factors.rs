@@ -80,6 +80,17 @@ impl FactorStore for MemoryStore {
         state.passkeys.insert(passkey.credential_id.clone(), passkey.clone());
         Ok(())
     }
+    async fn factor_summaries(&self, user_ids: &[String]) -> StoreResult<Vec<FactorSummary>> {
+        self.enter("factor_summaries")?;
+        let state = self.state.borrow();
+        Ok(user_ids
+            .iter()
+            .map(|id| FactorSummary {
+                passkeys: state.passkeys.values().filter(|p| &p.user_id == id).count() as u32,
+                totp: state.totp.get(id).is_some_and(|t| t.confirmed),
+            })
+            .collect())
+    }
     async fn passkeys_of(&self, user_id: &str) -> StoreResult<Vec<Passkey>> {
         self.enter("passkeys_of")?;
         let mut list: Vec<Passkey> = self.state.borrow().passkeys.values().filter(|p| p.user_id == user_id).cloned().collect();

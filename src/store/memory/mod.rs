@@ -48,7 +48,7 @@ struct State {
     passkeys: HashMap<String, Passkey>,
     challenges: HashMap<String, Challenge>,
     /// (user, client) → the scope allowed, and when.
-    consents: HashMap<(String, String), (String, u64)>,
+    consents: HashMap<(String, String), (Allowed, u64)>,
     /// What `fetch_document` answers per URL (tests set it), and how many fetches were made.
     documents: HashMap<String, Result<FetchedDocument, FetchError>>,
     fetches: u32,
@@ -437,13 +437,13 @@ impl DocumentFetcher for MemoryStore {
 }
 
 impl ConsentStore for MemoryStore {
-    async fn consent(&self, user_id: &str, client_id: &str) -> StoreResult<Option<String>> {
+    async fn consent(&self, user_id: &str, client_id: &str) -> StoreResult<Option<Allowed>> {
         self.enter("consent")?;
-        Ok(self.state.borrow().consents.get(&(user_id.to_string(), client_id.to_string())).map(|(s, _)| s.clone()))
+        Ok(self.state.borrow().consents.get(&(user_id.to_string(), client_id.to_string())).map(|(a, _)| a.clone()))
     }
-    async fn save_consent(&self, user_id: &str, client_id: &str, scope: &str, now: u64) -> StoreResult<()> {
+    async fn save_consent(&self, user_id: &str, client_id: &str, allowed: &Allowed, now: u64) -> StoreResult<()> {
         self.enter("save_consent")?;
-        self.state.borrow_mut().consents.insert((user_id.to_string(), client_id.to_string()), (scope.to_string(), now));
+        self.state.borrow_mut().consents.insert((user_id.to_string(), client_id.to_string()), (allowed.clone(), now));
         Ok(())
     }
     async fn consents_of(&self, user_id: &str) -> StoreResult<Vec<Consent>> {
@@ -453,9 +453,9 @@ impl ConsentStore for MemoryStore {
             .consents
             .iter()
             .filter(|((u, _), _)| u == user_id)
-            .filter_map(|((_, c), (scope, at))| {
+            .filter_map(|((_, c), (allowed, at))| {
                 let client = state.client(c)?;
-                Some(Consent { client_id: c.clone(), client_name: client.client_name, scope: scope.clone(), granted_at: *at })
+                Some(Consent { client_id: c.clone(), client_name: client.client_name, scope: allowed.scope.clone(), granted_at: *at })
             })
             .collect();
         out.sort_by(|a, b| b.granted_at.cmp(&a.granted_at).then(a.client_id.cmp(&b.client_id)));
