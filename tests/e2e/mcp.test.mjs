@@ -120,8 +120,11 @@ test('MCP SDK: discovery, dynamic registration, consent in Chromium (Deny, then 
     assert.ok(await verifyWithJwks(first.access_token));
     assert.equal(decodeJwt(first.access_token).payload.client_id, client.client_id);
     assert.equal(decodeJwt(first.access_token).payload.aud, url, 'the token is for the MCP server');
+    // A token for the MCP server is not a token for this server's /userinfo (its aud names only
+    // the MCP server).
     const info = await http('GET', '/userinfo', { headers: { authorization: `Bearer ${first.access_token}` } });
-    assert.equal(info.json.sub, user.id);
+    assert.deepEqual([info.status, info.json.error], [401, 'invalid_token']);
+    assert.equal(decodeJwt(first.access_token).payload.sub, user.id);
 
     // With tokens in hand, auth() refreshes (rotation: a new refresh token, the same audience).
     assert.equal(await auth(provider, { serverUrl: url }), 'AUTHORIZED');
