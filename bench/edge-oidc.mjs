@@ -8,7 +8,17 @@ export const basic = (id, secret) => 'Basic ' + Buffer.from(`${encodeURIComponen
 export async function post(url, body, headers) {
   const r = await fetch(url, { method: 'POST', body, headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers } });
   const text = await r.text();
-  return { status: r.status, text, json: (() => { try { return JSON.parse(text); } catch { return undefined; } })() };
+  return {
+    status: r.status,
+    text,
+    json: (() => {
+      try {
+        return JSON.parse(text);
+      } catch {
+        return undefined;
+      }
+    })(),
+  };
 }
 
 /**
@@ -20,13 +30,31 @@ export async function post(url, body, headers) {
 export async function codeClient(base, adminToken) {
   const admin = { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' };
   const redirect = 'https://client.example/cb';
-  const client = await (await fetch(`${base}/clients`, { method: 'POST', headers: admin, body: JSON.stringify({
-    client_name: 'bench', grant_types: ['authorization_code', 'refresh_token', 'client_credentials'], redirect_uris: [redirect], scopes: ['openid', 'profile', 'api:read'] }) })).json();
+  const client = await (
+    await fetch(`${base}/clients`, {
+      method: 'POST',
+      headers: admin,
+      body: JSON.stringify({
+        client_name: 'bench',
+        grant_types: ['authorization_code', 'refresh_token', 'client_credentials'],
+        redirect_uris: [redirect],
+        scopes: ['openid', 'profile', 'api:read'],
+      }),
+    })
+  ).json();
   const auth = { authorization: basic(client.client_id, client.client_secret) };
   const user = { username: 'bench' + Date.now(), password: 'correct horse battery' };
-  await fetch(`${base}/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...user, email: `${user.username}@example.com` }) });
-  const login = await fetch(`${base}/login`, { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: form({ ...user, redirect, state: 's', client_id: client.client_id, scope: 'openid profile' }) });
+  await fetch(`${base}/register`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ ...user, email: `${user.username}@example.com` }),
+  });
+  const login = await fetch(`${base}/login`, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: form({ ...user, redirect, state: 's', client_id: client.client_id, scope: 'openid profile' }),
+  });
   const cookie = login.headers.get('set-cookie').split(';')[0];
   const authorizeUrl = `${base}/authorize?${form({ response_type: 'code', client_id: client.client_id, redirect_uri: redirect, scope: 'openid profile', state: 's' })}`;
   async function newCode() {

@@ -26,10 +26,19 @@ const post = (path, body, headers = {}) => fetch(base + path, { method: 'POST', 
 
 const pid = runtimePid();
 const name = 'bench' + Date.now();
-await post('/register', JSON.stringify({ username: name, email: `${name}@example.com`, password: 'correct horse battery' }), { 'content-type': 'application/json' });
-const c = await (await post('/clients', JSON.stringify({ client_name: 'bench', grant_types: ['password', 'client_credentials'] }),
-  { 'content-type': 'application/json', authorization: `Bearer ${bootstrap}` })).json();
-const auth = { authorization: 'Basic ' + Buffer.from(`${c.client_id}:${c.client_secret}`).toString('base64'), 'content-type': 'application/x-www-form-urlencoded' };
+await post('/register', JSON.stringify({ username: name, email: `${name}@example.com`, password: 'correct horse battery' }), {
+  'content-type': 'application/json',
+});
+const c = await (
+  await post('/clients', JSON.stringify({ client_name: 'bench', grant_types: ['password', 'client_credentials'] }), {
+    'content-type': 'application/json',
+    authorization: `Bearer ${bootstrap}`,
+  })
+).json();
+const auth = {
+  authorization: 'Basic ' + Buffer.from(`${c.client_id}:${c.client_secret}`).toString('base64'),
+  'content-type': 'application/x-www-form-urlencoded',
+};
 
 async function measure(form) {
   const before = cpu(pid);

@@ -16,7 +16,9 @@ import { WorkerEntrypoint } from 'cloudflare:workers';
 
 let counts = {};
 // workers-rs checks a binding's type by its constructor's name, so `constructor` passes through.
-const count = (k, by = 1) => { counts[k] = (counts[k] ?? 0) + by; };
+const count = (k, by = 1) => {
+  counts[k] = (counts[k] ?? 0) + by;
+};
 const kind = (v) => v?.constructor?.name;
 
 const KV_OPS = new Set(['get', 'getWithMetadata', 'put', 'delete', 'list']);
@@ -26,7 +28,10 @@ function countingKv(kv) {
       const v = Reflect.get(target, p, target);
       if (typeof v !== 'function' || p === 'constructor') return v;
       if (!KV_OPS.has(p)) return v.bind(target);
-      return (...a) => { count(`kv_${p}`); return v.apply(target, a); };
+      return (...a) => {
+        count(`kv_${p}`);
+        return v.apply(target, a);
+      };
     },
   });
 }
@@ -40,7 +45,12 @@ function countingStatement(stmt) {
       const v = Reflect.get(target, p, target);
       if (typeof v !== 'function' || p === 'constructor') return v;
       if (p === 'bind') return (...a) => countingStatement(v.apply(target, a));
-      if (['first', 'all', 'run', 'raw'].includes(p)) return (...a) => { count('d1_round_trips'); count('d1_statements'); return v.apply(target, a); };
+      if (['first', 'all', 'run', 'raw'].includes(p))
+        return (...a) => {
+          count('d1_round_trips');
+          count('d1_statements');
+          return v.apply(target, a);
+        };
       return v.bind(target);
     },
   });
@@ -53,7 +63,15 @@ function countingD1(db) {
       const v = Reflect.get(target, p, target);
       if (typeof v !== 'function' || p === 'constructor') return v;
       if (p === 'prepare') return (...a) => countingStatement(v.apply(target, a));
-      if (p === 'batch') return (stmts) => { count('d1_round_trips'); count('d1_statements', stmts.length); return v.call(target, stmts.map((s) => real.get(s) ?? s)); };
+      if (p === 'batch')
+        return (stmts) => {
+          count('d1_round_trips');
+          count('d1_statements', stmts.length);
+          return v.call(
+            target,
+            stmts.map((s) => real.get(s) ?? s),
+          );
+        };
       if (p === 'withSession') return (...a) => countingD1(v.apply(target, a));
       return v.bind(target);
     },
@@ -70,7 +88,8 @@ function countingEnv(env) {
 
 async function cost(url, env) {
   const op = url.searchParams.get('op');
-  if (!['d1', 'd1_batch3', 'kv_get', 'kv_miss', 'kv_put', 'kv_delete'].includes(op)) return new Response('op: d1, d1_batch3, kv_get, kv_miss, kv_put, kv_delete', { status: 400 });
+  if (!['d1', 'd1_batch3', 'kv_get', 'kv_miss', 'kv_put', 'kv_delete'].includes(op))
+    return new Response('op: d1, d1_batch3, kv_get, kv_miss, kv_put, kv_delete', { status: 400 });
   const n = Number(url.searchParams.get('n')) || 100;
   const c = Math.max(1, Number(url.searchParams.get('c')) || 1);
   const db = Object.values(env).find((v) => kind(v) === 'D1Database');
@@ -81,13 +100,18 @@ async function cost(url, env) {
   let next = 0;
   const one = async (i) => {
     if (op === 'd1') await db.prepare('SELECT 1 AS one').first();
-    else if (op === 'd1_batch3') await db.batch([db.prepare('SELECT 1 AS one'), db.prepare('SELECT 2 AS two'), db.prepare('SELECT 3 AS three')]);
+    else if (op === 'd1_batch3')
+      await db.batch([db.prepare('SELECT 1 AS one'), db.prepare('SELECT 2 AS two'), db.prepare('SELECT 3 AS three')]);
     else if (op === 'kv_get') await kv.get('__probe_present');
     else if (op === 'kv_miss') await kv.get('__probe_missing');
     else if (op === 'kv_put') await kv.put(`__probe_${i}`, 'x'.repeat(400), { expirationTtl: 60 });
     else if (op === 'kv_delete') await kv.delete(`__probe_absent_${i}`);
   };
-  await Promise.all(Array.from({ length: c }, async () => { while (next < n) await one(next++); }));
+  await Promise.all(
+    Array.from({ length: c }, async () => {
+      while (next < n) await one(next++);
+    }),
+  );
   return new Response('ok');
 }
 

@@ -32,7 +32,9 @@ export function devVars() {
 
 // .dev.vars is dotenv syntax: single quotes keep the JSON's double quotes intact.
 export function formatVars(vars) {
-  return Object.entries(vars).map(([k, v]) => `${k}='${v}'\n`).join('');
+  return Object.entries(vars)
+    .map(([k, v]) => `${k}='${v}'\n`)
+    .join('');
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1]).href) {

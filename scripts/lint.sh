@@ -17,3 +17,8 @@ say "cargo clippy --all-targets -- -D warnings"
 cargo clippy --quiet --all-targets -- -D warnings || die "clippy found problems (above)"
 # The benchmark-only code (feature `bench`) is linted too.
 cargo clippy --quiet --all-targets --all-features -- -D warnings || die "clippy found problems (above)"
+# The JavaScript (tests, scripts, bench, the entry module, the passkey page script): Biome's
+# formatter and linter (biome.json). `npm run format` fixes what it can.
+say "biome check (JavaScript: format and lint)"
+[ -x node_modules/.bin/biome ] || die "biome missing: run 'npm ci' (or npm start / npm test, which install it)"
+node_modules/.bin/biome check --no-errors-on-unmatched . || die "biome found problems (above): run npm run format"

@@ -46,7 +46,7 @@ function parseArgs(argv) {
     const a = argv[i];
     if (a.startsWith('--')) {
       const [k, v] = a.slice(2).split(/=(.*)/s);
-      out[k] = v !== undefined ? v : (argv[i + 1] && !argv[i + 1].startsWith('--') ? argv[++i] : true);
+      out[k] = v !== undefined ? v : argv[i + 1] && !argv[i + 1].startsWith('--') ? argv[++i] : true;
     } else out._.push(a);
   }
   return out;
@@ -109,7 +109,11 @@ async function users(args) {
       const all = [];
       let cursor;
       do {
-        const q = new URLSearchParams({ limit: String(args.limit ?? 200), ...(args.q ? { q: args.q } : {}), ...(cursor ? { cursor } : {}) });
+        const q = new URLSearchParams({
+          limit: String(args.limit ?? 200),
+          ...(args.q ? { q: args.q } : {}),
+          ...(cursor ? { cursor } : {}),
+        });
         const page = await get(`/users?${q}`);
         all.push(...page.users);
         cursor = page.next_cursor;
@@ -117,8 +121,11 @@ async function users(args) {
       print(all);
       break;
     }
-    case 'show': print(await find(who)); break;
-    case 'disable': case 'enable': {
+    case 'show':
+      print(await find(who));
+      break;
+    case 'disable':
+    case 'enable': {
       const u = await find(who);
       print(await api(base, `/users/${u.id}`, { token, method: 'PATCH', json: { disabled: action === 'disable' } }));
       break;
@@ -140,7 +147,8 @@ async function users(args) {
       console.error(`deleted ${u.username} (${u.id})`);
       break;
     }
-    default: fail('users: list, show, disable, enable, delete, set-role or remove-totp');
+    default:
+      fail('users: list, show, disable, enable, delete, set-role or remove-totp');
   }
 }
 
@@ -173,7 +181,12 @@ async function bootstrap(args) {
   const out = {
     issuer: base,
     admin: { id: user.id, username, email, ...(args['admin-password'] ? {} : { password }) },
-    client: { client_id: client.client_id, ...(client.client_secret ? { client_secret: client.client_secret } : {}), grant_types: client.grant_types, redirect_uris: client.redirect_uris },
+    client: {
+      client_id: client.client_id,
+      ...(client.client_secret ? { client_secret: client.client_secret } : {}),
+      grant_types: client.grant_types,
+      redirect_uris: client.redirect_uris,
+    },
     admin_client: { client_id: adminClient.client_id, client_secret: adminClient.client_secret },
   };
   console.log(JSON.stringify(out, null, 2));
@@ -210,25 +223,52 @@ function rotateDev(file = devVarsPath) {
 
 function migrate(args) {
   const where = args.remote ? '--remote' : args.local ? '--local' : fail('say --local or --remote');
-  const r = spawnSync(join(root, 'node_modules', '.bin', 'wrangler'), ['d1', 'migrations', 'apply', 'DB', where], { stdio: 'inherit', cwd: root });
+  const r = spawnSync(join(root, 'node_modules', '.bin', 'wrangler'), ['d1', 'migrations', 'apply', 'DB', where], {
+    stdio: 'inherit',
+    cwd: root,
+  });
   process.exit(r.status ?? 1);
 }
 
 const args = parseArgs(process.argv.slice(2));
 const [cmd, sub] = args._;
 switch (`${cmd} ${sub ?? ''}`.trim()) {
-  case 'keys new': console.log(args.rsa ? newRs256Jwk() : newSigningJwk()); break;
-  case 'keys public': console.log(JSON.stringify(publicJwk(readInput(args._[2])))); break;
-  case 'keys rotate-dev': rotateDev(args.file); break;
-  case 'bootstrap': await bootstrap(args); break;
-  case 'admin-token': await adminToken(args); break;
-  case 'users list': case 'users show': case 'users disable': case 'users enable': case 'users delete': case 'users set-role': case 'users remove-totp':
-    await users(args); break;
-  case 'migrate': migrate(args); break;
+  case 'keys new':
+    console.log(args.rsa ? newRs256Jwk() : newSigningJwk());
+    break;
+  case 'keys public':
+    console.log(JSON.stringify(publicJwk(readInput(args._[2]))));
+    break;
+  case 'keys rotate-dev':
+    rotateDev(args.file);
+    break;
+  case 'bootstrap':
+    await bootstrap(args);
+    break;
+  case 'admin-token':
+    await adminToken(args);
+    break;
+  case 'users list':
+  case 'users show':
+  case 'users disable':
+  case 'users enable':
+  case 'users delete':
+  case 'users set-role':
+  case 'users remove-totp':
+    await users(args);
+    break;
+  case 'migrate':
+    migrate(args);
+    break;
   default:
     {
-      const lines = readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1);
-      const header = lines.slice(0, lines.findIndex((l) => !l.startsWith('//')));
+      const lines = readFileSync(fileURLToPath(import.meta.url), 'utf8')
+        .split('\n')
+        .slice(1);
+      const header = lines.slice(
+        0,
+        lines.findIndex((l) => !l.startsWith('//')),
+      );
       console.log(header.map((l) => l.replace(/^\/\/ ?/, '')).join('\n'));
     }
     if (cmd && cmd !== 'help') process.exit(1);

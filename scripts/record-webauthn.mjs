@@ -41,7 +41,11 @@ const CASES = [
 
 // Runs in the page: one registration and two assertions, everything as base64url.
 async function ceremony({ rpId, algs, attestation, regChallenge, getChallenges }) {
-  const b64 = (buf) => btoa(String.fromCharCode(...new Uint8Array(buf))).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+  const b64 = (buf) =>
+    btoa(String.fromCharCode(...new Uint8Array(buf)))
+      .replace(/\+/g, '-')
+      .replace(/\//g, '_')
+      .replace(/=+$/, '');
   const bytes = (s) => Uint8Array.from(atob(s.replace(/-/g, '+').replace(/_/g, '/')), (c) => c.charCodeAt(0));
   const created = await navigator.credentials.create({
     publicKey: {
@@ -84,7 +88,7 @@ async function ceremony({ rpId, algs, attestation, regChallenge, getChallenges }
   return { registration, assertions };
 }
 
-const server = createServer((req, res) => {
+const server = createServer((_req, res) => {
   res.setHeader('content-type', 'text/html');
   res.end('<!doctype html><title>WebAuthn fixtures</title><h1>WebAuthn fixtures</h1>');
 });
@@ -92,7 +96,14 @@ await new Promise((r) => server.listen(0, '127.0.0.1', r));
 const origin = `http://localhost:${server.address().port}`;
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  args: [
+    '--no-sandbox',
+    '--disable-gpu',
+    '--no-first-run',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+  ],
 });
 try {
   mkdirSync(OUT, { recursive: true });

@@ -9,10 +9,21 @@ import { readFileSync } from 'node:fs';
 const buf = readFileSync(process.argv[2]);
 const top = Number(process.argv[3]) || 25;
 let pos = 8;
-const leb = () => { let r = 0, shift = 0, b; do { b = buf[pos++]; r += (b & 0x7f) * 2 ** shift; shift += 7; } while (b & 0x80); return r; };
+const leb = () => {
+  let r = 0,
+    shift = 0,
+    b;
+  do {
+    b = buf[pos++];
+    r += (b & 0x7f) * 2 ** shift;
+    shift += 7;
+  } while (b & 0x80);
+  return r;
+};
 const bodies = [];
 const names = new Map();
-let imports = 0, data = 0;
+let imports = 0,
+  data = 0;
 while (pos < buf.length) {
   const id = buf[pos++];
   const size = leb();
@@ -20,12 +31,33 @@ while (pos < buf.length) {
   if (id === 2) {
     for (let n = leb(), i = 0; i < n; i++) {
       // Module and field names (`pos += leb()` would read pos before leb moves it).
-      for (let k = 0; k < 2; k++) { const len = leb(); pos += len; }
+      for (let k = 0; k < 2; k++) {
+        const len = leb();
+        pos += len;
+      }
       const kind = buf[pos++];
-      if (kind === 0) { leb(); imports++; } else if (kind === 1) { pos++; const f = leb(); leb(); if (f & 1) leb(); } else if (kind === 2) { const f = leb(); leb(); if (f & 1) leb(); } else { pos += 2; }
+      if (kind === 0) {
+        leb();
+        imports++;
+      } else if (kind === 1) {
+        pos++;
+        const f = leb();
+        leb();
+        if (f & 1) leb();
+      } else if (kind === 2) {
+        const f = leb();
+        leb();
+        if (f & 1) leb();
+      } else {
+        pos += 2;
+      }
     }
   } else if (id === 10) {
-    for (let n = leb(), i = 0; i < n; i++) { const s = leb(); bodies.push(s); pos += s; }
+    for (let n = leb(), i = 0; i < n; i++) {
+      const s = leb();
+      bodies.push(s);
+      pos += s;
+    }
   } else if (id === 11) {
     data += size;
   } else if (id === 0) {
@@ -33,8 +65,16 @@ while (pos < buf.length) {
     if (buf.subarray(pos, pos + l).toString() === 'name') {
       pos += l;
       while (pos < start + size) {
-        const sub = buf[pos++]; const len = leb(); const end = pos + len;
-        if (sub === 1) for (let n = leb(), i = 0; i < n; i++) { const idx = leb(); const nl = leb(); names.set(idx, buf.subarray(pos, pos + nl).toString()); pos += nl; }
+        const sub = buf[pos++];
+        const len = leb();
+        const end = pos + len;
+        if (sub === 1)
+          for (let n = leb(), i = 0; i < n; i++) {
+            const idx = leb();
+            const nl = leb();
+            names.set(idx, buf.subarray(pos, pos + nl).toString());
+            pos += nl;
+          }
         pos = end;
       }
     }
@@ -78,23 +118,43 @@ function crateOf(name) {
 /** For our own crate, the module a function belongs to (`http::account`, `oauth::grants`, ...):
  *  the first two segments of its path after the crate. */
 function moduleOf(name) {
-  const mods = pathOf(segments(name)).slice(1).map((p) => p.replace(/\$.*$/, '')).filter((p) => /^[a-z_][a-z0-9_]*$/.test(p));
+  const mods = pathOf(segments(name))
+    .slice(1)
+    .map((p) => p.replace(/\$.*$/, ''))
+    .filter((p) => /^[a-z_][a-z0-9_]*$/.test(p));
   return mods.slice(0, 2).join('::') || '(crate root)';
 }
 
 const total = bodies.reduce((a, b) => a + b, 0);
 const byCrate = new Map();
-bodies.forEach((s, i) => { const c = crateOf(names.get(i + imports) ?? ''); byCrate.set(c, (byCrate.get(c) ?? 0) + s); });
+bodies.forEach((s, i) => {
+  const c = crateOf(names.get(i + imports) ?? '');
+  byCrate.set(c, (byCrate.get(c) ?? 0) + s);
+});
 console.log(`| crate | code bytes | share |\n|---|---|---|`);
-for (const [c, s] of [...byCrate].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`| ${c} | ${s} | ${(100 * s / total).toFixed(1)}% |`);
+for (const [c, s] of [...byCrate].sort((a, b) => b[1] - a[1]).slice(0, top))
+  console.log(`| ${c} | ${s} | ${((100 * s) / total).toFixed(1)}% |`);
 console.log(`| **all code** (${bodies.length} functions) | ${total} | |\n| data segments | ${data} | |`);
 const byModule = new Map();
-bodies.forEach((s, i) => { const n = names.get(i + imports) ?? ''; if (crateOf(n) === 'edge_oidc') byModule.set(moduleOf(n), (byModule.get(moduleOf(n)) ?? 0) + s); });
+bodies.forEach((s, i) => {
+  const n = names.get(i + imports) ?? '';
+  if (crateOf(n) === 'edge_oidc') byModule.set(moduleOf(n), (byModule.get(moduleOf(n)) ?? 0) + s);
+});
 console.log(`\n| edge_oidc module | code bytes | share of all code |\n|---|---|---|`);
-for (const [m, s] of [...byModule].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`| ${m} | ${s} | ${(100 * s / total).toFixed(1)}% |`);
+for (const [m, s] of [...byModule].sort((a, b) => b[1] - a[1]).slice(0, top))
+  console.log(`| ${m} | ${s} | ${((100 * s) / total).toFixed(1)}% |`);
 console.log(`\n| largest functions | code bytes |\n|---|---|`);
-bodies
+const largest = bodies
   .map((s, i) => [names.get(i + imports) ?? '(unnamed)', s])
   .sort((a, b) => b[1] - a[1])
-  .slice(0, 15)
-  .forEach(([n, s]) => console.log(`| \`${(segments(n).join('::') || n).replace(/\$LT\$/g, '<').replace(/\$GT\$/g, '>').replace(/\$u20\$/g, ' ').replace(/\$u7b\$\$u7b\$closure\$u7d\$\$u7d\$/g, '{closure}').replace(/\.\./g, '::').slice(0, 110)}\` | ${s} |`));
+  .slice(0, 15);
+for (const [n, s] of largest) {
+  const readable = (segments(n).join('::') || n)
+    .replace(/\$LT\$/g, '<')
+    .replace(/\$GT\$/g, '>')
+    .replace(/\$u20\$/g, ' ')
+    .replace(/\$u7b\$\$u7b\$closure\$u7d\$\$u7d\$/g, '{closure}')
+    .replace(/\.\./g, '::')
+    .slice(0, 110);
+  console.log(`| \`${readable}\` | ${s} |`);
+}

@@ -26,14 +26,27 @@ const env = { ...process.env, WRANGLER_SEND_METRICS: 'false', CI: 'true' };
 let worker;
 function stop() {
   if (worker && worker.exitCode === null) {
-    try { process.kill(-worker.pid, 'SIGTERM'); } catch {}
+    try {
+      process.kill(-worker.pid, 'SIGTERM');
+    } catch {}
   }
 }
-process.on('exit', () => { stop(); rmSync(state, { recursive: true, force: true }); });
-for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => { stop(); process.exit(130); });
+process.on('exit', () => {
+  stop();
+  rmSync(state, { recursive: true, force: true });
+});
+for (const sig of ['SIGINT', 'SIGTERM'])
+  process.on(sig, () => {
+    stop();
+    process.exit(130);
+  });
 
-const migrate = spawnSync(wrangler, ['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', join(state, 'wrangler')],
-  { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
+const migrate = spawnSync(wrangler, ['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', join(state, 'wrangler')], {
+  cwd: root,
+  env,
+  stdio: ['ignore', 'pipe', 'pipe'],
+  encoding: 'utf8',
+});
 if (migrate.status !== 0) {
   console.error(migrate.stdout, migrate.stderr);
   console.error('applying the D1 migrations failed');
@@ -48,7 +61,9 @@ try {
     env,
     port: Number(process.env.E2E_PORT) || undefined,
     log: (attempt) => join(outDir, attempt === 1 ? 'wrangler-dev.log' : `wrangler-dev.${attempt}.log`),
-    onSpawn: (child) => { worker = child; },
+    onSpawn: (child) => {
+      worker = child;
+    },
   }));
 } catch (e) {
   console.error(e.message);
@@ -58,11 +73,22 @@ try {
 
 const e2eDir = join(root, 'tests', 'e2e');
 const only = process.argv.slice(2);
-const files = readdirSync(e2eDir).filter((f) => f.endsWith('.test.mjs'))
-  .filter((f) => only.length === 0 || only.some((o) => f.includes(o))).sort().map((f) => join(e2eDir, f));
+const files = readdirSync(e2eDir)
+  .filter((f) => f.endsWith('.test.mjs'))
+  .filter((f) => only.length === 0 || only.some((o) => f.includes(o)))
+  .sort()
+  .map((f) => join(e2eDir, f));
 const run = spawnSync(process.execPath, ['--test', '--test-concurrency=1', ...files], {
   cwd: root,
-  env: { ...env, E2E_BASE_URL: base, E2E_BOOTSTRAP_TOKEN: vars.BOOTSTRAP_ADMIN_TOKEN, E2E_OUTPUT: outDir, E2E_PERSIST: join(state, 'wrangler'), E2E_SIGNING_KEY: vars.JWT_SIGNING_KEY, E2E_REFRESH_REUSE_INTERVAL: vars.REFRESH_REUSE_INTERVAL },
+  env: {
+    ...env,
+    E2E_BASE_URL: base,
+    E2E_BOOTSTRAP_TOKEN: vars.BOOTSTRAP_ADMIN_TOKEN,
+    E2E_OUTPUT: outDir,
+    E2E_PERSIST: join(state, 'wrangler'),
+    E2E_SIGNING_KEY: vars.JWT_SIGNING_KEY,
+    E2E_REFRESH_REUSE_INTERVAL: vars.REFRESH_REUSE_INTERVAL,
+  },
   stdio: 'inherit',
 });
 stop();

@@ -34,17 +34,32 @@ export function freePort() {
  * `log(attempt)`: the file for that attempt's output, or undefined to drop it. `onSpawn(child)`
  * learns each process as it starts, so that a caller can stop it whatever happens.
  */
-export async function startWranglerDev({ args, env, cwd, port: fixedPort, timeoutMs = 180_000, pollMs = 300, log = () => undefined, onSpawn = () => {} }) {
+export async function startWranglerDev({
+  args,
+  env,
+  cwd,
+  port: fixedPort,
+  timeoutMs = 180_000,
+  pollMs = 300,
+  log = () => undefined,
+  onSpawn = () => {},
+}) {
   for (let attempt = 1; ; attempt++) {
-    const port = fixedPort || await freePort();
+    const port = fixedPort || (await freePort());
     const logFile = log(attempt);
     const out = logFile ? openSync(logFile, 'w') : 'ignore';
     const started = performance.now();
-    const child = spawn(wrangler, ['dev', '--ip', '127.0.0.1', '--port', String(port), ...args],
-      { cwd, env, stdio: ['ignore', out, out], detached: true });
+    const child = spawn(wrangler, ['dev', '--ip', '127.0.0.1', '--port', String(port), ...args], {
+      cwd,
+      env,
+      stdio: ['ignore', out, out],
+      detached: true,
+    });
     onSpawn(child);
     let gone = false;
-    child.once('exit', () => { gone = true; });
+    child.once('exit', () => {
+      gone = true;
+    });
     const base = `http://127.0.0.1:${port}`;
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline && !gone) {
@@ -55,7 +70,9 @@ export async function startWranglerDev({ args, env, cwd, port: fixedPort, timeou
       } catch {}
       await new Promise((r) => setTimeout(r, pollMs));
     }
-    try { process.kill(-child.pid, 'SIGTERM'); } catch {}
+    try {
+      process.kill(-child.pid, 'SIGTERM');
+    } catch {}
     const where = logFile ? ` (see ${logFile})` : '';
     if (!gone || attempt === 3) throw new Error(`wrangler dev did not answer on ${base}${where}`);
     console.error(`wrangler dev exited while starting${where}; starting it again`);

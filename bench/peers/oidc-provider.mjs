@@ -10,14 +10,16 @@ const issuer = `http://127.0.0.1:${port}`;
 export const CLIENT = { client_id: 'bench', client_secret: 'bench-secret-bench-secret-bench-secret' };
 
 const provider = new Provider(issuer, {
-  clients: [{
-    ...CLIENT,
-    grant_types: ['client_credentials', 'authorization_code'],
-    redirect_uris: ['https://client.example/cb'],
-    response_types: ['code'],
-    scope: 'api:read',
-    id_token_signed_response_alg: 'ES256',
-  }],
+  clients: [
+    {
+      ...CLIENT,
+      grant_types: ['client_credentials', 'authorization_code'],
+      redirect_uris: ['https://client.example/cb'],
+      response_types: ['code'],
+      scope: 'api:read',
+      id_token_signed_response_alg: 'ES256',
+    },
+  ],
   features: {
     clientCredentials: { enabled: true },
     introspection: { enabled: true },
@@ -25,7 +27,12 @@ const provider = new Provider(issuer, {
     resourceIndicators: {
       enabled: true,
       defaultResource: () => 'https://api.example',
-      getResourceServerInfo: () => ({ scope: 'api:read', audience: 'https://api.example', accessTokenFormat: 'jwt', jwt: { sign: { alg: 'ES256' } } }),
+      getResourceServerInfo: () => ({
+        scope: 'api:read',
+        audience: 'https://api.example',
+        accessTokenFormat: 'jwt',
+        jwt: { sign: { alg: 'ES256' } },
+      }),
       useGrantedResource: () => true,
     },
   },

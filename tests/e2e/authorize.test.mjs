@@ -8,7 +8,16 @@ const authz = (params) => http('GET', '/authorize?' + new URLSearchParams(params
 test('authorize: serves the login page with the request carried in hidden fields', async () => {
   const client = await createClient({ client_name: 'Shop <&> App' });
   const { challenge } = pkce();
-  const r = await authz({ response_type: 'code', client_id: client.client_id, redirect_uri: client.redirect_uris[0], scope: 'openid profile', state: 'st"ate', nonce: 'n-1', code_challenge: challenge, code_challenge_method: 'S256' });
+  const r = await authz({
+    response_type: 'code',
+    client_id: client.client_id,
+    redirect_uri: client.redirect_uris[0],
+    scope: 'openid profile',
+    state: 'st"ate',
+    nonce: 'n-1',
+    code_challenge: challenge,
+    code_challenge_method: 'S256',
+  });
   assert.equal(r.status, 200);
   assert.match(r.headers.get('content-type'), /text\/html/);
   assert.match(r.headers.get('content-security-policy'), /frame-ancestors 'none'/);
@@ -45,7 +54,7 @@ test('authorize: other errors go back to the client with error and state (RFC 67
     [{ ...base, response_type: undefined }, 'invalid_request'],
     [{ ...base, scope: 'openid bad"scope' }, 'invalid_scope'],
     [{ ...base, code_challenge: pkce().challenge, code_challenge_method: 'plain' }, 'invalid_request'],
-    [{ ...base, code_challenge: 'short' , code_challenge_method: 'S256' }, 'invalid_request'],
+    [{ ...base, code_challenge: 'short', code_challenge_method: 'S256' }, 'invalid_request'],
     [{ ...base, prompt: 'none' }, 'login_required'],
     [{ ...base, response_mode: 'fragment' }, 'invalid_request'],
     [{ ...base, client_id: pub.client_id }, 'invalid_request'],
@@ -87,8 +96,14 @@ test('login: wrong password and unknown user get the same 401', async () => {
   const user = await registerUser();
   const client = await createClient();
   const base = { redirect: client.redirect_uris[0], state: 's', client_id: client.client_id };
-  const wrong = await http('POST', '/login', { form: { ...base, username: user.username, password: 'wrong password' }, headers: { accept: 'application/json' } });
-  const unknown = await http('POST', '/login', { form: { ...base, username: uniq('ghost'), password: 'wrong password' }, headers: { accept: 'application/json' } });
+  const wrong = await http('POST', '/login', {
+    form: { ...base, username: user.username, password: 'wrong password' },
+    headers: { accept: 'application/json' },
+  });
+  const unknown = await http('POST', '/login', {
+    form: { ...base, username: uniq('ghost'), password: 'wrong password' },
+    headers: { accept: 'application/json' },
+  });
   assert.equal(wrong.status, 401);
   assert.equal(unknown.status, 401);
   assert.deepEqual(wrong.json, unknown.json);
@@ -105,7 +120,9 @@ test('login: missing fields are 400; cross-site posts are 403; ambiguous redirec
   for (const k of ['username', 'password', 'redirect', 'state']) {
     const { [k]: _, ...form } = full;
     const r = await http('POST', '/login', { form, headers: { accept: 'application/json' } });
-    assert.equal(r.status, 400, k); assert.equal(r.json.error, 'invalid_request'); assert.match(r.json.error_description, new RegExp(k));
+    assert.equal(r.status, 400, k);
+    assert.equal(r.json.error, 'invalid_request');
+    assert.match(r.json.error_description, new RegExp(k));
   }
   let r = await http('POST', '/login', { form: full, headers: { origin: 'https://evil.example.com' } });
   assert.equal(r.status, 403);
@@ -130,8 +147,12 @@ test('logout: redirects only to registered URIs', async () => {
   const t = await token(client, { grant_type: 'password', username: user.username, password: user.password, scope: 'openid' });
   const idt = t.json.id_token;
   let r = await http('GET', '/logout');
-  assert.equal(r.status, 200); assert.match(r.text, /Signed out/);
-  r = await http('GET', '/logout?' + new URLSearchParams({ id_token_hint: idt, post_logout_redirect_uri: 'https://app.example.com/bye', state: 'q' }));
+  assert.equal(r.status, 200);
+  assert.match(r.text, /Signed out/);
+  r = await http(
+    'GET',
+    '/logout?' + new URLSearchParams({ id_token_hint: idt, post_logout_redirect_uri: 'https://app.example.com/bye', state: 'q' }),
+  );
   assert.equal(r.status, 302);
   assert.equal(r.headers.get('location'), 'https://app.example.com/bye?state=q');
   r = await http('POST', '/logout', { form: { client_id: client.client_id, post_logout_redirect_uri: 'https://app.example.com/bye' } });
@@ -150,7 +171,10 @@ test('logout: redirects only to registered URIs', async () => {
   // Without post_logout_redirect_uris, the client's redirect_uris are the allowed targets.
   const plain = await createClient();
   const t2 = await token(plain, { grant_type: 'password', username: user.username, password: user.password, scope: 'openid' });
-  r = await http('GET', '/logout?' + new URLSearchParams({ id_token_hint: t2.json.id_token, post_logout_redirect_uri: plain.redirect_uris[0] }));
+  r = await http(
+    'GET',
+    '/logout?' + new URLSearchParams({ id_token_hint: t2.json.id_token, post_logout_redirect_uri: plain.redirect_uris[0] }),
+  );
   assert.equal(r.status, 302);
 });
 
@@ -160,10 +184,20 @@ test('openapi: every served route is documented and every documented path is ser
   const doc = r.json;
   assert.equal(doc.openapi, '3.1.0');
   const expected = {
-    '/.well-known/openid-configuration': ['get'], '/.well-known/jwks.json': ['get'], '/openapi.json': ['get'],
-    '/authorize': ['get', 'post'], '/login': ['post'], '/token': ['post'], '/introspect': ['post'], '/revoke': ['post'],
-    '/userinfo': ['get', 'post'], '/logout': ['get', 'post'], '/register': ['post'], '/clients': ['get', 'post'],
-    '/clients/{client_id}': ['delete', 'get', 'put'], '/clients/{client_id}/secret': ['post'],
+    '/.well-known/openid-configuration': ['get'],
+    '/.well-known/jwks.json': ['get'],
+    '/openapi.json': ['get'],
+    '/authorize': ['get', 'post'],
+    '/login': ['post'],
+    '/token': ['post'],
+    '/introspect': ['post'],
+    '/revoke': ['post'],
+    '/userinfo': ['get', 'post'],
+    '/logout': ['get', 'post'],
+    '/register': ['post'],
+    '/clients': ['get', 'post'],
+    '/clients/{client_id}': ['delete', 'get', 'put'],
+    '/clients/{client_id}/secret': ['post'],
   };
   for (const [path, methods] of Object.entries(expected)) {
     assert.ok(doc.paths[path], path);
@@ -180,7 +214,13 @@ test('openapi: every served route is documented and every documented path is ser
 });
 
 test('CORS: browser apps may call discovery, keys, token, userinfo and revoke; not login or admin', async () => {
-  const pre = await http('OPTIONS', '/token', { headers: { origin: 'https://spa.example.com', 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' } });
+  const pre = await http('OPTIONS', '/token', {
+    headers: {
+      origin: 'https://spa.example.com',
+      'access-control-request-method': 'POST',
+      'access-control-request-headers': 'content-type',
+    },
+  });
   assert.equal(pre.status, 204);
   assert.equal(pre.headers.get('access-control-allow-origin'), '*');
   assert.match(pre.headers.get('access-control-allow-headers'), /content-type/);
@@ -199,11 +239,26 @@ test('CORS: browser apps may call discovery, keys, token, userinfo and revoke; n
 test('session: a signed-in browser skips the form; prompt=login forces it; prompt=none needs it; logout ends it', async () => {
   const user = await registerUser();
   const client = await createClient();
-  const params = { response_type: 'code', client_id: client.client_id, redirect_uri: client.redirect_uris[0], scope: 'openid', state: 's1' };
+  const params = {
+    response_type: 'code',
+    client_id: client.client_id,
+    redirect_uri: client.redirect_uris[0],
+    scope: 'openid',
+    state: 's1',
+  };
   // Without a session, prompt=none is login_required.
   let r = await authz({ ...params, prompt: 'none' });
   assert.equal(new URL(r.headers.get('location')).searchParams.get('error'), 'login_required');
-  const login = await http('POST', '/login', { form: { username: user.username, password: user.password, redirect: client.redirect_uris[0], state: 's1', client_id: client.client_id, scope: 'openid' } });
+  const login = await http('POST', '/login', {
+    form: {
+      username: user.username,
+      password: user.password,
+      redirect: client.redirect_uris[0],
+      state: 's1',
+      client_id: client.client_id,
+      scope: 'openid',
+    },
+  });
   assert.equal(login.status, 302);
   const setCookie = login.headers.get('set-cookie');
   assert.match(setCookie, /^edge_oidc_session=[\w-]{43}; Path=\/; HttpOnly; SameSite=Lax; Max-Age=\d+/);
@@ -211,10 +266,14 @@ test('session: a signed-in browser skips the form; prompt=login forces it; promp
   const withCookie = (q) => http('GET', '/authorize?' + new URLSearchParams(q), { headers: { cookie } });
   r = await withCookie(params);
   assert.equal(r.status, 302);
-  let loc = new URL(r.headers.get('location'));
+  const loc = new URL(r.headers.get('location'));
   assert.ok(loc.searchParams.get('code'));
   assert.equal(loc.searchParams.get('state'), 's1');
-  const t = await token(client, { grant_type: 'authorization_code', code: loc.searchParams.get('code'), redirect_uri: client.redirect_uris[0] });
+  const t = await token(client, {
+    grant_type: 'authorization_code',
+    code: loc.searchParams.get('code'),
+    redirect_uri: client.redirect_uris[0],
+  });
   assert.equal(t.status, 200);
   assert.equal(decodeJwt(t.json.id_token).payload.sub, user.id);
   r = await withCookie({ ...params, prompt: 'none' });
@@ -253,11 +312,27 @@ test('login: a same-origin form under no-referrer (Origin: null) with its anti-C
   const user = await registerUser();
   const client = await createClient({ redirect_uris: [`https://${uniq('app')}.example.com/cb`] });
   // The sign-in page gives this browser its token, in a cookie and in the form.
-  const page = await http('GET', '/authorize?' + new URLSearchParams({ response_type: 'code', client_id: client.client_id, redirect_uri: client.redirect_uris[0], scope: 'openid', state: 's' }));
+  const page = await http(
+    'GET',
+    '/authorize?' +
+      new URLSearchParams({
+        response_type: 'code',
+        client_id: client.client_id,
+        redirect_uri: client.redirect_uris[0],
+        scope: 'openid',
+        state: 's',
+      }),
+  );
   const cookie = page.headers.get('set-cookie').split(';')[0];
   assert.match(page.headers.get('set-cookie'), /^edge_oidc_csrf=[\w-]{43}; Path=\/; HttpOnly; SameSite=Strict/);
   const csrf = page.text.match(/name="csrf" value="([\w-]{43})"/)[1];
-  const form = { username: user.username, password: user.password, redirect: client.redirect_uris[0], state: 's', client_id: client.client_id };
+  const form = {
+    username: user.username,
+    password: user.password,
+    redirect: client.redirect_uris[0],
+    state: 's',
+    client_id: client.client_id,
+  };
   let r = await http('POST', '/login', { form: { ...form, csrf }, headers: { origin: 'null', 'sec-fetch-site': 'same-origin', cookie } });
   assert.equal(r.status, 302);
   // The same post without the token, or with another browser's, is refused.
@@ -296,7 +371,10 @@ test('logout: an access token is not an id_token_hint', async () => {
   const user = await registerUser();
   const client = await createClient({ post_logout_redirect_uris: ['https://app.example.com/bye'] });
   const t = await token(client, { grant_type: 'password', username: user.username, password: user.password, scope: 'openid' });
-  const r = await http('GET', '/logout?' + new URLSearchParams({ id_token_hint: t.json.access_token, post_logout_redirect_uri: 'https://app.example.com/bye' }));
+  const r = await http(
+    'GET',
+    '/logout?' + new URLSearchParams({ id_token_hint: t.json.access_token, post_logout_redirect_uri: 'https://app.example.com/bye' }),
+  );
   assert.equal(r.status, 400);
   assert.equal(r.headers.get('location'), null);
 });

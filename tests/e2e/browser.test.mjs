@@ -26,11 +26,21 @@ before(async () => {
   CALLBACK = `http://127.0.0.1:${clientSite.address().port}/callback`;
   browser = await chromium.launch({
     executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
 });
-after(async () => { await browser?.close(); clientSite?.close(); });
+after(async () => {
+  await browser?.close();
+  clientSite?.close();
+});
 
 async function newPage() {
   const context = await browser.newContext({ viewport: { width: 420, height: 780 } });
@@ -46,14 +56,26 @@ async function newPage() {
 }
 
 function authorizeUrl(client, { challenge, state, prompt } = {}) {
-  const q = new URLSearchParams({ response_type: 'code', client_id: client.client_id, redirect_uri: CALLBACK, scope: 'openid profile', state, code_challenge: challenge, code_challenge_method: 'S256' });
+  const q = new URLSearchParams({
+    response_type: 'code',
+    client_id: client.client_id,
+    redirect_uri: CALLBACK,
+    scope: 'openid profile',
+    state,
+    code_challenge: challenge,
+    code_challenge_method: 'S256',
+  });
   if (prompt) q.set('prompt', prompt);
   return `${BASE}/authorize?${q}`;
 }
 
 test('a person signs in through the page, sees errors, is remembered, and logs out', async () => {
   const user = await registerUser();
-  const client = await createClient({ client_name: 'Acme Shop', redirect_uris: [CALLBACK], post_logout_redirect_uris: [`${CALLBACK}?signed-out=1`] });
+  const client = await createClient({
+    client_name: 'Acme Shop',
+    redirect_uris: [CALLBACK],
+    post_logout_redirect_uris: [`${CALLBACK}?signed-out=1`],
+  });
   const { page, problems, context } = await newPage();
   const p = pkce();
   const state = uniq('st');
@@ -80,7 +102,12 @@ test('a person signs in through the page, sees errors, is remembered, and logs o
   await Promise.all([page.waitForURL((u) => u.href.startsWith(CALLBACK)), page.getByLabel('Password').press('Enter')]);
   const cb = new URL(page.url());
   assert.equal(cb.searchParams.get('state'), state);
-  const t = await token(client, { grant_type: 'authorization_code', code: cb.searchParams.get('code'), redirect_uri: CALLBACK, code_verifier: p.verifier });
+  const t = await token(client, {
+    grant_type: 'authorization_code',
+    code: cb.searchParams.get('code'),
+    redirect_uri: CALLBACK,
+    code_verifier: p.verifier,
+  });
   assert.equal(t.status, 200, t.text);
 
   const cookies = await context.cookies(BASE);
@@ -97,7 +124,9 @@ test('a person signs in through the page, sees errors, is remembered, and logs o
 
   // A sign-out link without an id_token_hint asks first; "Sign out" ends the session and goes
   // back to the client; the form is then shown again.
-  await page.goto(`${BASE}/logout?client_id=${client.client_id}&post_logout_redirect_uri=${encodeURIComponent(`${CALLBACK}?signed-out=1`)}&state=bye`);
+  await page.goto(
+    `${BASE}/logout?client_id=${client.client_id}&post_logout_redirect_uri=${encodeURIComponent(`${CALLBACK}?signed-out=1`)}&state=bye`,
+  );
   await page.getByRole('heading', { name: 'Sign out?' }).waitFor();
   await page.screenshot({ path: join(OUT, 'confirm-sign-out.png'), fullPage: true });
   await page.getByRole('button', { name: 'Sign out' }).click();
@@ -122,6 +151,7 @@ test('the page refuses framing and shows lockout', async () => {
   await page.goto(new URL('/frame', CALLBACK).href);
   await page.waitForTimeout(500);
   const frame = page.frames().find((f) => f.url().includes('/authorize'));
+  // biome-ignore lint/performance/useDomNodeTextContent: what the frame renders is what counts, not hidden text.
   const framedText = frame ? await frame.evaluate(() => document.body?.innerText ?? '').catch(() => '') : '';
   assert.ok(!framedText.includes('Sign in'), 'the login form must not render inside a frame');
 

@@ -7,18 +7,31 @@ import assert from 'node:assert/strict';
 import { BOOTSTRAP, createClient, http, admin, basic, startSecondWorker } from './helpers.mjs';
 
 let second;
-after(() => { if (second) try { process.kill(-second.pid, 'SIGTERM'); } catch {} });
+after(() => {
+  if (second)
+    try {
+      process.kill(-second.pid, 'SIGTERM');
+    } catch {}
+});
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const TTL = 2;
 
 test('client cache: another isolate accepts a new secret or a re-activation at once, and stops accepting within the TTL', async () => {
-  const started = await startSecondWorker(`JWT_SIGNING_KEY='${process.env.E2E_SIGNING_KEY}'\nBOOTSTRAP_ADMIN_TOKEN='${BOOTSTRAP}'\nCLIENT_CACHE_TTL='${TTL}'\n`);
+  const started = await startSecondWorker(
+    `JWT_SIGNING_KEY='${process.env.E2E_SIGNING_KEY}'\nBOOTSTRAP_ADMIN_TOKEN='${BOOTSTRAP}'\nCLIENT_CACHE_TTL='${TTL}'\n`,
+  );
   second = started.child;
   const other = started.base;
   const c = await createClient({ client_name: 'Cache across isolates' });
-  const cc = async (secret) => (await fetch(`${other}/token`, { method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(c.client_id, secret) }, body: 'grant_type=client_credentials' })).status;
+  const cc = async (secret) =>
+    (
+      await fetch(`${other}/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(c.client_id, secret) },
+        body: 'grant_type=client_credentials',
+      })
+    ).status;
 
   assert.equal(await cc(c.client_secret), 200, 'the second worker authenticates, and caches, the client');
   const r = await http('POST', `/clients/${c.client_id}/secret`, { headers: admin() });

@@ -8,9 +8,17 @@ import { http, BASE, registerUser, createClient, login, token, uniq, decodeJwt }
  *  page's cookie and hidden fields as a browser does; returns the redirect URL. */
 async function signIn(page, user) {
   assert.equal(page.status, 200, page.text);
-  const form = Object.fromEntries([...page.text.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)].map((m) => [m[1], m[2].replaceAll('&amp;', '&')]));
-  const cookie = page.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
-  const r = await http('POST', '/login', { form: { ...form, username: user.username, password: user.password }, headers: { origin: BASE, 'sec-fetch-site': 'same-origin', cookie } });
+  const form = Object.fromEntries(
+    [...page.text.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)].map((m) => [m[1], m[2].replaceAll('&amp;', '&')]),
+  );
+  const cookie = page.headers
+    .getSetCookie()
+    .map((c) => c.split(';')[0])
+    .join('; ');
+  const r = await http('POST', '/login', {
+    form: { ...form, username: user.username, password: user.password },
+    headers: { origin: BASE, 'sec-fetch-site': 'same-origin', cookie },
+  });
   assert.equal(r.status, 302, r.text);
   return new URL(r.headers.get('location'));
 }
@@ -19,22 +27,46 @@ test('oidcc-ensure-post-request-succeeds: the authorization request as a POST fo
   const user = await registerUser();
   const client = await createClient();
   const state = uniq('st');
-  const page = await http('POST', '/authorize', { form: { response_type: 'code', client_id: client.client_id, redirect_uri: client.redirect_uris[0], scope: 'openid', state, nonce: 'n' } });
+  const page = await http('POST', '/authorize', {
+    form: { response_type: 'code', client_id: client.client_id, redirect_uri: client.redirect_uris[0], scope: 'openid', state, nonce: 'n' },
+  });
   const back = await signIn(page, user);
   assert.equal(back.searchParams.get('state'), state);
-  const t = await token(client, { grant_type: 'authorization_code', code: back.searchParams.get('code'), redirect_uri: client.redirect_uris[0] });
+  const t = await token(client, {
+    grant_type: 'authorization_code',
+    code: back.searchParams.get('code'),
+    redirect_uri: client.redirect_uris[0],
+  });
   assert.equal(t.status, 200, t.text);
   assert.equal(decodeJwt(t.json.id_token).payload.nonce, 'n');
 });
 
-for (const [module, extra] of [['oidcc-scope-address', 'address'], ['oidcc-scope-phone', 'phone'], ['oidcc-scope-all', 'profile email address phone']]) {
+for (const [module, extra] of [
+  ['oidcc-scope-address', 'address'],
+  ['oidcc-scope-phone', 'phone'],
+  ['oidcc-scope-all', 'profile email address phone'],
+]) {
   test(`${module}: unsupported scope values are ignored, not refused (RFC 6749 §3.3, OIDC Core §5.4)`, async () => {
     const user = await registerUser();
     const client = await createClient();
-    const page = await http('GET', '/authorize?' + new URLSearchParams({ response_type: 'code', client_id: client.client_id, redirect_uri: client.redirect_uris[0], scope: `openid ${extra}`, state: 's' }));
+    const page = await http(
+      'GET',
+      '/authorize?' +
+        new URLSearchParams({
+          response_type: 'code',
+          client_id: client.client_id,
+          redirect_uri: client.redirect_uris[0],
+          scope: `openid ${extra}`,
+          state: 's',
+        }),
+    );
     const back = await signIn(page, user);
     assert.equal(back.searchParams.get('error'), null);
-    const t = await token(client, { grant_type: 'authorization_code', code: back.searchParams.get('code'), redirect_uri: client.redirect_uris[0] });
+    const t = await token(client, {
+      grant_type: 'authorization_code',
+      code: back.searchParams.get('code'),
+      redirect_uri: client.redirect_uris[0],
+    });
     assert.equal(t.status, 200);
     const granted = t.json.scope.split(' ');
     assert.ok(granted.includes('openid'));
@@ -48,12 +80,18 @@ for (const [module, extra] of [['oidcc-scope-address', 'address'], ['oidcc-scope
 test('oidcc-ensure-redirect-uri-in-authorization-request: an OpenID request without redirect_uri is an error page', async () => {
   const client = await createClient();
   assert.equal(client.redirect_uris.length, 1);
-  const r = await http('GET', '/authorize?' + new URLSearchParams({ response_type: 'code', client_id: client.client_id, scope: 'openid', state: 's' }));
+  const r = await http(
+    'GET',
+    '/authorize?' + new URLSearchParams({ response_type: 'code', client_id: client.client_id, scope: 'openid', state: 's' }),
+  );
   assert.equal(r.status, 400);
   assert.equal(r.headers.get('location'), null, 'never redirected');
   assert.match(r.text, /redirect_uri is required/);
   // A plain OAuth request may still omit it when exactly one is registered (RFC 6749 §3.1.2.3).
-  const oauth = await http('GET', '/authorize?' + new URLSearchParams({ response_type: 'code', client_id: client.client_id, scope: 'profile', state: 's' }));
+  const oauth = await http(
+    'GET',
+    '/authorize?' + new URLSearchParams({ response_type: 'code', client_id: client.client_id, scope: 'profile', state: 's' }),
+  );
   assert.equal(oauth.status, 200);
 });
 
@@ -75,7 +113,13 @@ test('oidcc-discovery-endpoint-verification: required metadata, consistent value
   const d = (await http('GET', '/.well-known/openid-configuration')).json;
   assert.equal(d.issuer, BASE);
   for (const k of ['authorization_endpoint', 'token_endpoint', 'jwks_uri', 'userinfo_endpoint']) assert.ok(d[k].startsWith('http'), k);
-  for (const k of ['response_types_supported', 'subject_types_supported', 'id_token_signing_alg_values_supported', 'scopes_supported', 'claims_supported']) {
+  for (const k of [
+    'response_types_supported',
+    'subject_types_supported',
+    'id_token_signing_alg_values_supported',
+    'scopes_supported',
+    'claims_supported',
+  ]) {
     assert.ok(Array.isArray(d[k]) && d[k].length, k);
   }
   assert.ok(d.scopes_supported.includes('openid'));
@@ -88,7 +132,10 @@ test('oidcc-discovery-endpoint-verification: required metadata, consistent value
   const jwks = await http('GET', '/.well-known/jwks.json');
   assert.match(jwks.headers.get('content-type'), /application\/(jwk-set\+)?json/);
   const kids = jwks.json.keys.map((k) => k.kid);
-  assert.ok(kids.every((k) => typeof k === 'string' && k.length > 0), 'every key has a kid (OIDCC-10.1)');
+  assert.ok(
+    kids.every((k) => typeof k === 'string' && k.length > 0),
+    'every key has a kid (OIDCC-10.1)',
+  );
   assert.equal(new Set(kids).size, kids.length, 'kids are distinct (RFC 7517 §4.5)');
   for (const k of jwks.json.keys) {
     for (const m of ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k']) assert.ok(!(m in k), `no private key material (${m})`);
@@ -102,7 +149,11 @@ const unsignedRequestObject = (claims) =>
 test('oidcc-unsigned-request-object-supported-correctly-or-rejected-as-unsupported: request objects are refused with request_not_supported', async () => {
   const client = await createClient();
   const base = { response_type: 'code', client_id: client.client_id, redirect_uri: client.redirect_uris[0], scope: 'openid' };
-  let r = await http('GET', '/authorize?' + new URLSearchParams({ ...base, state: 'outer', request: unsignedRequestObject({ ...base, state: 'inner', nonce: 'n' }) }));
+  let r = await http(
+    'GET',
+    '/authorize?' +
+      new URLSearchParams({ ...base, state: 'outer', request: unsignedRequestObject({ ...base, state: 'inner', nonce: 'n' }) }),
+  );
   assert.equal(r.status, 302);
   let loc = new URL(r.headers.get('location'));
   assert.equal(loc.searchParams.get('error'), 'request_not_supported');
@@ -118,8 +169,23 @@ test('oidcc-unsigned-request-object-supported-correctly-or-rejected-as-unsupport
 test('oidcc-ensure-request-object-with-redirect-uri: an invalid outer redirect_uri is an error page, never a redirect', async () => {
   const client = await createClient();
   const good = client.redirect_uris[0];
-  const r = await http('GET', '/authorize?' + new URLSearchParams({ response_type: 'code', client_id: client.client_id, redirect_uri: `${good}_invalid`, scope: 'openid',
-    request: unsignedRequestObject({ response_type: 'code', client_id: client.client_id, redirect_uri: good, scope: 'openid', state: 's' }) }));
+  const r = await http(
+    'GET',
+    '/authorize?' +
+      new URLSearchParams({
+        response_type: 'code',
+        client_id: client.client_id,
+        redirect_uri: `${good}_invalid`,
+        scope: 'openid',
+        request: unsignedRequestObject({
+          response_type: 'code',
+          client_id: client.client_id,
+          redirect_uri: good,
+          scope: 'openid',
+          state: 's',
+        }),
+      }),
+  );
   assert.equal(r.status, 400);
   assert.equal(r.headers.get('location'), null);
 });
@@ -127,21 +193,53 @@ test('oidcc-ensure-request-object-with-redirect-uri: an invalid outer redirect_u
 test('oidcc-login-hint: the sign-in page starts with the hinted username', async () => {
   const client = await createClient();
   const hint = 'buffy@example.com';
-  const r = await http('GET', '/authorize?' + new URLSearchParams({ response_type: 'code', client_id: client.client_id, redirect_uri: client.redirect_uris[0], scope: 'openid', state: 's', login_hint: hint }));
+  const r = await http(
+    'GET',
+    '/authorize?' +
+      new URLSearchParams({
+        response_type: 'code',
+        client_id: client.client_id,
+        redirect_uri: client.redirect_uris[0],
+        scope: 'openid',
+        state: 's',
+        login_hint: hint,
+      }),
+  );
   assert.equal(r.status, 200);
   assert.match(r.text, new RegExp(`id="username"[^>]*value="${hint.replace('.', '\\.')}"`));
 });
 
-for (const [module, param] of [['oidcc-display-page', { display: 'page' }], ['oidcc-display-popup', { display: 'popup' }], ['oidcc-ui-locales', { ui_locales: 'se' }],
-  ['oidcc-claims-locales', { claims_locales: 'se' }], ['oidcc-ensure-request-with-unknown-parameter-succeeds', { extra: 'foobar' }],
-  ['oidcc-ensure-request-with-acr-values-succeeds', { acr_values: '1 2' }], ['oidcc-claims-essential', { claims: JSON.stringify({ userinfo: { name: { essential: true } } }) }]]) {
+for (const [module, param] of [
+  ['oidcc-display-page', { display: 'page' }],
+  ['oidcc-display-popup', { display: 'popup' }],
+  ['oidcc-ui-locales', { ui_locales: 'se' }],
+  ['oidcc-claims-locales', { claims_locales: 'se' }],
+  ['oidcc-ensure-request-with-unknown-parameter-succeeds', { extra: 'foobar' }],
+  ['oidcc-ensure-request-with-acr-values-succeeds', { acr_values: '1 2' }],
+  ['oidcc-claims-essential', { claims: JSON.stringify({ userinfo: { name: { essential: true } } }) }],
+]) {
   test(`${module}: the flow succeeds (the parameter is accepted)`, async () => {
     const user = await registerUser();
     const client = await createClient();
-    const page = await http('GET', '/authorize?' + new URLSearchParams({ response_type: 'code', client_id: client.client_id, redirect_uri: client.redirect_uris[0], scope: 'openid', state: 's', ...param }));
+    const page = await http(
+      'GET',
+      '/authorize?' +
+        new URLSearchParams({
+          response_type: 'code',
+          client_id: client.client_id,
+          redirect_uri: client.redirect_uris[0],
+          scope: 'openid',
+          state: 's',
+          ...param,
+        }),
+    );
     const back = await signIn(page, user);
     assert.ok(back.searchParams.get('code'), back.href);
-    const t = await token(client, { grant_type: 'authorization_code', code: back.searchParams.get('code'), redirect_uri: client.redirect_uris[0] });
+    const t = await token(client, {
+      grant_type: 'authorization_code',
+      code: back.searchParams.get('code'),
+      redirect_uri: client.redirect_uris[0],
+    });
     assert.equal(t.status, 200);
   });
 }
@@ -154,7 +252,8 @@ function browser() {
     for (const c of res.headers.getSetCookie()) {
       const [pair] = c.split(';');
       const [k, v] = pair.split('=');
-      if (/Max-Age=0/.test(c)) jar.delete(k); else jar.set(k, v);
+      if (/Max-Age=0/.test(c)) jar.delete(k);
+      else jar.set(k, v);
     }
   };
   return {
@@ -164,8 +263,13 @@ function browser() {
       return r;
     },
     async signIn(page, user) {
-      const form = Object.fromEntries([...page.text.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)].map((m) => [m[1], m[2].replaceAll('&amp;', '&')]));
-      const r = await http('POST', '/login', { form: { ...form, username: user.username, password: user.password }, headers: { origin: BASE, 'sec-fetch-site': 'same-origin', cookie: cookie() } });
+      const form = Object.fromEntries(
+        [...page.text.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)].map((m) => [m[1], m[2].replaceAll('&amp;', '&')]),
+      );
+      const r = await http('POST', '/login', {
+        form: { ...form, username: user.username, password: user.password },
+        headers: { origin: BASE, 'sec-fetch-site': 'same-origin', cookie: cookie() },
+      });
       remember(r);
       assert.equal(r.status, 302, r.text);
       return new URL(r.headers.get('location'));
@@ -174,10 +278,25 @@ function browser() {
 }
 
 async function flow(b, client, user, extra = {}) {
-  const page = await b.get('/authorize?' + new URLSearchParams({ response_type: 'code', client_id: client.client_id, redirect_uri: client.redirect_uris[0], scope: 'openid', state: uniq('s'), nonce: 'n', ...extra }));
+  const page = await b.get(
+    '/authorize?' +
+      new URLSearchParams({
+        response_type: 'code',
+        client_id: client.client_id,
+        redirect_uri: client.redirect_uris[0],
+        scope: 'openid',
+        state: uniq('s'),
+        nonce: 'n',
+        ...extra,
+      }),
+  );
   const back = page.status === 302 ? new URL(page.headers.get('location')) : await b.signIn(page, user);
   assert.ok(back.searchParams.get('code'), back.href);
-  const t = await token(client, { grant_type: 'authorization_code', code: back.searchParams.get('code'), redirect_uri: client.redirect_uris[0] });
+  const t = await token(client, {
+    grant_type: 'authorization_code',
+    code: back.searchParams.get('code'),
+    redirect_uri: client.redirect_uris[0],
+  });
   assert.equal(t.status, 200, t.text);
   return { interactive: page.status === 200, id: decodeJwt(t.json.id_token).payload, tokens: t.json };
 }
@@ -224,7 +343,18 @@ test('oidcc-id-token-hint and oidcc-prompt-none-logged-in: prompt=none with an i
 test('oidcc-prompt-none-not-logged-in: login_required with a 128-character state intact', async () => {
   const client = await createClient();
   const state = 'x'.repeat(128);
-  const r = await http('GET', '/authorize?' + new URLSearchParams({ response_type: 'code', client_id: client.client_id, redirect_uri: client.redirect_uris[0], scope: 'openid', state, prompt: 'none' }));
+  const r = await http(
+    'GET',
+    '/authorize?' +
+      new URLSearchParams({
+        response_type: 'code',
+        client_id: client.client_id,
+        redirect_uri: client.redirect_uris[0],
+        scope: 'openid',
+        state,
+        prompt: 'none',
+      }),
+  );
   const loc = new URL(r.headers.get('location'));
   assert.equal(loc.searchParams.get('error'), 'login_required');
   assert.equal(loc.searchParams.get('state'), state);
@@ -234,10 +364,21 @@ test('oidcc-prompt-none-not-logged-in: login_required with a 128-character state
 test('oidcc-alternate-happy-flow: scope in another order and parameters in reverse order', async () => {
   const user = await registerUser();
   const client = await createClient();
-  const params = [['state', 's'], ['scope', 'email openid'], ['response_type', 'code'], ['redirect_uri', client.redirect_uris[0]], ['nonce', 'n'], ['client_id', client.client_id]];
+  const params = [
+    ['state', 's'],
+    ['scope', 'email openid'],
+    ['response_type', 'code'],
+    ['redirect_uri', client.redirect_uris[0]],
+    ['nonce', 'n'],
+    ['client_id', client.client_id],
+  ];
   const page = await http('GET', '/authorize?' + new URLSearchParams(params));
   const back = await signIn(page, user);
-  const t = await token(client, { grant_type: 'authorization_code', code: back.searchParams.get('code'), redirect_uri: client.redirect_uris[0] });
+  const t = await token(client, {
+    grant_type: 'authorization_code',
+    code: back.searchParams.get('code'),
+    redirect_uri: client.redirect_uris[0],
+  });
   assert.deepEqual(t.json.scope.split(' ').sort(), ['email', 'openid']);
 });
 
@@ -269,7 +410,10 @@ test('oidcc-rp-initiated-logout family: no state, no URI, a query added, only st
   assert.match(r.text, /Sign out\?/);
 });
 
-for (const [module, scope, claims] of [['oidcc-scope-profile', 'openid profile', ['preferred_username']], ['oidcc-scope-email', 'openid email', ['email', 'email_verified']]]) {
+for (const [module, scope, claims] of [
+  ['oidcc-scope-profile', 'openid profile', ['preferred_username']],
+  ['oidcc-scope-email', 'openid email', ['email', 'email_verified']],
+]) {
   test(`${module}: userinfo answers the scope's claims for the ID token's sub`, async () => {
     const user = await registerUser();
     const client = await createClient();

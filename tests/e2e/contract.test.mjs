@@ -5,7 +5,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { http, BASE, admin, basic, uniq } from './helpers.mjs';
 
-const kind = (v) => (Array.isArray(v) ? (v.every((x) => typeof x === 'string') ? 'string[]' : 'array') : Number.isInteger(v) ? 'integer' : typeof v);
+const kind = (v) =>
+  Array.isArray(v) ? (v.every((x) => typeof x === 'string') ? 'string[]' : 'array') : Number.isInteger(v) ? 'integer' : typeof v;
 function assertShape(what, value, shape) {
   for (const [field, type] of Object.entries(shape)) {
     assert.ok(field in value, `${what}: no ${field} in ${JSON.stringify(value)}`);
@@ -14,24 +15,56 @@ function assertShape(what, value, shape) {
 }
 
 const DISCOVERY = {
-  authorization_endpoint: 'string', claims_supported: 'string[]', end_session_endpoint: 'string',
-  id_token_signing_alg_values_supported: 'string[]', issuer: 'string', jwks_uri: 'string', registration_endpoint: 'string',
-  response_types_supported: 'string[]', scopes_supported: 'string[]', subject_types_supported: 'string[]',
-  token_endpoint: 'string', token_endpoint_auth_methods_supported: 'string[]', userinfo_endpoint: 'string',
+  authorization_endpoint: 'string',
+  claims_supported: 'string[]',
+  end_session_endpoint: 'string',
+  id_token_signing_alg_values_supported: 'string[]',
+  issuer: 'string',
+  jwks_uri: 'string',
+  registration_endpoint: 'string',
+  response_types_supported: 'string[]',
+  scopes_supported: 'string[]',
+  subject_types_supported: 'string[]',
+  token_endpoint: 'string',
+  token_endpoint_auth_methods_supported: 'string[]',
+  userinfo_endpoint: 'string',
 };
 const CLIENT = {
-  client_id: 'string', client_name: 'string', client_type: 'string', grant_types: 'string[]', is_active: 'boolean',
-  redirect_uris: 'string[]', response_types: 'string[]', scopes: 'string', token_endpoint_auth_method: 'string',
+  client_id: 'string',
+  client_name: 'string',
+  client_type: 'string',
+  grant_types: 'string[]',
+  is_active: 'boolean',
+  redirect_uris: 'string[]',
+  response_types: 'string[]',
+  scopes: 'string',
+  token_endpoint_auth_method: 'string',
 };
 const REGISTERED = {
-  client_id: 'string', client_name: 'string', client_secret: 'string', client_secret_expires_at: 'integer',
-  client_type: 'string', grant_types: 'string[]', redirect_uris: 'string[]', response_types: 'string[]',
-  scopes: 'string', token_endpoint_auth_method: 'string',
+  client_id: 'string',
+  client_name: 'string',
+  client_secret: 'string',
+  client_secret_expires_at: 'integer',
+  client_type: 'string',
+  grant_types: 'string[]',
+  redirect_uris: 'string[]',
+  response_types: 'string[]',
+  scopes: 'string',
+  token_endpoint_auth_method: 'string',
 };
 const TOKEN = { access_token: 'string', expires_in: 'integer', refresh_token: 'string', scope: 'string', token_type: 'string' };
 const INTROSPECTION = {
-  active: 'boolean', aud: 'string', client_id: 'string', exp: 'integer', iat: 'integer', jti: 'string', nbf: 'integer',
-  scope: 'string', sub: 'string', token_type: 'string', username: 'string',
+  active: 'boolean',
+  aud: 'string',
+  client_id: 'string',
+  exp: 'integer',
+  iat: 'integer',
+  jti: 'string',
+  nbf: 'integer',
+  scope: 'string',
+  sub: 'string',
+  token_type: 'string',
+  username: 'string',
 };
 const USER = { createdAt: 'string', email: 'string', id: 'string', role: 'string', username: 'string' };
 
@@ -52,8 +85,12 @@ test('contract: a client registered exactly as the document shows works unchange
   const redirect = `https://app.example/cb-${uniq()}`;
   // The registration body, field for field (scopes: one string).
   const registration = {
-    client_name: 'Seed app', client_type: 'confidential', grant_types: ['authorization_code', 'password', 'refresh_token'],
-    redirect_uris: [redirect], response_types: ['code'], scopes: 'openid profile',
+    client_name: 'Seed app',
+    client_type: 'confidential',
+    grant_types: ['authorization_code', 'password', 'refresh_token'],
+    redirect_uris: [redirect],
+    response_types: ['code'],
+    scopes: 'openid profile',
     token_endpoint_auth_method: 'client_secret_basic',
   };
   let r = await http('POST', new URL(discovery.registration_endpoint).pathname, { json: registration, headers: admin() });
@@ -77,8 +114,12 @@ test('contract: a client registered exactly as the document shows works unchange
 
   // The update body, field for field.
   const update = {
-    client_name: 'Seed app renamed', grant_types: ['authorization_code', 'password', 'refresh_token'], is_active: true,
-    redirect_uris: [redirect], response_types: ['code'], scopes: 'openid profile email',
+    client_name: 'Seed app renamed',
+    grant_types: ['authorization_code', 'password', 'refresh_token'],
+    is_active: true,
+    redirect_uris: [redirect],
+    response_types: ['code'],
+    scopes: 'openid profile email',
     token_endpoint_auth_method: 'client_secret_basic',
   };
   r = await http('PUT', `/clients/${client.client_id}`, { json: update, headers: admin() });
@@ -92,7 +133,9 @@ test('contract: a client registered exactly as the document shows works unchange
 
   // A user registered with the document's body.
   const username = uniq('seed');
-  r = await http('POST', '/register', { json: { email: `${username}@example.com`, password: 'correct horse battery', role: 'user', username } });
+  r = await http('POST', '/register', {
+    json: { email: `${username}@example.com`, password: 'correct horse battery', role: 'user', username },
+  });
   assert.equal(r.status, 201, r.text);
   assertShape('user', r.json, USER);
   assert.equal(r.json.password, undefined);
@@ -108,7 +151,12 @@ test('contract: a client registered exactly as the document shows works unchange
 
   // Token with the document's form fields (the secret in the Basic header, as registered).
   r = await http('POST', '/token', {
-    form: { grant_type: 'authorization_code', code: location.searchParams.get('code'), redirect_uri: redirect, client_id: client.client_id },
+    form: {
+      grant_type: 'authorization_code',
+      code: location.searchParams.get('code'),
+      redirect_uri: redirect,
+      client_id: client.client_id,
+    },
     headers: { authorization: basic(client.client_id, client.client_secret) },
   });
   assert.equal(r.status, 200, r.text);

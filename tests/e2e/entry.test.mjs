@@ -44,7 +44,8 @@ export default new Proxy(Entrypoint, {});
 test('entry module: calls the wasm handlers directly, and after a wasm trap starts a fresh instance once', async () => {
   const entry = await loadEntry(FAKE);
   const calls = globalThis.__entryCalls;
-  const env = { DB: 'db' }, ctx = { waitUntil() {} };
+  const env = { DB: 'db' },
+    ctx = { waitUntil() {} };
   assert.equal(await entry.fetch('a', env, ctx), 'response to a');
   assert.deepEqual(calls.shift(), ['fetch', 'a', env, ctx, 0]);
   await entry.scheduled('cron', env, ctx);

@@ -9,13 +9,25 @@ test('discovery document names this issuer and its endpoints', async () => {
   assert.equal(r.status, 200);
   const d = r.json;
   assert.equal(d.issuer, BASE);
-  for (const k of ['authorization_endpoint', 'token_endpoint', 'userinfo_endpoint', 'jwks_uri', 'registration_endpoint',
-    'end_session_endpoint', 'introspection_endpoint', 'revocation_endpoint']) {
+  for (const k of [
+    'authorization_endpoint',
+    'token_endpoint',
+    'userinfo_endpoint',
+    'jwks_uri',
+    'registration_endpoint',
+    'end_session_endpoint',
+    'introspection_endpoint',
+    'revocation_endpoint',
+  ]) {
     assert.ok(d[k].startsWith(BASE + '/'), k);
   }
   assert.deepEqual(d.response_types_supported, ['code']);
   assert.deepEqual(d.subject_types_supported, ['public']);
-  assert.deepEqual(d.id_token_signing_alg_values_supported, ['ES256', 'RS256'], 'RS256 where the deployment has JWT_RS256_KEY, as the test set-up does');
+  assert.deepEqual(
+    d.id_token_signing_alg_values_supported,
+    ['ES256', 'RS256'],
+    'RS256 where the deployment has JWT_RS256_KEY, as the test set-up does',
+  );
   assert.deepEqual(d.code_challenge_methods_supported, ['S256']);
   assert.deepEqual(d.response_modes_supported, ['query']);
   assert.deepEqual(d.token_endpoint_auth_methods_supported.sort(), ['client_secret_basic', 'client_secret_post', 'none']);
@@ -28,7 +40,10 @@ test('JWKS serves the ES256 public key with an RFC 7638 thumbprint kid', async (
   const r = await http('GET', '/.well-known/jwks.json');
   assert.equal(r.status, 200);
   const [k] = r.json.keys;
-  assert.equal(k.kty, 'EC'); assert.equal(k.crv, 'P-256'); assert.equal(k.alg, 'ES256'); assert.equal(k.use, 'sig');
+  assert.equal(k.kty, 'EC');
+  assert.equal(k.crv, 'P-256');
+  assert.equal(k.alg, 'ES256');
+  assert.equal(k.use, 'sig');
   assert.equal(k.d, undefined);
   const { createHash } = await import('node:crypto');
   const canonical = JSON.stringify({ crv: k.crv, kty: k.kty, x: k.x, y: k.y });
@@ -38,7 +53,12 @@ test('JWKS serves the ES256 public key with an RFC 7638 thumbprint kid', async (
   assert.equal(rsa.alg, 'RS256');
   assert.equal(Buffer.from(rsa.n, 'base64url').length, 256);
   for (const m of ['d', 'p', 'q', 'dp', 'dq', 'qi']) assert.equal(rsa[m], undefined, m);
-  assert.equal(rsa.kid, createHash('sha256').update(JSON.stringify({ e: rsa.e, kty: 'RSA', n: rsa.n })).digest('base64url'));
+  assert.equal(
+    rsa.kid,
+    createHash('sha256')
+      .update(JSON.stringify({ e: rsa.e, kty: 'RSA', n: rsa.n }))
+      .digest('base64url'),
+  );
 });
 
 test('D1 write and read: a registered user can sign in', async () => {

@@ -4,7 +4,20 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { http, admin, bearer, basic, registerUser, createClient, token, login, decodeJwt, kvDelete, d1, pastReuseInterval } from './helpers.mjs';
+import {
+  http,
+  admin,
+  bearer,
+  basic,
+  registerUser,
+  createClient,
+  token,
+  login,
+  decodeJwt,
+  kvDelete,
+  d1,
+  pastReuseInterval,
+} from './helpers.mjs';
 
 const introspect = (t) => http('POST', '/introspect', { form: { token: t }, headers: admin() });
 const active = async (t) => (await introspect(t)).json.active;
@@ -36,7 +49,10 @@ test('grants: revoking a refresh token ends the access tokens of its grant', asy
   const user = await registerUser();
   const client = await createClient();
   const t = (await token(client, { grant_type: 'password', username: user.username, password: user.password, scope: 'openid' })).json;
-  const r = await http('POST', '/revoke', { form: { token: t.refresh_token }, headers: { authorization: basic(client.client_id, client.client_secret) } });
+  const r = await http('POST', '/revoke', {
+    form: { token: t.refresh_token },
+    headers: { authorization: basic(client.client_id, client.client_secret) },
+  });
   assert.equal(r.status, 200);
   assert.equal(await active(t.access_token), false);
   assert.equal(await userinfo(t.access_token), 401);
@@ -59,9 +75,13 @@ test('grants: a replayed code ends the grant it started (oidcc-codereuse)', asyn
 test('grants: an admin token of an ended grant no longer opens the admin endpoints', async () => {
   const adminUser = await registerUser({ role: 'admin', headers: admin() });
   const client = await createClient({ scopes: 'openid admin' });
-  const t = (await token(client, { grant_type: 'password', username: adminUser.username, password: adminUser.password, scope: 'admin' })).json;
+  const t = (await token(client, { grant_type: 'password', username: adminUser.username, password: adminUser.password, scope: 'admin' }))
+    .json;
   assert.equal((await http('GET', '/clients', { headers: bearer(t.access_token) })).status, 200);
-  await http('POST', '/revoke', { form: { token: t.refresh_token }, headers: { authorization: basic(client.client_id, client.client_secret) } });
+  await http('POST', '/revoke', {
+    form: { token: t.refresh_token },
+    headers: { authorization: basic(client.client_id, client.client_secret) },
+  });
   const r = await http('GET', '/clients', { headers: bearer(t.access_token) });
   assert.equal(r.status, 401);
   assert.equal(r.json.error, 'invalid_token');

@@ -6,21 +6,45 @@
 // addresses as metadata documents: mcp.test.mjs; the refresh reuse interval: refresh-reuse.)
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { http, admin, basic, bearer, registerUser, createClient, token, login, decodeJwt, pkce, uniq, d1, Browser, hiddenFields } from './helpers.mjs';
+import {
+  http,
+  admin,
+  basic,
+  bearer,
+  registerUser,
+  createClient,
+  token,
+  decodeJwt,
+  pkce,
+  uniq,
+  d1,
+  Browser,
+  hiddenFields,
+} from './helpers.mjs';
 
 const REDIRECT = 'http://127.0.0.1:9999/callback';
 
 /** A third-party (anonymously registered, public) client. */
 async function thirdParty(redirect = REDIRECT) {
-  const r = await http('POST', '/clients', { json: { client_name: uniq('Third party'), redirect_uris: [redirect], token_endpoint_auth_method: 'none' } });
+  const r = await http('POST', '/clients', {
+    json: { client_name: uniq('Third party'), redirect_uris: [redirect], token_endpoint_auth_method: 'none' },
+  });
   assert.equal(r.status, 201, r.text);
   return r.json;
 }
 
 function authorizeUrl(client, extra = []) {
   const p = pkce();
-  const q = new URLSearchParams([['response_type', 'code'], ['client_id', client.client_id], ['redirect_uri', client.redirect_uris[0]],
-    ['scope', 'openid'], ['state', 'st'], ['code_challenge', p.challenge], ['code_challenge_method', 'S256'], ...extra]);
+  const q = new URLSearchParams([
+    ['response_type', 'code'],
+    ['client_id', client.client_id],
+    ['redirect_uri', client.redirect_uris[0]],
+    ['scope', 'openid'],
+    ['state', 'st'],
+    ['code_challenge', p.challenge],
+    ['code_challenge_method', 'S256'],
+    ...extra,
+  ]);
   return `/authorize?${q}`;
 }
 
@@ -46,7 +70,12 @@ test('consent: allowing resource A is not allowing resource B', async () => {
   assert.equal(r.status, 200, 'B was never allowed');
   assert.match(r.text, /Allow access\?/);
   assert.match(r.text, /https:\/\/b\.example\/mcp/);
-  r = await b.get(authorizeUrl(client, [['resource', A], ['resource', B]]));
+  r = await b.get(
+    authorizeUrl(client, [
+      ['resource', A],
+      ['resource', B],
+    ]),
+  );
   assert.equal(r.status, 200, 'nor A and B together');
 });
 
@@ -54,7 +83,12 @@ test('redirect URIs: any loopback port only for public (native) clients', async 
   const registered = 'http://127.0.0.1/callback';
   const elsewhere = 'http://127.0.0.1:51234/callback';
   const confidential = await createClient({ redirect_uris: [registered] });
-  const native = await createClient({ redirect_uris: [registered], client_type: 'public', token_endpoint_auth_method: 'none', grant_types: ['authorization_code', 'refresh_token'] });
+  const native = await createClient({
+    redirect_uris: [registered],
+    client_type: 'public',
+    token_endpoint_auth_method: 'none',
+    grant_types: ['authorization_code', 'refresh_token'],
+  });
   const ask = (client) => http('GET', authorizeUrl({ ...client, redirect_uris: [elsewhere] }));
   const refused = await ask(confidential);
   assert.equal(refused.status, 400);
@@ -69,8 +103,17 @@ test('/userinfo refuses a token issued for another resource', async () => {
   const client = await createClient();
   const exchange = async (resource) => {
     const p = pkce();
-    const form = { username: user.username, password: user.password, redirect: REDIRECT, state: 's', client_id: client.client_id, scope: 'openid profile',
-      code_challenge: p.challenge, code_challenge_method: 'S256', ...(resource ? { resource } : {}) };
+    const form = {
+      username: user.username,
+      password: user.password,
+      redirect: REDIRECT,
+      state: 's',
+      client_id: client.client_id,
+      scope: 'openid profile',
+      code_challenge: p.challenge,
+      code_challenge_method: 'S256',
+      ...(resource ? { resource } : {}),
+    };
     const r = await http('POST', '/login', { form, headers: { accept: 'application/json' } });
     assert.equal(r.status, 200, r.text);
     const code = new URL(r.json).searchParams.get('code');
@@ -100,7 +143,10 @@ test('introspection: an anonymously registered confidential client learns only o
   assert.deepEqual([seen.status, seen.json], [200, { active: false }]);
   // A resource server an administrator registered sees it; so does the admin.
   const server = await createClient({ grant_types: ['client_credentials'] });
-  const rs = await http('POST', '/introspect', { form: { token: t.json.access_token }, headers: { authorization: basic(server.client_id, server.client_secret) } });
+  const rs = await http('POST', '/introspect', {
+    form: { token: t.json.access_token },
+    headers: { authorization: basic(server.client_id, server.client_secret) },
+  });
   assert.equal(rs.json.active, true);
   assert.equal((await http('POST', '/introspect', { form: { token: t.json.access_token }, headers: admin() })).json.active, true);
 });
@@ -110,19 +156,23 @@ test('the seed /login without client_id: an anonymous registration of the same r
   const redirect = `http://127.0.0.1:${40000 + Math.floor(Math.random() * 20000)}/first-party`;
   const first = await createClient({ redirect_uris: [redirect] });
   await thirdParty(redirect);
-  const r = await http('POST', '/login', { form: { username: user.username, password: user.password, redirect, state: 's' }, headers: { accept: 'application/json' } });
+  const r = await http('POST', '/login', {
+    form: { username: user.username, password: user.password, redirect, state: 's' },
+    headers: { accept: 'application/json' },
+  });
   assert.equal(r.status, 200, r.text);
   const code = new URL(r.json).searchParams.get('code');
   const t = await token(first, { grant_type: 'authorization_code', code, redirect_uri: redirect });
-  assert.equal(t.status, 200, 'the code is the first-party client\'s');
+  assert.equal(t.status, 200, "the code is the first-party client's");
   assert.equal(decodeJwt(t.json.access_token).payload.client_id, first.client_id);
 });
 
-test('logout: an ID token of someone else asks before it ends this browser\'s session', async () => {
+test("logout: an ID token of someone else asks before it ends this browser's session", async () => {
   const victim = await registerUser();
   const attacker = await registerUser();
   const client = await createClient({ post_logout_redirect_uris: ['http://127.0.0.1:9999/bye'] });
-  const idToken = async (u) => (await token(client, { grant_type: 'password', username: u.username, password: u.password, scope: 'openid' })).json.id_token;
+  const idToken = async (u) =>
+    (await token(client, { grant_type: 'password', username: u.username, password: u.password, scope: 'openid' })).json.id_token;
   const b = new Browser();
   let r = await b.get('/account');
   r = await b.post('/account/login', { ...hiddenFields(r.text), username: victim.username, password: victim.password });
@@ -130,19 +180,23 @@ test('logout: an ID token of someone else asks before it ends this browser\'s se
   const signedIn = async () => (await b.get('/account')).text.includes(victim.username);
   assert.ok(await signedIn());
   // The attacker's own (valid) ID token in a link: a question, not a sign-out.
-  const forced = await b.get(`/logout?${new URLSearchParams({ id_token_hint: await idToken(attacker), post_logout_redirect_uri: 'http://127.0.0.1:9999/bye', state: 'x' })}`);
+  const forced = await b.get(
+    `/logout?${new URLSearchParams({ id_token_hint: await idToken(attacker), post_logout_redirect_uri: 'http://127.0.0.1:9999/bye', state: 'x' })}`,
+  );
   assert.equal(forced.status, 200);
   assert.match(forced.text, /Sign out/);
   assert.equal(hiddenFields(forced.text).client_id, client.client_id, 'the hinted client carries through the question');
   assert.ok(await signedIn(), 'the session lives on');
   // The person's own ID token: signed out and sent back.
-  const own = await b.get(`/logout?${new URLSearchParams({ id_token_hint: await idToken(victim), post_logout_redirect_uri: 'http://127.0.0.1:9999/bye', state: 'y' })}`);
+  const own = await b.get(
+    `/logout?${new URLSearchParams({ id_token_hint: await idToken(victim), post_logout_redirect_uri: 'http://127.0.0.1:9999/bye', state: 'y' })}`,
+  );
   assert.equal(own.status, 302);
   assert.equal(own.headers.get('location'), 'http://127.0.0.1:9999/bye?state=y');
   assert.ok(!(await signedIn()));
 });
 
-test('GET /users reports each user\'s real factors', async () => {
+test("GET /users reports each user's real factors", async () => {
   const prefix = uniq('fac');
   const withFactors = await registerUser({ username: `${prefix}-a` });
   await registerUser({ username: `${prefix}-b` });
@@ -152,8 +206,13 @@ test('GET /users reports each user\'s real factors', async () => {
   await d1(`INSERT INTO totp_factors (user_id, secret, confirmed_at, created_at) VALUES ('${withFactors.id}', 'sealed', ${now}, ${now})`);
   const r = await http('GET', `/users?q=${prefix}`, { headers: admin() });
   assert.equal(r.status, 200, r.text);
-  assert.deepEqual(r.json.users.map((u) => [u.username, u.factors]),
-    [[`${prefix}-a`, { passkeys: 2, totp: true }], [`${prefix}-b`, { passkeys: 0, totp: false }]]);
+  assert.deepEqual(
+    r.json.users.map((u) => [u.username, u.factors]),
+    [
+      [`${prefix}-a`, { passkeys: 2, totp: true }],
+      [`${prefix}-b`, { passkeys: 0, totp: false }],
+    ],
+  );
   const one = await http('GET', `/users/${withFactors.id}`, { headers: admin() });
   assert.deepEqual(one.json.factors, { passkeys: 2, totp: true });
 });

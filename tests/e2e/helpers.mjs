@@ -54,8 +54,14 @@ export async function withinOneRateWindow(seconds, period = 60) {
 export async function http(method, path, { json, form, headers = {}, body } = {}) {
   const h = { 'cf-connecting-ip': randomAddress(), ...headers };
   let payload = body;
-  if (json !== undefined) { h['content-type'] = 'application/json'; payload = JSON.stringify(json); }
-  if (form !== undefined) { h['content-type'] = 'application/x-www-form-urlencoded'; payload = new URLSearchParams(form).toString(); }
+  if (json !== undefined) {
+    h['content-type'] = 'application/json';
+    payload = JSON.stringify(json);
+  }
+  if (form !== undefined) {
+    h['content-type'] = 'application/x-www-form-urlencoded';
+    payload = new URLSearchParams(form).toString();
+  }
   let res, text;
   for (let attempt = 0; ; attempt++) {
     res = await fetch(new URL(path, BASE), { method, headers: h, body: payload, redirect: 'manual' });
@@ -66,17 +72,23 @@ export async function http(method, path, { json, form, headers = {}, body } = {}
     await new Promise((r) => setTimeout(r, 50));
   }
   let data;
-  try { data = text ? JSON.parse(text) : undefined; } catch { data = undefined; }
+  try {
+    data = text ? JSON.parse(text) : undefined;
+  } catch {
+    data = undefined;
+  }
   return { status: res.status, headers: res.headers, text, json: data };
 }
 
-export const basic = (id, secret) =>
-  'Basic ' + Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64');
+export const basic = (id, secret) => 'Basic ' + Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64');
 export const bearer = (t) => ({ authorization: `Bearer ${t}` });
 export const admin = () => bearer(BOOTSTRAP);
 
 export async function registerUser({ role, password = 'correct horse battery', headers, username = uniq('user') } = {}) {
-  const r = await http('POST', '/register', { json: { username, email: `${username}@example.com`, password, ...(role ? { role } : {}) }, headers });
+  const r = await http('POST', '/register', {
+    json: { username, email: `${username}@example.com`, password, ...(role ? { role } : {}) },
+    headers,
+  });
   if (r.status !== 201) throw new Error(`register: ${r.status} ${r.text}`);
   return { ...r.json, password };
 }
@@ -105,9 +117,19 @@ export function pkce() {
 
 /** Signs in through POST /login (JSON answer) and returns the code and the redirect URL. */
 export async function login(client, user, { scope = 'openid profile email', nonce, challenge, state = uniq('s'), redirect } = {}) {
-  const form = { username: user.username, password: user.password, redirect: redirect ?? client.redirect_uris[0], state, client_id: client.client_id, scope };
+  const form = {
+    username: user.username,
+    password: user.password,
+    redirect: redirect ?? client.redirect_uris[0],
+    state,
+    client_id: client.client_id,
+    scope,
+  };
   if (nonce) form.nonce = nonce;
-  if (challenge) { form.code_challenge = challenge; form.code_challenge_method = 'S256'; }
+  if (challenge) {
+    form.code_challenge = challenge;
+    form.code_challenge_method = 'S256';
+  }
   const r = await http('POST', '/login', { form, headers: { accept: 'application/json' } });
   if (r.status !== 200) throw new Error(`login: ${r.status} ${r.text}`);
   const url = new URL(r.json);
@@ -118,8 +140,10 @@ export async function token(client, form, { auth = 'basic', address } = {}) {
   const headers = address ? { 'cf-connecting-ip': address } : {};
   const f = { ...form };
   if (auth === 'basic') headers.authorization = basic(client.client_id, client.client_secret);
-  else if (auth === 'post') { f.client_id = client.client_id; f.client_secret = client.client_secret; }
-  else if (auth === 'none') f.client_id = client.client_id;
+  else if (auth === 'post') {
+    f.client_id = client.client_id;
+    f.client_secret = client.client_secret;
+  } else if (auth === 'none') f.client_id = client.client_id;
   return http('POST', '/token', { form: f, headers });
 }
 
@@ -137,7 +161,12 @@ export async function verifyWithJwks(jwt) {
   const [h, p, s] = jwt.split('.');
   const key = createPublicKey({ key: jwk, format: 'jwk' });
   // node:crypto verifies RS256 (PKCS#1 v1.5) with the plain key, ES256 with the raw r||s encoding.
-  return verify('sha256', Buffer.from(`${h}.${p}`), header.alg === 'ES256' ? { key, dsaEncoding: 'ieee-p1363' } : key, Buffer.from(s, 'base64url'));
+  return verify(
+    'sha256',
+    Buffer.from(`${h}.${p}`),
+    header.alg === 'ES256' ? { key, dsaEncoding: 'ieee-p1363' } : key,
+    Buffer.from(s, 'base64url'),
+  );
 }
 
 /** An admin credential: an admin user's token with the `admin` scope, through a client
@@ -157,8 +186,11 @@ export async function d1(sql) {
   const { execFile } = await import('node:child_process');
   const { promisify } = await import('node:util');
   const wrangler = new URL('../../node_modules/.bin/wrangler', import.meta.url).pathname;
-  const { stdout } = await promisify(execFile)(wrangler, ['d1', 'execute', 'DB', '--local', '--persist-to', process.env.E2E_PERSIST, '--json', '--command', sql],
-    { encoding: 'utf8', env: { ...process.env, WRANGLER_SEND_METRICS: 'false' }, maxBuffer: 64 * 1024 * 1024 });
+  const { stdout } = await promisify(execFile)(
+    wrangler,
+    ['d1', 'execute', 'DB', '--local', '--persist-to', process.env.E2E_PERSIST, '--json', '--command', sql],
+    { encoding: 'utf8', env: { ...process.env, WRANGLER_SEND_METRICS: 'false' }, maxBuffer: 64 * 1024 * 1024 },
+  );
   return JSON.parse(stdout)[0].results;
 }
 
@@ -167,8 +199,11 @@ export async function kvDelete(key) {
   const { execFile } = await import('node:child_process');
   const { promisify } = await import('node:util');
   const wrangler = new URL('../../node_modules/.bin/wrangler', import.meta.url).pathname;
-  await promisify(execFile)(wrangler, ['kv', 'key', 'delete', key, '--binding', 'AUTH_CODES', '--local', '--persist-to', process.env.E2E_PERSIST],
-    { encoding: 'utf8', env: { ...process.env, WRANGLER_SEND_METRICS: 'false' } });
+  await promisify(execFile)(
+    wrangler,
+    ['kv', 'key', 'delete', key, '--binding', 'AUTH_CODES', '--local', '--persist-to', process.env.E2E_PERSIST],
+    { encoding: 'utf8', env: { ...process.env, WRANGLER_SEND_METRICS: 'false' } },
+  );
 }
 
 /**
@@ -180,7 +215,15 @@ export async function startSecondWorker(varsText) {
   const vars = join(mkdtempSync(join(tmpdir(), 'second-worker-')), 'vars');
   writeFileSync(vars, varsText);
   // Same issuer as the first worker, as for one deployment.
-  const args = ['--persist-to', process.env.E2E_PERSIST, '--env-file', vars, '--var', `ISSUER:${BASE}`, '--show-interactive-dev-session=false'];
+  const args = [
+    '--persist-to',
+    process.env.E2E_PERSIST,
+    '--env-file',
+    vars,
+    '--var',
+    `ISSUER:${BASE}`,
+    '--show-interactive-dev-session=false',
+  ];
   try {
     return await startWranglerDev({ args, env: { ...process.env, WRANGLER_SEND_METRICS: 'false' }, timeoutMs: 120_000 });
   } catch {
@@ -190,20 +233,34 @@ export async function startSecondWorker(varsText) {
 
 /** A browser: a cookie jar, one client address, and form posts with the page's anti-CSRF token. */
 export class Browser {
-  constructor(address = randomAddress()) { this.jar = new Map(); this.address = address; }
-  cookie() { return [...this.jar].map(([k, v]) => `${k}=${v}`).join('; '); }
+  constructor(address = randomAddress()) {
+    this.jar = new Map();
+    this.address = address;
+  }
+  cookie() {
+    return [...this.jar].map(([k, v]) => `${k}=${v}`).join('; ');
+  }
   remember(r) {
     for (const c of r.headers.getSetCookie()) {
       const [k, v] = c.split(';')[0].split('=');
-      if (/Max-Age=0/.test(c)) this.jar.delete(k); else this.jar.set(k, v);
+      if (/Max-Age=0/.test(c)) this.jar.delete(k);
+      else this.jar.set(k, v);
     }
     return r;
   }
   async get(path) {
-    return this.remember(await http('GET', path, { headers: { cookie: this.cookie(), 'cf-connecting-ip': this.address, 'user-agent': 'TestBrowser/1.0' } }));
+    return this.remember(
+      await http('GET', path, { headers: { cookie: this.cookie(), 'cf-connecting-ip': this.address, 'user-agent': 'TestBrowser/1.0' } }),
+    );
   }
   async post(path, form) {
-    const headers = { cookie: this.cookie(), origin: BASE, 'sec-fetch-site': 'same-origin', 'cf-connecting-ip': this.address, 'user-agent': 'TestBrowser/1.0' };
+    const headers = {
+      cookie: this.cookie(),
+      origin: BASE,
+      'sec-fetch-site': 'same-origin',
+      'cf-connecting-ip': this.address,
+      'user-agent': 'TestBrowser/1.0',
+    };
     return this.remember(await http('POST', path, { form, headers }));
   }
 }
@@ -212,5 +269,15 @@ export const field = (html, name) => html.match(new RegExp(`name="${name}" value
 /** Every hidden field of the page's (last) form, for posting it back. */
 export function hiddenFields(html) {
   const form = html.slice(html.lastIndexOf('<form'));
-  return Object.fromEntries([...form.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)].map((m) => [m[1], m[2].replace(/&amp;/g, '&').replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>')]));
+  return Object.fromEntries(
+    [...form.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)].map((m) => [
+      m[1],
+      m[2]
+        .replace(/&amp;/g, '&')
+        .replace(/&quot;/g, '"')
+        .replace(/&#39;/g, "'")
+        .replace(/&lt;/g, '<')
+        .replace(/&gt;/g, '>'),
+    ]),
+  );
 }

@@ -28,14 +28,22 @@ async function signInThroughPage(authUrl, user) {
   assert.match(html, /<form method="post" action="\/login">/);
   const form = new URLSearchParams();
   for (const m of html.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)) {
-    form.set(m[1], m[2].replaceAll('&quot;', '"').replaceAll('&#39;', "'").replaceAll('&lt;', '<').replaceAll('&gt;', '>').replaceAll('&amp;', '&'));
+    form.set(
+      m[1],
+      m[2].replaceAll('&quot;', '"').replaceAll('&#39;', "'").replaceAll('&lt;', '<').replaceAll('&gt;', '>').replaceAll('&amp;', '&'),
+    );
   }
   form.set('username', user.username);
   form.set('password', user.password);
   // As a browser does, the post carries the cookie the page set (its anti-CSRF token).
-  const cookie = page.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+  const cookie = page.headers
+    .getSetCookie()
+    .map((c) => c.split(';')[0])
+    .join('; ');
   const res = await fetch(new URL('/login', BASE), {
-    method: 'POST', redirect: 'manual', body: form,
+    method: 'POST',
+    redirect: 'manual',
+    body: form,
     headers: { 'content-type': 'application/x-www-form-urlencoded', origin: BASE, 'sec-fetch-site': 'same-origin', cookie },
   });
   assert.equal(res.status, 302, await res.clone().text());
@@ -51,14 +59,22 @@ test('openid-client: code flow with PKCE, ID token, userinfo, refresh rotation a
   const state = oidc.randomState();
   const nonce = oidc.randomNonce();
   const authUrl = oidc.buildAuthorizationUrl(config, {
-    redirect_uri: REDIRECT, scope: 'openid profile email', code_challenge: challenge, code_challenge_method: 'S256', state, nonce,
+    redirect_uri: REDIRECT,
+    scope: 'openid profile email',
+    code_challenge: challenge,
+    code_challenge_method: 'S256',
+    state,
+    nonce,
   });
   const callback = await signInThroughPage(authUrl, user);
   assert.equal(callback.origin + callback.pathname, REDIRECT);
   assert.equal(callback.searchParams.get('iss'), BASE);
 
   const tokens = await oidc.authorizationCodeGrant(config, callback, {
-    pkceCodeVerifier: verifier, expectedState: state, expectedNonce: nonce, idTokenExpected: true,
+    pkceCodeVerifier: verifier,
+    expectedState: state,
+    expectedNonce: nonce,
+    idTokenExpected: true,
   });
   const claims = tokens.claims();
   assert.equal(claims.sub, user.id);
@@ -76,7 +92,8 @@ test('openid-client: code flow with PKCE, ID token, userinfo, refresh rotation a
   assert.equal(at.header.typ, 'at+jwt');
   assert.equal(at.header.alg, 'ES256');
   assert.ok(at.header.kid);
-  for (const k of ['iss', 'sub', 'aud', 'client_id', 'scope', 'iat', 'nbf', 'exp', 'jti', 'username', 'role']) assert.ok(k in at.payload, k);
+  for (const k of ['iss', 'sub', 'aud', 'client_id', 'scope', 'iat', 'nbf', 'exp', 'jti', 'username', 'role'])
+    assert.ok(k in at.payload, k);
   assert.ok(await verifyWithJwks(tokens.access_token));
 
   const info = await oidc.fetchUserInfo(config, tokens.access_token, user.id);
@@ -110,7 +127,11 @@ test('openid-client: code flow with PKCE, ID token, userinfo, refresh rotation a
 
   // Logout back to the registered URI with state.
   const logoutState = uniq('ls');
-  const endSession = oidc.buildEndSessionUrl(config, { id_token_hint: tokens.id_token, post_logout_redirect_uri: LOGOUT_REDIRECT, state: logoutState });
+  const endSession = oidc.buildEndSessionUrl(config, {
+    id_token_hint: tokens.id_token,
+    post_logout_redirect_uri: LOGOUT_REDIRECT,
+    state: logoutState,
+  });
   const out = await fetch(endSession, { redirect: 'manual' });
   assert.equal(out.status, 302);
   const loc = new URL(out.headers.get('location'));
@@ -128,7 +149,11 @@ test('openid-client: client credentials and password grants', async () => {
   const cci = await oidc.tokenIntrospection(config, cc.access_token);
   assert.equal(cci.active, true);
 
-  const pw = await oidc.genericGrantRequest(config, 'password', { username: user.username, password: user.password, scope: 'openid email' });
+  const pw = await oidc.genericGrantRequest(config, 'password', {
+    username: user.username,
+    password: user.password,
+    scope: 'openid email',
+  });
   assert.ok(pw.access_token && pw.refresh_token && pw.id_token);
   assert.equal(pw.scope, 'email openid');
   const info = await oidc.fetchUserInfo(config, pw.access_token, user.id);
@@ -142,13 +167,21 @@ test('openid-client: client credentials and password grants', async () => {
 
 test('openid-client: a public client uses PKCE and authenticates with none', async () => {
   const user = await registerUser();
-  const client = await createClient({ client_type: 'public', token_endpoint_auth_method: 'none', grant_types: ['authorization_code', 'refresh_token'] });
+  const client = await createClient({
+    client_type: 'public',
+    token_endpoint_auth_method: 'none',
+    grant_types: ['authorization_code', 'refresh_token'],
+  });
   assert.equal(client.client_secret, undefined);
   const config = await oidc.discovery(new URL(BASE), client.client_id, undefined, oidc.None(), { execute: [oidc.allowInsecureRequests] });
   const verifier = oidc.randomPKCECodeVerifier();
   const state = oidc.randomState();
   const authUrl = oidc.buildAuthorizationUrl(config, {
-    redirect_uri: REDIRECT, scope: 'openid', code_challenge: await oidc.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256', state,
+    redirect_uri: REDIRECT,
+    scope: 'openid',
+    code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+    code_challenge_method: 'S256',
+    state,
   });
   const callback = await signInThroughPage(authUrl, user);
   const tokens = await oidc.authorizationCodeGrant(config, callback, { pkceCodeVerifier: verifier, expectedState: state });
@@ -161,22 +194,42 @@ test('openid-client: a client registered for RS256 ID tokens (OIDC Core §15.1) 
   const user = await registerUser();
   const client = await createClient({ id_token_signed_response_alg: 'RS256', post_logout_redirect_uris: [LOGOUT_REDIRECT] });
   assert.equal(client.id_token_signed_response_alg, 'RS256');
-  const config = await oidc.discovery(new URL(BASE), client.client_id, { client_secret: client.client_secret, id_token_signed_response_alg: 'RS256' },
-    oidc.ClientSecretBasic(client.client_secret), { execute: [oidc.allowInsecureRequests, oidc.enableNonRepudiationChecks] });
+  const config = await oidc.discovery(
+    new URL(BASE),
+    client.client_id,
+    { client_secret: client.client_secret, id_token_signed_response_alg: 'RS256' },
+    oidc.ClientSecretBasic(client.client_secret),
+    { execute: [oidc.allowInsecureRequests, oidc.enableNonRepudiationChecks] },
+  );
   assert.ok(config.serverMetadata().id_token_signing_alg_values_supported.includes('RS256'));
   const jwks = (await http('GET', '/.well-known/jwks.json')).json;
   assert.ok(jwks.keys.some((k) => k.kty === 'RSA' && k.alg === 'RS256' && k.kid && !k.d));
   const verifier = oidc.randomPKCECodeVerifier();
   const state = oidc.randomState();
   const nonce = oidc.randomNonce();
-  const authUrl = oidc.buildAuthorizationUrl(config, { redirect_uri: REDIRECT, scope: 'openid profile', code_challenge: await oidc.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256', state, nonce });
+  const authUrl = oidc.buildAuthorizationUrl(config, {
+    redirect_uri: REDIRECT,
+    scope: 'openid profile',
+    code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+    code_challenge_method: 'S256',
+    state,
+    nonce,
+  });
   const callback = await signInThroughPage(authUrl, user);
-  const tokens = await oidc.authorizationCodeGrant(config, callback, { pkceCodeVerifier: verifier, expectedState: state, expectedNonce: nonce, idTokenExpected: true });
+  const tokens = await oidc.authorizationCodeGrant(config, callback, {
+    pkceCodeVerifier: verifier,
+    expectedState: state,
+    expectedNonce: nonce,
+    idTokenExpected: true,
+  });
   assert.equal(decodeJwt(tokens.id_token).header.alg, 'RS256');
   assert.equal(tokens.claims().sub, user.id);
   assert.ok(await verifyWithJwks(tokens.id_token));
   assert.equal(decodeJwt(tokens.access_token).header.alg, 'ES256', 'access tokens stay ES256');
-  const out = await fetch(oidc.buildEndSessionUrl(config, { id_token_hint: tokens.id_token, post_logout_redirect_uri: LOGOUT_REDIRECT, state: 'rs' }), { redirect: 'manual' });
+  const out = await fetch(
+    oidc.buildEndSessionUrl(config, { id_token_hint: tokens.id_token, post_logout_redirect_uri: LOGOUT_REDIRECT, state: 'rs' }),
+    { redirect: 'manual' },
+  );
   assert.equal(out.status, 302);
   assert.equal(new URL(out.headers.get('location')).searchParams.get('state'), 'rs');
 });

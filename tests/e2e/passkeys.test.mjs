@@ -20,15 +20,29 @@ let browser;
 let site;
 
 before(async () => {
-  site = createServer((req, res) => { res.setHeader('content-type', 'text/html'); res.end('<!doctype html><title>Client</title><h1>Client callback</h1>'); });
+  site = createServer((_req, res) => {
+    res.setHeader('content-type', 'text/html');
+    res.end('<!doctype html><title>Client</title><h1>Client callback</h1>');
+  });
   await new Promise((r) => site.listen(0, '127.0.0.1', r));
   CALLBACK = `http://127.0.0.1:${site.address().port}/callback`;
   browser = await chromium.launch({
     executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
 });
-after(async () => { await browser?.close(); site?.close(); });
+after(async () => {
+  await browser?.close();
+  site?.close();
+});
 
 const b64url = (buf) => Buffer.from(buf).toString('base64url');
 
@@ -37,12 +51,21 @@ async function pageWithAuthenticator() {
   const context = await browser.newContext({ viewport: { width: 420, height: 900 } });
   const page = await context.newPage();
   const problems = [];
-  page.on('console', (m) => { if (m.type() === 'error' && !/status of (401|403|429)/.test(m.text())) problems.push(m.text()); });
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !/status of (401|403|429)/.test(m.text())) problems.push(m.text());
+  });
   page.on('pageerror', (e) => problems.push(String(e)));
   const cdp = await context.newCDPSession(page);
   await cdp.send('WebAuthn.enable');
   const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
-    options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true },
+    options: {
+      protocol: 'ctap2',
+      transport: 'internal',
+      hasResidentKey: true,
+      hasUserVerification: true,
+      isUserVerified: true,
+      automaticPresenceSimulation: true,
+    },
   });
   return { context, page, cdp, authenticatorId, problems };
 }
@@ -54,14 +77,30 @@ async function cookieHeader(context) {
 /** POSTs a form as this browser (its cookies, a same-origin Origin). */
 async function postAs(context, path, form) {
   const res = await fetch(`${LOCAL}${path}`, {
-    method: 'POST', redirect: 'manual', body: new URLSearchParams(form),
-    headers: { cookie: await cookieHeader(context), origin: LOCAL, 'sec-fetch-site': 'same-origin', 'content-type': 'application/x-www-form-urlencoded' },
+    method: 'POST',
+    redirect: 'manual',
+    body: new URLSearchParams(form),
+    headers: {
+      cookie: await cookieHeader(context),
+      origin: LOCAL,
+      'sec-fetch-site': 'same-origin',
+      'content-type': 'application/x-www-form-urlencoded',
+    },
   });
   return { status: res.status, text: await res.text(), json: null, headers: res.headers };
 }
 
 function authorizeUrl(client, challenge) {
-  const q = new URLSearchParams({ response_type: 'code', client_id: client.client_id, redirect_uri: CALLBACK, scope: 'openid profile', state: 'st', nonce: uniq('n'), code_challenge: challenge, code_challenge_method: 'S256' });
+  const q = new URLSearchParams({
+    response_type: 'code',
+    client_id: client.client_id,
+    redirect_uri: CALLBACK,
+    scope: 'openid profile',
+    state: 'st',
+    nonce: uniq('n'),
+    code_challenge: challenge,
+    code_challenge_method: 'S256',
+  });
   return `${LOCAL}/authorize?${q}`;
 }
 
@@ -93,15 +132,26 @@ test('passkeys: add one on /account, sign out, sign in to a client with it alone
   const p = pkce();
   // Keep what the browser posts, to replay it later.
   let posted = null;
-  await page.route('**/login/passkey', (route) => { posted = route.request().postData(); route.continue(); });
+  await page.route('**/login/passkey', (route) => {
+    posted = route.request().postData();
+    route.continue();
+  });
   const landed = page.waitForURL((u) => u.href.startsWith(CALLBACK));
   await page.goto(authorizeUrl(client, p.challenge));
   // (Where the browser's passkey autofill answers by itself, the page has gone already.)
-  await page.getByRole('button', { name: 'Sign in with a passkey' }).click({ timeout: 5000 }).catch(() => {});
+  await page
+    .getByRole('button', { name: 'Sign in with a passkey' })
+    .click({ timeout: 5000 })
+    .catch(() => {});
   await landed;
   const url = new URL(page.url());
   assert.equal(url.searchParams.get('state'), 'st');
-  const t = await token(client, { grant_type: 'authorization_code', code: url.searchParams.get('code'), redirect_uri: CALLBACK, code_verifier: p.verifier });
+  const t = await token(client, {
+    grant_type: 'authorization_code',
+    code: url.searchParams.get('code'),
+    redirect_uri: CALLBACK,
+    code_verifier: p.verifier,
+  });
   assert.equal(t.status, 200, t.text);
   const claims = decodeJwt(t.json.id_token).payload;
   assert.equal(claims.sub, user.id);
@@ -116,13 +166,16 @@ test('passkeys: add one on /account, sign out, sign in to a client with it alone
 
   // With the credential's own private key, an assertion for another RP ID is refused, and the
   // same assertion for this RP ID (the control) signs in.
-  const { credentials: [cred] } = await cdp.send('WebAuthn.getCredentials', { authenticatorId });
+  const {
+    credentials: [cred],
+  } = await cdp.send('WebAuthn.getCredentials', { authenticatorId });
   const key = createPrivateKey({ key: Buffer.from(cred.privateKey, 'base64'), format: 'der', type: 'pkcs8' });
   await page.goto(`${LOCAL}/account`);
   const csrf = await page.locator('input[name="csrf"]').first().inputValue();
   const forge = async (rpId, signCount) => {
     const opts = await fetch(`${LOCAL}/passkeys/options`, {
-      method: 'POST', body: new URLSearchParams({ purpose: 'sign_in', csrf }),
+      method: 'POST',
+      body: new URLSearchParams({ purpose: 'sign_in', csrf }),
       headers: { cookie: await cookieHeader(context), origin: LOCAL, 'sec-fetch-site': 'same-origin' },
     }).then((r) => r.json());
     const clientData = Buffer.from(JSON.stringify({ type: 'webauthn.get', challenge: opts.challenge, origin: LOCAL, crossOrigin: false }));
@@ -131,8 +184,14 @@ test('passkeys: add one on /account, sign out, sign in to a client with it alone
     const authData = Buffer.concat([createHash('sha256').update(rpId).digest(), Buffer.from([0x05]), count]);
     const signature = sign('sha256', Buffer.concat([authData, createHash('sha256').update(clientData).digest()]), key);
     const credential = JSON.stringify({
-      id: b64url(Buffer.from(cred.credentialId, 'base64')), type: 'public-key',
-      response: { clientDataJSON: b64url(clientData), authenticatorData: b64url(authData), signature: b64url(signature), userHandle: b64url(Buffer.from(cred.userHandle, 'base64')) },
+      id: b64url(Buffer.from(cred.credentialId, 'base64')),
+      type: 'public-key',
+      response: {
+        clientDataJSON: b64url(clientData),
+        authenticatorData: b64url(authData),
+        signature: b64url(signature),
+        userHandle: b64url(Buffer.from(cred.userHandle, 'base64')),
+      },
     });
     return postAs(context, '/login/passkey', { csrf, credential });
   };
@@ -171,7 +230,8 @@ test('passkeys: the sign-in page offers "Sign in with a passkey" and passkey aut
   // Registration options need a signed-in browser.
   const csrf = await page.locator('input[name="csrf"]').first().inputValue();
   const anon = await fetch(`${LOCAL}/passkeys/options`, {
-    method: 'POST', body: new URLSearchParams({ purpose: 'register', csrf }),
+    method: 'POST',
+    body: new URLSearchParams({ purpose: 'register', csrf }),
     headers: { cookie: await cookieHeader(context), origin: LOCAL, 'sec-fetch-site': 'same-origin' },
   });
   assert.equal(anon.status, 401);
@@ -188,7 +248,9 @@ test('two-step sign-in in a browser: set an app up on /account, then a sign-in c
   const context = await browser.newContext({ viewport: { width: 420, height: 900 } });
   const page = await context.newPage();
   const problems = [];
-  page.on('console', (m) => { if (m.type() === 'error' && !/status of (401|403|429)/.test(m.text())) problems.push(m.text()); });
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !/status of (401|403|429)/.test(m.text())) problems.push(m.text());
+  });
   page.on('pageerror', (e) => problems.push(String(e)));
   await page.goto(`${LOCAL}/account`);
   await page.getByLabel('Username').fill(user.username);
@@ -205,7 +267,16 @@ test('two-step sign-in in a browser: set an app up on /account, then a sign-in c
   assert.equal(await page.getByRole('list', { name: 'Recovery codes' }).getByRole('listitem').count(), 10);
   // A new sign-in (prompt=login): the password, then the second page, then the client.
   const p = pkce();
-  const q = new URLSearchParams({ response_type: 'code', client_id: client.client_id, redirect_uri: CALLBACK, scope: 'openid', state: 'st', prompt: 'login', code_challenge: p.challenge, code_challenge_method: 'S256' });
+  const q = new URLSearchParams({
+    response_type: 'code',
+    client_id: client.client_id,
+    redirect_uri: CALLBACK,
+    scope: 'openid',
+    state: 'st',
+    prompt: 'login',
+    code_challenge: p.challenge,
+    code_challenge_method: 'S256',
+  });
   await page.goto(`${LOCAL}/authorize?${q}`);
   await page.getByLabel('Username').fill(user.username);
   await page.getByLabel('Password').fill(user.password);

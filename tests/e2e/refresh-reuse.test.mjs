@@ -6,12 +6,29 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as oidc from 'openid-client';
-import { BASE, BOOTSTRAP, http, admin, registerUser, createClient, token, decodeJwt, d1, pastReuseInterval, startSecondWorker } from './helpers.mjs';
+import {
+  BASE,
+  BOOTSTRAP,
+  http,
+  admin,
+  registerUser,
+  createClient,
+  token,
+  decodeJwt,
+  d1,
+  pastReuseInterval,
+  startSecondWorker,
+} from './helpers.mjs';
 
 const refresh = (client, t, extra = {}) => token(client, { grant_type: 'refresh_token', refresh_token: t, ...extra });
 const active = async (t) => (await http('POST', '/introspect', { form: { token: t }, headers: admin() })).json.active;
 const statuses = async (client) =>
-  Object.fromEntries((await d1(`SELECT status, COUNT(*) AS n FROM refresh_tokens WHERE client_id = '${client.client_id}' GROUP BY status`)).map((r) => [r.status, r.n]));
+  Object.fromEntries(
+    (await d1(`SELECT status, COUNT(*) AS n FROM refresh_tokens WHERE client_id = '${client.client_id}' GROUP BY status`)).map((r) => [
+      r.status,
+      r.n,
+    ]),
+  );
 
 async function signedIn(scope = 'openid profile') {
   const user = await registerUser();
@@ -22,7 +39,12 @@ async function signedIn(scope = 'openid profile') {
 }
 
 let second;
-after(() => { if (second) try { process.kill(-second.pid, 'SIGTERM'); } catch {} });
+after(() => {
+  if (second)
+    try {
+      process.kill(-second.pid, 'SIGTERM');
+    } catch {}
+});
 
 test('reuse interval: two tabs at once and a retry are answered from the family; every token stays valid', async () => {
   const { user, client, t } = await signedIn();
@@ -74,8 +96,9 @@ test('reuse interval: a rotated token presented by another client is theft at on
 
 test('reuse interval: openid-client refreshing twice at once keeps the person signed in', async () => {
   const { client, t } = await signedIn();
-  const config = await oidc.discovery(new URL(BASE), client.client_id, client.client_secret, oidc.ClientSecretBasic(client.client_secret),
-    { execute: [oidc.allowInsecureRequests] });
+  const config = await oidc.discovery(new URL(BASE), client.client_id, client.client_secret, oidc.ClientSecretBasic(client.client_secret), {
+    execute: [oidc.allowInsecureRequests],
+  });
   const [a, b] = await Promise.all([oidc.refreshTokenGrant(config, t.refresh_token), oidc.refreshTokenGrant(config, t.refresh_token)]);
   assert.ok(a.refresh_token && b.refresh_token && a.refresh_token !== b.refresh_token);
   const [a2, b2] = await Promise.all([oidc.refreshTokenGrant(config, a.refresh_token), oidc.refreshTokenGrant(config, b.refresh_token)]);
@@ -84,18 +107,27 @@ test('reuse interval: openid-client refreshing twice at once keeps the person si
 });
 
 test('reuse interval: REFRESH_REUSE_INTERVAL=0 is strict', async () => {
-  const started = await startSecondWorker(`JWT_SIGNING_KEY='${process.env.E2E_SIGNING_KEY}'\nBOOTSTRAP_ADMIN_TOKEN='${BOOTSTRAP}'\nREFRESH_REUSE_INTERVAL='0'\n`);
+  const started = await startSecondWorker(
+    `JWT_SIGNING_KEY='${process.env.E2E_SIGNING_KEY}'\nBOOTSTRAP_ADMIN_TOKEN='${BOOTSTRAP}'\nREFRESH_REUSE_INTERVAL='0'\n`,
+  );
   second = started.child;
   const { client, t } = await signedIn();
-  const at = (path, form) => fetch(`${started.base}${path}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${client.client_id}:${client.client_secret}`).toString('base64')}` },
-    body: new URLSearchParams(form),
-  }).then(async (r) => ({ status: r.status, json: await r.json() }));
+  const at = (path, form) =>
+    fetch(`${started.base}${path}`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        authorization: `Basic ${Buffer.from(`${client.client_id}:${client.client_secret}`).toString('base64')}`,
+      },
+      body: new URLSearchParams(form),
+    }).then(async (r) => ({ status: r.status, json: await r.json() }));
   const rotated = await at('/token', { grant_type: 'refresh_token', refresh_token: t.refresh_token });
   assert.equal(rotated.status, 200);
   const again = await at('/token', { grant_type: 'refresh_token', refresh_token: t.refresh_token });
   assert.deepEqual([again.status, again.json.error], [400, 'invalid_grant']);
-  assert.equal((await at('/token', { grant_type: 'refresh_token', refresh_token: rotated.json.refresh_token })).json.error, 'invalid_grant');
+  assert.equal(
+    (await at('/token', { grant_type: 'refresh_token', refresh_token: rotated.json.refresh_token })).json.error,
+    'invalid_grant',
+  );
   assert.deepEqual(await statuses(client), { revoked: 2 }, 'the family ended');
 });

@@ -10,7 +10,12 @@ import { generateKeyPairSync, createPublicKey, verify } from 'node:crypto';
 import { BOOTSTRAP, registerUser, createClient, token, decodeJwt, basic, startSecondWorker } from './helpers.mjs';
 
 let second;
-after(() => { if (second) try { process.kill(-second.pid, 'SIGTERM'); } catch {} });
+after(() => {
+  if (second)
+    try {
+      process.kill(-second.pid, 'SIGTERM');
+    } catch {}
+});
 
 test('rotation to a PEM key: old tokens verify under the new key set; the JWKS serves both keys', async () => {
   const user = await registerUser();
@@ -19,22 +24,35 @@ test('rotation to a PEM key: old tokens verify under the new key set; the JWKS s
   assert.equal(before.status, 200);
   const oldKid = decodeJwt(before.json.access_token).header.kid;
 
-  const previous = execFileSync(process.execPath, ['scripts/ops.mjs', 'keys', 'public', '-'], { input: process.env.E2E_SIGNING_KEY, encoding: 'utf8' }).trim();
+  const previous = execFileSync(process.execPath, ['scripts/ops.mjs', 'keys', 'public', '-'], {
+    input: process.env.E2E_SIGNING_KEY,
+    encoding: 'utf8',
+  }).trim();
   const fresh = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).trim();
-  const freshPublic = JSON.parse(execFileSync(process.execPath, ['scripts/ops.mjs', 'keys', 'public', '-'], { input: fresh, encoding: 'utf8' }));
+  const freshPublic = JSON.parse(
+    execFileSync(process.execPath, ['scripts/ops.mjs', 'keys', 'public', '-'], { input: fresh, encoding: 'utf8' }),
+  );
   // The rotated worker: same issuer and state, as after a real rotation of one deployment.
-  const started = await startSecondWorker(`JWT_SIGNING_KEY='${fresh}'\nJWT_PREVIOUS_KEYS='[${previous}]'\nBOOTSTRAP_ADMIN_TOKEN='${BOOTSTRAP}'\n`);
+  const started = await startSecondWorker(
+    `JWT_SIGNING_KEY='${fresh}'\nJWT_PREVIOUS_KEYS='[${previous}]'\nBOOTSTRAP_ADMIN_TOKEN='${BOOTSTRAP}'\n`,
+  );
   second = started.child;
   const base2 = started.base;
   const jwks = await (await fetch(`${base2}/.well-known/jwks.json`)).json();
   assert.equal(jwks.keys.length, 2);
-  assert.ok(jwks.keys.some((k) => k.kid === oldKid), 'the previous key is still published');
+  assert.ok(
+    jwks.keys.some((k) => k.kid === oldKid),
+    'the previous key is still published',
+  );
   // The token signed with the old key still works at the rotated worker.
   const info = await fetch(`${base2}/userinfo`, { headers: { authorization: `Bearer ${before.json.access_token}` } });
   assert.equal(info.status, 200);
   // New tokens carry the new kid.
-  const after = await fetch(`${base2}/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded',
-    authorization: basic(client.client_id, client.client_secret) }, body: 'grant_type=client_credentials' });
+  const after = await fetch(`${base2}/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(client.client_id, client.client_secret) },
+    body: 'grant_type=client_credentials',
+  });
   const issued = (await after.json()).access_token;
   const newKid = decodeJwt(issued).header.kid;
   assert.notEqual(newKid, oldKid);

@@ -2,7 +2,25 @@
 // refreshes and registrations, malformed input, and the expired-data clean-up.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { http, BASE, admin, bearer, basic, b64url, uniq, registerUser, createClient, login, token, pkce, decodeJwt, d1, randomAddress, withinOneRateWindow, verifyWithJwks } from './helpers.mjs';
+import {
+  http,
+  BASE,
+  admin,
+  bearer,
+  basic,
+  b64url,
+  uniq,
+  registerUser,
+  createClient,
+  login,
+  token,
+  pkce,
+  decodeJwt,
+  d1,
+  randomAddress,
+  withinOneRateWindow,
+  verifyWithJwks,
+} from './helpers.mjs';
 
 test('brute force: five failures lock the account (known or not) for that address only, with 429 and Retry-After', async () => {
   const user = await registerUser();
@@ -22,13 +40,20 @@ test('brute force: five failures lock the account (known or not) for that addres
     // Locked for that address: even the right password is refused, at /token and at /login.
     const t = await token(client, { grant_type: 'password', username, password: user.password }, { address: attacker });
     assert.equal(t.status, 429);
-    const l = await http('POST', '/login', { form: { username, password: user.password, redirect: client.redirect_uris[0], state: 's', client_id: client.client_id }, headers: { 'cf-connecting-ip': attacker } });
+    const l = await http('POST', '/login', {
+      form: { username, password: user.password, redirect: client.redirect_uris[0], state: 's', client_id: client.client_id },
+      headers: { 'cf-connecting-ip': attacker },
+    });
     assert.equal(l.status, 429);
     assert.ok(Number(l.headers.get('retry-after')) > 0);
     assert.match(l.text, /Too many failed sign-in attempts/);
   }
   // The owner, at another address, is not locked out of their own account.
-  assert.equal((await token(client, { grant_type: 'password', username: user.username, password: user.password }, { address: randomAddress() })).status, 200);
+  assert.equal(
+    (await token(client, { grant_type: 'password', username: user.username, password: user.password }, { address: randomAddress() }))
+      .status,
+    200,
+  );
 });
 
 test('brute force: a burst of concurrent guesses gets exactly the budget, however the requests race', async () => {
@@ -37,15 +62,25 @@ test('brute force: a burst of concurrent guesses gets exactly the budget, howeve
   const attacker = randomAddress();
   // 30 concurrent wrong guesses from one address: each attempt is reserved atomically before
   // the password is checked, so exactly five are checked (the fifth earns the lock and says so).
-  const results = await Promise.all(Array.from({ length: 30 }, (_, i) =>
-    token(client, { grant_type: 'password', username: user.username, password: `wrong-${i}` }, { address: attacker })));
+  const results = await Promise.all(
+    Array.from({ length: 30 }, (_, i) =>
+      token(client, { grant_type: 'password', username: user.username, password: `wrong-${i}` }, { address: attacker }),
+    ),
+  );
   const statuses = results.map((r) => r.status);
   assert.equal(statuses.filter((s) => s === 400).length, 4, statuses.join(','));
   assert.equal(statuses.filter((s) => s === 429).length, 26, statuses.join(','));
   for (const r of results.filter((r) => r.status === 429)) assert.ok(Number(r.headers.get('retry-after')) > 0);
   // The right password from that address is refused now; its owner elsewhere signs in.
-  assert.equal((await token(client, { grant_type: 'password', username: user.username, password: user.password }, { address: attacker })).status, 429);
-  assert.equal((await token(client, { grant_type: 'password', username: user.username, password: user.password }, { address: randomAddress() })).status, 200);
+  assert.equal(
+    (await token(client, { grant_type: 'password', username: user.username, password: user.password }, { address: attacker })).status,
+    429,
+  );
+  assert.equal(
+    (await token(client, { grant_type: 'password', username: user.username, password: user.password }, { address: randomAddress() }))
+      .status,
+    200,
+  );
 });
 
 test('password spraying: one address is limited across accounts; registrations per address too', async () => {
@@ -54,7 +89,9 @@ test('password spraying: one address is limited across accounts; registrations p
   await withinOneRateWindow(25);
   const statuses = [];
   for (let i = 0; i < 22; i++) {
-    statuses.push((await token(client, { grant_type: 'password', username: uniq('victim'), password: 'Summer2026!' }, { address: sprayer })).status);
+    statuses.push(
+      (await token(client, { grant_type: 'password', username: uniq('victim'), password: 'Summer2026!' }, { address: sprayer })).status,
+    );
   }
   assert.deepEqual(statuses.slice(0, 20), Array(20).fill(400), statuses.join(','));
   assert.deepEqual(statuses.slice(20), [429, 429]);
@@ -66,9 +103,17 @@ test('password spraying: one address is limited across accounts; registrations p
   const regs = [];
   for (let i = 0; i < 11; i++) {
     const username = uniq('bot');
-    regs.push((await http('POST', '/register', { json: { username, email: `${username}@example.com`, password: 'password123' }, headers: { 'cf-connecting-ip': registrar } })));
+    regs.push(
+      await http('POST', '/register', {
+        json: { username, email: `${username}@example.com`, password: 'password123' },
+        headers: { 'cf-connecting-ip': registrar },
+      }),
+    );
   }
-  assert.deepEqual(regs.map((r) => r.status), [...Array(10).fill(201), 429]);
+  assert.deepEqual(
+    regs.map((r) => r.status),
+    [...Array(10).fill(201), 429],
+  );
   assert.equal(regs[10].json.error, 'rate_limited');
   assert.ok(Number(regs[10].headers.get('retry-after')) > 0);
 });
@@ -128,7 +173,8 @@ test('race: 20 concurrent redemptions of one code, exactly one wins', async () =
   const ok = results.filter((r) => r.status === 200);
   assert.equal(ok.length, 1, results.map((r) => r.status).join(','));
   for (const r of results.filter((x) => x.status !== 200)) {
-    assert.equal(r.status, 400); assert.equal(r.json.error, 'invalid_grant');
+    assert.equal(r.status, 400);
+    assert.equal(r.json.error, 'invalid_grant');
   }
 });
 
@@ -137,27 +183,51 @@ test('race: 20 concurrent uses of one refresh token never end the grant; nothing
   const client = await createClient();
   const t = await token(client, { grant_type: 'password', username: user.username, password: user.password });
   // Within the reuse interval (docs/API.md "Reuse interval") every one is answered from the family.
-  const results = await Promise.all(Array.from({ length: 20 }, () => token(client, { grant_type: 'refresh_token', refresh_token: t.json.refresh_token })));
-  assert.deepEqual(results.map((r) => r.status), Array(20).fill(200), results.map((r) => r.text).join('\n'));
+  const results = await Promise.all(
+    Array.from({ length: 20 }, () => token(client, { grant_type: 'refresh_token', refresh_token: t.json.refresh_token })),
+  );
+  assert.deepEqual(
+    results.map((r) => r.status),
+    Array(20).fill(200),
+    results.map((r) => r.text).join('\n'),
+  );
   assert.equal(new Set(results.map((r) => r.json.refresh_token)).size, 20, 'twenty new refresh tokens');
-  const rows = await d1(`SELECT status, COUNT(*) AS n FROM refresh_tokens WHERE client_id = '${client.client_id}' GROUP BY status ORDER BY status`);
-  assert.deepEqual(rows.map((r) => [r.status, r.n]), [['active', 20], ['rotated', 1]], 'one rotated, twenty new: nothing half-written, nothing revoked');
+  const rows = await d1(
+    `SELECT status, COUNT(*) AS n FROM refresh_tokens WHERE client_id = '${client.client_id}' GROUP BY status ORDER BY status`,
+  );
+  assert.deepEqual(
+    rows.map((r) => [r.status, r.n]),
+    [
+      ['active', 20],
+      ['rotated', 1],
+    ],
+    'one rotated, twenty new: nothing half-written, nothing revoked',
+  );
 });
 
 test('race: 20 concurrent registrations of one username, exactly one wins', async () => {
   const username = uniq('race');
-  const results = await Promise.all(Array.from({ length: 20 }, (_, i) =>
-    http('POST', '/register', { json: { username, email: `${username}-${i}@example.com`, password: 'password123' } })));
+  const results = await Promise.all(
+    Array.from({ length: 20 }, (_, i) =>
+      http('POST', '/register', { json: { username, email: `${username}-${i}@example.com`, password: 'password123' } }),
+    ),
+  );
   assert.equal(results.filter((r) => r.status === 201).length, 1, results.map((r) => r.status).join(','));
-  for (const r of results.filter((x) => x.status !== 201)) { assert.equal(r.status, 409); assert.equal(r.json.error, 'conflict'); }
+  for (const r of results.filter((x) => x.status !== 201)) {
+    assert.equal(r.status, 409);
+    assert.equal(r.json.error, 'conflict');
+  }
   const rows = await d1(`SELECT COUNT(*) AS n FROM users WHERE username = '${username}'`);
   assert.equal(rows[0].n, 1);
 });
 
 test('a batch of 50 concurrent registrations: all stored and usable', async () => {
   const prefix = uniq('batch');
-  const results = await Promise.all(Array.from({ length: 50 }, (_, i) =>
-    http('POST', '/register', { json: { username: `${prefix}-${i}`, email: `${prefix}-${i}@example.com`, password: `password-${i}` } })));
+  const results = await Promise.all(
+    Array.from({ length: 50 }, (_, i) =>
+      http('POST', '/register', { json: { username: `${prefix}-${i}`, email: `${prefix}-${i}@example.com`, password: `password-${i}` } }),
+    ),
+  );
   assert.deepEqual([...new Set(results.map((r) => r.status))], [201]);
   const rows = await d1(`SELECT username FROM users WHERE username LIKE '${prefix}-%'`);
   assert.equal(rows.length, 50);
@@ -171,25 +241,55 @@ test('a batch of 50 concurrent registrations: all stored and usable', async () =
 test('malformed input across endpoints always gets a 4xx, never a 5xx', async () => {
   const client = await createClient();
   const auth = { authorization: basic(client.client_id, client.client_secret) };
-  const raw = (method, path, body, ct, headers = {}) => http(method, path, { body, headers: { ...(ct ? { 'content-type': ct } : {}), ...headers } });
+  const raw = (method, path, body, ct, headers = {}) =>
+    http(method, path, { body, headers: { ...(ct ? { 'content-type': ct } : {}), ...headers } });
   const cases = [
     () => raw('POST', '/register', '{', 'application/json'),
     () => raw('POST', '/register', '[]', 'application/json'),
     () => raw('POST', '/register', 'null', 'application/json'),
     () => raw('POST', '/register', '{"username":null,"email":1,"password":[]}', 'application/json'),
     () => raw('POST', '/register', '{"username":"a\u0000b","email":"x@example.com","password":"password123"}', 'application/json'),
-    () => raw('POST', '/register', '[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[', 'application/json'),
+    () =>
+      raw(
+        'POST',
+        '/register',
+        '[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[',
+        'application/json',
+      ),
     () => raw('POST', '/register', Buffer.from([0x7b, 0xff, 0xfe, 0x7d]), 'application/json'),
     () => raw('POST', '/register', 'username=a', 'text/plain'),
-    () => raw('POST', '/register', JSON.stringify({ username: 'u'.repeat(100), email: 'x@example.com', password: 'password123' }), 'application/json'),
-    () => raw('POST', '/register', JSON.stringify({ username: uniq(), email: 'x@example.com', password: 'p'.repeat(5000) }), 'application/json'),
+    () =>
+      raw(
+        'POST',
+        '/register',
+        JSON.stringify({ username: 'u'.repeat(100), email: 'x@example.com', password: 'password123' }),
+        'application/json',
+      ),
+    () =>
+      raw(
+        'POST',
+        '/register',
+        JSON.stringify({ username: uniq(), email: 'x@example.com', password: 'p'.repeat(5000) }),
+        'application/json',
+      ),
     () => raw('POST', '/token', 'grant_type=%ZZ&code=%', 'application/x-www-form-urlencoded', auth),
     () => raw('POST', '/token', Buffer.from('grant_type=client_credentials&scope=%ff%fe'), 'application/x-www-form-urlencoded', auth),
     () => raw('POST', '/token', 'grant_type=client_credentials', 'application/x-www-form-urlencoded', { authorization: 'Basic !!!!' }),
-    () => raw('POST', '/token', 'grant_type=client_credentials', 'application/x-www-form-urlencoded', { authorization: 'Basic ' + Buffer.from('nocolon').toString('base64') }),
-    () => raw('POST', '/token', 'grant_type=authorization_code&code=' + 'x'.repeat(10000) + '&redirect_uri=a', 'application/x-www-form-urlencoded', auth),
+    () =>
+      raw('POST', '/token', 'grant_type=client_credentials', 'application/x-www-form-urlencoded', {
+        authorization: 'Basic ' + Buffer.from('nocolon').toString('base64'),
+      }),
+    () =>
+      raw(
+        'POST',
+        '/token',
+        'grant_type=authorization_code&code=' + 'x'.repeat(10000) + '&redirect_uri=a',
+        'application/x-www-form-urlencoded',
+        auth,
+      ),
     () => raw('POST', '/token', 'grant_type=refresh_token&refresh_token=' + 'y'.repeat(300), 'application/x-www-form-urlencoded', auth),
-    () => raw('POST', '/token', 'grant_type=password&username=' + 'z'.repeat(3000) + '&password=x', 'application/x-www-form-urlencoded', auth),
+    () =>
+      raw('POST', '/token', 'grant_type=password&username=' + 'z'.repeat(3000) + '&password=x', 'application/x-www-form-urlencoded', auth),
     () => raw('POST', '/token', 'grant_type=client_credentials&scope=a"b', 'application/x-www-form-urlencoded', auth),
     () => raw('POST', '/token', 'x'.repeat(70 * 1024), 'application/x-www-form-urlencoded', auth),
     () => raw('POST', '/introspect', '{"token":5}', 'application/json', admin()),
@@ -198,8 +298,22 @@ test('malformed input across endpoints always gets a 4xx, never a 5xx', async ()
     () => raw('GET', '/userinfo', undefined, undefined, { authorization: 'Bearer ' + 'a'.repeat(9000) }),
     () => raw('GET', '/userinfo', undefined, undefined, { authorization: 'Bearer a.b' }),
     () => raw('POST', '/clients', '{"client_name":{"x":1}}', 'application/json', admin()),
-    () => raw('POST', '/clients', JSON.stringify({ client_name: 'x', redirect_uris: Array(100).fill('https://a.example.com/cb') }), 'application/json', admin()),
-    () => raw('POST', '/clients', JSON.stringify({ client_name: 'x', redirect_uris: ['https://a.example.com/\u202ecb'] }), 'application/json', admin()),
+    () =>
+      raw(
+        'POST',
+        '/clients',
+        JSON.stringify({ client_name: 'x', redirect_uris: Array(100).fill('https://a.example.com/cb') }),
+        'application/json',
+        admin(),
+      ),
+    () =>
+      raw(
+        'POST',
+        '/clients',
+        JSON.stringify({ client_name: 'x', redirect_uris: ['https://a.example.com/\u202ecb'] }),
+        'application/json',
+        admin(),
+      ),
     () => raw('PUT', '/clients/x', 'not json', 'application/json', admin()),
     () => raw('POST', '/login', 'username=a&password=b&redirect=javascript:alert(1)&state=s', 'application/x-www-form-urlencoded'),
     () => raw('POST', '/login', 'username=a&username=b&password=b&redirect=x&state=s', 'application/x-www-form-urlencoded'),
@@ -220,14 +334,17 @@ test('malformed input across endpoints always gets a 4xx, never a 5xx', async ()
 test('expired rows are deleted by the cron trigger', async () => {
   const past = Math.floor(Date.now() / 1000) - 10;
   const tag = uniq('exp');
-  await d1(`INSERT INTO refresh_tokens (token_hash, family_id, client_id, user_id, scope, auth_time, issued_at, expires_at) VALUES ('${tag}', 'f', 'c', 'u', '', 0, 0, ${past})`);
+  await d1(
+    `INSERT INTO refresh_tokens (token_hash, family_id, client_id, user_id, scope, auth_time, issued_at, expires_at) VALUES ('${tag}', 'f', 'c', 'u', '', 0, 0, ${past})`,
+  );
   await d1(`INSERT INTO consumed_codes (code_hash, access_jti, access_exp, expires_at) VALUES ('${tag}', 'j', 0, ${past})`);
   await d1(`INSERT INTO revoked_access_tokens (jti, expires_at) VALUES ('${tag}', ${past})`);
   await d1(`INSERT INTO login_throttle (key, failures, locked_until, updated_at) VALUES ('${tag}', 3, 0, ${past - 2 * 86400})`);
   await d1(`INSERT INTO revoked_access_tokens (jti, expires_at) VALUES ('${tag}-live', ${past + 3600})`);
   const r = await http('GET', '/cdn-cgi/handler/scheduled?cron=17+*+*+*+*');
   assert.equal(r.status, 200);
-  const left = await d1(`SELECT (SELECT COUNT(*) FROM refresh_tokens WHERE token_hash = '${tag}') + (SELECT COUNT(*) FROM consumed_codes WHERE code_hash = '${tag}')
+  const left =
+    await d1(`SELECT (SELECT COUNT(*) FROM refresh_tokens WHERE token_hash = '${tag}') + (SELECT COUNT(*) FROM consumed_codes WHERE code_hash = '${tag}')
     + (SELECT COUNT(*) FROM revoked_access_tokens WHERE jti = '${tag}') + (SELECT COUNT(*) FROM login_throttle WHERE key = '${tag}') AS n`);
   assert.equal(left[0].n, 0);
   const live = await d1(`SELECT COUNT(*) AS n FROM revoked_access_tokens WHERE jti = '${tag}-live'`);
@@ -257,18 +374,32 @@ test('logs: one JSON line per request with route, status, duration, request id a
   assert.equal(t.status, 200);
   const reqId = t.headers.get('x-request-id');
   assert.ok(reqId);
-  await http('POST', '/login', { form: { username: user.username, password: user.password, redirect: client.redirect_uris[0], state: 's', client_id: client.client_id } });
+  await http('POST', '/login', {
+    form: { username: user.username, password: user.password, redirect: client.redirect_uris[0], state: 's', client_id: client.client_id },
+  });
   // wrangler writes the worker's console output asynchronously: wait for the line (up to 10 s).
-  let log = '', mine;
+  let log = '',
+    mine;
   for (let i = 0; i < 50 && !mine; i++) {
     await new Promise((r) => setTimeout(r, 200));
     log = readFileSync(join(process.env.E2E_OUTPUT, 'wrangler-dev.log'), 'utf8');
     // The file also holds wrangler's own output, which may interleave with a line: skip those.
-    mine = log.split('\n').filter((l) => l.startsWith('{')).map((l) => { try { return JSON.parse(l); } catch { return {}; } })
+    mine = log
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => {
+        try {
+          return JSON.parse(l);
+        } catch {
+          return {};
+        }
+      })
       .find((l) => l.request_id === reqId);
   }
   assert.ok(mine, 'the token request is logged under its request id');
-  assert.equal(mine.route, '/token'); assert.equal(mine.method, 'POST'); assert.equal(mine.status, 200);
+  assert.equal(mine.route, '/token');
+  assert.equal(mine.method, 'POST');
+  assert.equal(mine.status, 200);
   assert.equal(mine.client_id, client.client_id);
   assert.equal(typeof mine.duration_ms, 'number');
   for (const secret of [user.password, client.client_secret, t.json.access_token, t.json.refresh_token]) {
@@ -282,7 +413,10 @@ test('a chunked body without Content-Length is capped at 64 KiB too (read chunk 
     let sent = 0;
     return new ReadableStream({
       pull(controller) {
-        if (sent >= total) { controller.close(); return; }
+        if (sent >= total) {
+          controller.close();
+          return;
+        }
         controller.enqueue(piece);
         sent += piece.length;
       },
@@ -290,7 +424,10 @@ test('a chunked body without Content-Length is capped at 64 KiB too (read chunk 
   };
   const post = async (total) => {
     const res = await fetch(new URL('/register', BASE), {
-      method: 'POST', body: chunked(total), duplex: 'half', headers: { 'content-type': 'application/json' },
+      method: 'POST',
+      body: chunked(total),
+      duplex: 'half',
+      headers: { 'content-type': 'application/json' },
     });
     return { status: res.status, text: await res.text() };
   };

@@ -34,7 +34,13 @@ export class SoftAuthenticator {
 
   /** The COSE_Key (RFC 9053 §7.1.1) in CTAP2 canonical order. */
   coseKey() {
-    return map([[int(1), int(2)], [int(3), int(-7)], [int(-1), int(1)], [int(-2), bytes(this.x)], [int(-3), bytes(this.y)]]);
+    return map([
+      [int(1), int(2)],
+      [int(3), int(-7)],
+      [int(-1), int(1)],
+      [int(-2), bytes(this.x)],
+      [int(-3), bytes(this.y)],
+    ]);
   }
 
   authData(rpId, attested) {
@@ -53,9 +59,17 @@ export class SoftAuthenticator {
   create(options, origin) {
     this.userHandle = options.user.id;
     const clientData = Buffer.from(JSON.stringify({ type: 'webauthn.create', challenge: options.challenge, origin, crossOrigin: false }));
-    const attestation = map([[text('fmt'), text('none')], [text('attStmt'), map([])], [text('authData'), bytes(this.authData(options.rp.id, true))]]);
-    return JSON.stringify({ id: b64url(this.id), rawId: b64url(this.id), type: 'public-key',
-      response: { clientDataJSON: b64url(clientData), attestationObject: b64url(attestation) } });
+    const attestation = map([
+      [text('fmt'), text('none')],
+      [text('attStmt'), map([])],
+      [text('authData'), bytes(this.authData(options.rp.id, true))],
+    ]);
+    return JSON.stringify({
+      id: b64url(this.id),
+      rawId: b64url(this.id),
+      type: 'public-key',
+      response: { clientDataJSON: b64url(clientData), attestationObject: b64url(attestation) },
+    });
   }
 
   /** navigator.credentials.get() for `options`; `rpId` may be overridden to forge another RP's. */
@@ -64,7 +78,16 @@ export class SoftAuthenticator {
     const clientData = Buffer.from(JSON.stringify({ type: 'webauthn.get', challenge: options.challenge, origin, crossOrigin: false }));
     const authData = this.authData(rpId, false);
     const signature = sign('sha256', Buffer.concat([authData, sha256(clientData)]), this.privateKey);
-    return JSON.stringify({ id: b64url(this.id), rawId: b64url(this.id), type: 'public-key',
-      response: { clientDataJSON: b64url(clientData), authenticatorData: b64url(authData), signature: b64url(signature), userHandle: this.userHandle } });
+    return JSON.stringify({
+      id: b64url(this.id),
+      rawId: b64url(this.id),
+      type: 'public-key',
+      response: {
+        clientDataJSON: b64url(clientData),
+        authenticatorData: b64url(authData),
+        signature: b64url(signature),
+        userHandle: this.userHandle,
+      },
+    });
   }
 }

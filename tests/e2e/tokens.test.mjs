@@ -6,38 +6,67 @@ import { http, admin, basic, bearer, registerUser, createClient, login, token, p
 async function codeFor(client, user, opts = {}) {
   const p = pkce();
   const { code } = await login(client, user, { challenge: p.challenge, ...opts });
-  return { code, verifier: p.verifier, form: { grant_type: 'authorization_code', code, redirect_uri: client.redirect_uris[0], code_verifier: p.verifier } };
+  return {
+    code,
+    verifier: p.verifier,
+    form: { grant_type: 'authorization_code', code, redirect_uri: client.redirect_uris[0], code_verifier: p.verifier },
+  };
 }
 
-const introspect = (client, tok) => http('POST', '/introspect', { form: { token: tok }, headers: { authorization: basic(client.client_id, client.client_secret) } });
+const introspect = (client, tok) =>
+  http('POST', '/introspect', { form: { token: tok }, headers: { authorization: basic(client.client_id, client.client_secret) } });
 
 test('token endpoint: request and client errors', async () => {
   const client = await createClient();
   let r = await token(client, {});
-  assert.equal(r.status, 400); assert.equal(r.json.error, 'invalid_request');
+  assert.equal(r.status, 400);
+  assert.equal(r.json.error, 'invalid_request');
   r = await token(client, { grant_type: 'urn:ietf:params:oauth:grant-type:device_code' });
-  assert.equal(r.status, 400); assert.equal(r.json.error, 'unsupported_grant_type');
-  r = await http('POST', '/token', { form: { grant_type: 'client_credentials' }, headers: { authorization: basic(client.client_id, 'wrong') } });
-  assert.equal(r.status, 401); assert.equal(r.json.error, 'invalid_client'); assert.match(r.headers.get('www-authenticate'), /^Basic/);
-  r = await http('POST', '/token', { form: { grant_type: 'client_credentials' }, headers: { authorization: basic('no-such-client', 'x') } });
-  assert.equal(r.status, 401); assert.equal(r.json.error, 'invalid_client');
+  assert.equal(r.status, 400);
+  assert.equal(r.json.error, 'unsupported_grant_type');
+  r = await http('POST', '/token', {
+    form: { grant_type: 'client_credentials' },
+    headers: { authorization: basic(client.client_id, 'wrong') },
+  });
+  assert.equal(r.status, 401);
+  assert.equal(r.json.error, 'invalid_client');
+  assert.match(r.headers.get('www-authenticate'), /^Basic/);
+  r = await http('POST', '/token', {
+    form: { grant_type: 'client_credentials' },
+    headers: { authorization: basic('no-such-client', 'x') },
+  });
+  assert.equal(r.status, 401);
+  assert.equal(r.json.error, 'invalid_client');
   r = await http('POST', '/token', { form: { grant_type: 'client_credentials' } });
-  assert.equal(r.status, 401); assert.equal(r.json.error, 'invalid_client');
+  assert.equal(r.status, 401);
+  assert.equal(r.json.error, 'invalid_client');
   // Registered for client_secret_basic: client_secret_post is refused.
   r = await token(client, { grant_type: 'client_credentials' }, { auth: 'post' });
-  assert.equal(r.status, 401); assert.equal(r.json.error, 'invalid_client');
-  r = await http('POST', '/token', { json: { grant_type: 'client_credentials' }, headers: { authorization: basic(client.client_id, client.client_secret) } });
-  assert.equal(r.status, 400); assert.equal(r.json.error, 'invalid_request');
-  r = await http('POST', '/token', { body: 'grant_type=client_credentials&grant_type=password', headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(client.client_id, client.client_secret) } });
-  assert.equal(r.status, 400); assert.equal(r.json.error, 'invalid_request');
+  assert.equal(r.status, 401);
+  assert.equal(r.json.error, 'invalid_client');
+  r = await http('POST', '/token', {
+    json: { grant_type: 'client_credentials' },
+    headers: { authorization: basic(client.client_id, client.client_secret) },
+  });
+  assert.equal(r.status, 400);
+  assert.equal(r.json.error, 'invalid_request');
+  r = await http('POST', '/token', {
+    body: 'grant_type=client_credentials&grant_type=password',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(client.client_id, client.client_secret) },
+  });
+  assert.equal(r.status, 400);
+  assert.equal(r.json.error, 'invalid_request');
 
   const narrow = await createClient({ grant_types: ['authorization_code'] });
   r = await token(narrow, { grant_type: 'client_credentials' });
-  assert.equal(r.status, 400); assert.equal(r.json.error, 'unauthorized_client');
+  assert.equal(r.status, 400);
+  assert.equal(r.json.error, 'unauthorized_client');
   r = await token(client, { grant_type: 'client_credentials', scope: 'openid' });
-  assert.equal(r.status, 400); assert.equal(r.json.error, 'invalid_scope');
+  assert.equal(r.status, 400);
+  assert.equal(r.json.error, 'invalid_scope');
   r = await token(client, { grant_type: 'client_credentials', scope: 'api:write' });
-  assert.equal(r.status, 400); assert.equal(r.json.error, 'invalid_scope');
+  assert.equal(r.status, 400);
+  assert.equal(r.json.error, 'invalid_scope');
 });
 
 test('token endpoint: client_secret_post clients and the response headers', async () => {
@@ -58,29 +87,41 @@ test('authorization code: redirect URI, PKCE and client binding are enforced', a
   const other = await createClient();
   let c = await codeFor(client, user);
   let r = await token(client, { ...c.form, redirect_uri: 'https://app.example.com/cb' });
-  assert.equal(r.status, 400); assert.equal(r.json.error, 'invalid_grant');
+  assert.equal(r.status, 400);
+  assert.equal(r.json.error, 'invalid_grant');
   c = await codeFor(client, user);
   r = await token(client, { ...c.form, code_verifier: pkce().verifier });
-  assert.equal(r.status, 400); assert.equal(r.json.error, 'invalid_grant');
+  assert.equal(r.status, 400);
+  assert.equal(r.json.error, 'invalid_grant');
   c = await codeFor(client, user);
   const { code_verifier, ...noVerifier } = c.form;
   r = await token(client, noVerifier);
-  assert.equal(r.status, 400); assert.equal(r.json.error, 'invalid_grant');
+  assert.equal(r.status, 400);
+  assert.equal(r.json.error, 'invalid_grant');
   c = await codeFor(client, user);
   r = await token(other, c.form);
-  assert.equal(r.status, 400); assert.equal(r.json.error, 'invalid_grant');
+  assert.equal(r.status, 400);
+  assert.equal(r.json.error, 'invalid_grant');
   r = await token(client, { ...c.form, code: 'not-a-code' });
-  assert.equal(r.status, 400); assert.equal(r.json.error, 'invalid_grant');
+  assert.equal(r.status, 400);
+  assert.equal(r.json.error, 'invalid_grant');
   r = await token(client, { grant_type: 'authorization_code', redirect_uri: client.redirect_uris[0] });
-  assert.equal(r.status, 400); assert.equal(r.json.error, 'invalid_request');
+  assert.equal(r.status, 400);
+  assert.equal(r.json.error, 'invalid_request');
   // A confidential client without PKCE still works when no challenge was sent.
   const { code } = await login(client, user);
   r = await token(client, { grant_type: 'authorization_code', code, redirect_uri: client.redirect_uris[0] });
   assert.equal(r.status, 200, r.text);
   // ...but a verifier for a code without a challenge is refused.
   const { code: code2 } = await login(client, user);
-  r = await token(client, { grant_type: 'authorization_code', code: code2, redirect_uri: client.redirect_uris[0], code_verifier: pkce().verifier });
-  assert.equal(r.status, 400); assert.equal(r.json.error, 'invalid_grant');
+  r = await token(client, {
+    grant_type: 'authorization_code',
+    code: code2,
+    redirect_uri: client.redirect_uris[0],
+    code_verifier: pkce().verifier,
+  });
+  assert.equal(r.status, 400);
+  assert.equal(r.json.error, 'invalid_grant');
 });
 
 test('authorization code replay revokes what the first redemption issued', async () => {
@@ -91,22 +132,31 @@ test('authorization code replay revokes what the first redemption issued', async
   assert.equal(first.status, 200);
   assert.equal((await introspect(client, first.json.access_token)).json.active, true);
   const replay = await token(client, c.form);
-  assert.equal(replay.status, 400); assert.equal(replay.json.error, 'invalid_grant');
+  assert.equal(replay.status, 400);
+  assert.equal(replay.json.error, 'invalid_grant');
   assert.deepEqual((await introspect(client, first.json.access_token)).json, { active: false });
   const r = await token(client, { grant_type: 'refresh_token', refresh_token: first.json.refresh_token });
-  assert.equal(r.status, 400); assert.equal(r.json.error, 'invalid_grant');
+  assert.equal(r.status, 400);
+  assert.equal(r.json.error, 'invalid_grant');
 });
 
 test('refresh: scope narrowing only, and not across clients', async () => {
   const user = await registerUser();
   const client = await createClient();
   const other = await createClient();
-  const t = await token(client, { grant_type: 'password', username: user.username, password: user.password, scope: 'openid profile email' });
+  const t = await token(client, {
+    grant_type: 'password',
+    username: user.username,
+    password: user.password,
+    scope: 'openid profile email',
+  });
   assert.equal(t.status, 200);
   let r = await token(client, { grant_type: 'refresh_token', refresh_token: t.json.refresh_token, scope: 'openid api:read' });
-  assert.equal(r.status, 400); assert.equal(r.json.error, 'invalid_scope');
+  assert.equal(r.status, 400);
+  assert.equal(r.json.error, 'invalid_scope');
   r = await token(other, { grant_type: 'refresh_token', refresh_token: t.json.refresh_token });
-  assert.equal(r.status, 400); assert.equal(r.json.error, 'invalid_grant');
+  assert.equal(r.status, 400);
+  assert.equal(r.json.error, 'invalid_grant');
   r = await token(client, { grant_type: 'refresh_token', refresh_token: t.json.refresh_token, scope: 'openid' });
   assert.equal(r.status, 200, r.text);
   assert.equal(r.json.scope, 'openid');
@@ -137,13 +187,20 @@ test('introspection: authentication, JSON and form bodies, inactive answers', as
   assert.equal(r.json.active, true);
   assert.equal(r.json.token_type, 'refresh_token');
   for (const bad of ['', 'garbage', 'a.b.c', t.json.access_token.slice(0, -4) + 'AAAA', 'x'.repeat(5000)]) {
-    r = await http('POST', '/introspect', { form: { token: bad }, headers: { authorization: basic(client.client_id, client.client_secret) } });
-    if (bad === '') { assert.equal(r.status, 400); continue; }
+    r = await http('POST', '/introspect', {
+      form: { token: bad },
+      headers: { authorization: basic(client.client_id, client.client_secret) },
+    });
+    if (bad === '') {
+      assert.equal(r.status, 400);
+      continue;
+    }
     assert.equal(r.status, 200);
     assert.deepEqual(r.json, { active: false });
   }
   r = await http('POST', '/introspect', { form: { token: 'x' }, headers: { authorization: basic(client.client_id, 'wrong') } });
-  assert.equal(r.status, 401); assert.equal(r.json.error, 'invalid_client');
+  assert.equal(r.status, 401);
+  assert.equal(r.json.error, 'invalid_client');
   r = await http('POST', '/introspect', { form: { token: 'x' }, headers: bearer('not-a-token') });
   assert.equal(r.status, 401);
 });
@@ -153,19 +210,23 @@ test('revocation: refresh token families, other clients, unknown tokens', async 
   const client = await createClient();
   const other = await createClient();
   const t = await token(client, { grant_type: 'password', username: user.username, password: user.password });
-  const rev = (c, tok, extra = {}) => http('POST', '/revoke', { form: { token: tok, ...extra }, headers: { authorization: basic(c.client_id, c.client_secret) } });
+  const rev = (c, tok, extra = {}) =>
+    http('POST', '/revoke', { form: { token: tok, ...extra }, headers: { authorization: basic(c.client_id, c.client_secret) } });
   let r = await rev(other, t.json.refresh_token);
-  assert.equal(r.status, 400); assert.equal(r.json.error, 'unauthorized_client');
+  assert.equal(r.status, 400);
+  assert.equal(r.json.error, 'unauthorized_client');
   r = await rev(client, 'unknown-token');
   assert.equal(r.status, 200);
   r = await http('POST', '/revoke', { form: {}, headers: { authorization: basic(client.client_id, client.client_secret) } });
-  assert.equal(r.status, 400); assert.equal(r.json.error, 'invalid_request');
+  assert.equal(r.status, 400);
+  assert.equal(r.json.error, 'invalid_request');
   r = await http('POST', '/revoke', { form: { token: 'x' } });
   assert.equal(r.status, 401);
   r = await rev(client, t.json.refresh_token, { token_type_hint: 'refresh_token' });
   assert.equal(r.status, 200);
   r = await token(client, { grant_type: 'refresh_token', refresh_token: t.json.refresh_token });
-  assert.equal(r.status, 400); assert.equal(r.json.error, 'invalid_grant');
+  assert.equal(r.status, 400);
+  assert.equal(r.json.error, 'invalid_grant');
   assert.deepEqual((await introspect(client, t.json.refresh_token)).json, { active: false });
   // Access token revocation by jti.
   r = await rev(client, t.json.access_token);
@@ -176,18 +237,26 @@ test('revocation: refresh token families, other clients, unknown tokens', async 
 test('userinfo: bearer rules of RFC 6750', async () => {
   const user = await registerUser();
   const client = await createClient();
-  const t = await token(client, { grant_type: 'password', username: user.username, password: user.password, scope: 'openid profile email' });
+  const t = await token(client, {
+    grant_type: 'password',
+    username: user.username,
+    password: user.password,
+    scope: 'openid profile email',
+  });
   let r = await http('GET', '/userinfo');
-  assert.equal(r.status, 401); assert.match(r.headers.get('www-authenticate'), /^Bearer/);
+  assert.equal(r.status, 401);
+  assert.match(r.headers.get('www-authenticate'), /^Bearer/);
   r = await http('GET', '/userinfo', { headers: bearer('garbage') });
-  assert.equal(r.status, 401); assert.equal(r.json.error, 'invalid_token');
+  assert.equal(r.status, 401);
+  assert.equal(r.json.error, 'invalid_token');
   assert.match(r.headers.get('www-authenticate'), /error="invalid_token"/);
   r = await http('POST', '/userinfo', { form: { access_token: t.json.access_token } });
   assert.equal(r.status, 200);
   assert.deepEqual(Object.keys(r.json).sort(), ['email', 'email_verified', 'preferred_username', 'role', 'sub']);
   const cc = await token(client, { grant_type: 'client_credentials' });
   r = await http('GET', '/userinfo', { headers: bearer(cc.json.access_token) });
-  assert.equal(r.status, 403); assert.equal(r.json.error, 'insufficient_scope');
+  assert.equal(r.status, 403);
+  assert.equal(r.json.error, 'insufficient_scope');
   const noOpenid = await token(client, { grant_type: 'password', username: user.username, password: user.password, scope: 'profile' });
   r = await http('GET', '/userinfo', { headers: bearer(noOpenid.json.access_token) });
   assert.equal(r.status, 403);
@@ -198,9 +267,11 @@ test('a deactivated client gets no tokens and its grants end for good; deleting 
   const client = await createClient();
   const t = await token(client, { grant_type: 'password', username: user.username, password: user.password, scope: 'openid' });
   let r = await http('PUT', `/clients/${client.client_id}`, { json: { is_active: false }, headers: admin() });
-  assert.equal(r.status, 200); assert.equal(r.json.is_active, false);
+  assert.equal(r.status, 200);
+  assert.equal(r.json.is_active, false);
   r = await token(client, { grant_type: 'client_credentials' });
-  assert.equal(r.status, 401); assert.equal(r.json.error, 'invalid_client');
+  assert.equal(r.status, 401);
+  assert.equal(r.json.error, 'invalid_client');
   r = await http('GET', '/userinfo', { headers: bearer(t.json.access_token) });
   assert.equal(r.status, 401);
   r = await http('POST', '/introspect', { form: { token: t.json.access_token }, headers: admin() });
@@ -243,10 +314,20 @@ test('introspection privacy: a refresh token is active only to its own client; p
   // An access token: any confidential client (a resource server) and an admin may introspect it.
   assert.equal((await introspect(other, t.access_token)).json.active, true);
   // A public client sees its own tokens only.
-  const spa = await createClient({ client_type: 'public', token_endpoint_auth_method: 'none', grant_types: ['authorization_code', 'refresh_token'] });
+  const spa = await createClient({
+    client_type: 'public',
+    token_endpoint_auth_method: 'none',
+    grant_types: ['authorization_code', 'refresh_token'],
+  });
   const pk = pkce();
   const { code } = await login(spa, user, { scope: 'openid', challenge: pk.challenge });
-  const own = (await token(spa, { grant_type: 'authorization_code', code, redirect_uri: spa.redirect_uris[0], code_verifier: pk.verifier }, { auth: 'none' })).json;
+  const own = (
+    await token(
+      spa,
+      { grant_type: 'authorization_code', code, redirect_uri: spa.redirect_uris[0], code_verifier: pk.verifier },
+      { auth: 'none' },
+    )
+  ).json;
   const asSpa = (tok) => http('POST', '/introspect', { form: { token: tok, client_id: spa.client_id } });
   assert.equal((await asSpa(own.access_token)).json.active, true);
   assert.equal((await asSpa(own.refresh_token)).json.active, true);

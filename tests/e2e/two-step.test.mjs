@@ -25,10 +25,14 @@ async function setUpApp(b, user) {
   assert.match(r.text, /<svg[^>]+role="img"[^>]+aria-label="QR code/);
   assert.match(r.text, /<label for="code">Authentication code<\/label>/);
   const totp = OTPAuth.URI.parse(uri);
-  assert.equal(totp.secret.base32, r.text.match(/id="totp-secret">([A-Z2-7 ]+)</)[1].replace(/ /g, ''), 'the key shown is the URI\'s');
+  assert.equal(totp.secret.base32, r.text.match(/id="totp-secret">([A-Z2-7 ]+)</)[1].replace(/ /g, ''), "the key shown is the URI's");
   assert.deepEqual([totp.algorithm, totp.digits, totp.period], ['SHA1', 6, 30]);
   // A wrong code does not turn it on.
-  const wrong = await b.post('/account/totp', { action: 'confirm', code: '000000' === totp.generate() ? '111111' : '000000', csrf: field(r.text, 'csrf') });
+  const wrong = await b.post('/account/totp', {
+    action: 'confirm',
+    code: '000000' === totp.generate() ? '111111' : '000000',
+    csrf: field(r.text, 'csrf'),
+  });
   assert.equal(wrong.status, 400);
   assert.match(wrong.text, /role="alert"/);
   r = await b.post('/account/totp', { action: 'confirm', code: totp.generate(), csrf: field(wrong.text, 'csrf') });
@@ -43,7 +47,17 @@ async function setUpApp(b, user) {
 /** GET /authorize, then the password form: returns the page that follows (and its browser). */
 async function passwordStep(b, client, user, extra = {}) {
   const p = pkce();
-  const q = new URLSearchParams({ response_type: 'code', client_id: client.client_id, redirect_uri: client.redirect_uris[0], scope: 'openid profile', state: 'st', nonce: uniq('n'), code_challenge: p.challenge, code_challenge_method: 'S256', ...extra });
+  const q = new URLSearchParams({
+    response_type: 'code',
+    client_id: client.client_id,
+    redirect_uri: client.redirect_uris[0],
+    scope: 'openid profile',
+    state: 'st',
+    nonce: uniq('n'),
+    code_challenge: p.challenge,
+    code_challenge_method: 'S256',
+    ...extra,
+  });
   let r = await b.get(`/authorize?${q}`);
   assert.equal(r.status, 200, r.text);
   r = await b.post('/login', { ...hiddenFields(r.text), username: user.username, password: user.password });
@@ -53,7 +67,12 @@ async function passwordStep(b, client, user, extra = {}) {
 async function exchange(client, location, verifier) {
   const url = new URL(location);
   assert.equal(url.searchParams.get('state'), 'st');
-  const t = await token(client, { grant_type: 'authorization_code', code: url.searchParams.get('code'), redirect_uri: client.redirect_uris[0], code_verifier: verifier });
+  const t = await token(client, {
+    grant_type: 'authorization_code',
+    code: url.searchParams.get('code'),
+    redirect_uri: client.redirect_uris[0],
+    code_verifier: verifier,
+  });
   assert.equal(t.status, 200, t.text);
   return decodeJwt(t.json.id_token).payload;
 }
@@ -69,7 +88,14 @@ test('authenticator app: set up on /account; then the password alone is not enou
   assert.equal(grant.json.error, 'invalid_grant');
   assert.match(grant.json.error_description, /two-step/);
   // The JSON /login says what it needs.
-  const form = { username: user.username, password: user.password, redirect: client.redirect_uris[0], state: 'st', client_id: client.client_id, scope: 'openid' };
+  const form = {
+    username: user.username,
+    password: user.password,
+    redirect: client.redirect_uris[0],
+    state: 'st',
+    client_id: client.client_id,
+    scope: 'openid',
+  };
   const api = await http('POST', '/login', { form, headers: { accept: 'application/json' } });
   assert.equal(api.status, 400);
   assert.equal(api.json.error, 'interaction_required');
@@ -104,7 +130,11 @@ test('authenticator app: set up on /account; then the password alone is not enou
   assert.deepEqual(claims.amr, ['pwd', 'otp', 'mfa']);
   const b3 = new Browser();
   ({ r } = await passwordStep(b3, client, user));
-  assert.equal((await b3.post('/login/second-factor', { ...hiddenFields(r.text), code: codes[0] })).status, 401, 'a recovery code works once');
+  assert.equal(
+    (await b3.post('/login/second-factor', { ...hiddenFields(r.text), code: codes[0] })).status,
+    401,
+    'a recovery code works once',
+  );
 
   // The second page cannot be skipped: a pending sign-in is bound to its browser.
   const thief = new Browser();
@@ -123,7 +153,7 @@ test('authenticator app: set up on /account; then the password alone is not enou
   r = await owner.post('/login/second-factor', { ...hiddenFields(r.text), code: codes[3] });
   assert.equal(r.status, 303);
   r = await owner.get('/account');
-  assert.match(r.text, /7 recovery codes left/, "three were used: two sign-ins and the API call");
+  assert.match(r.text, /7 recovery codes left/, 'three were used: two sign-ins and the API call');
   // New recovery codes (a right code needed) replace every old one.
   r = await owner.post('/account/totp', { action: 'recovery', code: codes[5], csrf: field(r.text, 'csrf') });
   const fresh = [...r.text.matchAll(/<li><code>([A-Z2-7-]+)<\/code><\/li>/g)].map((m) => m[1]);
@@ -167,7 +197,10 @@ test('authenticator app: with the right password before every guess, wrong codes
   const user = await registerUser();
   const client = await createClient();
   const { totp, codes } = await setUpApp(new Browser(), user);
-  const wrong = () => { const right = totp.generate(); return right === '000000' ? '111111' : '000000'; };
+  const wrong = () => {
+    const right = totp.generate();
+    return right === '000000' ? '111111' : '000000';
+  };
   // The browser: a fresh password step (a success) before each wrong code.
   const b = new Browser();
   const browser = [];
@@ -179,14 +212,31 @@ test('authenticator app: with the right password before every guess, wrong codes
   assert.deepEqual(browser, [401, 401, 401, 401, 429]);
   // The JSON /login: password and code in one request, each with the right password.
   const address = randomAddress();
-  const form = { username: user.username, password: user.password, redirect: client.redirect_uris[0], state: 's', client_id: client.client_id, scope: 'openid' };
+  const form = {
+    username: user.username,
+    password: user.password,
+    redirect: client.redirect_uris[0],
+    state: 's',
+    client_id: client.client_id,
+    scope: 'openid',
+  };
   const json = [];
   for (let i = 0; i < 6; i++) {
-    json.push((await http('POST', '/login', { form: { ...form, otp: wrong() }, headers: { accept: 'application/json', 'cf-connecting-ip': address } })).status);
+    json.push(
+      (
+        await http('POST', '/login', {
+          form: { ...form, otp: wrong() },
+          headers: { accept: 'application/json', 'cf-connecting-ip': address },
+        })
+      ).status,
+    );
   }
   assert.deepEqual(json, [401, 401, 401, 401, 429, 429]);
   // Locked: a right code is refused from that address too; the owner elsewhere signs in.
-  const right = await http('POST', '/login', { form: { ...form, otp: codes[0] }, headers: { accept: 'application/json', 'cf-connecting-ip': address } });
+  const right = await http('POST', '/login', {
+    form: { ...form, otp: codes[0] },
+    headers: { accept: 'application/json', 'cf-connecting-ip': address },
+  });
   assert.equal(right.status, 429);
   const home = await http('POST', '/login', { form: { ...form, otp: codes[0] }, headers: { accept: 'application/json' } });
   assert.equal(home.status, 200, home.text);
@@ -224,7 +274,15 @@ test('acr_values=2: a password-only session is not enough; prompt=none answers i
   const claims = await exchange(client, r.headers.get('location'), verifier);
   assert.deepEqual(claims.amr, ['pwd']);
   assert.equal(claims.acr, '1');
-  const q = new URLSearchParams({ response_type: 'code', client_id: client.client_id, redirect_uri: client.redirect_uris[0], scope: 'openid', state: 'st', acr_values: '2', prompt: 'none' });
+  const q = new URLSearchParams({
+    response_type: 'code',
+    client_id: client.client_id,
+    redirect_uri: client.redirect_uris[0],
+    scope: 'openid',
+    state: 'st',
+    acr_values: '2',
+    prompt: 'none',
+  });
   r = await b.get(`/authorize?${q}`);
   assert.equal(r.status, 302);
   assert.equal(new URL(r.headers.get('location')).searchParams.get('error'), 'interaction_required');

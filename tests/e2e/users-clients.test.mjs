@@ -1,7 +1,21 @@
 // /register and the admin /clients endpoints.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { http, admin, bearer, basic, uniq, registerUser, createClient, token, adminAccessToken, login, pkce, decodeJwt, BASE } from './helpers.mjs';
+import {
+  http,
+  admin,
+  bearer,
+  basic,
+  uniq,
+  registerUser,
+  createClient,
+  token,
+  adminAccessToken,
+  login,
+  pkce,
+  decodeJwt,
+  BASE,
+} from './helpers.mjs';
 
 test('register: 201 with the contract shape, never the password', async () => {
   const username = uniq('reg');
@@ -16,9 +30,12 @@ test('register: 201 with the contract shape, never the password', async () => {
 test('register: duplicates are 409, bad fields 400 naming the field', async () => {
   const u = await registerUser();
   let r = await http('POST', '/register', { json: { username: u.username, email: `${uniq()}@example.com`, password: 'password123' } });
-  assert.equal(r.status, 409); assert.equal(r.json.error, 'conflict'); assert.match(r.json.error_description, /username/);
+  assert.equal(r.status, 409);
+  assert.equal(r.json.error, 'conflict');
+  assert.match(r.json.error_description, /username/);
   r = await http('POST', '/register', { json: { username: uniq(), email: u.email.toUpperCase(), password: 'password123' } });
-  assert.equal(r.status, 409); assert.match(r.json.error_description, /email/);
+  assert.equal(r.status, 409);
+  assert.match(r.json.error_description, /email/);
   const cases = [
     [{ username: 'x', email: 'x@example.com', password: 'password123' }, /username/],
     [{ username: 'bad name!', email: 'x@example.com', password: 'password123' }, /username/],
@@ -38,7 +55,10 @@ test('register: duplicates are 409, bad fields 400 naming the field', async () =
   assert.equal(r.status, 400);
   r = await http('POST', '/register', { form: { username: 'a' } });
   assert.equal(r.status, 400);
-  r = await http('POST', '/register', { body: JSON.stringify({ username: 'a'.repeat(70 * 1024) }), headers: { 'content-type': 'application/json' } });
+  r = await http('POST', '/register', {
+    body: JSON.stringify({ username: 'a'.repeat(70 * 1024) }),
+    headers: { 'content-type': 'application/json' },
+  });
   assert.equal(r.status, 413);
 });
 
@@ -59,31 +79,45 @@ test('register: another role needs an admin bearer', async () => {
 
 test('clients: admin only (401 without a valid token, 403 for another role)', async () => {
   let r = await http('GET', '/clients');
-  assert.equal(r.status, 401); assert.equal(r.json.error, 'invalid_token');
+  assert.equal(r.status, 401);
+  assert.equal(r.json.error, 'invalid_token');
   r = await http('GET', '/clients', { headers: bearer('forged.token.here') });
   assert.equal(r.status, 401);
   const user = await registerUser();
   const client = await createClient();
   const t = await token(client, { grant_type: 'password', username: user.username, password: user.password });
   r = await http('GET', '/clients', { headers: bearer(t.json.access_token) });
-  assert.equal(r.status, 403); assert.equal(r.json.error, 'insufficient_scope');
+  assert.equal(r.status, 403);
+  assert.equal(r.json.error, 'insufficient_scope');
   const { token: adminToken } = await adminAccessToken();
   r = await http('GET', '/clients', { headers: bearer(adminToken) });
   assert.equal(r.status, 200);
   assert.ok(Array.isArray(r.json));
 });
 
-test('clients: an administrator\'s ordinary token is not an admin credential (admin scope and aud required)', async () => {
+test("clients: an administrator's ordinary token is not an admin credential (admin scope and aud required)", async () => {
   const root = await registerUser({ role: 'admin', headers: admin() });
   // A public SPA the administrator signs in to: its token must not manage clients.
-  const spa = await createClient({ client_type: 'public', token_endpoint_auth_method: 'none', grant_types: ['authorization_code'], scopes: 'openid profile' });
+  const spa = await createClient({
+    client_type: 'public',
+    token_endpoint_auth_method: 'none',
+    grant_types: ['authorization_code'],
+    scopes: 'openid profile',
+  });
   const pk = pkce();
   const { code } = await login(spa, root, { scope: 'openid profile', challenge: pk.challenge });
-  let r = await token(spa, { grant_type: 'authorization_code', code, redirect_uri: spa.redirect_uris[0], code_verifier: pk.verifier }, { auth: 'none' });
+  let r = await token(
+    spa,
+    { grant_type: 'authorization_code', code, redirect_uri: spa.redirect_uris[0], code_verifier: pk.verifier },
+    { auth: 'none' },
+  );
   assert.equal(r.status, 200, r.text);
   const spaToken = r.json.access_token;
-  for (const [method, path, json] of [['GET', '/clients'], ['POST', '/clients', { client_name: 'x', redirect_uris: ['https://x.example/cb'] }],
-    ['POST', '/register', { username: uniq('evil'), email: `${uniq('e')}@example.com`, password: 'password123', role: 'admin' }]]) {
+  for (const [method, path, json] of [
+    ['GET', '/clients'],
+    ['POST', '/clients', { client_name: 'x', redirect_uris: ['https://x.example/cb'] }],
+    ['POST', '/register', { username: uniq('evil'), email: `${uniq('e')}@example.com`, password: 'password123', role: 'admin' }],
+  ]) {
     r = await http(method, path, { json, headers: bearer(spaToken) });
     assert.equal(r.status, 403, `${method} ${path}`);
     assert.equal(r.json.error, 'insufficient_scope');
@@ -108,7 +142,8 @@ test('clients: an administrator\'s ordinary token is not an admin credential (ad
 
 test('clients: a change takes effect at once in the isolate that made it (the client cache forgets it)', async () => {
   const c = await createClient({ client_name: 'Cached app' });
-  const cc = (secret) => http('POST', '/token', { form: { grant_type: 'client_credentials' }, headers: { authorization: basic(c.client_id, secret) } });
+  const cc = (secret) =>
+    http('POST', '/token', { form: { grant_type: 'client_credentials' }, headers: { authorization: basic(c.client_id, secret) } });
   assert.equal((await cc(c.client_secret)).status, 200, 'authenticated, and now cached');
   assert.equal((await cc('wrong')).status, 401);
   let r = await http('POST', `/clients/${c.client_id}/secret`, { headers: admin() });
@@ -118,7 +153,8 @@ test('clients: a change takes effect at once in the isolate that made it (the cl
   r = await http('PUT', `/clients/${c.client_id}`, { json: { grant_types: ['authorization_code'] }, headers: admin() });
   assert.equal(r.status, 200);
   r = await cc(secret);
-  assert.equal(r.status, 400); assert.equal(r.json.error, 'unauthorized_client', 'a narrowed grant list applies at once');
+  assert.equal(r.status, 400);
+  assert.equal(r.json.error, 'unauthorized_client', 'a narrowed grant list applies at once');
   await http('PUT', `/clients/${c.client_id}`, { json: { grant_types: ['client_credentials'], is_active: false }, headers: admin() });
   assert.equal((await cc(secret)).status, 401, 'a deactivated client is refused at once');
   await http('PUT', `/clients/${c.client_id}`, { json: { is_active: true }, headers: admin() });
@@ -136,10 +172,17 @@ test('clients: create, list without secrets, read, update, rotate secret, delete
   assert.ok(!r.text.includes(c.client_secret));
   assert.ok(r.json.every((x) => !('client_secret' in x) && !('client_secret_hash' in x)));
   r = await http('GET', `/clients/${c.client_id}`, { headers: admin() });
-  assert.equal(r.status, 200); assert.equal(r.json.is_active, true); assert.equal(r.json.client_name, 'CRUD app');
+  assert.equal(r.status, 200);
+  assert.equal(r.json.is_active, true);
+  assert.equal(r.json.client_name, 'CRUD app');
   assert.equal(r.json.client_secret, undefined);
-  r = await http('PUT', `/clients/${c.client_id}`, { json: { client_name: 'Renamed', redirect_uris: ['https://app.example.com/cb'] }, headers: admin() });
-  assert.equal(r.status, 200); assert.equal(r.json.client_name, 'Renamed'); assert.deepEqual(r.json.redirect_uris, ['https://app.example.com/cb']);
+  r = await http('PUT', `/clients/${c.client_id}`, {
+    json: { client_name: 'Renamed', redirect_uris: ['https://app.example.com/cb'] },
+    headers: admin(),
+  });
+  assert.equal(r.status, 200);
+  assert.equal(r.json.client_name, 'Renamed');
+  assert.deepEqual(r.json.redirect_uris, ['https://app.example.com/cb']);
   r = await http('PUT', `/clients/${c.client_id}`, { json: { redirect_uris: ['http://evil.example.com/cb'] }, headers: admin() });
   assert.equal(r.status, 400);
   r = await http('GET', `/clients/${c.client_id}`, { headers: admin() });
@@ -148,14 +191,18 @@ test('clients: create, list without secrets, read, update, rotate secret, delete
   assert.equal(r.status, 200);
   const secret = r.json.client_secret;
   assert.ok(secret && secret !== c.client_secret);
-  r = await http('POST', '/token', { form: { grant_type: 'client_credentials' }, headers: { authorization: basic(c.client_id, c.client_secret) } });
+  r = await http('POST', '/token', {
+    form: { grant_type: 'client_credentials' },
+    headers: { authorization: basic(c.client_id, c.client_secret) },
+  });
   assert.equal(r.status, 401);
   r = await http('POST', '/token', { form: { grant_type: 'client_credentials' }, headers: { authorization: basic(c.client_id, secret) } });
   assert.equal(r.status, 200);
   r = await http('DELETE', `/clients/${c.client_id}`, { headers: admin() });
   assert.equal(r.status, 204);
   r = await http('GET', `/clients/${c.client_id}`, { headers: admin() });
-  assert.equal(r.status, 404); assert.equal(r.json.error, 'not_found');
+  assert.equal(r.status, 404);
+  assert.equal(r.json.error, 'not_found');
   r = await http('DELETE', `/clients/${c.client_id}`, { headers: admin() });
   assert.equal(r.status, 404);
   r = await http('PUT', '/clients/nope', { json: { client_name: 'x' }, headers: admin() });
@@ -195,7 +242,15 @@ test('clients: registration rules', async () => {
 });
 
 test('clients: token_endpoint_auth_method none without client_type registers a public client', async () => {
-  const r = await http('POST', '/clients', { json: { client_name: 'SPA', token_endpoint_auth_method: 'none', grant_types: ['authorization_code'], redirect_uris: ['http://127.0.0.1:5173/cb'] }, headers: admin() });
+  const r = await http('POST', '/clients', {
+    json: {
+      client_name: 'SPA',
+      token_endpoint_auth_method: 'none',
+      grant_types: ['authorization_code'],
+      redirect_uris: ['http://127.0.0.1:5173/cb'],
+    },
+    headers: admin(),
+  });
   assert.equal(r.status, 201, r.text);
   assert.equal(r.json.client_type, 'public');
   assert.equal(r.json.client_secret, undefined);

@@ -37,7 +37,7 @@ const defaultHandler = {
 };
 
 const apiHandler = {
-  async fetch(request, env, ctx) {
+  async fetch(_request, _env, ctx) {
     return Response.json({ props: ctx.props });
   },
 };

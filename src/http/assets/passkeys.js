@@ -4,10 +4,13 @@
 // and post their answers with the page's own forms. Served from this origin (CSP script-src
 // 'self'); no dependencies.
 (() => {
-  'use strict';
   if (!window.PublicKeyCredential || !navigator.credentials) return;
 
-  const enc = (buf) => btoa(String.fromCharCode(...new Uint8Array(buf))).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+  const enc = (buf) =>
+    btoa(String.fromCharCode(...new Uint8Array(buf)))
+      .replace(/\+/g, '-')
+      .replace(/\//g, '_')
+      .replace(/=+$/, '');
   const dec = (s) => Uint8Array.from(atob(s.replace(/-/g, '+').replace(/_/g, '/')), (c) => c.charCodeAt(0));
 
   /** The credential as JSON (the shape of PublicKeyCredential.toJSON(), §5.1.10). */
@@ -31,8 +34,8 @@
 
   function showError(form, err) {
     const p = form.querySelector('.passkey-error');
-    if (!p || (err && err.name === 'AbortError')) return;
-    p.textContent = err && err.name === 'NotAllowedError' ? 'The passkey request was cancelled or timed out.' : String((err && err.message) || err);
+    if (!p || err?.name === 'AbortError') return;
+    p.textContent = err?.name === 'NotAllowedError' ? 'The passkey request was cancelled or timed out.' : String(err?.message || err);
     p.hidden = false;
   }
 
@@ -63,13 +66,21 @@
       const controller = new AbortController();
       pending = controller;
       const o = await options('sign_in');
-      const publicKey = { challenge: dec(o.challenge), rpId: o.rpId, timeout: o.timeout, userVerification: o.userVerification, allowCredentials: [] };
+      const publicKey = {
+        challenge: dec(o.challenge),
+        rpId: o.rpId,
+        timeout: o.timeout,
+        userVerification: o.userVerification,
+        allowCredentials: [],
+      };
       const cred = await navigator.credentials.get({ publicKey, mediation, signal: controller.signal });
       if (cred) post(cred);
     };
     signIn.querySelector('button').addEventListener('click', () => run(undefined).catch((e) => showError(signIn, e)));
     if (PublicKeyCredential.isConditionalMediationAvailable) {
-      PublicKeyCredential.isConditionalMediationAvailable().then((ok) => { if (ok) run('conditional').catch(() => {}); });
+      PublicKeyCredential.isConditionalMediationAvailable().then((ok) => {
+        if (ok) run('conditional').catch(() => {});
+      });
     }
   }
 
