@@ -5,6 +5,7 @@
 #   a Rust toolchain with the wasm32-unknown-unknown standard library
 #   wasm-bindgen-cli at exactly the Cargo.lock version, worker-build at the worker crate's version
 #   .dev.vars with a fresh ES256 signing key and bootstrap admin token (development only)
+#   git's core.hooksPath set to .githooks (the commit-msg hook), unless set to something else
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$ROOT"
@@ -86,6 +87,20 @@ ensure_dev_vars() {
   node scripts/gen-dev-vars.mjs >.dev.vars
 }
 
+# The repository's git hooks (.githooks/commit-msg: the commit message rules of CONTRIBUTING.md).
+# A hooks path the developer set themselves is left alone, with a note.
+ensure_git_hooks() {
+  git rev-parse --is-inside-work-tree >/dev/null 2>&1 || return 0
+  local current
+  current="$(git config --get core.hooksPath || true)"
+  if [ -z "$current" ]; then
+    git config core.hooksPath .githooks
+  elif [ "$current" != ".githooks" ]; then
+    say "core.hooksPath is $current: the commit-msg hook in .githooks is not used (CONTRIBUTING.md)"
+  fi
+}
+
+ensure_git_hooks
 ensure_npm_packages
 ensure_wasm_toolchain
 command -v cargo >/dev/null || die "cargo not found"
