@@ -17,7 +17,7 @@ pub struct Settings {
     pub fixed_issuer: bool,
     pub fixed_audience: bool,
     pub bootstrap_token: Option<String>,
-    pub branding: crate::http::pages::Branding,
+    pub branding: crate::http::Branding,
     pub log_requests: bool,
     #[cfg(feature = "bench")]
     pub bench: bool,
@@ -80,7 +80,7 @@ fn load(env: &Env, signing: &str) -> Settings {
         fixed_issuer: issuer.is_some(),
         fixed_audience: audience.is_some(),
         bootstrap_token: text_binding(env, "BOOTSTRAP_ADMIN_TOKEN").filter(|s| !s.is_empty()),
-        branding: crate::http::pages::Branding::new(text_binding(env, "PRODUCT_NAME"), text_binding(env, "BRAND_COLOR")),
+        branding: crate::http::Branding::new(text_binding(env, "PRODUCT_NAME"), text_binding(env, "BRAND_COLOR")),
         log_requests: text_binding(env, "LOG_REQUESTS").as_deref() != Some("0"),
         #[cfg(feature = "bench")]
         bench: text_binding(env, "BENCH").as_deref() == Some("1"),

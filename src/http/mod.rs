@@ -1,152 +1,27 @@
-//! HTTP: one file per endpoint group. Each parses the request, calls the protocol core and
-//! shapes the response. Requests and responses are plain values (`Incoming`, `Outgoing`), so
-//! the whole HTTP surface runs on the host in tests; `lib.rs` converts to and from workerd's.
+//! HTTP: the protocol API (`api/`: JSON and form endpoints) and the browser application
+//! (`browser/`: pages and their forms), over plain request and response values (`Incoming`,
+//! `Outgoing`), so the whole HTTP surface runs on the host in tests; `lib.rs` converts to and
+//! from workerd's. This file dispatches each route to its handler and writes the log line.
+//!
+//! Below every handler: `request.rs`, `response.rs`, `app.rs` and `routes.rs`, which import no
+//! handler and no page (docs/ARCHITECTURE.md shows the layers).
 
-pub mod account;
-pub mod admin;
-pub mod authorize;
-#[cfg(test)]
-mod browser_tests;
-pub mod consent;
-#[cfg(test)]
-mod consent_tests;
-#[cfg(test)]
-mod contract_tests;
-pub mod csrf;
-pub mod discovery;
-pub mod factor_pages;
+pub mod api;
+pub mod app;
+pub mod browser;
 pub mod openapi;
-pub mod pages;
-pub mod passkeys;
-mod qr;
-#[cfg(test)]
-mod registration_tests;
 pub mod request;
+pub mod response;
 pub mod routes;
-pub mod second_factor;
-pub mod token;
-pub mod users;
-#[cfg(test)]
-mod users_tests;
 
-use crate::oauth::error::HttpCode;
-use crate::oauth::{ErrorCode, OAuthError, Provider};
+use crate::oauth::OAuthError;
 use crate::store::Store;
+use api::{accounts, clients, discovery, sign_up, token};
+pub use app::{App, Branding};
+use browser::{account, authorize, consent, logout, passkeys, second_factor};
 pub use request::Incoming;
+pub use response::{iso8601, page_csp, Outgoing, MAX_BODY};
 use routes::{Endpoint, Method, Operation};
-use serde::Serialize;
-
-/// Bodies over this are refused with 413 (the contract's 64 KiB).
-pub const MAX_BODY: usize = 64 * 1024;
-
-/// A response as a value.
-#[derive(Debug, Clone)]
-pub struct Outgoing {
-    pub status: u16,
-    pub headers: Vec<(String, String)>,
-    pub body: Vec<u8>,
-    /// What went wrong inside, for the request's log line only (never sent).
-    pub log_detail: Option<String>,
-}
-
-impl Outgoing {
-    pub fn json<T: Serialize>(status: u16, value: &T) -> Self {
-        let body = serde_json::to_vec(value).unwrap_or_else(|_| b"null".to_vec());
-        Self { status, headers: vec![("content-type".into(), "application/json".into())], body, log_detail: None }
-            .header("cache-control", "no-store")
-    }
-
-    pub fn html(status: u16, html: String) -> Self {
-        Self {
-            status,
-            headers: vec![("content-type".into(), "text/html; charset=utf-8".into())],
-            body: html.into_bytes(),
-            log_detail: None,
-        }
-        .header("cache-control", "no-store")
-        .header("x-frame-options", "DENY")
-        .header("referrer-policy", "no-referrer")
-        .header("x-content-type-options", "nosniff")
-        .header("content-security-policy", &page_csp("'self'"))
-    }
-
-    pub fn empty(status: u16) -> Self {
-        Self { status, headers: vec![], body: vec![], log_detail: None }.header("cache-control", "no-store")
-    }
-
-    /// A 302 to `location` whose body is the URL as a JSON string (the contract's `/login` shape, docs/API.md).
-    pub fn redirect(location: &str) -> Self {
-        Self::json(302, &location).header("location", location)
-    }
-
-    /// Attaches what went wrong inside, for the log line only.
-    pub fn with_log_detail(mut self, detail: Option<String>) -> Self {
-        if detail.is_some() {
-            self.log_detail = detail;
-        }
-        self
-    }
-
-    pub fn with_status(mut self, status: u16) -> Self {
-        self.status = status;
-        self
-    }
-
-    /// Sets a header, replacing one of the same name.
-    /// Sets a header, replacing any of that name, except `Set-Cookie`, which is added (each
-    /// cookie is a header of its own, RFC 6265 §3).
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        if !name.eq_ignore_ascii_case("set-cookie") {
-            self.headers.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
-        }
-        self.headers.push((name.to_ascii_lowercase(), value.to_string()));
-        self
-    }
-
-    pub fn header_value(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
-    }
-
-    /// The JSON error answer, with the headers its code requires.
-    pub fn error(e: &OAuthError) -> Self {
-        let body = serde_json::json!({ "error": e.code.as_str(), "error_description": e.description });
-        let mut out = Self::json(e.status(), &body);
-        out.log_detail = e.internal.clone();
-        match e.code {
-            // RFC 6750 §3: the challenge names the error.
-            ErrorCode::InvalidToken | ErrorCode::InsufficientScope => out.header(
-                "www-authenticate",
-                &format!(
-                    "Bearer realm=\"edge-oidc\", error=\"{}\", error_description=\"{}\"",
-                    e.code.as_str(),
-                    header_safe(&e.description)
-                ),
-            ),
-            // RFC 6749 §5.2: 401 invalid_client carries a challenge for the scheme used.
-            ErrorCode::InvalidClient => out.header("www-authenticate", "Basic realm=\"edge-oidc\""),
-            ErrorCode::Http(HttpCode::RateLimited) => out.header("retry-after", &e.retry_after.unwrap_or(60).to_string()),
-            _ => out,
-        }
-    }
-}
-
-/// The pages' CSP: nothing loads but inline styles; forms post only to `form_action`; no framing.
-pub fn page_csp(form_action: &str) -> String {
-    format!(
-        "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'unsafe-inline'; img-src data:; form-action {form_action}; frame-ancestors 'none'; base-uri 'none'"
-    )
-}
-
-fn header_safe(s: &str) -> String {
-    s.chars().filter(|c| *c != '"' && *c != '\\' && !c.is_control()).collect()
-}
-
-/// What every handler gets: the core provider plus the request-independent settings.
-pub struct App<'a, S> {
-    pub provider: Provider<'a, S>,
-    pub bootstrap_token: Option<&'a str>,
-    pub branding: pages::Branding,
-}
 
 /// The per-request log line (one JSON object): the route template, never the query, body,
 /// codes, tokens or secrets. Written through a struct rather than a `serde_json::Value` map: no
@@ -224,19 +99,19 @@ pub async fn handle<S: Store>(app: &App<'_, S>, req: &Incoming) -> Outgoing {
         Operation::Introspect => token::introspect(app, req).await,
         Operation::Revoke => token::revoke(app, req).await,
         Operation::GetUserInfo | Operation::PostUserInfo => token::userinfo(app, req).await,
-        Operation::GetLogout | Operation::PostLogout => Ok(authorize::logout(app, req).await),
-        Operation::Register => admin::register(app, req).await,
-        Operation::ListClients => admin::list_clients(app, req).await,
-        Operation::CreateClient => admin::create_client(app, req).await,
-        Operation::GetClient => admin::get_client(app, req, client_id).await,
-        Operation::UpdateClient => admin::update_client(app, req, client_id).await,
-        Operation::DeleteClient => admin::delete_client(app, req, client_id).await,
-        Operation::NewClientSecret => admin::new_secret(app, req, client_id).await,
-        Operation::ListUsers => users::list_users(app, req).await,
-        Operation::GetUser => users::get_user(app, req, client_id).await,
-        Operation::UpdateUser => users::update_user(app, req, client_id).await,
-        Operation::DeleteUser => users::delete_user(app, req, client_id).await,
-        Operation::ListAudit => users::list_audit(app, req).await,
+        Operation::GetLogout | Operation::PostLogout => Ok(logout::logout(app, req).await),
+        Operation::Register => sign_up::register(app, req).await,
+        Operation::ListClients => clients::list_clients(app, req).await,
+        Operation::CreateClient => clients::create_client(app, req).await,
+        Operation::GetClient => clients::get_client(app, req, client_id).await,
+        Operation::UpdateClient => clients::update_client(app, req, client_id).await,
+        Operation::DeleteClient => clients::delete_client(app, req, client_id).await,
+        Operation::NewClientSecret => clients::new_secret(app, req, client_id).await,
+        Operation::ListUsers => accounts::list_users(app, req).await,
+        Operation::GetUser => accounts::get_user(app, req, client_id).await,
+        Operation::UpdateUser => accounts::update_user(app, req, client_id).await,
+        Operation::DeleteUser => accounts::delete_user(app, req, client_id).await,
+        Operation::ListAudit => accounts::list_audit(app, req).await,
         Operation::GetAccount => Ok(account::show(app, req).await),
         Operation::AccountSignIn => Ok(account::sign_in(app, req).await),
         Operation::SecondFactor => Ok(second_factor::submit(app, req).await),
@@ -315,7 +190,7 @@ mod tests {
         let store = MemoryStore::default();
         let config = Config::for_issuer("http://127.0.0.1:8787");
         let app = App {
-            provider: Provider {
+            provider: crate::oauth::Provider {
                 store: &store,
                 keys: Err("JWT_SIGNING_KEY is not set"),
                 config: &config,
@@ -324,7 +199,7 @@ mod tests {
                 audit_log: &Default::default(),
             },
             bootstrap_token: None,
-            branding: pages::Branding::default(),
+            branding: Branding::default(),
         };
         let out = block_on(handle(&app, &get("/.well-known/jwks.json")));
         assert_eq!(out.status, 503);

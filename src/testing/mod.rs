@@ -65,7 +65,7 @@ impl World {
     /// The whole HTTP surface at `now` for a client at `address`, with `BOOTSTRAP` as the
     /// bootstrap admin token.
     pub fn app<'a>(&'a self, now: u64, address: &'a str) -> App<'a, MemoryStore> {
-        App { provider: self.at_from(now, address), bootstrap_token: Some(BOOTSTRAP), branding: crate::http::pages::Branding::default() }
+        App { provider: self.at_from(now, address), bootstrap_token: Some(BOOTSTRAP), branding: crate::http::Branding::default() }
     }
 
     /// Serves one request at `now`, from the address in its `cf-connecting-ip` header (as

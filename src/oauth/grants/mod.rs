@@ -1,6 +1,6 @@
 //! The token endpoint (RFC 6749 §3.2): one file per grant, dispatched by an exhaustive match
 //! over `TokenRequest`, so that a new grant is a compile error until every place handles it
-//! (parsing in `http/token.rs`, dispatch here, client metadata, discovery).
+//! (parsing in `http/api/token.rs`, dispatch here, client metadata, discovery).
 
 mod authorization_code;
 mod client_credentials;

@@ -1,13 +1,35 @@
-//! User administration and the audit log (admin bearer): `GET /users`, `GET|PATCH|DELETE
-//! /users/{id}`, `GET /audit`. Cursors are opaque: the next page's starting point, base64url.
+//! User administration and the audit log (admin bearer; the rules are `oauth::accounts`):
+//! `GET /users`, `GET|PATCH|DELETE /users/{id}`, `GET /audit`, and a user as these answer one.
+//! Cursors are opaque: the next page's starting point, base64url.
 
-use super::admin::{admin_users_json, require_admin};
-use super::{App, Incoming, Outgoing};
+use super::admin::require_admin;
 use crate::crypto::{b64url, b64url_decode};
+use crate::http::{iso8601, App, Incoming, Outgoing};
 use crate::oauth::accounts::{UserUpdate, MAX_PAGE};
 use crate::oauth::{OAuthError, OAuthResult};
-use crate::store::{AuditQuery, Store};
-use serde_json::json;
+use crate::store::{AuditQuery, FactorSummary, Store, User};
+use serde_json::{json, Value};
+
+pub fn user_json(u: &User) -> Value {
+    json!({ "id": u.id, "username": u.username, "email": u.email, "role": u.role, "createdAt": iso8601(u.created_at) })
+}
+
+/// A user as the user administration answers one: as `POST /register` does, plus `disabled`
+/// and a summary of their sign-in factors (how many passkeys, whether a confirmed authenticator
+/// app). Never a hash.
+pub fn admin_user_json(u: &User, factors: &FactorSummary) -> Value {
+    let mut v = user_json(u);
+    v["disabled"] = json!(u.disabled);
+    v["factors"] = json!({ "passkeys": factors.passkeys, "totp": factors.totp });
+    v
+}
+
+/// `admin_user_json` of each user, their factors read in one query.
+pub async fn admin_users_json<S: Store>(app: &App<'_, S>, users: &[User]) -> OAuthResult<Vec<Value>> {
+    let ids: Vec<String> = users.iter().map(|u| u.id.clone()).collect();
+    let factors = app.provider.store.factor_summaries(&ids).await?;
+    Ok(users.iter().zip(factors.iter().chain(std::iter::repeat(&FactorSummary::default()))).map(|(u, f)| admin_user_json(u, f)).collect())
+}
 
 /// The page size asked for (`limit`, default 50, at most `MAX_PAGE`).
 fn limit(raw: Option<String>) -> OAuthResult<u32> {

@@ -1,8 +1,8 @@
 //! `/token`, `/introspect`, `/revoke` and `/userinfo`.
 
 use super::admin::{authorize_admin, AdminCheck};
-use super::request::Params;
-use super::{App, Incoming, Outgoing};
+use crate::http::request::Params;
+use crate::http::{App, Incoming, Outgoing};
 use crate::oauth::introspection::Introspector;
 use crate::oauth::secrets::{CodeSecret, CodeVerifier, Password, RefreshTokenSecret};
 use crate::oauth::{GrantType, OAuthError, OAuthResult, TokenRequest};

@@ -1,36 +1,14 @@
-//! The consent page (shown by `/authorize` and `/login` for a third-party client) and
-//! `POST /consent`, where the person's "Allow" or "Deny" comes back. The decision rules are
-//! `oauth::consent`; this file is the page and the form.
+//! `POST /consent`: the person's "Allow" or "Deny" on the consent page (`views::consent_page`)
+//! for a third-party client. The decision rules are `oauth::consent`.
 
-use super::authorize::{authorize_error, error_page, form_action, hidden_fields, is_cross_site, params_from, session_token};
-use super::{csrf, pages, App, Incoming, Outgoing};
+use super::cookies::session_token;
+use super::prologue::{self, authorization_params, Callers, Refused};
+use super::views::{authorize_error, error_page};
+use crate::http::{App, Incoming, Outgoing};
 use crate::oauth::amr::Authentication;
-use crate::oauth::authorize::{error_redirect, AuthorizationRequest};
-use crate::oauth::consent::{describe, redirect_host};
+use crate::oauth::authorize::error_redirect;
 use crate::oauth::OAuthError;
 use crate::store::Store;
-
-/// The page asking the signed-in person whether `r.client` may have `r.scope`; its form posts
-/// the request back to `/consent` with the browser's anti-CSRF token.
-pub fn consent_page<S>(app: &App<'_, S>, req: &Incoming, r: &AuthorizationRequest) -> Outgoing {
-    let issuer = &app.provider.config.issuer;
-    let token = csrf::token(req, issuer);
-    let mut hidden = hidden_fields(r);
-    hidden.push((csrf::FIELD, token.clone()));
-    let refs: Vec<(&str, &str)> = hidden.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let resources: Vec<&str> = r.resources.iter().map(|x| x.as_str()).collect();
-    let page = pages::Consent {
-        client_name: &r.client.client_name,
-        redirect_host: redirect_host(&r.redirect_uri),
-        client_uri: r.client.client_uri.as_deref(),
-        permissions: &describe(&r.scope),
-        resources: &resources,
-        hidden: &refs,
-    };
-    let out = Outgoing::html(200, pages::consent(&app.branding, &page))
-        .header("content-security-policy", &super::page_csp(&form_action(&r.redirect_uri)));
-    csrf::set_cookie(out, issuer, &token)
-}
 
 /// `POST /consent`: the person's decision for the authorization request in the form. It must
 /// come from this site's own page (same-origin, with the browser's anti-CSRF token) in a signed-in
@@ -40,17 +18,13 @@ pub fn consent_page<S>(app: &App<'_, S>, req: &Incoming, r: &AuthorizationReques
 pub async fn consent<S: Store>(app: &App<'_, S>, req: &Incoming) -> Outgoing {
     let issuer = &app.provider.config.issuer;
     let refuse = |status: u16, msg: &str| error_page(app, status, "Cannot continue", msg);
-    if is_cross_site(issuer, req) {
-        return refuse(403, "Cross-site form posts are refused.");
-    }
-    let form = match req.form() {
-        Ok(f) => f,
-        Err(e) => return refuse(e.status().max(400), &e.description),
+    let form = match prologue::post(req, issuer, Callers::Browsers) {
+        Ok(post) => post.form,
+        Err(Refused::CrossSite) => return refuse(403, "Cross-site form posts are refused."),
+        Err(Refused::Malformed(e)) => return refuse(e.status().max(400), &e.description),
+        Err(Refused::Expired) => return refuse(403, "This form has expired. Go back to the application and start again."),
     };
-    if !csrf::verify(req, issuer, form.get(csrf::FIELD).ok().flatten().as_deref()) {
-        return refuse(403, "This form has expired. Go back to the application and start again.");
-    }
-    let mut p = match params_from(&form, "redirect") {
+    let mut p = match authorization_params(&form, "redirect") {
         Ok(p) => p,
         Err(e) => return refuse(400, &e.description),
     };
@@ -60,7 +34,7 @@ pub async fn consent<S: Store>(app: &App<'_, S>, req: &Incoming) -> Outgoing {
         Ok(r) => r,
         Err(e) => return authorize_error(app, e),
     };
-    let session = match session_token(app, req) {
+    let session = match session_token(req, issuer) {
         Some(t) => app.provider.current_session(t).await,
         None => Ok(None),
     };

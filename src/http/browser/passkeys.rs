@@ -4,11 +4,13 @@
 //! `crate::webauthn`; every post carries the page's anti-CSRF token, to which the ceremony's
 //! challenge is bound.
 
-use super::account::{account_page, form_field, signed_in, signed_in_post};
-use super::authorize::{error_page, is_cross_site};
+use super::account_page::{account_page, form_field, signed_in, signed_in_post};
+use super::cookies::CSRF_FIELD;
+use super::flow::{self, Browser};
 use super::pages::Notice;
-use super::second_factor::{capitalised, continue_sign_in, request_in_form};
-use super::{csrf, App, Incoming, Outgoing};
+use super::prologue::{self, request_in_form, Callers, Refused};
+use super::views::{self, authorize_error, capitalised, error_page, sign_in_error_page};
+use crate::http::{App, Incoming, Outgoing};
 use crate::oauth::error::HttpCode;
 use crate::oauth::passkeys::CredentialJson;
 use crate::oauth::{ErrorCode, OAuthError};
@@ -29,22 +31,19 @@ pub fn script() -> Outgoing {
 /// `POST /passkeys/options` (form: `purpose`, `csrf`): JSON options with a fresh challenge bound
 /// to this browser. `register` needs a signed-in session.
 pub async fn options<S: Store>(app: &App<'_, S>, req: &Incoming) -> Outgoing {
-    let issuer = &app.provider.config.issuer;
-    if is_cross_site(issuer, req) {
-        return Outgoing::error(&OAuthError::access_denied("cross-site requests are refused"));
-    }
-    let form = match req.form() {
-        Ok(f) => f,
-        Err(e) => return Outgoing::error(&e),
+    let post = match prologue::post(req, &app.provider.config.issuer, Callers::Browsers) {
+        Ok(post) => post,
+        Err(Refused::CrossSite) => return Outgoing::error(&OAuthError::access_denied("cross-site requests are refused")),
+        Err(Refused::Malformed(e)) => return Outgoing::error(&e),
+        Err(Refused::Expired) => {
+            return Outgoing::error(&OAuthError::access_denied("the page's anti-CSRF token is missing or has expired; reload the page"))
+        }
     };
-    let token = form_field(&form, csrf::FIELD);
-    if !csrf::verify(req, issuer, Some(&token)) {
-        return Outgoing::error(&OAuthError::access_denied("the page's anti-CSRF token is missing or has expired; reload the page"));
-    }
-    let answer = match form_field(&form, "purpose").as_str() {
-        "sign_in" => app.provider.passkey_sign_in_options(&token).await,
+    let token = &post.csrf;
+    let answer = match post.field("purpose").as_str() {
+        "sign_in" => app.provider.passkey_sign_in_options(token).await,
         "register" => match signed_in(app, req).await {
-            Ok(Some((user, _))) => app.provider.passkey_registration_options(&user, &token, &app.branding.product_name).await,
+            Ok(Some((user, _))) => app.provider.passkey_registration_options(&user, token, &app.branding.product_name).await,
             Ok(None) => return Outgoing::error(&OAuthError::new(ErrorCode::AccessDenied, "sign in first")).with_status(401),
             Err(e) => Err(e),
         },
@@ -59,36 +58,36 @@ pub async fn options<S: Store>(app: &App<'_, S>, req: &Incoming) -> Outgoing {
 /// `POST /login/passkey`: the assertion (`credential`, JSON) with the page's anti-CSRF token and
 /// the authorization request (none: the account page's sign-in).
 pub async fn sign_in<S: Store>(app: &App<'_, S>, req: &Incoming) -> Outgoing {
-    let issuer = &app.provider.config.issuer;
     let refuse = |status: u16, msg: &str| error_page(app, status, "Cannot sign in", msg);
-    if is_cross_site(issuer, req) {
-        return refuse(403, "Cross-site sign-in posts are refused.");
-    }
-    let form = match req.form() {
-        Ok(f) => f,
-        Err(e) => return refuse(400, &capitalised(&e.description)),
+    let post = match prologue::post(req, &app.provider.config.issuer, Callers::Browsers) {
+        Ok(post) => post,
+        Err(Refused::CrossSite) => return refuse(403, "Cross-site sign-in posts are refused."),
+        Err(Refused::Malformed(e)) => return refuse(400, &capitalised(&e.description)),
+        Err(Refused::Expired) => return refuse(403, "This sign-in form has expired. Go back and sign in again."),
     };
-    let token = form_field(&form, csrf::FIELD);
-    if !csrf::verify(req, issuer, Some(&token)) {
-        return refuse(403, "This sign-in form has expired. Go back and sign in again.");
-    }
-    let credential = match CredentialJson::parse(&form_field(&form, "credential")) {
+    let credential = match CredentialJson::parse(&post.field("credential")) {
         Ok(c) => c,
         Err(e) => return refuse(400, &capitalised(&e.description)),
     };
-    let r = match request_in_form(app, &form).await {
+    let r = match request_in_form(app, &post.form).await {
         Ok(r) => r,
-        Err(page) => return page,
+        Err(e) => return authorize_error(app, e),
     };
-    match app.provider.sign_in_with_passkey(&credential, &token).await {
-        Ok((user, auth)) => continue_sign_in(app, req, r.as_ref(), &user, auth, false).await,
+    match app.provider.sign_in_with_passkey(&credential, &post.csrf).await {
+        Ok((user, auth)) => {
+            let browser = Browser { csrf: &post.csrf, user_agent: req.header("user-agent").unwrap_or("") };
+            match flow::after_authentication(app, &browser, r.as_ref(), &user, auth, false).await {
+                Ok(step) => views::step(app, req, r.as_ref(), &post.csrf, step),
+                Err(e) => sign_in_error_page(app, &e),
+            }
+        }
         Err(e) if e.code == ErrorCode::Http(HttpCode::RateLimited) => {
             let wait = e.retry_after.unwrap_or(60);
             refuse(429, &format!("Too many sign-in attempts. Try again in {wait} seconds.")).header("retry-after", &wait.to_string())
         }
         Err(e) if e.code == ErrorCode::AccessDenied => refuse(401, &capitalised(&e.description)),
         Err(e) if e.status() < 500 => refuse(400, &capitalised(&e.description)),
-        Err(e) => super::authorize::sign_in_error_page(app, &e),
+        Err(e) => sign_in_error_page(app, &e),
     }
 }
 
@@ -103,7 +102,7 @@ pub async fn manage<S: Store>(app: &App<'_, S>, req: &Incoming) -> Outgoing {
     match form_field(&form, "action").as_str() {
         "register" => {
             let added = match CredentialJson::parse(&form_field(&form, "credential")) {
-                Ok(c) => p.register_passkey(&user, &form_field(&form, "name"), &c, &form_field(&form, csrf::FIELD)).await,
+                Ok(c) => p.register_passkey(&user, &form_field(&form, "name"), &c, &form_field(&form, CSRF_FIELD)).await,
                 Err(e) => Err(e),
             };
             match added {

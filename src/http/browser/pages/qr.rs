@@ -22,7 +22,7 @@ pub fn svg(text: &str, label: &str) -> Option<String> {
         "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {dim} {dim}\" width=\"200\" height=\"200\" role=\"img\" \
 aria-label=\"{}\" shape-rendering=\"crispEdges\"><rect width=\"100%\" height=\"100%\" fill=\"#fff\"/>\
 <path d=\"{path}\" fill=\"#000\"/></svg>",
-        super::pages::escape(label)
+        super::escape(label)
     ))
 }
 

@@ -1,6 +1,13 @@
-//! The HTML pages: login, error and signed-out. Every interpolated value is HTML-escaped; no
-//! external assets (the CSP allows none); the pages work without JavaScript. Product name and
-//! accent colour come from the `PRODUCT_NAME` and `BRAND_COLOR` vars.
+//! The HTML pages: login, consent, error, sign-out and the account page here, the second step's
+//! and the account's factor sections in `factors.rs`, QR codes in `qr.rs`. Pages render values
+//! and import no handler, flow or storage. Every interpolated value is HTML-escaped; no external
+//! assets (the CSP allows none); the pages work without JavaScript. Product name and accent
+//! colour come from the `PRODUCT_NAME` and `BRAND_COLOR` vars.
+
+pub mod factors;
+pub mod qr;
+
+use crate::http::Branding;
 
 /// Escapes text for HTML element content and quoted attribute values.
 pub fn escape(s: &str) -> String {
@@ -21,30 +28,6 @@ pub fn escape(s: &str) -> String {
 /// Hidden form fields carrying `hidden` (name, value), escaped.
 pub(super) fn hidden_inputs(hidden: &[(&str, &str)]) -> String {
     hidden.iter().map(|(k, v)| format!("<input type=\"hidden\" name=\"{}\" value=\"{}\">", escape(k), escape(v))).collect()
-}
-
-#[derive(Debug, Clone)]
-pub struct Branding {
-    pub product_name: String,
-    /// A `#rgb` or `#rrggbb` colour (anything else is ignored: it lands in CSS).
-    pub color: String,
-}
-
-impl Default for Branding {
-    fn default() -> Self {
-        Self { product_name: "edge-oidc".into(), color: "#0b57d0".into() }
-    }
-}
-
-impl Branding {
-    pub fn new(product_name: Option<String>, color: Option<String>) -> Self {
-        let d = Self::default();
-        let name = product_name.map(|n| n.trim().chars().take(60).collect::<String>()).filter(|n| !n.is_empty());
-        let color = color
-            .map(|c| c.trim().to_string())
-            .filter(|c| (c.len() == 4 || c.len() == 7) && c.starts_with('#') && c[1..].bytes().all(|b| b.is_ascii_hexdigit()));
-        Self { product_name: name.unwrap_or(d.product_name), color: color.unwrap_or(d.color) }
-    }
 }
 
 fn style(accent: &str) -> String {

@@ -2,7 +2,8 @@
 //! sign-in or from the account page), the recovery codes shown once, and the account page's
 //! "Two-step sign-in" and "Sessions" sections. Every interpolated value is escaped.
 
-use super::pages::{escape, hidden_inputs, notice_html, page, Branding, Notice};
+use super::{escape, hidden_inputs, notice_html, page, Notice};
+use crate::http::Branding;
 use crate::oauth::second_factor::TotpSetup;
 
 /// The code field: "Authentication code", digits by default (recovery codes fit too).

@@ -1,7 +1,7 @@
 //! Discovery (OpenID Connect Discovery 1.0 §3, and the same document as RFC 8414
 //! authorization server metadata) and the JWKS (RFC 7517).
 
-use super::{App, Outgoing};
+use crate::http::{App, Outgoing};
 use crate::oauth::{scope, GrantType, OAuthResult};
 use crate::store::Store;
 use serde_json::json;

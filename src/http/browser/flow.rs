@@ -1,0 +1,91 @@
+//! The sign-in flow of a browser: what follows a successful authentication step. It decides
+//! and does (the pending second step, the session, the code) and returns the step for the
+//! handler to render (`views::step`); it never renders. The rule of which step comes next is
+//! `oauth::prompt::Provider::next_step`, computed once and passed in.
+//!
+//! A pending sign-in is a `Challenge` bound to the browser's anti-CSRF cookie, short-lived, and
+//! taken (deleted) when its step succeeds.
+
+use crate::http::App;
+use crate::oauth::amr::Authentication;
+use crate::oauth::authorize::AuthorizationRequest;
+use crate::oauth::prompt::NextStep;
+use crate::oauth::second_factor::{sign_in_data, ChallengeKind, TotpSetup};
+use crate::oauth::OAuthResult;
+use crate::store::{Store, User};
+
+/// What the browser is shown next.
+#[derive(Debug)]
+pub enum Step {
+    /// The second step: the pending sign-in's token.
+    SecondFactor { pending: String },
+    /// Setting an authenticator app up, because the client demands two factors: the pending
+    /// sign-in and the new app's key.
+    Enroll { pending: String, setup: TotpSetup },
+    /// A third-party client's consent page; the session has started (its token, unless
+    /// starting it failed).
+    Consent { session: Option<String> },
+    /// Signed in: to the client with its code (`Some(location)`), or back to the account page
+    /// (`None`); the session has started.
+    Done { location: Option<String>, session: Option<String> },
+}
+
+/// The browser that signs in: its anti-CSRF token (ceremonies are bound to it) and its
+/// `User-Agent` (kept with its session for the account page).
+pub struct Browser<'r> {
+    pub csrf: &'r str,
+    pub user_agent: &'r str,
+}
+
+/// After `auth` succeeded for `user` (`fresh_password`: it was the password form): the next
+/// step, computed by `next_step`, then `continue_with` it. `r` is the authorization request;
+/// `None` for the account page.
+pub async fn after_authentication<S: Store>(
+    app: &App<'_, S>,
+    browser: &Browser<'_>,
+    r: Option<&AuthorizationRequest>,
+    user: &User,
+    auth: Authentication,
+    fresh_password: bool,
+) -> OAuthResult<Step> {
+    let next = app.provider.next_step(r, user, &auth, fresh_password).await?;
+    continue_with(app, browser, r, user, auth, next).await
+}
+
+/// Carries the sign-in on with `next`, the step `next_step` decided.
+pub async fn continue_with<S: Store>(
+    app: &App<'_, S>,
+    browser: &Browser<'_>,
+    r: Option<&AuthorizationRequest>,
+    user: &User,
+    auth: Authentication,
+    next: NextStep,
+) -> OAuthResult<Step> {
+    let p = &app.provider;
+    match (next, r) {
+        (NextStep::Enroll, Some(_)) => {
+            let pending = p.start_challenge(ChallengeKind::Enroll, Some(&user.id), browser.csrf, &sign_in_data(&auth)).await?;
+            Ok(Step::Enroll { pending, setup: p.begin_totp_setup(user, false).await? })
+        }
+        // (`next_step` asks to enroll only for an authorization request.)
+        (NextStep::SecondFactor | NextStep::Enroll, _) => {
+            let kind = if next == NextStep::Enroll { ChallengeKind::Enroll } else { ChallengeKind::SecondFactor };
+            Ok(Step::SecondFactor { pending: p.start_challenge(kind, Some(&user.id), browser.csrf, &sign_in_data(&auth)).await? })
+        }
+        (NextStep::Consent, Some(_)) => Ok(Step::Consent { session: start_session(app, browser, user, &auth).await }),
+        (NextStep::Consent, None) => Ok(Step::Done { location: None, session: start_session(app, browser, user, &auth).await }),
+        (NextStep::Finish, r) => {
+            let location = match r {
+                Some(r) => Some(p.issue_code(r, user, &auth).await?),
+                None => None,
+            };
+            Ok(Step::Done { location, session: start_session(app, browser, user, &auth).await })
+        }
+    }
+}
+
+/// A session of `auth` for the browser; `None` when it could not be stored (the sign-in goes on
+/// without single sign-on).
+async fn start_session<S: Store>(app: &App<'_, S>, browser: &Browser<'_>, user: &User, auth: &Authentication) -> Option<String> {
+    app.provider.start_session(user, auth, browser.user_agent).await.ok()
+}
