@@ -2,7 +2,7 @@
 //! Prints one JSON object: microseconds per ES256 sign and verify, nanoseconds per PBKDF2
 //! iteration. Run with `cargo run --release --example crypto_bench`.
 
-use edge_oidc::bench;
+use edge_oidc::cloudflare::bench;
 use edge_oidc::crypto::keys::KeySet;
 use std::time::Instant;
 

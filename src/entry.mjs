@@ -1,5 +1,5 @@
 // The Worker's entry module (wrangler.toml `main`): hands each request to the wasm's `fetch`
-// (src/lib.rs) and each cron event to its `scheduled`, without the per-request work of the
+// (src/cloudflare/entry.rs) and each cron event to its `scheduled`, without the per-request work of the
 // default export worker-build generates (build/index.js). That export is a class behind a Proxy:
 // for every request the runtime constructs it (a Proxy construct trap that builds a handler
 // object and a second Proxy around the instance), then reads `fetch` through a get trap that

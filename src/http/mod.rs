@@ -1,6 +1,6 @@
 //! HTTP: the protocol API (`api/`: JSON and form endpoints) and the browser application
 //! (`browser/`: pages and their forms), over plain request and response values (`Incoming`,
-//! `Outgoing`), so the whole HTTP surface runs on the host in tests; `lib.rs` converts to and
+//! `Outgoing`), so the whole HTTP surface runs on the host in tests; `cloudflare/entry.rs` converts to and
 //! from workerd's. This file dispatches each route to its handler and writes the log line.
 //!
 //! Below every handler: `request.rs`, `response.rs`, `app.rs` and `routes.rs`, which import no

@@ -5,7 +5,6 @@
 //! not `Send`.
 
 pub mod cache;
-pub mod cloudflare;
 pub mod memory;
 #[cfg(test)]
 mod tests;

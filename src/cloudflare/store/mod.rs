@@ -19,7 +19,8 @@ pub(crate) use signer::pkcs8_pem_to_jwk;
 mod throttle;
 mod users;
 
-use super::*;
+use crate::store::*;
+use serde::Deserialize;
 use std::cell::OnceCell;
 use worker::wasm_bindgen::JsValue;
 use worker::{D1Database, D1DatabaseSession, D1PreparedStatement, D1SessionConstraint, Env, KvStore};
@@ -73,7 +74,7 @@ impl CloudflareStore {
     }
 
     fn now() -> u64 {
-        crate::now_ms() / 1000
+        super::now_ms() / 1000
     }
 
     fn db(&self) -> StoreResult<&D1Database> {

@@ -51,7 +51,7 @@ pub fn pbkdf2(iterations: u32) -> usize {
 pub fn passkey_verify(n: u32) -> usize {
     use crate::crypto::b64url_decode;
     use crate::webauthn::{verify_assertion, verify_registration, RelyingParty, StoredCredential};
-    let rec: serde_json::Value = serde_json::from_str(include_str!("webauthn/testdata/chromium-es256-none.json")).expect("the fixture");
+    let rec: serde_json::Value = serde_json::from_str(include_str!("../webauthn/testdata/chromium-es256-none.json")).expect("the fixture");
     let bytes = |v: &serde_json::Value| b64url_decode(v.as_str().unwrap_or_default()).unwrap_or_default();
     let rp = RelyingParty { id: rec["rp_id"].as_str().unwrap_or_default(), origin: rec["origin"].as_str().unwrap_or_default() };
     let reg = &rec["registration"];
