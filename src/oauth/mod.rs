@@ -13,6 +13,7 @@ pub mod error;
 pub mod grants;
 pub mod introspection;
 pub mod issue;
+pub mod lockout;
 pub mod logout;
 pub mod metadata_document;
 pub mod outbound;

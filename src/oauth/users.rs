@@ -165,7 +165,7 @@ impl<S: Store> Provider<'_, S> {
             return Err(OAuthError::too_many("too many sign-in attempts from this address; try again later", ADDRESS_WINDOW));
         }
         let key = throttle_key(factor, username, self.address);
-        let reservation = self.store.reserve_attempt(&key, self.now).await?;
+        let reservation = self.store.reserve_attempt(&key, self.now, &super::lockout::lock_curve(self.now)).await?;
         if !reservation.granted {
             return Err(OAuthError::rate_limited(reservation.throttle.locked_until.saturating_sub(self.now)));
         }
@@ -262,13 +262,13 @@ mod tests {
                 if i < 4 {
                     assert!(r.unwrap().is_none());
                 } else {
-                    assert_eq!(r.unwrap_err().retry_after, Some(crate::store::LOCK_BASE_SECONDS));
+                    assert_eq!(r.unwrap_err().retry_after, Some(crate::oauth::lockout::LOCK_BASE_SECONDS));
                 }
             }
             let locked = block_on(p.authenticate_user(name, "correct horse")).unwrap_err();
             assert_eq!(locked.code, crate::oauth::ErrorCode::Http(crate::oauth::error::HttpCode::RateLimited));
         }
-        let later = w.at(1 + crate::store::LOCK_BASE_SECONDS);
+        let later = w.at(1 + crate::oauth::lockout::LOCK_BASE_SECONDS);
         assert!(block_on(later.authenticate_user("alice", "correct horse")).unwrap().is_some());
         assert!(block_on(later.authenticate_user("alice", "bad password")).unwrap().is_none(), "success cleared the count");
         // Duplicates are conflicts.
@@ -282,7 +282,7 @@ mod tests {
         let p = w.at(1);
         block_on(p.register_user(validate_registration("owner", "owner@example.com", "correct horse", None).unwrap())).unwrap();
         let attacker = w.at_from(10, "198.51.100.66");
-        for _ in 0..crate::store::LOCK_AFTER_FAILURES {
+        for _ in 0..crate::oauth::lockout::LOCK_AFTER_FAILURES {
             let _ = block_on(attacker.authenticate_user("owner", "guess"));
         }
         // The attacker's address is locked, even with the right password...

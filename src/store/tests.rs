@@ -1,28 +1,8 @@
-//! Tests of the storage contract's own rules: the lockout curve, when a refresh token is usable,
-//! and how errors read in logs.
+//! Tests of the storage contract's own rules: when a refresh token is usable, and how errors read
+//! in logs.
 //! The in-memory store's behaviour is tested in `memory/tests.rs`.
 
 use super::*;
-
-#[test]
-fn the_lock_starts_after_five_failures_doubles_and_is_capped() {
-    let now = 1_000;
-    for failures in 0..LOCK_AFTER_FAILURES {
-        assert_eq!(lock_until(failures, now), 0, "{failures} failures do not lock");
-    }
-    assert_eq!(lock_until(LOCK_AFTER_FAILURES, now), now + LOCK_BASE_SECONDS);
-    assert_eq!(lock_until(LOCK_AFTER_FAILURES + 1, now), now + 2 * LOCK_BASE_SECONDS);
-    assert_eq!(lock_until(LOCK_AFTER_FAILURES + 2, now), now + 4 * LOCK_BASE_SECONDS);
-    let mut previous = 0;
-    for failures in LOCK_AFTER_FAILURES..200 {
-        let lock = lock_until(failures, now);
-        assert!(lock >= previous, "the lock never shortens as failures grow");
-        assert!(lock <= now + LOCK_MAX_SECONDS);
-        previous = lock;
-    }
-    assert_eq!(previous, now + LOCK_MAX_SECONDS, "the cap is reached");
-    assert_eq!(lock_until(u32::MAX, now), now + LOCK_MAX_SECONDS, "no overflow at the largest count");
-}
 
 #[test]
 fn errors_read_with_their_detail_in_logs() {
@@ -31,19 +11,6 @@ fn errors_read_with_their_detail_in_logs() {
     assert_eq!(StoreError::Conflict("username".into()).to_string(), "conflict: the username is taken");
     let boxed: Box<dyn std::error::Error> = Box::new(e);
     assert!(boxed.to_string().contains("no such table"));
-}
-
-#[test]
-fn the_lock_curve_is_lock_until_clamped_to_its_last_entry() {
-    // D1's record_failure relies on exactly this: curve[min(failures, len - 1)].
-    for now in [0, 1_000, 1_764_000_000] {
-        let curve = lock_curve(now);
-        assert!(curve.len() >= 2, "a new row looks up entry 1");
-        for failures in 0..1_000 {
-            assert_eq!(curve[(failures as usize).min(curve.len() - 1)], lock_until(failures, now), "{failures} at {now}");
-        }
-        assert_eq!(*curve.last().unwrap(), lock_until(u32::MAX, now));
-    }
 }
 
 #[test]

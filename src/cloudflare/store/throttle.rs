@@ -3,16 +3,16 @@
 use super::*;
 
 impl ThrottleStore for CloudflareStore {
-    async fn reserve_attempt(&self, key: &str, now: u64) -> StoreResult<Reservation> {
+    async fn reserve_attempt(&self, key: &str, now: u64, curve: &[u64]) -> StoreResult<Reservation> {
         // One atomic upsert, before the password is checked: concurrent attempts each count
         // (the count is incremented in SQL, never read and written back), and the `WHERE` of the
         // update refuses any attempt while a lock is in force, so no burst gets past the budget.
         // The new count is 1 for a new key or one whose last attempt is older than ?4 (counts
-        // decay), else one more. Its lock is `lock_until` of that count, looked up in
-        // `lock_curve` (?3, a JSON array clamped to its last entry), so the curve is stated only
+        // decay), else one more. Its lock is that count's entry of `curve` (?3, a JSON array
+        // clamped to its last entry: `oauth::lockout::lock_curve`), so the curve is stated only
         // in Rust; `max` keeps a longer lock already recorded. RETURNING yields the row only when
         // the attempt was counted; the second statement reads the state either way.
-        let curve = serde_json::to_string(&lock_curve(now)).map_err(backend)?;
+        let curve = serde_json::to_string(curve).map_err(backend)?;
         let results = self
             .db()?
             .batch(vec![

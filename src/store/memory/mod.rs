@@ -515,7 +515,7 @@ impl SessionStore for MemoryStore {
 }
 
 impl ThrottleStore for MemoryStore {
-    async fn reserve_attempt(&self, key: &str, now: u64) -> StoreResult<Reservation> {
+    async fn reserve_attempt(&self, key: &str, now: u64, curve: &[u64]) -> StoreResult<Reservation> {
         self.enter("reserve_attempt")?;
         let mut state = self.state.borrow_mut();
         let entry = state.throttles.entry(key.to_string()).or_default();
@@ -524,7 +524,8 @@ impl ThrottleStore for MemoryStore {
         }
         let count = if entry.1 + THROTTLE_MEMORY <= now { 0 } else { entry.0.failures };
         entry.0.failures = count + 1;
-        entry.0.locked_until = lock_until(entry.0.failures, now).max(entry.0.locked_until);
+        let lock = curve.get(entry.0.failures as usize).or(curve.last()).copied().unwrap_or(0);
+        entry.0.locked_until = lock.max(entry.0.locked_until);
         entry.1 = now;
         Ok(Reservation { granted: true, throttle: entry.0 })
     }

@@ -4,6 +4,7 @@
 
 use super::*;
 use crate::oauth::block_on;
+use crate::oauth::lockout::{LOCK_AFTER_FAILURES, LOCK_BASE_SECONDS};
 
 const NOW: u64 = 1_000;
 
@@ -106,7 +107,7 @@ fn seeded() -> MemoryStore {
         s.insert_refresh(&token("r2", "f2", "c2", "u1", NOW - 1)).await.unwrap();
         s.revoke_access("jti-0", NOW - 1).await.unwrap();
         s.create_session(&session("s1", NOW + 100)).await.unwrap();
-        s.reserve_attempt("k1", NOW).await.unwrap();
+        s.reserve_attempt("k1", NOW, &crate::oauth::lockout::lock_curve(NOW)).await.unwrap();
     });
     s
 }
@@ -186,7 +187,7 @@ fn session_calls(s: &MemoryStore) -> Calls {
 fn throttle_calls(s: &MemoryStore) -> Calls {
     block_on(async {
         vec![
-            ("reserve_attempt", s.reserve_attempt("k2", NOW).await.map(drop)),
+            ("reserve_attempt", s.reserve_attempt("k2", NOW, &[0]).await.map(drop)),
             ("clear_failures", s.clear_failures("k1").await),
             ("allow", s.allow(AddressLimit::SignIn, "192.0.2.7", NOW).await.map(drop)),
         ]
@@ -402,7 +403,7 @@ fn an_access_token_is_usable_until_its_grant_client_or_user_ends() {
 #[test]
 fn an_attempt_is_reserved_atomically_before_it_is_checked_and_refused_while_locked() {
     let store = MemoryStore::default();
-    let reserve = |now| block_on(store.reserve_attempt("k", now)).unwrap();
+    let reserve = |now| block_on(store.reserve_attempt("k", now, &crate::oauth::lockout::lock_curve(now))).unwrap();
     for i in 1..LOCK_AFTER_FAILURES {
         let r = reserve(NOW);
         assert!(r.granted && r.throttle.failures == i && r.throttle.locked_until == 0, "{r:?}");

@@ -1,0 +1,78 @@
+//! Registered clients: the client record and `ClientStore`.
+
+use super::*;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ClientType {
+    Confidential,
+    Public,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Client {
+    pub client_id: String,
+    /// SHA-256 (base64url) of the secret; `None` for public clients.
+    pub client_secret_hash: Option<String>,
+    pub client_name: String,
+    pub client_type: ClientType,
+    pub token_endpoint_auth_method: String,
+    pub grant_types: Vec<String>,
+    pub redirect_uris: Vec<String>,
+    pub post_logout_redirect_uris: Vec<String>,
+    pub response_types: Vec<String>,
+    pub scopes: Vec<String>,
+    /// `ES256` or `RS256` (OIDC Registration §2 `id_token_signed_response_alg`).
+    #[serde(default = "default_id_token_alg")]
+    pub id_token_signed_response_alg: String,
+    /// Registered without an admin bearer (RFC 7591): a third-party client.
+    #[serde(default)]
+    pub dynamic: bool,
+    /// SHA-256 of its RFC 7592 registration access token (dynamic clients only).
+    #[serde(default)]
+    pub registration_token_hash: Option<String>,
+    /// RFC 7591 `client_uri`: the client's home page (shown on the consent page).
+    #[serde(default)]
+    pub client_uri: Option<String>,
+    /// A client named by its metadata document (its `client_id` is the document's URL): when
+    /// the document is to be fetched again (from its HTTP caching headers).
+    #[serde(default)]
+    pub metadata_expires_at: Option<u64>,
+    /// Every sign-in for this client needs two factors or a passkey (docs/API.md).
+    #[serde(default)]
+    pub require_mfa: bool,
+    pub is_active: bool,
+    pub created_at: u64,
+    pub updated_at: u64,
+}
+
+fn default_id_token_alg() -> String {
+    "ES256".into()
+}
+
+/// Registered clients.
+#[allow(async_fn_in_trait)]
+pub trait ClientStore {
+    async fn insert_client(&self, client: &Client) -> StoreResult<()>;
+    async fn client(&self, client_id: &str) -> StoreResult<Option<Client>>;
+    /// The client for authentication on the hot path, and whether it came from a short-lived
+    /// per-isolate cache (`cache.rs`, up to its TTL old). A store without a cache reads fresh.
+    async fn client_for_auth(&self, client_id: &str, _now: u64) -> StoreResult<(Option<Client>, bool)> {
+        Ok((self.client(client_id).await?, false))
+    }
+    async fn clients(&self) -> StoreResult<Vec<Client>>;
+    /// Clients that registered this exact redirect URI (for `/login` without `client_id`).
+    async fn clients_with_redirect(&self, redirect_uri: &str) -> StoreResult<Vec<Client>>;
+    async fn update_client(&self, client: &Client) -> StoreResult<bool>;
+    /// Deletes the client and revokes its refresh tokens; false when it did not exist.
+    async fn delete_client(&self, client_id: &str) -> StoreResult<bool>;
+    /// Ends every grant of the client: its refresh tokens are revoked and its access tokens
+    /// issued at or before `at` are no longer accepted (`AccessCheck`), even if it is
+    /// re-activated later. One transaction.
+    async fn end_client_grants(&self, client_id: &str, at: u64) -> StoreResult<()>;
+    async fn set_client_secret_hash(&self, client_id: &str, hash: &str, now: u64) -> StoreResult<bool>;
+    /// Deletes dynamically registered clients that were never used (no code ever redeemed) and
+    /// were registered at or before `before`; how many went.
+    async fn purge_unused_dynamic_clients(&self, before: u64) -> StoreResult<u64>;
+}
