@@ -13,6 +13,7 @@ use crate::http::request::Params;
 use crate::http::{iso8601, App, Incoming, Outgoing};
 use crate::oauth::OAuthError;
 use crate::store::{Store, User};
+use maud::{html, Markup};
 
 /// A page with a form: the browser's anti-CSRF token goes into `html` and its cookie.
 pub fn with_token<S>(app: &App<'_, S>, req: &Incoming, status: u16, html: impl FnOnce(&str) -> String) -> Outgoing {
@@ -27,8 +28,8 @@ pub fn sign_in_page<S>(app: &App<'_, S>, req: &Incoming, status: u16, username: 
 }
 
 /// The account page's sections between the password and the apps: passkeys, two-step sign-in
-/// and the browser sessions (`csrf` already escaped).
-async fn sections<S: Store>(app: &App<'_, S>, req: &Incoming, user: &User, csrf: &str) -> Result<String, OAuthError> {
+/// and the browser sessions.
+async fn sections<S: Store>(app: &App<'_, S>, req: &Incoming, user: &User, csrf: &str) -> Result<Markup, OAuthError> {
     let p = &app.provider;
     let totp = p.has_totp(&user.id).await?;
     let left = if totp { p.recovery_codes_left(&user.id).await? } else { 0 };
@@ -51,12 +52,11 @@ async fn sections<S: Store>(app: &App<'_, S>, req: &Incoming, user: &User, csrf:
         .into_iter()
         .map(|k| PasskeyItem { added: iso8601(k.created_at), last_used: k.last_used_at.map(iso8601), name: k.name, id: k.credential_id })
         .collect();
-    Ok(format!(
-        "{}{}{}",
-        factors::passkeys_section(csrf, &passkeys),
-        factors::totp_section(csrf, totp, left),
-        factors::sessions_section(csrf, &sessions)
-    ))
+    Ok(html! {
+        (factors::passkeys_section(csrf, &passkeys))
+        (factors::totp_section(csrf, totp, left))
+        (factors::sessions_section(csrf, &sessions))
+    })
 }
 
 /// The account page of `user`, with the clients they allowed.
@@ -66,7 +66,7 @@ pub async fn account_page<S: Store>(app: &App<'_, S>, req: &Incoming, status: u1
         Err(e) => return Outgoing::error(&e),
     };
     let token = csrf_token(req, &app.provider.config.issuer);
-    let sections = match sections(app, req, user, &pages::escape(&token)).await {
+    let sections = match sections(app, req, user, &token).await {
         Ok(s) => s,
         Err(e) => return Outgoing::error(&e),
     };
@@ -79,7 +79,7 @@ pub async fn account_page<S: Store>(app: &App<'_, S>, req: &Incoming, status: u1
         })
         .collect();
     with_token(app, req, status, |token| {
-        pages::account(&app.branding, token, &user.username, &user.email, &sections, &apps, notice.as_ref())
+        pages::account(&app.branding, token, &user.username, &user.email, sections, &apps, notice.as_ref())
     })
 }
 

@@ -1,15 +1,19 @@
 //! The HTML pages: login, consent, error, sign-out and the account page here, the second step's
 //! and the account's factor sections in `factors.rs`, QR codes in `qr.rs`. Pages render values
-//! and import no handler, flow or storage. Every interpolated value is HTML-escaped; no external
-//! assets (the CSP allows none); the pages work without JavaScript. Product name and accent
-//! colour come from the `PRODUCT_NAME` and `BRAND_COLOR` vars.
+//! and import no handler, flow or storage. They are maud templates, which escape every
+//! interpolated value unless it is marked `PreEscaped` (only the stylesheet and the QR code's
+//! SVG, both made here from checked values); no external assets (the CSP allows none); the pages
+//! work without JavaScript. Product name and accent colour come from the `PRODUCT_NAME` and
+//! `BRAND_COLOR` vars.
 
 pub mod factors;
 pub mod qr;
 
 use crate::http::Branding;
+use maud::{html, Markup, PreEscaped, DOCTYPE};
 
-/// Escapes text for HTML element content and quoted attribute values.
+/// Escapes text for HTML element content and quoted attribute values (for text built outside a
+/// template).
 pub fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
@@ -25,9 +29,13 @@ pub fn escape(s: &str) -> String {
     out
 }
 
-/// Hidden form fields carrying `hidden` (name, value), escaped.
-pub(super) fn hidden_inputs(hidden: &[(&str, &str)]) -> String {
-    hidden.iter().map(|(k, v)| format!("<input type=\"hidden\" name=\"{}\" value=\"{}\">", escape(k), escape(v))).collect()
+/// Hidden form fields carrying `hidden` (name, value).
+pub(super) fn hidden_inputs(hidden: &[(&str, &str)]) -> Markup {
+    html! {
+        @for (name, value) in hidden {
+            input type="hidden" name=(name) value=(value);
+        }
+    }
 }
 
 fn style(accent: &str) -> String {
@@ -52,57 +60,68 @@ footer{{margin-top:1rem;font-size:.85rem;color:var(--muted)}}"
     )
 }
 
-pub(super) fn page(b: &Branding, title: &str, body: &str) -> String {
-    format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
-<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\"><meta name=\"robots\" content=\"noindex\">\
-<title>{} · {}</title><style>{}</style></head>\
-<body><main><p class=\"brand\">{}</p>{body}</main><footer>Secured by {}</footer></body></html>",
-        escape(title),
-        escape(&b.product_name),
-        style(&b.color),
-        escape(&b.product_name),
-        escape(&b.product_name),
-    )
+/// The frame of every page: title, stylesheet, the product's name, `body`, the footer.
+pub(super) fn page(b: &Branding, title: &str, body: Markup) -> String {
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width,initial-scale=1";
+                meta name="robots" content="noindex";
+                title { (title) " · " (b.product_name) }
+                // The accent colour is a checked `#rgb`/`#rrggbb` (`Branding::new`).
+                style { (PreEscaped(style(&b.color))) }
+            }
+            body {
+                main {
+                    p class="brand" { (b.product_name) }
+                    (body)
+                }
+                footer { "Secured by " (b.product_name) }
+            }
+        }
+    }
+    .into_string()
 }
 
 /// The login form. `hidden` are the authorization parameters carried to `/login`; `error` is
 /// shown above the form and tied to both inputs with `aria-describedby`.
 pub fn login(b: &Branding, client_name: &str, hidden: &[(&str, &str)], username: &str, error: Option<&str>) -> String {
-    let fields = hidden_inputs(hidden);
-    let (err_html, described) = match error {
-        Some(e) => (
-            format!("<p id=\"login-error\" class=\"error\" role=\"alert\">{}</p>", escape(e)),
-            " aria-describedby=\"login-error\" aria-invalid=\"true\"",
-        ),
-        None => (String::new(), ""),
+    let described = error.map(|_| "login-error");
+    let invalid = error.map(|_| "true");
+    let body = html! {
+        h1 { "Sign in" }
+        p { "to continue to " strong { (client_name) } }
+        @if let Some(e) = error {
+            p id="login-error" class="error" role="alert" { (e) }
+        }
+        form method="post" action="/login" {
+            (hidden_inputs(hidden))
+            label for="username" { "Username" }
+            input id="username" name="username" autocomplete="username webauthn" autocapitalize="none" spellcheck="false" required
+                maxlength="64" value=(username) aria-describedby=[described] aria-invalid=[invalid] autofocus[username.is_empty()];
+            label for="password" { "Password" }
+            input id="password" name="password" type="password" autocomplete="current-password" required maxlength="256"
+                aria-describedby=[described] aria-invalid=[invalid] autofocus[!username.is_empty()];
+            button type="submit" { "Sign in" }
+        }
+        (passkey_form())
     };
-    page(
-        b,
-        "Sign in",
-        &format!(
-            "<h1>Sign in</h1><p>to continue to <strong>{}</strong></p>{err_html}\
-<form method=\"post\" action=\"/login\">{fields}\
-<label for=\"username\">Username</label>\
-<input id=\"username\" name=\"username\" autocomplete=\"username webauthn\" autocapitalize=\"none\" spellcheck=\"false\" required maxlength=\"64\" value=\"{}\"{described}{}>\
-<label for=\"password\">Password</label>\
-<input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"current-password\" required maxlength=\"256\"{described}{}>\
-<button type=\"submit\">Sign in</button></form>{}",
-            escape(client_name),
-            escape(username),
-            if username.is_empty() { " autofocus" } else { "" },
-            if username.is_empty() { "" } else { " autofocus" },
-            passkey_form(),
-        ),
-    )
+    page(b, "Sign in", body)
 }
 
 /// "Sign in with a passkey": hidden until the script (`/passkeys.js`) finds WebAuthn; it then
 /// posts the answer to `/login/passkey` with a copy of the page's form's hidden fields (the
 /// authorization request and the anti-CSRF token), so the page holds each field once.
-pub(super) fn passkey_form() -> &'static str {
-    "<div id=\"passkey-sign-in\" hidden><button type=\"button\" class=\"secondary\">Sign in with a passkey</button>\
-<p class=\"error passkey-error\" role=\"alert\" hidden></p></div><script src=\"/passkeys.js\" defer></script>"
+pub(super) fn passkey_form() -> Markup {
+    html! {
+        div id="passkey-sign-in" hidden {
+            button type="button" class="secondary" { "Sign in with a passkey" }
+            p class="error passkey-error" role="alert" hidden {}
+        }
+        script src="/passkeys.js" defer {}
+    }
 }
 
 /// What the consent page shows.
@@ -121,53 +140,50 @@ pub struct Consent<'a> {
 
 /// The consent page: who asks, where the answer goes, what they may do; "Allow" and "Deny".
 pub fn consent(b: &Branding, c: &Consent<'_>) -> String {
-    let fields = hidden_inputs(c.hidden);
-    let items: String = c.permissions.iter().map(|p| format!("<li>{}</li>", escape(p))).collect();
-    let resources = match c.resources {
-        [] => String::new(),
-        rs => format!(
-            "<p id=\"resources-label\">For use with:</p><ul aria-labelledby=\"resources-label\">{}</ul>",
-            rs.iter().map(|r| format!("<li>{}</li>", escape(r))).collect::<String>()
-        ),
+    let body = html! {
+        h1 { "Allow access?" }
+        p {
+            strong { (c.client_name) }
+            @if let Some(u) = c.client_uri.filter(|u| u.starts_with("https://")) {
+                " (" a href=(u) rel="noopener noreferrer" target="_blank" { "about this application" } ")"
+            }
+            " wants to access your " (b.product_name) " account. You will be sent to " strong { (c.redirect_host) } "."
+        }
+        p id="permissions-label" { "It will be able to:" }
+        ul aria-labelledby="permissions-label" {
+            @for p in c.permissions { li { (p) } }
+        }
+        @if !c.resources.is_empty() {
+            p id="resources-label" { "For use with:" }
+            ul aria-labelledby="resources-label" {
+                @for r in c.resources { li { (r) } }
+            }
+        }
+        p { "Only allow applications you trust. You can sign out at any time." }
+        form method="post" action="/consent" {
+            (hidden_inputs(c.hidden))
+            button type="submit" name="decision" value="allow" { "Allow" }
+            button type="submit" name="decision" value="deny" class="secondary" { "Deny" }
+        }
     };
-    let home = match c.client_uri.filter(|u| u.starts_with("https://")) {
-        Some(u) => format!(" (<a href=\"{}\" rel=\"noopener noreferrer\" target=\"_blank\">about this application</a>)", escape(u)),
-        None => String::new(),
-    };
-    page(
-        b,
-        "Allow access?",
-        &format!(
-            "<h1>Allow access?</h1><p><strong>{}</strong>{home} wants to access your {} account. \
-You will be sent to <strong>{}</strong>.</p>\
-<p id=\"permissions-label\">It will be able to:</p><ul aria-labelledby=\"permissions-label\">{items}</ul>{resources}\
-<p>Only allow applications you trust. You can sign out at any time.</p>\
-<form method=\"post\" action=\"/consent\">{fields}\
-<button type=\"submit\" name=\"decision\" value=\"allow\">Allow</button>\
-<button type=\"submit\" name=\"decision\" value=\"deny\" class=\"secondary\">Deny</button></form>",
-            escape(c.client_name),
-            escape(&b.product_name),
-            escape(c.redirect_host),
-        ),
-    )
+    page(b, "Allow access?", body)
 }
 
 pub fn error(b: &Branding, title: &str, message: &str) -> String {
-    page(b, title, &format!("<h1>{}</h1><p class=\"error\" role=\"alert\">{}</p>", escape(title), escape(message)))
+    page(b, title, html! { h1 { (title) } p class="error" role="alert" { (message) } })
 }
 
 /// Asks a signed-in person whether to sign out; the button posts `hidden` to `/logout`.
 pub fn confirm_sign_out(b: &Branding, hidden: &[(&str, &str)]) -> String {
-    let fields = hidden_inputs(hidden);
-    page(
-        b,
-        "Sign out",
-        &format!(
-            "<h1>Sign out?</h1><p>Do you want to sign out of {}?</p>\
-<form method=\"post\" action=\"/logout\">{fields}<button type=\"submit\">Sign out</button></form>",
-            escape(&b.product_name)
-        ),
-    )
+    let body = html! {
+        h1 { "Sign out?" }
+        p { "Do you want to sign out of " (b.product_name) "?" }
+        form method="post" action="/logout" {
+            (hidden_inputs(hidden))
+            button type="submit" { "Sign out" }
+        }
+    };
+    page(b, "Sign out", body)
 }
 
 /// A message above a form: an error (`role="alert"`) or a confirmation (`role="status"`).
@@ -176,33 +192,39 @@ pub enum Notice<'a> {
     Done(&'a str),
 }
 
-pub(super) fn notice_html(notice: Option<&Notice<'_>>) -> String {
-    match notice {
-        Some(Notice::Error(m)) => format!("<p id=\"notice\" class=\"error\" role=\"alert\">{}</p>", escape(m)),
-        Some(Notice::Done(m)) => format!("<p id=\"notice\" role=\"status\"><strong>{}</strong></p>", escape(m)),
-        None => String::new(),
+pub(super) fn notice_html(notice: Option<&Notice<'_>>) -> Markup {
+    html! {
+        @match notice {
+            Some(Notice::Error(m)) => p id="notice" class="error" role="alert" { (m) },
+            Some(Notice::Done(m)) => p id="notice" role="status" { strong { (m) } },
+            None => {},
+        }
     }
+}
+
+/// The anti-CSRF token as the hidden field of an account form.
+pub(super) fn csrf_input(csrf: &str) -> Markup {
+    html! { input type="hidden" name="csrf" value=(csrf); }
 }
 
 /// Signing in to the account page itself (no application involved).
 pub fn account_sign_in(b: &Branding, csrf: &str, username: &str, notice: Option<&Notice<'_>>) -> String {
-    page(
-        b,
-        "Sign in",
-        &format!(
-            "<h1>Sign in</h1><p>to manage your account</p>{}\
-<form method=\"post\" action=\"/account/login\"><input type=\"hidden\" name=\"csrf\" value=\"{}\">\
-<label for=\"username\">Username</label>\
-<input id=\"username\" name=\"username\" autocomplete=\"username webauthn\" autocapitalize=\"none\" spellcheck=\"false\" required maxlength=\"64\" value=\"{}\" autofocus>\
-<label for=\"password\">Password</label>\
-<input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"current-password\" required maxlength=\"256\">\
-<button type=\"submit\">Sign in</button></form>{}",
-            notice_html(notice),
-            escape(csrf),
-            escape(username),
-            passkey_form(),
-        ),
-    )
+    let body = html! {
+        h1 { "Sign in" }
+        p { "to manage your account" }
+        (notice_html(notice))
+        form method="post" action="/account/login" {
+            (csrf_input(csrf))
+            label for="username" { "Username" }
+            input id="username" name="username" autocomplete="username webauthn" autocapitalize="none" spellcheck="false" required
+                maxlength="64" value=(username) autofocus;
+            label for="password" { "Password" }
+            input id="password" name="password" type="password" autocomplete="current-password" required maxlength="256";
+            button type="submit" { "Sign in" }
+        }
+        (passkey_form())
+    };
+    page(b, "Sign in", body)
 }
 
 /// A third-party client the person has allowed, on the account page.
@@ -213,64 +235,65 @@ pub struct ConnectedApp {
     pub permissions: Vec<String>,
 }
 
-fn connected_apps(csrf: &str, apps: &[ConnectedApp]) -> String {
-    if apps.is_empty() {
-        return "<h2>Connected apps</h2><p>No application has access to your account.</p>".to_string();
+fn connected_apps(csrf: &str, apps: &[ConnectedApp]) -> Markup {
+    html! {
+        h2 { "Connected apps" }
+        @if apps.is_empty() {
+            p { "No application has access to your account." }
+        } @else {
+            p { "These applications can use your account until you remove their access." }
+            ul {
+                @for a in apps {
+                    li {
+                        strong { (a.name) } br; (a.permissions.join("; "))
+                        form method="post" action="/account/apps" {
+                            (csrf_input(csrf))
+                            input type="hidden" name="client_id" value=(a.client_id);
+                            button type="submit" class="secondary" aria-label={ "Remove access for " (a.name) } { "Remove access" }
+                        }
+                    }
+                }
+            }
+        }
     }
-    let items: String = apps
-        .iter()
-        .map(|a| {
-            format!(
-                "<li><strong>{}</strong><br>{}\
-<form method=\"post\" action=\"/account/apps\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
-<input type=\"hidden\" name=\"client_id\" value=\"{}\">\
-<button type=\"submit\" class=\"secondary\" aria-label=\"Remove access for {}\">Remove access</button></form></li>",
-                escape(&a.name),
-                escape(&a.permissions.join("; ")),
-                escape(&a.client_id),
-                escape(&a.name),
-            )
-        })
-        .collect();
-    format!("<h2>Connected apps</h2><p>These applications can use your account until you remove their access.</p><ul>{items}</ul>")
 }
 
 /// The account page of a signed-in person: who they are, "Change password", the `sections`
-/// (two-step sign-in, passkeys, sessions: `factor_pages.rs`), "Connected apps", "Sign out".
+/// (passkeys, two-step sign-in, sessions: `factors.rs`), "Connected apps", "Sign out".
 pub fn account(
     b: &Branding,
     csrf: &str,
     username: &str,
     email: &str,
-    sections: &str,
+    sections: Markup,
     apps: &[ConnectedApp],
     notice: Option<&Notice<'_>>,
 ) -> String {
-    let csrf = escape(csrf);
-    let apps = connected_apps(&csrf, apps);
-    page(
-        b,
-        "Your account",
-        &format!(
-            "<h1>Your account</h1><p>Signed in as <strong>{}</strong> ({})</p>{}\
-<h2>Change password</h2>\
-<form method=\"post\" action=\"/account/password\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
-<label for=\"current-password\">Current password</label>\
-<input id=\"current-password\" name=\"current_password\" type=\"password\" autocomplete=\"current-password\" required maxlength=\"256\">\
-<label for=\"new-password\">New password</label>\
-<input id=\"new-password\" name=\"new_password\" type=\"password\" autocomplete=\"new-password\" required minlength=\"8\" maxlength=\"256\">\
-<button type=\"submit\">Change password</button></form>{sections}{apps}\
-<form method=\"post\" action=\"/logout\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
-<button type=\"submit\">Sign out</button></form>",
-            escape(username),
-            escape(email),
-            notice_html(notice),
-        ),
-    )
+    let body = html! {
+        h1 { "Your account" }
+        p { "Signed in as " strong { (username) } " (" (email) ")" }
+        (notice_html(notice))
+        h2 { "Change password" }
+        form method="post" action="/account/password" {
+            (csrf_input(csrf))
+            label for="current-password" { "Current password" }
+            input id="current-password" name="current_password" type="password" autocomplete="current-password" required maxlength="256";
+            label for="new-password" { "New password" }
+            input id="new-password" name="new_password" type="password" autocomplete="new-password" required minlength="8" maxlength="256";
+            button type="submit" { "Change password" }
+        }
+        (sections)
+        (connected_apps(csrf, apps))
+        form method="post" action="/logout" {
+            (csrf_input(csrf))
+            button type="submit" { "Sign out" }
+        }
+    };
+    page(b, "Your account", body)
 }
 
 pub fn signed_out(b: &Branding) -> String {
-    page(b, "Signed out", "<h1>Signed out</h1><p>You have been signed out. You can close this window.</p>")
+    page(b, "Signed out", html! { h1 { "Signed out" } p { "You have been signed out. You can close this window." } })
 }
 
 #[cfg(test)]
@@ -280,14 +303,29 @@ mod tests {
     #[test]
     fn escapes_everything_interpolated() {
         let b = Branding::new(Some("<Acme>".into()), Some("red;}</style>".into()));
-        let html = login(&b, "<script>x</script>", &[("state", "\"><img src=x onerror=alert(1)>")], "a'b", Some("<b>"));
+        let html = login(&b, "<script>x</script>", &[("state", "\"><img src=x onerror=alert(1)>")], "a'b\"c", Some("<b>"));
         assert!(!html.contains("<script>x"));
         assert!(!html.contains("<img"));
         assert!(html.contains("&lt;script&gt;"));
-        assert!(html.contains("a&#39;b"));
+        // In a double-quoted attribute a quote is escaped; an apostrophe cannot end it.
+        assert!(html.contains("value=\"a'b&quot;c\""));
         assert!(html.contains("&lt;b&gt;"));
         assert!(html.contains("&lt;Acme&gt;"));
         assert!(!html.contains("</style>\"") && html.contains("--accent:#0b57d0"), "an unsafe colour falls back");
         assert!(html.contains("aria-describedby=\"login-error\""));
+    }
+
+    #[test]
+    fn the_login_form_reads_as_before() {
+        let b = Branding::default();
+        let html = login(&b, "App", &[("state", "s")], "", None);
+        assert!(html.starts_with("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"), "{html}");
+        assert!(html.contains("<input type=\"hidden\" name=\"state\" value=\"s\">"));
+        assert!(html.contains("<title>Sign in · edge-oidc</title>"));
+        assert!(html.contains("maxlength=\"64\" value=\"\" autofocus>"), "{html}");
+        assert!(!html.contains("aria-invalid=\"true\""));
+        let again = login(&b, "App", &[], "alice", Some("Invalid username or password."));
+        assert!(again.contains("<p id=\"login-error\" class=\"error\" role=\"alert\">Invalid username or password.</p>"));
+        assert!(again.contains("maxlength=\"256\" aria-describedby=\"login-error\" aria-invalid=\"true\" autofocus>"), "{again}");
     }
 }
