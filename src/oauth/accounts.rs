@@ -139,7 +139,14 @@ impl<S: Store> Provider<'_, S> {
     /// A signed-in user changes their own password: the current one is checked like a sign-in
     /// (throttled), then every other session and every grant ends; `keep_session` (the id hash
     /// of the session making the change) stays.
-    pub async fn change_own_password(&self, user: &User, current: &str, new: &str, keep_session: Option<&str>) -> OAuthResult<()> {
+    pub async fn change_own_password(
+        &self,
+        user: &User,
+        current: &Password,
+        new: &Password,
+        keep_session: Option<&str>,
+    ) -> OAuthResult<()> {
+        let new = new.expose();
         validate_password(new)?;
         if self.authenticate_user(&user.username, current).await?.is_none() {
             return Err(OAuthError::access_denied("the current password is not right"));

@@ -3,6 +3,7 @@
 
 use super::amr::Authentication;
 use super::authorize::AuthorizationRequest;
+use super::secrets::SessionToken;
 use super::{ErrorCode, OAuthError, OAuthResult, Provider};
 use crate::store::{Store, User};
 
@@ -102,7 +103,7 @@ impl<S: Store> Provider<'_, S> {
     /// Decides an authorization request for a browser with the session cookie `session` (if
     /// any): a code at once from a usable session, else the sign-in page, or `login_required`
     /// when `prompt=none` forbids asking (§3.1.2.6).
-    pub async fn sign_in(&self, r: &AuthorizationRequest, policy: SignInPolicy, session: Option<&str>) -> OAuthResult<SignIn> {
+    pub async fn sign_in(&self, r: &AuthorizationRequest, policy: SignInPolicy, session: Option<&SessionToken>) -> OAuthResult<SignIn> {
         let session = match session {
             Some(token) if !policy.login => self.current_session(token).await?,
             _ => None,
@@ -189,7 +190,7 @@ mod tests {
         assert_eq!(block_on(later.sign_in(&r, policy(Some("login"), None), Some(&cookie))).unwrap(), SignIn::AskForCredentials);
         assert_eq!(block_on(later.sign_in(&r, policy(None, Some("50")), Some(&cookie))).unwrap(), SignIn::AskForCredentials);
         assert_eq!(block_on(later.sign_in(&r, policy(None, None), None)).unwrap(), SignIn::AskForCredentials);
-        assert_eq!(block_on(later.sign_in(&r, policy(None, None), Some("forged"))).unwrap(), SignIn::AskForCredentials);
+        assert_eq!(block_on(later.sign_in(&r, policy(None, None), Some(&SessionToken::new("forged")))).unwrap(), SignIn::AskForCredentials);
         let e = block_on(later.sign_in(&r, policy(Some("none"), Some("50")), Some(&cookie))).unwrap_err();
         assert_eq!(e.code, ErrorCode::LoginRequired);
         assert!(matches!(block_on(later.sign_in(&r, policy(Some("none"), None), Some(&cookie))).unwrap(), SignIn::Redirect(_)));

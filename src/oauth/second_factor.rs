@@ -14,6 +14,7 @@ use super::users::Factor;
 use super::{OAuthError, OAuthResult, Provider};
 use crate::crypto::seal::SealKey;
 use crate::crypto::{random_bytes, random_token, sha256_b64url, totp};
+pub use crate::store::ChallengeKind;
 use crate::store::{Challenge, Store, TotpFactor, User};
 use serde_json::json;
 
@@ -38,34 +39,6 @@ pub struct TotpSetup {
 pub enum CodeKind {
     Authenticator,
     Recovery,
-}
-
-/// What a ceremony challenge is for (`Challenge::kind`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ChallengeKind {
-    /// The password was right; the authenticator code is next.
-    SecondFactor,
-    /// The password was right, the client demands two factors, and the person has none: set an
-    /// authenticator app up now.
-    Enroll,
-    /// Both steps are done (after setting an app up, the recovery codes were shown): finish.
-    Verified,
-    /// A passkey registration on the account page.
-    PasskeyRegistration,
-    /// A passkey sign-in.
-    PasskeyAuthentication,
-}
-
-impl ChallengeKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::SecondFactor => "second_factor",
-            Self::Enroll => "enroll",
-            Self::Verified => "verified",
-            Self::PasskeyRegistration => "passkey_registration",
-            Self::PasskeyAuthentication => "passkey_authentication",
-        }
-    }
 }
 
 /// Normalises what a person typed: authenticator codes are shown as "123 456", recovery codes
@@ -241,7 +214,7 @@ impl<S: Store> Provider<'_, S> {
         let token = random_token();
         let challenge = Challenge {
             id_hash: sha256_b64url(&token),
-            kind: kind.as_str().to_string(),
+            kind,
             user_id: user_id.map(str::to_string),
             binding: sha256_b64url(binding),
             data: data.to_string(),
@@ -261,9 +234,7 @@ impl<S: Store> Provider<'_, S> {
         let found =
             if take { self.store.take_challenge(&id_hash, self.now).await? } else { self.store.challenge(&id_hash, self.now).await? };
         let bound = sha256_b64url(binding);
-        Ok(found.filter(|c| {
-            kinds.iter().any(|k| k.as_str() == c.kind) && crate::crypto::constant_time_eq(c.binding.as_bytes(), bound.as_bytes())
-        }))
+        Ok(found.filter(|c| kinds.contains(&c.kind) && crate::crypto::constant_time_eq(c.binding.as_bytes(), bound.as_bytes())))
     }
 
     /// The user of a sign-in's pending second step, and the sign-in so far.
@@ -287,6 +258,7 @@ pub fn sign_in_data(auth: &Authentication) -> String {
 mod tests {
     use super::*;
     use crate::oauth::block_on;
+    use crate::oauth::secrets::Password;
     use crate::oauth::users::validate_registration;
     use crate::oauth::ErrorCode;
     use crate::store::FactorStore;
@@ -383,7 +355,7 @@ mod tests {
         // its own, which the codes' failures do not spend.
         let right = code_from(&setup, t0 + 30);
         assert!(block_on(w.at(t0 + 30).check_second_factor(&user, &right)).is_err());
-        assert!(block_on(w.at(t0 + 30).authenticate_user("alice", "password1")).unwrap().is_some());
+        assert!(block_on(w.at(t0 + 30).authenticate_user("alice", &Password::new("password1"))).unwrap().is_some());
         assert!(block_on(w.at(t0 + 30).check_second_factor(&user, &right)).is_err(), "and the password does not lift the lock");
     }
 
@@ -395,11 +367,11 @@ mod tests {
         // `/login` and the browser's second step each let them.
         for i in 0..4 {
             let p = w.at(t0 + i);
-            assert!(block_on(p.authenticate_user("alice", "password1")).unwrap().is_some());
+            assert!(block_on(p.authenticate_user("alice", &Password::new("password1"))).unwrap().is_some());
             assert_eq!(block_on(p.check_second_factor(&user, "999999")).unwrap(), None, "guess {i}");
         }
         let p = w.at(t0 + 4);
-        assert!(block_on(p.authenticate_user("alice", "password1")).unwrap().is_some());
+        assert!(block_on(p.authenticate_user("alice", &Password::new("password1"))).unwrap().is_some());
         let fifth = block_on(p.check_second_factor(&user, "999999")).unwrap_err();
         assert_eq!(fifth.code, ErrorCode::Http(crate::oauth::error::HttpCode::RateLimited), "the fifth wrong code earns the lock");
         assert!(block_on(w.at(t0 + 5).check_second_factor(&user, &code_from(&setup, t0 + 5))).is_err(), "locked");

@@ -1,5 +1,5 @@
-//! Secret values as types: a password, a client secret, a refresh token, an authorization code
-//! and a PKCE verifier each have their own newtype, whose `Debug` prints `[redacted]`, so a
+//! Secret values as types: a password, a client secret, a refresh token, an authorization code,
+//! a PKCE verifier and a browser session's cookie each have their own newtype, whose `Debug` prints `[redacted]`, so a
 //! secret never reaches a log line or a panic message by accident (a `{:?}` of a request, a
 //! credential or a new user is safe). The value is read only through `expose`, which says at the
 //! call site that a secret is being used.
@@ -62,6 +62,10 @@ secret!(
     /// A PKCE `code_verifier` (RFC 7636 §4.1).
     CodeVerifier
 );
+secret!(
+    /// A browser session's cookie value; stored only as its SHA-256.
+    SessionToken
+);
 
 #[cfg(test)]
 mod tests {
@@ -76,7 +80,7 @@ mod tests {
             RefreshTokenSecret::new("hunter2-refresh"),
             CodeSecret::new("hunter2-code"),
             CodeVerifier::new("hunter2-verifier"),
-        );
+        ) + &format!("{:?}", SessionToken::new("hunter2-session"));
         assert!(!shown.contains("hunter2"), "{shown}");
         assert_eq!(format!("{:?}", Password::new("x")), "Password([redacted])");
         assert_eq!(Password::new("x").expose(), "x");

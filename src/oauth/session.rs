@@ -3,6 +3,7 @@
 //! SHA-256 is stored.
 
 use super::amr::Authentication;
+use super::secrets::SessionToken;
 use super::{OAuthError, OAuthResult, Provider};
 use crate::crypto::{random_token, sha256_b64url};
 use crate::store::{Session, Store, User};
@@ -10,10 +11,10 @@ use crate::store::{Session, Store, User};
 impl<S: Store> Provider<'_, S> {
     /// Starts a session for a user who just authenticated as `auth` says, in a browser that
     /// calls itself `user_agent`; returns the cookie value.
-    pub async fn start_session(&self, user: &User, auth: &Authentication, user_agent: &str) -> OAuthResult<String> {
-        let token = random_token();
+    pub async fn start_session(&self, user: &User, auth: &Authentication, user_agent: &str) -> OAuthResult<SessionToken> {
+        let token = SessionToken::new(random_token());
         let session = Session {
-            id_hash: sha256_b64url(&token),
+            id_hash: sha256_b64url(token.expose()),
             user_id: user.id.clone(),
             auth_time: auth.auth_time,
             expires_at: self.now + self.config.session_ttl,
@@ -25,7 +26,8 @@ impl<S: Store> Provider<'_, S> {
     }
 
     /// The live session behind a cookie value, with its user.
-    pub async fn current_session(&self, token: &str) -> OAuthResult<Option<(Session, User)>> {
+    pub async fn current_session(&self, token: &SessionToken) -> OAuthResult<Option<(Session, User)>> {
+        let token = token.expose();
         if token.is_empty() || token.len() > 128 {
             return Ok(None);
         }
@@ -33,7 +35,8 @@ impl<S: Store> Provider<'_, S> {
         Ok(self.store.session(&sha256_b64url(token), self.now).await?.filter(|(_, u)| !u.disabled))
     }
 
-    pub async fn end_session(&self, token: &str) -> OAuthResult<()> {
+    pub async fn end_session(&self, token: &SessionToken) -> OAuthResult<()> {
+        let token = token.expose();
         if token.is_empty() || token.len() > 128 {
             return Ok(());
         }
@@ -45,6 +48,7 @@ impl<S: Store> Provider<'_, S> {
 mod tests {
     use crate::oauth::amr::Authentication;
     use crate::oauth::block_on;
+    use crate::oauth::secrets::SessionToken;
     use crate::oauth::users::validate_registration;
     use crate::testing::World;
 
@@ -57,7 +61,7 @@ mod tests {
         let (s, u) = block_on(at(200).current_session(&token)).unwrap().unwrap();
         assert_eq!((s.auth_time, u.id.as_str()), (100, user.id.as_str()));
         assert!(block_on(at(100 + w.config.session_ttl).current_session(&token)).unwrap().is_none());
-        assert!(block_on(at(200).current_session("forged")).unwrap().is_none());
+        assert!(block_on(at(200).current_session(&SessionToken::new("forged"))).unwrap().is_none());
         block_on(at(200).end_session(&token)).unwrap();
         assert!(block_on(at(200).current_session(&token)).unwrap().is_none());
     }

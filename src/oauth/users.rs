@@ -136,9 +136,9 @@ impl<S: Store> Provider<'_, S> {
     ///   the same (a lock says nothing about existence). A success clears the count.
     ///
     /// Refusals are `rate_limited` with the seconds to wait.
-    pub async fn authenticate_user(&self, username: &str, password: &str) -> OAuthResult<Option<User>> {
+    pub async fn authenticate_user(&self, username: &str, password: &Password) -> OAuthResult<Option<User>> {
         let attempt = self.reserve_sign_in_attempt(Factor::Password, username).await?;
-        let (account, verified) = self.check_password(username, password).await?;
+        let (account, verified) = self.check_password(username, password.expose()).await?;
         if verified {
             self.attempt_succeeded(&attempt).await?;
             let user = account.expect("a verified password has an account");
@@ -245,32 +245,32 @@ mod tests {
         let p = w.at(1);
         let new = validate_registration("alice", "alice@example.com", "correct horse", None).unwrap();
         block_on(p.register_user(new)).unwrap();
-        assert!(block_on(p.authenticate_user("alice", "correct horse")).unwrap().is_some());
-        assert!(block_on(p.authenticate_user("ALICE", "correct horse")).unwrap().is_some());
-        assert!(block_on(p.authenticate_user("alice", "wrong horse")).unwrap().is_none());
-        assert!(block_on(p.authenticate_user("nobody", "correct horse")).unwrap().is_none());
+        assert!(block_on(p.authenticate_user("alice", &Password::new("correct horse"))).unwrap().is_some());
+        assert!(block_on(p.authenticate_user("ALICE", &Password::new("correct horse"))).unwrap().is_some());
+        assert!(block_on(p.authenticate_user("alice", &Password::new("wrong horse"))).unwrap().is_none());
+        assert!(block_on(p.authenticate_user("nobody", &Password::new("correct horse"))).unwrap().is_none());
         // Raising the cost upgrades the stored hash on the next successful login.
         w.config.pbkdf2_iterations = 2000;
         let p = w.at(1);
-        block_on(p.authenticate_user("alice", "correct horse")).unwrap().unwrap();
+        block_on(p.authenticate_user("alice", &Password::new("correct horse"))).unwrap().unwrap();
         let stored = block_on(w.store.user_by_username("alice")).unwrap().unwrap().password_hash;
         assert!(stored.contains("i=2000"), "{stored}");
         // Five failures lock the username (known or not) with a Retry-After; success clears.
         for name in ["alice", "nobody-else"] {
             for i in 0..5 {
-                let r = block_on(p.authenticate_user(name, "bad password"));
+                let r = block_on(p.authenticate_user(name, &Password::new("bad password")));
                 if i < 4 {
                     assert!(r.unwrap().is_none());
                 } else {
                     assert_eq!(r.unwrap_err().retry_after, Some(crate::oauth::lockout::LOCK_BASE_SECONDS));
                 }
             }
-            let locked = block_on(p.authenticate_user(name, "correct horse")).unwrap_err();
+            let locked = block_on(p.authenticate_user(name, &Password::new("correct horse"))).unwrap_err();
             assert_eq!(locked.code, crate::oauth::ErrorCode::Http(crate::oauth::error::HttpCode::RateLimited));
         }
         let later = w.at(1 + crate::oauth::lockout::LOCK_BASE_SECONDS);
-        assert!(block_on(later.authenticate_user("alice", "correct horse")).unwrap().is_some());
-        assert!(block_on(later.authenticate_user("alice", "bad password")).unwrap().is_none(), "success cleared the count");
+        assert!(block_on(later.authenticate_user("alice", &Password::new("correct horse"))).unwrap().is_some());
+        assert!(block_on(later.authenticate_user("alice", &Password::new("bad password"))).unwrap().is_none(), "success cleared the count");
         // Duplicates are conflicts.
         let dup = validate_registration("Alice", "other@example.com", "correct horse", None).unwrap();
         assert_eq!(block_on(p.register_user(dup)).unwrap_err().status(), 409);
@@ -283,13 +283,13 @@ mod tests {
         block_on(p.register_user(validate_registration("owner", "owner@example.com", "correct horse", None).unwrap())).unwrap();
         let attacker = w.at_from(10, "198.51.100.66");
         for _ in 0..crate::oauth::lockout::LOCK_AFTER_FAILURES {
-            let _ = block_on(attacker.authenticate_user("owner", "guess"));
+            let _ = block_on(attacker.authenticate_user("owner", &Password::new("guess")));
         }
         // The attacker's address is locked, even with the right password...
-        let e = block_on(attacker.authenticate_user("owner", "correct horse")).unwrap_err();
+        let e = block_on(attacker.authenticate_user("owner", &Password::new("correct horse"))).unwrap_err();
         assert_eq!(e.code, crate::oauth::ErrorCode::Http(crate::oauth::error::HttpCode::RateLimited));
         // ...the owner, elsewhere, signs in.
-        assert!(block_on(w.at_from(10, "203.0.113.5").authenticate_user("owner", "correct horse")).unwrap().is_some());
+        assert!(block_on(w.at_from(10, "203.0.113.5").authenticate_user("owner", &Password::new("correct horse"))).unwrap().is_some());
     }
 
     #[test]
@@ -298,11 +298,14 @@ mod tests {
         let sprayer = w.at_from(100, "198.51.100.7");
         // Password spraying: one guess at each of many accounts.
         for i in 0..crate::store::AddressLimit::SignIn.budget() {
-            assert!(block_on(sprayer.authenticate_user(&format!("victim{i}"), "Summer2026!")).unwrap().is_none());
+            assert!(block_on(sprayer.authenticate_user(&format!("victim{i}"), &Password::new("Summer2026!"))).unwrap().is_none());
         }
-        let e = block_on(sprayer.authenticate_user("victim-last", "Summer2026!")).unwrap_err();
+        let e = block_on(sprayer.authenticate_user("victim-last", &Password::new("Summer2026!"))).unwrap_err();
         assert_eq!((e.status(), e.retry_after), (429, Some(crate::store::ADDRESS_WINDOW)));
-        assert!(block_on(w.at_from(100, "203.0.113.9").authenticate_user("victim-last", "x")).unwrap().is_none(), "others are not");
+        assert!(
+            block_on(w.at_from(100, "203.0.113.9").authenticate_user("victim-last", &Password::new("x"))).unwrap().is_none(),
+            "others are not"
+        );
         // Registrations (each a full password hash) from one address.
         let registrar = w.at_from(100, "198.51.100.8");
         for i in 0..crate::store::AddressLimit::Registration.budget() {

@@ -1,14 +1,43 @@
 //! Ceremony state (a passkey challenge, a pending second step) and `ChallengeStore`.
 
 use super::*;
+use serde::{Deserialize, Serialize};
+
+/// What a ceremony challenge is for (`Challenge::kind`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChallengeKind {
+    /// The password was right; the authenticator code is next.
+    SecondFactor,
+    /// The password was right, the client demands two factors, and the person has none: set an
+    /// authenticator app up now.
+    Enroll,
+    /// Both steps are done (after setting an app up, the recovery codes were shown): finish.
+    Verified,
+    /// A passkey registration on the account page.
+    PasskeyRegistration,
+    /// A passkey sign-in.
+    PasskeyAuthentication,
+}
+
+impl ChallengeKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::SecondFactor => "second_factor",
+            Self::Enroll => "enroll",
+            Self::Verified => "verified",
+            Self::PasskeyRegistration => "passkey_registration",
+            Self::PasskeyAuthentication => "passkey_authentication",
+        }
+    }
+}
 
 /// Short-lived, single-use ceremony state (a passkey challenge, a sign-in waiting for its
 /// second factor), keyed by the SHA-256 of a random value the browser holds.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Challenge {
     pub id_hash: String,
-    /// What it is for (`oauth::challenge::Kind`).
-    pub kind: String,
+    pub kind: ChallengeKind,
     pub user_id: Option<String>,
     /// SHA-256 of the browser's anti-CSRF cookie it was issued to.
     pub binding: String,

@@ -50,7 +50,7 @@ struct PasskeyWithUser {
 #[derive(Deserialize)]
 struct ChallengeRow {
     id_hash: String,
-    kind: String,
+    kind: ChallengeKind,
     user_id: Option<String>,
     binding: String,
     data: String,
@@ -251,7 +251,7 @@ impl ChallengeStore for CloudflareStore {
     async fn put_challenge(&self, c: &Challenge) -> StoreResult<()> {
         self.run(
             "INSERT INTO challenges (id_hash, kind, user_id, binding, data, expires_at) VALUES (?, ?, ?, ?, ?, ?)",
-            &[s(&c.id_hash), s(&c.kind), opt(c.user_id.as_deref()), s(&c.binding), s(&c.data), n(c.expires_at)],
+            &[s(&c.id_hash), s(c.kind.as_str()), opt(c.user_id.as_deref()), s(&c.binding), s(&c.data), n(c.expires_at)],
         )
         .await
         .map(|_| ())

@@ -31,7 +31,7 @@ struct Signed {
 }
 
 /// A user with a token from the password grant and a browser session.
-fn signed_in(w: &World, username: &str) -> (Signed, String) {
+fn signed_in(w: &World, username: &str) -> (Signed, crate::oauth::secrets::SessionToken) {
     let p = w.at(NOW);
     let user =
         block_on(p.register_user(validate_registration(username, &format!("{username}@example.com"), "correct horse", None).unwrap()))
@@ -186,10 +186,10 @@ fn a_user_changes_their_own_password_and_keeps_only_this_session() {
     ))
     .unwrap();
     let user = block_on(w.at(NOW).user(&s.user_id)).unwrap();
-    let keep = crate::crypto::sha256_b64url(&session);
+    let keep = crate::crypto::sha256_b64url(session.expose());
     let p = w.at(NOW + 1);
-    assert!(block_on(p.change_own_password(&user, "wrong", "a brand new secret", Some(&keep))).is_err());
-    block_on(p.change_own_password(&user, "correct horse", "a brand new secret", Some(&keep))).unwrap();
+    assert!(block_on(p.change_own_password(&user, &Password::new("wrong"), &Password::new("a brand new secret"), Some(&keep))).is_err());
+    block_on(p.change_own_password(&user, &Password::new("correct horse"), &Password::new("a brand new secret"), Some(&keep))).unwrap();
     assert!(block_on(p.current_session(&session)).unwrap().is_some(), "this session stays");
     assert!(block_on(p.current_session(&other)).unwrap().is_none(), "the others end");
     assert!(block_on(p.verify_access_token(&s.access)).unwrap().is_none(), "and the grants");

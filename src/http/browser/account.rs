@@ -14,6 +14,7 @@ use super::views::{self, capitalised, sign_in_error_page};
 use crate::http::{App, Incoming, Outgoing};
 use crate::oauth::amr::Authentication;
 use crate::oauth::error::HttpCode;
+use crate::oauth::secrets::Password;
 use crate::oauth::{ErrorCode, OAuthError};
 use crate::store::{Store, User};
 
@@ -39,7 +40,7 @@ pub async fn sign_in<S: Store>(app: &App<'_, S>, req: &Incoming) -> Outgoing {
         }
     };
     let username = post.field("username");
-    match app.provider.authenticate_user(&username, &post.field("password")).await {
+    match app.provider.authenticate_user(&username, &Password::new(post.field("password"))).await {
         // The second step, if the account has one, then a session and back to /account.
         Ok(Some(user)) => {
             let browser = Browser { csrf: &post.csrf, user_agent: req.header("user-agent").unwrap_or("") };
@@ -72,7 +73,12 @@ pub async fn change_password<S: Store>(app: &App<'_, S>, req: &Incoming) -> Outg
     };
     let result = app
         .provider
-        .change_own_password(&user, &form_field(&form, "current_password"), &form_field(&form, "new_password"), Some(&session))
+        .change_own_password(
+            &user,
+            &Password::new(form_field(&form, "current_password")),
+            &Password::new(form_field(&form, "new_password")),
+            Some(&session),
+        )
         .await;
     match result {
         Ok(()) => {

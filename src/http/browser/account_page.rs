@@ -33,7 +33,7 @@ async fn sections<S: Store>(app: &App<'_, S>, req: &Incoming, user: &User, csrf:
     let p = &app.provider;
     let totp = p.has_totp(&user.id).await?;
     let left = if totp { p.recovery_codes_left(&user.id).await? } else { 0 };
-    let current = session_token(req, &p.config.issuer).map(sha256_b64url);
+    let current = session_token(req, &p.config.issuer).map(|t| sha256_b64url(t.expose()));
     let sessions: Vec<SessionItem> = p
         .store
         .sessions_of(&user.id, p.now)
@@ -104,7 +104,7 @@ pub async fn signed_in_post<S: Store>(app: &App<'_, S>, req: &Incoming) -> Resul
 /// The signed-in user behind the request's session cookie, with the session's id hash.
 pub async fn signed_in<S: Store>(app: &App<'_, S>, req: &Incoming) -> Result<Option<(User, String)>, OAuthError> {
     let Some(token) = session_token(req, &app.provider.config.issuer) else { return Ok(None) };
-    Ok(app.provider.current_session(token).await?.map(|(_, user)| (user, sha256_b64url(token))))
+    Ok(app.provider.current_session(&token).await?.map(|(_, user)| (user, sha256_b64url(token.expose()))))
 }
 
 pub fn form_field(form: &Params, name: &str) -> String {

@@ -12,6 +12,7 @@ use crate::oauth::amr::Authentication;
 use crate::oauth::authorize::{error_redirect, AuthorizationRequest};
 use crate::oauth::error::HttpCode;
 use crate::oauth::prompt::{NextStep, SignIn, SignInPolicy};
+use crate::oauth::secrets::Password;
 use crate::oauth::{ErrorCode, OAuthError, OAuthResult};
 use crate::store::{Store, User};
 
@@ -37,7 +38,7 @@ pub async fn authorize<S: Store>(app: &App<'_, S>, req: &Incoming) -> Outgoing {
         Ok(policy) => policy,
         Err(e) => return back(e),
     };
-    match app.provider.sign_in(&r, policy, session_token(req, issuer)).await {
+    match app.provider.sign_in(&r, policy, session_token(req, issuer).as_ref()).await {
         Ok(SignIn::Redirect(location)) => Outgoing::redirect(&location),
         // OIDC Core §3.1.2.1 `login_hint`: the username field starts with it.
         Ok(SignIn::AskForCredentials) => login_page(app, req, 200, &r, r.login_hint.as_deref().unwrap_or(""), None),
@@ -73,7 +74,7 @@ pub async fn login<S: Store>(app: &App<'_, S>, req: &Incoming) -> Outgoing {
     };
     let fields = (|| -> OAuthResult<_> {
         let need = |k: &str| -> OAuthResult<String> { form.get(k)?.ok_or_else(|| OAuthError::invalid_request(format!("{k} is required"))) };
-        Ok((need("username")?, need("password")?, need("redirect")?, need("state")?))
+        Ok((need("username")?, Password::new(need("password")?), need("redirect")?, need("state")?))
     })();
     let (username, password, redirect_to, _state) = match fields {
         Ok(f) => f,

@@ -104,7 +104,7 @@ fn sign_out_without_a_hint_asks_first_and_a_cross_site_post_ends_nothing() {
     let client_id = setup(&w);
     let user = block_on(crate::store::UserStore::user_by_username(&w.store, "alice")).unwrap().unwrap();
     let session = block_on(w.at(NOW).start_session(&user, &crate::oauth::amr::Authentication::password(NOW), "test")).unwrap();
-    let session_cookie = format!("__Host-edge_oidc_session={session}");
+    let session_cookie = format!("__Host-edge_oidc_session={}", session.expose());
     let signed_in = || block_on(w.at(NOW).current_session(&session)).unwrap().is_some();
 
     // A link from anywhere: a confirmation page, the session untouched.
@@ -145,7 +145,7 @@ fn sign_out_with_a_valid_hint_ends_at_once() {
         NOW,
         &request("GET", "/logout")
             .with_query(&format!("id_token_hint={hint}&post_logout_redirect_uri=https%3A%2F%2Fapp.example%2Fbye"))
-            .with_header("cookie", &format!("__Host-edge_oidc_session={session}")),
+            .with_header("cookie", &format!("__Host-edge_oidc_session={}", session.expose())),
     );
     assert_eq!(out.status, 302);
     assert!(block_on(w.at(NOW).current_session(&session)).unwrap().is_none());
@@ -155,7 +155,7 @@ fn sign_out_with_a_valid_hint_ends_at_once() {
         NOW,
         &request("GET", "/logout")
             .with_query(&format!("id_token_hint={hint}&post_logout_redirect_uri=https%3A%2F%2Fevil.example%2F"))
-            .with_header("cookie", &format!("__Host-edge_oidc_session={again}")),
+            .with_header("cookie", &format!("__Host-edge_oidc_session={}", again.expose())),
     );
     assert_eq!((bad.status, bad.header_value("location")), (400, None));
     assert!(block_on(w.at(NOW).current_session(&again)).unwrap().is_some());
@@ -177,7 +177,7 @@ fn an_id_token_of_someone_else_does_not_end_the_session_without_confirmation() {
         NOW,
         &request("GET", "/logout")
             .with_query(&format!("id_token_hint={theirs}&post_logout_redirect_uri=https%3A%2F%2Fapp.example%2Fbye&state=z"))
-            .with_header("cookie", &format!("__Host-edge_oidc_session={session}")),
+            .with_header("cookie", &format!("__Host-edge_oidc_session={}", session.expose())),
     );
     assert_eq!(out.status, 200, "the confirmation page, not a redirect");
     let html = String::from_utf8_lossy(&out.body).to_string();
@@ -237,9 +237,12 @@ fn the_account_page_signs_in_changes_the_password_and_ends_the_other_sessions() 
     assert_eq!(done.status, 200);
     assert!(String::from_utf8_lossy(&done.body).contains("Your password was changed"));
     let session_value = session.split_once('=').unwrap().1;
-    assert!(block_on(w.at(NOW + 2).current_session(session_value)).unwrap().is_some(), "this browser stays signed in");
+    assert!(
+        block_on(w.at(NOW + 2).current_session(&crate::oauth::secrets::SessionToken::new(session_value))).unwrap().is_some(),
+        "this browser stays signed in"
+    );
     assert!(block_on(w.at(NOW + 2).current_session(&elsewhere)).unwrap().is_none(), "the others are signed out");
-    assert!(block_on(w.at(NOW + 2).authenticate_user("alice", "a new secret 1")).unwrap().is_some());
+    assert!(block_on(w.at(NOW + 2).authenticate_user("alice", &crate::oauth::secrets::Password::new("a new secret 1"))).unwrap().is_some());
     // Not signed in: no change.
     let anonymous = w.serve(NOW, &request("POST", "/account/password").with_form(&[("current_password", "x"), ("new_password", "y")]));
     assert_eq!(anonymous.status, 401);

@@ -35,7 +35,7 @@ pub async fn consent<S: Store>(app: &App<'_, S>, req: &Incoming) -> Outgoing {
         Err(e) => return authorize_error(app, e),
     };
     let session = match session_token(req, issuer) {
-        Some(t) => app.provider.current_session(t).await,
+        Some(t) => app.provider.current_session(&t).await,
         None => Ok(None),
     };
     let (session, user) = match session {

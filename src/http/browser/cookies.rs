@@ -15,6 +15,7 @@
 
 use crate::crypto::{constant_time_eq, random_token};
 use crate::http::{Incoming, Outgoing};
+use crate::oauth::secrets::SessionToken;
 
 /// The session cookie: `__Host-` prefixed and `Secure` when the issuer is https (the prefix
 /// requires Secure); a plain name over http (local development), where Secure cannot be set.
@@ -33,8 +34,8 @@ pub fn session_cookie(issuer: &str, value: &str, max_age: u64) -> String {
 }
 
 /// The session token the browser sent, if any.
-pub fn session_token<'r>(req: &'r Incoming, issuer: &str) -> Option<&'r str> {
-    req.cookie(session_cookie_name(issuer))
+pub fn session_token(req: &Incoming, issuer: &str) -> Option<SessionToken> {
+    req.cookie(session_cookie_name(issuer)).map(SessionToken::new)
 }
 
 /// The hidden form field.

@@ -11,6 +11,7 @@ use crate::oauth::amr::Authentication;
 use crate::oauth::authorize::AuthorizationRequest;
 use crate::oauth::prompt::NextStep;
 use crate::oauth::second_factor::{sign_in_data, ChallengeKind, TotpSetup};
+use crate::oauth::secrets::SessionToken;
 use crate::oauth::OAuthResult;
 use crate::store::{Store, User};
 
@@ -24,10 +25,10 @@ pub enum Step {
     Enroll { pending: String, setup: TotpSetup },
     /// A third-party client's consent page; the session has started (its token, unless
     /// starting it failed).
-    Consent { session: Option<String> },
+    Consent { session: Option<SessionToken> },
     /// Signed in: to the client with its code (`Some(location)`), or back to the account page
     /// (`None`); the session has started.
-    Done { location: Option<String>, session: Option<String> },
+    Done { location: Option<String>, session: Option<SessionToken> },
 }
 
 /// The browser that signs in: its anti-CSRF token (ceremonies are bound to it) and its
@@ -86,6 +87,6 @@ pub async fn continue_with<S: Store>(
 
 /// A session of `auth` for the browser; `None` when it could not be stored (the sign-in goes on
 /// without single sign-on).
-async fn start_session<S: Store>(app: &App<'_, S>, browser: &Browser<'_>, user: &User, auth: &Authentication) -> Option<String> {
+async fn start_session<S: Store>(app: &App<'_, S>, browser: &Browser<'_>, user: &User, auth: &Authentication) -> Option<SessionToken> {
     app.provider.start_session(user, auth, browser.user_agent).await.ok()
 }

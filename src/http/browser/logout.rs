@@ -44,7 +44,7 @@ pub async fn logout<S: Store>(app: &App<'_, S>, req: &Incoming) -> Outgoing {
     // `logout_redirect` accepted the hint, if there was one: an ID token of this issuer. It
     // stands for the person's request only when it is for the session's own user; anyone's ID
     // token (a forced sign-out) gets the confirmation page like no hint at all.
-    let hint_is_the_sessions = match (&target.hinted_subject, session) {
+    let hint_is_the_sessions = match (&target.hinted_subject, &session) {
         (Some(sub), Some(t)) => match app.provider.current_session(t).await {
             Ok(found) => found.is_some_and(|(_, user)| &user.id == sub),
             Err(e) => return Outgoing::error(&e),
@@ -57,7 +57,7 @@ pub async fn logout<S: Store>(app: &App<'_, S>, req: &Incoming) -> Outgoing {
         let logout = LogoutRequest { client_id: target.client_id.clone().or(logout.client_id), ..logout };
         return confirm_sign_out(app, req, &logout);
     }
-    if let Some(t) = session {
+    if let Some(t) = &session {
         if let Err(e) = app.provider.end_session(t).await {
             return Outgoing::error(&e);
         }

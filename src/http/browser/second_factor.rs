@@ -55,15 +55,14 @@ pub async fn submit<S: Store>(app: &App<'_, S>, req: &Incoming) -> Outgoing {
         }
     };
     let take = || async { app.provider.find_challenge(&pending, &kinds, &csrf_token, true).await };
-    let kind = challenge.kind.as_str();
-    if kind == ChallengeKind::Verified.as_str() {
+    if challenge.kind == ChallengeKind::Verified {
         return match take().await {
             Ok(Some(_)) => go_on(auth).await,
             Ok(None) => expired(),
             Err(e) => sign_in_error_page(app, &e),
         };
     }
-    if kind == ChallengeKind::Enroll.as_str() {
+    if challenge.kind == ChallengeKind::Enroll {
         let Some(r) = r.as_ref() else { return expired() };
         return match app.provider.confirm_totp(&user, &code).await {
             Ok(codes) => {

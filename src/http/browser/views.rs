@@ -10,6 +10,7 @@ use crate::http::{page_csp, App, Incoming, Outgoing};
 use crate::oauth::authorize::{error_redirect, AuthorizationRequest, AuthorizeError};
 use crate::oauth::consent::{describe, redirect_host};
 use crate::oauth::second_factor::TotpSetup;
+use crate::oauth::secrets::SessionToken;
 use crate::oauth::OAuthError;
 
 pub fn error_page<S>(app: &App<'_, S>, status: u16, title: &str, message: &str) -> Outgoing {
@@ -185,8 +186,10 @@ pub fn too_many<S>(
 
 /// A step of the sign-in flow as the browser gets it; a started session comes as its cookie.
 pub fn step<S>(app: &App<'_, S>, req: &Incoming, r: Option<&AuthorizationRequest>, csrf: &str, step: Step) -> Outgoing {
-    let with_session = |out: Outgoing, session: Option<String>| match session {
-        Some(token) => out.header("set-cookie", &session_cookie(&app.provider.config.issuer, &token, app.provider.config.session_ttl)),
+    let with_session = |out: Outgoing, session: Option<SessionToken>| match session {
+        Some(token) => {
+            out.header("set-cookie", &session_cookie(&app.provider.config.issuer, token.expose(), app.provider.config.session_ttl))
+        }
         None => out,
     };
     let to_account = || Outgoing::empty(303).header("location", "/account");

@@ -28,10 +28,8 @@ impl<S: Store> Provider<'_, S> {
             .ok_or_else(|| OAuthError::invalid_scope("scope exceeds what the client may request"))?;
         // "the authorization server MUST ... protect the endpoint against brute force attacks
         // (e.g., using rate-limitation ...)" (§4.3.2): `authenticate_user` throttles.
-        let user = self
-            .authenticate_user(username, password.expose())
-            .await?
-            .ok_or_else(|| OAuthError::invalid_grant("invalid username or password"))?;
+        let user =
+            self.authenticate_user(username, password).await?.ok_or_else(|| OAuthError::invalid_grant("invalid username or password"))?;
         // This grant has no way to ask for a second factor: a person with an authenticator app,
         // or a client that demands two factors, must use the authorization code flow.
         if client.require_mfa {
