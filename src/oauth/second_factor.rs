@@ -238,20 +238,38 @@ impl<S: Store> Provider<'_, S> {
     }
 
     /// The user of a sign-in's pending second step, and the sign-in so far.
-    pub async fn pending_sign_in(&self, c: &Challenge) -> OAuthResult<Option<(User, Authentication)>> {
+    pub async fn pending_sign_in(&self, c: &Challenge) -> OAuthResult<Option<PendingSignIn>> {
         let Some(user_id) = &c.user_id else { return Ok(None) };
         let Some(user) = self.store.user_by_id(user_id).await?.filter(|u| !u.disabled) else { return Ok(None) };
-        let auth: serde_json::Value = serde_json::from_str(&c.data).unwrap_or_default();
-        let auth_time = auth["auth_time"].as_u64().unwrap_or(self.now);
-        let amr: Vec<String> =
-            auth["amr"].as_array().map(|a| a.iter().filter_map(|m| m.as_str().map(str::to_string)).collect()).unwrap_or_default();
-        Ok(Some((user, Authentication { auth_time, amr })))
+        let data: serde_json::Value = serde_json::from_str(&c.data).unwrap_or_default();
+        let auth_time = data["auth_time"].as_u64().unwrap_or(self.now);
+        let strings = |v: &serde_json::Value| -> Vec<String> {
+            v.as_array().map(|a| a.iter().filter_map(|m| m.as_str().map(str::to_string)).collect()).unwrap_or_default()
+        };
+        let request = data["request"]
+            .as_array()
+            .map(|pairs| pairs.iter().filter_map(|p| Some((p[0].as_str()?.to_string(), p[1].as_str()?.to_string()))).collect())
+            .unwrap_or_default();
+        Ok(Some(PendingSignIn { user, auth: Authentication { auth_time, amr: strings(&data["amr"]) }, request }))
     }
 }
 
-/// The data of a sign-in challenge: the authentication so far.
-pub fn sign_in_data(auth: &Authentication) -> String {
-    json!({ "auth_time": auth.auth_time, "amr": auth.amr }).to_string()
+/// A sign-in in progress (node-oidc-provider's `Interaction`, Hydra's `login_challenge`): who,
+/// how far (the authentication so far), and for which authorization request, as its
+/// parameters. Kept server-side in a `Challenge`; the browser's pages carry only its id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingSignIn {
+    pub user: User,
+    pub auth: Authentication,
+    /// The authorization request's parameters (empty for the account page's sign-in), checked
+    /// again as if new whenever the sign-in goes on.
+    pub request: Vec<(String, String)>,
+}
+
+/// The data of a sign-in challenge: the authentication so far and the request's parameters.
+pub fn sign_in_data(auth: &Authentication, request: &[(String, String)]) -> String {
+    let request: Vec<[&str; 2]> = request.iter().map(|(k, v)| [k.as_str(), v.as_str()]).collect();
+    json!({ "auth_time": auth.auth_time, "amr": auth.amr, "request": request }).to_string()
 }
 
 #[cfg(test)]
@@ -422,13 +440,15 @@ mod tests {
         let (w, user) = world_with_user();
         let p = w.at(1000);
         let auth = Authentication::password(1000);
-        let token = block_on(p.start_challenge(ChallengeKind::SecondFactor, Some(&user.id), "browser-a", &sign_in_data(&auth))).unwrap();
+        let request = vec![("client_id".to_string(), "c1".to_string()), ("resource".to_string(), "urn:a".to_string())];
+        let data = sign_in_data(&auth, &request);
+        let token = block_on(p.start_challenge(ChallengeKind::SecondFactor, Some(&user.id), "browser-a", &data)).unwrap();
         let kinds = [ChallengeKind::SecondFactor];
         assert!(block_on(p.find_challenge(&token, &kinds, "browser-b", false)).unwrap().is_none(), "another browser");
         assert!(block_on(p.find_challenge(&token, &[ChallengeKind::Enroll], "browser-a", false)).unwrap().is_none(), "another kind");
         let c = block_on(p.find_challenge(&token, &kinds, "browser-a", false)).unwrap().unwrap();
-        let (u, a) = block_on(p.pending_sign_in(&c)).unwrap().unwrap();
-        assert_eq!((u.id, a), (user.id.clone(), auth));
+        let pending = block_on(p.pending_sign_in(&c)).unwrap().unwrap();
+        assert_eq!((pending.user.id, pending.auth, pending.request), (user.id.clone(), auth, request), "the record of the sign-in");
         assert!(block_on(w.at(1000 + CHALLENGE_TTL).find_challenge(&token, &kinds, "browser-a", false)).unwrap().is_none(), "expired");
         assert!(block_on(p.find_challenge(&token, &kinds, "browser-a", true)).unwrap().is_some());
         assert!(block_on(p.find_challenge(&token, &kinds, "browser-a", true)).unwrap().is_none(), "taken once");

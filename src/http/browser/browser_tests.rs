@@ -247,3 +247,52 @@ fn the_account_page_signs_in_changes_the_password_and_ends_the_other_sessions() 
     let anonymous = w.serve(NOW, &request("POST", "/account/password").with_form(&[("current_password", "x"), ("new_password", "y")]));
     assert_eq!(anonymous.status, 401);
 }
+
+#[test]
+fn the_second_step_carries_only_its_record_and_the_request_comes_from_the_record() {
+    use crate::crypto::totp;
+    let w = World::new();
+    let client_id = setup(&w);
+    let user = block_on(crate::store::UserStore::user_by_username(&w.store, "alice")).unwrap().unwrap();
+    let setup_app = block_on(w.at(NOW).begin_totp_setup(&user, false)).unwrap();
+    let secret = totp::base32_decode(&setup_app.secret).unwrap();
+    block_on(w.at(NOW).confirm_totp(&user, &totp::code_at_step(&secret, totp::step_at(NOW)))).unwrap();
+    let page = w.serve(
+        NOW,
+        &request("GET", "/authorize").with_query(&format!(
+            "response_type=code&client_id={client_id}&redirect_uri=https%3A%2F%2Fapp.example%2Fcb&scope=openid&state=s"
+        )),
+    );
+    let cookie = set_cookie(&page, "__Host-edge_oidc_csrf=");
+    let token = hidden(&String::from_utf8_lossy(&page.body), "csrf");
+    let mut form = login_form(&client_id);
+    form.push(("csrf", token.clone()));
+    let origin = ("origin", "https://issuer.example");
+    let step = post_login(&w, &form, &[origin, ("cookie", &cookie)]);
+    assert_eq!(step.status, 200);
+    let html = String::from_utf8_lossy(&step.body).to_string();
+    let fields: Vec<&str> =
+        html.match_indices("<input type=\"hidden\" name=\"").map(|(i, m)| html[i + m.len()..].split('"').next().unwrap()).collect();
+    assert_eq!(fields, ["pending", "csrf"], "the page carries the record's id, not the request");
+    // A form that adds request fields of its own changes nothing: the record's request is used.
+    let later = NOW + 30;
+    let code = totp::code_at_step(&secret, totp::step_at(later));
+    let pending = hidden(&html, "pending");
+    let pairs = [
+        ("pending", pending.as_str()),
+        ("csrf", &token),
+        ("code", &code),
+        ("redirect", "https://evil.example/cb"),
+        ("client_id", "someone-else"),
+    ];
+    let out = w.serve(
+        later,
+        &request("POST", "/login/second-factor")
+            .with_form(&pairs)
+            .with_header("origin", "https://issuer.example")
+            .with_header("cookie", &cookie),
+    );
+    assert_eq!(out.status, 302, "{}", String::from_utf8_lossy(&out.body));
+    let location = out.header_value("location").unwrap();
+    assert!(location.starts_with("https://app.example/cb?code="), "{location}");
+}

@@ -4,7 +4,9 @@
 //! `oauth::prompt::Provider::next_step`, computed once and passed in.
 //!
 //! A pending sign-in is a `Challenge` bound to the browser's anti-CSRF cookie, short-lived, and
-//! taken (deleted) when its step succeeds.
+//! taken (deleted) when its step succeeds. It records the authorization request
+//! (`PendingSignIn`), so that the later pages of one sign-in carry only the record's id, not the
+//! request replayed in hidden fields.
 
 use crate::http::App;
 use crate::oauth::amr::Authentication;
@@ -65,13 +67,15 @@ pub async fn continue_with<S: Store>(
     let p = &app.provider;
     match (next, r) {
         (NextStep::Enroll, Some(_)) => {
-            let pending = p.start_challenge(ChallengeKind::Enroll, Some(&user.id), browser.csrf, &sign_in_data(&auth)).await?;
+            let data = sign_in_data(&auth, &recorded(r));
+            let pending = p.start_challenge(ChallengeKind::Enroll, Some(&user.id), browser.csrf, &data).await?;
             Ok(Step::Enroll { pending, setup: p.begin_totp_setup(user, false).await? })
         }
         // (`next_step` asks to enroll only for an authorization request.)
         (NextStep::SecondFactor | NextStep::Enroll, _) => {
             let kind = if next == NextStep::Enroll { ChallengeKind::Enroll } else { ChallengeKind::SecondFactor };
-            Ok(Step::SecondFactor { pending: p.start_challenge(kind, Some(&user.id), browser.csrf, &sign_in_data(&auth)).await? })
+            let data = sign_in_data(&auth, &recorded(r));
+            Ok(Step::SecondFactor { pending: p.start_challenge(kind, Some(&user.id), browser.csrf, &data).await? })
         }
         (NextStep::Consent, Some(_)) => Ok(Step::Consent { session: start_session(app, browser, user, &auth).await }),
         (NextStep::Consent, None) => Ok(Step::Done { location: None, session: start_session(app, browser, user, &auth).await }),
@@ -83,6 +87,37 @@ pub async fn continue_with<S: Store>(
             Ok(Step::Done { location, session: start_session(app, browser, user, &auth).await })
         }
     }
+}
+
+/// The authorization request as parameters: what the sign-in page's form carries, and what a
+/// pending sign-in records.
+pub fn request_fields(r: &AuthorizationRequest) -> Vec<(&'static str, String)> {
+    let mut h = vec![
+        ("client_id", r.client.client_id.clone()),
+        ("redirect", r.redirect_uri.clone()),
+        ("state", r.state.clone().unwrap_or_default()),
+        ("scope", r.scope.to_string()),
+    ];
+    if let Some(n) = &r.nonce {
+        h.push(("nonce", n.clone()));
+    }
+    if let Some(c) = &r.code_challenge {
+        h.push(("code_challenge", c.clone()));
+        h.push(("code_challenge_method", "S256".into()));
+    }
+    h.extend(r.resources.iter().map(|res| ("resource", res.clone())));
+    if r.prompt_consent {
+        h.push(("prompt", "consent".into()));
+    }
+    if let Some(acr) = &r.acr_values {
+        h.push(("acr_values", acr.clone()));
+    }
+    h
+}
+
+/// A pending sign-in's record of `r` (none for the account page).
+fn recorded(r: Option<&AuthorizationRequest>) -> Vec<(String, String)> {
+    r.map(|r| request_fields(r).into_iter().map(|(k, v)| (k.to_string(), v)).collect()).unwrap_or_default()
 }
 
 /// A session of `auth` for the browser; `None` when it could not be stored (the sign-in goes on

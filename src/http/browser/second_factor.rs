@@ -1,8 +1,9 @@
 //! `POST /login/second-factor`: the second step of a browser sign-in (an authenticator or
 //! recovery code), or setting an app up when the client demands two factors, then the steps the
-//! flow decides after it. The pending sign-in (`Challenge`) is bound to the browser's anti-CSRF
-//! cookie, short-lived, and taken when its step succeeds; the authorization request travels in
-//! the form and is checked again here, as at `/login`.
+//! flow decides after it. The pending sign-in (`Challenge`, `PendingSignIn`) is bound to the
+//! browser's anti-CSRF cookie, short-lived, and taken when its step succeeds; it records the
+//! authorization request, which is checked again here as at `/login`. The form carries only the
+//! record's id (`pending`) and the anti-CSRF token.
 
 use super::flow::{self, Browser};
 use super::pages::Notice;
@@ -11,10 +12,11 @@ use super::views::{
     self, authorize_error, capitalised, carried, enroll_page, error_page, recovery_codes_page, second_factor_page, sign_in_error_page,
     too_many,
 };
+use crate::http::request::Params;
 use crate::http::{App, Incoming, Outgoing};
 use crate::oauth::amr::Authentication;
 use crate::oauth::error::HttpCode;
-use crate::oauth::second_factor::{sign_in_data, ChallengeKind};
+use crate::oauth::second_factor::{sign_in_data, ChallengeKind, PendingSignIn};
 use crate::oauth::ErrorCode;
 use crate::store::Store;
 
@@ -35,16 +37,18 @@ pub async fn submit<S: Store>(app: &App<'_, S>, req: &Incoming) -> Outgoing {
         Ok(None) => return expired(),
         Err(e) => return sign_in_error_page(app, &e),
     };
-    let (user, auth) = match app.provider.pending_sign_in(&challenge).await {
+    let PendingSignIn { user, auth, request } = match app.provider.pending_sign_in(&challenge).await {
         Ok(Some(x)) => x,
         Ok(None) => return expired(),
         Err(e) => return sign_in_error_page(app, &e),
     };
-    let r = match request_in_form(app, &post.form).await {
+    // The request is the one the sign-in recorded (the form carries only the record's id),
+    // checked again as if new.
+    let r = match request_in_form(app, &Params::from(request.clone())).await {
         Ok(r) => r,
         Err(e) => return authorize_error(app, e),
     };
-    let hidden = carried(r.as_ref(), &pending, &csrf_token);
+    let hidden = carried(&pending, &csrf_token);
     let code = post.field("code");
     let browser = Browser { csrf: &csrf_token, user_agent: req.header("user-agent").unwrap_or("") };
     // The sign-in goes on with the step `next_step` decides after this one.
@@ -72,7 +76,7 @@ pub async fn submit<S: Store>(app: &App<'_, S>, req: &Incoming) -> Outgoing {
                 let strong = Authentication::password_and_code(app.provider.now);
                 let next = match app
                     .provider
-                    .start_challenge(ChallengeKind::Verified, Some(&user.id), &csrf_token, &sign_in_data(&strong))
+                    .start_challenge(ChallengeKind::Verified, Some(&user.id), &csrf_token, &sign_in_data(&strong, &request))
                     .await
                 {
                     Ok(t) => t,

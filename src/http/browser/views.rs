@@ -3,7 +3,7 @@
 //! decided by the handlers and the flow; nothing here decides or stores anything.
 
 use super::cookies::{csrf_token, session_cookie, set_csrf_cookie, CSRF_FIELD};
-use super::flow::Step;
+use super::flow::{request_fields, Step};
 use super::origin_of;
 use super::pages::{self, factors, qr, Notice};
 use crate::http::{page_csp, App, Incoming, Outgoing};
@@ -32,31 +32,6 @@ pub fn authorize_error<S>(app: &App<'_, S>, e: AuthorizeError) -> Outgoing {
                 .with_log_detail(error.internal)
         }
     }
-}
-
-/// The authorization request as the sign-in forms carry it.
-pub fn hidden_fields(r: &AuthorizationRequest) -> Vec<(&'static str, String)> {
-    let mut h = vec![
-        ("client_id", r.client.client_id.clone()),
-        ("redirect", r.redirect_uri.clone()),
-        ("state", r.state.clone().unwrap_or_default()),
-        ("scope", r.scope.to_string()),
-    ];
-    if let Some(n) = &r.nonce {
-        h.push(("nonce", n.clone()));
-    }
-    if let Some(c) = &r.code_challenge {
-        h.push(("code_challenge", c.clone()));
-        h.push(("code_challenge_method", "S256".into()));
-    }
-    h.extend(r.resources.iter().map(|res| ("resource", res.clone())));
-    if r.prompt_consent {
-        h.push(("prompt", "consent".into()));
-    }
-    if let Some(acr) = &r.acr_values {
-        h.push(("acr_values", acr.clone()));
-    }
-    h
 }
 
 fn refs<'a>(h: &'a [(&'static str, String)]) -> Vec<(&'a str, &'a str)> {
@@ -89,7 +64,7 @@ pub fn login_page<S>(
 ) -> Outgoing {
     let issuer = &app.provider.config.issuer;
     let token = csrf_token(req, issuer);
-    let mut hidden = hidden_fields(r);
+    let mut hidden = request_fields(r);
     hidden.push((CSRF_FIELD, token.clone()));
     let page = Outgoing::html(status, pages::login(&app.branding, &r.client.client_name, &refs(&hidden), username, error))
         .header("content-security-policy", &page_csp(&form_action(&r.redirect_uri)));
@@ -101,7 +76,7 @@ pub fn login_page<S>(
 pub fn consent_page<S>(app: &App<'_, S>, req: &Incoming, r: &AuthorizationRequest) -> Outgoing {
     let issuer = &app.provider.config.issuer;
     let token = csrf_token(req, issuer);
-    let mut hidden = hidden_fields(r);
+    let mut hidden = request_fields(r);
     hidden.push((CSRF_FIELD, token.clone()));
     let hidden = refs(&hidden);
     let resources: Vec<&str> = r.resources.iter().map(|x| x.as_str()).collect();
@@ -118,13 +93,10 @@ pub fn consent_page<S>(app: &App<'_, S>, req: &Incoming, r: &AuthorizationReques
     set_csrf_cookie(out, issuer, &token)
 }
 
-/// The form fields of a pending sign-in's page: its token, the anti-CSRF token, the request.
-pub fn carried(r: Option<&AuthorizationRequest>, pending: &str, csrf: &str) -> Vec<(&'static str, String)> {
-    let mut h = vec![("pending", pending.to_string()), (CSRF_FIELD, csrf.to_string())];
-    if let Some(r) = r {
-        h.extend(hidden_fields(r));
-    }
-    h
+/// The form fields of a pending sign-in's page: the record's id and the anti-CSRF token (the
+/// request is in the record).
+pub fn carried(pending: &str, csrf: &str) -> Vec<(&'static str, String)> {
+    vec![("pending", pending.to_string()), (CSRF_FIELD, csrf.to_string())]
 }
 
 /// A page of the sign-in flow, with the browser's anti-CSRF cookie. Its form ends in a redirect
@@ -167,7 +139,7 @@ pub fn enroll_page<S>(
 
 /// The recovery codes shown once after an app was set up in a sign-in, with the form that goes on.
 pub fn recovery_codes_page<S>(app: &App<'_, S>, csrf: &str, r: &AuthorizationRequest, codes: &[String], pending: &str) -> Outgoing {
-    let carry = carried(Some(r), pending, csrf);
+    let carry = carried(pending, csrf);
     flow_page(app, 200, csrf, Some(r), factors::recovery_codes(&app.branding, codes, Some(&refs(&carry))))
 }
 
@@ -194,9 +166,9 @@ pub fn step<S>(app: &App<'_, S>, req: &Incoming, r: Option<&AuthorizationRequest
     };
     let to_account = || Outgoing::empty(303).header("location", "/account");
     match (step, r) {
-        (Step::SecondFactor { pending }, r) => second_factor_page(app, 200, csrf, r, &carried(r, &pending, csrf), None),
-        (Step::Enroll { pending, setup }, Some(r)) => enroll_page(app, 200, r, &setup, &carried(Some(r), &pending, csrf), csrf, None),
-        (Step::Enroll { pending, .. }, None) => second_factor_page(app, 200, csrf, None, &carried(None, &pending, csrf), None),
+        (Step::SecondFactor { pending }, r) => second_factor_page(app, 200, csrf, r, &carried(&pending, csrf), None),
+        (Step::Enroll { pending, setup }, Some(r)) => enroll_page(app, 200, r, &setup, &carried(&pending, csrf), csrf, None),
+        (Step::Enroll { pending, .. }, None) => second_factor_page(app, 200, csrf, None, &carried(&pending, csrf), None),
         (Step::Consent { session }, Some(r)) => with_session(consent_page(app, req, r), session),
         (Step::Consent { session }, None) => with_session(to_account(), session),
         (Step::Done { location: Some(location), session }, _) => with_session(Outgoing::redirect(&location), session),
