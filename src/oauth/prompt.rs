@@ -53,7 +53,7 @@ pub enum SignIn {
     AskForCredentials,
     /// The session's user is signed in, and a third-party client needs their consent first
     /// (the consent page's answer comes with the same session, `POST /consent`).
-    AskForConsent,
+    AskForConsent(Box<User>, Authentication),
     /// The session's user is signed in, but this request demands two factors or a passkey,
     /// which that sign-in was not: the second step (or setting one up) comes first.
     StepUp(Box<User>, Authentication, NextStep),
@@ -120,7 +120,7 @@ impl<S: Store> Provider<'_, S> {
             // §3.1.2.6: "The Authorization Server requires End-User consent", and prompt=none
             // forbids showing the page.
             NextStep::Consent if policy.none => Err(OAuthError::new(ErrorCode::ConsentRequired, "the user has not allowed this client")),
-            NextStep::Consent => Ok(SignIn::AskForConsent),
+            NextStep::Consent => Ok(SignIn::AskForConsent(Box::new(user), auth)),
             // §3.1.2.6 `interaction_required`: a second step is needed and may not be shown.
             NextStep::SecondFactor | NextStep::Enroll if policy.none => {
                 Err(OAuthError::new(ErrorCode::InteractionRequired, "this request needs two-step sign-in"))

@@ -18,6 +18,8 @@ pub enum ChallengeKind {
     PasskeyRegistration,
     /// A passkey sign-in.
     PasskeyAuthentication,
+    /// A third-party client's consent question, recording the request it is for.
+    Consent,
 }
 
 impl ChallengeKind {
@@ -28,6 +30,7 @@ impl ChallengeKind {
             Self::Verified => "verified",
             Self::PasskeyRegistration => "passkey_registration",
             Self::PasskeyAuthentication => "passkey_authentication",
+            Self::Consent => "consent",
         }
     }
 }

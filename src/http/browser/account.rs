@@ -45,7 +45,7 @@ pub async fn sign_in<S: Store>(app: &App<'_, S>, req: &Incoming) -> Outgoing {
         Ok(Some(user)) => {
             let browser = Browser { csrf: &post.csrf, user_agent: req.header("user-agent").unwrap_or("") };
             match flow::after_authentication(app, &browser, None, &user, Authentication::password(app.provider.now), true).await {
-                Ok(step) => views::step(app, req, None, &post.csrf, step),
+                Ok(step) => views::step(app, None, &post.csrf, step),
                 Err(e) => sign_in_error_page(app, &e),
             }
         }

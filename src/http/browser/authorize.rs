@@ -42,13 +42,20 @@ pub async fn authorize<S: Store>(app: &App<'_, S>, req: &Incoming) -> Outgoing {
         Ok(SignIn::Redirect(location)) => Outgoing::redirect(&location),
         // OIDC Core §3.1.2.1 `login_hint`: the username field starts with it.
         Ok(SignIn::AskForCredentials) => login_page(app, req, 200, &r, r.login_hint.as_deref().unwrap_or(""), None),
-        Ok(SignIn::AskForConsent) => consent_page(app, req, &r),
+        Ok(SignIn::AskForConsent(user, auth)) => {
+            let csrf = csrf_token(req, issuer);
+            let browser = Browser { csrf: &csrf, user_agent: req.header("user-agent").unwrap_or("") };
+            match flow::ask_consent(app, &browser, &r, &user, &auth).await {
+                Ok(pending) => consent_page(app, &r, &pending, &csrf),
+                Err(e) => sign_in_error_page(app, &e),
+            }
+        }
         // The step `sign_in` decided (a second step, or setting one up) is the one shown.
         Ok(SignIn::StepUp(user, auth, next)) => {
             let csrf = csrf_token(req, issuer);
             let browser = Browser { csrf: &csrf, user_agent: req.header("user-agent").unwrap_or("") };
             match flow::continue_with(app, &browser, Some(&r), &user, auth, next).await {
-                Ok(step) => views::step(app, req, Some(&r), &csrf, step),
+                Ok(step) => views::step(app, Some(&r), &csrf, step),
                 Err(e) => sign_in_error_page(app, &e),
             }
         }
@@ -129,7 +136,7 @@ pub async fn login<S: Store>(app: &App<'_, S>, req: &Incoming) -> Outgoing {
         let csrf = csrf_token(req, issuer);
         let browser = Browser { csrf: &csrf, user_agent: req.header("user-agent").unwrap_or("") };
         return match flow::continue_with(app, &browser, Some(&r), &user, auth, next).await {
-            Ok(step) => views::step(app, req, Some(&r), &csrf, step),
+            Ok(step) => views::step(app, Some(&r), &csrf, step),
             Err(e) => sign_in_error_page(app, &e),
         };
     }

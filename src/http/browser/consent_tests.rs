@@ -206,9 +206,10 @@ fn the_consent_form_needs_its_token_its_site_and_a_signed_in_browser() {
     // A decision that is neither: refused, no code.
     let odd: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| if *k == "decision" { (*k, "maybe") } else { (*k, *v) }).collect();
     assert_eq!(post(&[ORIGIN, ("cookie", &cookies)], &odd).status, 400);
-    // A tampered redirect is checked again like a new request: an error page, never a redirect.
-    let evil: Vec<(&str, &str)> =
-        pairs.iter().map(|(k, v)| if *k == "redirect" { (*k, "https://evil.example/cb") } else { (*k, *v) }).collect();
+    // A tampered redirect (the page carries none: the request is the question's record) is
+    // refused: an error page, never a redirect.
+    let mut evil = pairs.clone();
+    evil.push(("redirect", "https://evil.example/cb"));
     let out = post(&[ORIGIN, ("cookie", &cookies)], &evil);
     assert_eq!(out.status, 400);
     assert!(!out.headers.iter().any(|(k, _)| k == "location"));
@@ -283,4 +284,20 @@ fn the_account_page_lists_connected_apps_and_removing_one_ends_its_grants() {
     // Removing one it does not have: 404.
     let none = b.post(&w, "/account/apps", &[("csrf".into(), csrf), ("client_id".into(), client_id)]);
     assert_eq!(none.status, 404);
+}
+
+#[test]
+fn the_consent_page_carries_only_its_question_which_is_answered_once() {
+    let w = World::new();
+    let client_id = setup(&w);
+    let mut b = Browser { cookies: vec![] };
+    let page = sign_in(&w, &mut b, &client_id);
+    let names: Vec<String> = hidden_fields(&body(&page)).into_iter().map(|(k, _)| k).collect();
+    assert_eq!(names, ["pending", "csrf"], "the request is in the question's record");
+    let allowed = decide(&w, &mut b, &page, "allow");
+    assert_eq!(allowed.status, 302);
+    // The same page posted again (a double click, a replay): the question was answered.
+    let again = decide(&w, &mut b, &page, "deny");
+    assert_eq!(again.status, 403);
+    assert!(!again.headers.iter().any(|(k, _)| k == "location"));
 }

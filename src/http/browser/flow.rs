@@ -25,9 +25,9 @@ pub enum Step {
     /// Setting an authenticator app up, because the client demands two factors: the pending
     /// sign-in and the new app's key.
     Enroll { pending: String, setup: TotpSetup },
-    /// A third-party client's consent page; the session has started (its token, unless
-    /// starting it failed).
-    Consent { session: Option<SessionToken> },
+    /// A third-party client's consent page: the question's record (`ask_consent`); the session
+    /// has started when this step follows a sign-in (its token, unless starting it failed).
+    Consent { pending: String, session: Option<SessionToken> },
     /// Signed in: to the client with its code (`Some(location)`), or back to the account page
     /// (`None`); the session has started.
     Done { location: Option<String>, session: Option<SessionToken> },
@@ -77,7 +77,10 @@ pub async fn continue_with<S: Store>(
             let data = sign_in_data(&auth, &recorded(r));
             Ok(Step::SecondFactor { pending: p.start_challenge(kind, Some(&user.id), browser.csrf, &data).await? })
         }
-        (NextStep::Consent, Some(_)) => Ok(Step::Consent { session: start_session(app, browser, user, &auth).await }),
+        (NextStep::Consent, Some(r)) => {
+            let pending = ask_consent(app, browser, r, user, &auth).await?;
+            Ok(Step::Consent { pending, session: start_session(app, browser, user, &auth).await })
+        }
         (NextStep::Consent, None) => Ok(Step::Done { location: None, session: start_session(app, browser, user, &auth).await }),
         (NextStep::Finish, r) => {
             let location = match r {
@@ -113,6 +116,18 @@ pub fn request_fields(r: &AuthorizationRequest) -> Vec<(&'static str, String)> {
         h.push(("acr_values", acr.clone()));
     }
     h
+}
+
+/// The consent question's record: for `user`, about `r`, bound to this browser. `POST /consent`
+/// answers it once.
+pub async fn ask_consent<S: Store>(
+    app: &App<'_, S>,
+    browser: &Browser<'_>,
+    r: &AuthorizationRequest,
+    user: &User,
+    auth: &Authentication,
+) -> OAuthResult<String> {
+    app.provider.start_challenge(ChallengeKind::Consent, Some(&user.id), browser.csrf, &sign_in_data(auth, &recorded(Some(r)))).await
 }
 
 /// A pending sign-in's record of `r` (none for the account page).

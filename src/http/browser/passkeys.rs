@@ -77,7 +77,7 @@ pub async fn sign_in<S: Store>(app: &App<'_, S>, req: &Incoming) -> Outgoing {
         Ok((user, auth)) => {
             let browser = Browser { csrf: &post.csrf, user_agent: req.header("user-agent").unwrap_or("") };
             match flow::after_authentication(app, &browser, r.as_ref(), &user, auth, false).await {
-                Ok(step) => views::step(app, req, r.as_ref(), &post.csrf, step),
+                Ok(step) => views::step(app, r.as_ref(), &post.csrf, step),
                 Err(e) => sign_in_error_page(app, &e),
             }
         }

@@ -54,7 +54,7 @@ pub async fn submit<S: Store>(app: &App<'_, S>, req: &Incoming) -> Outgoing {
     // The sign-in goes on with the step `next_step` decides after this one.
     let go_on = |auth: Authentication| async {
         match flow::after_authentication(app, &browser, r.as_ref(), &user, auth, false).await {
-            Ok(step) => views::step(app, req, r.as_ref(), &csrf_token, step),
+            Ok(step) => views::step(app, r.as_ref(), &csrf_token, step),
             Err(e) => sign_in_error_page(app, &e),
         }
     };

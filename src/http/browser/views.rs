@@ -72,12 +72,11 @@ pub fn login_page<S>(
 }
 
 /// The page asking the signed-in person whether `r.client` may have `r.scope`; its form posts
-/// the request back to `/consent` with the browser's anti-CSRF token.
-pub fn consent_page<S>(app: &App<'_, S>, req: &Incoming, r: &AuthorizationRequest) -> Outgoing {
+/// the question's record id (`pending`) back to `/consent` with the browser's anti-CSRF token
+/// `csrf`, to which the record is bound.
+pub fn consent_page<S>(app: &App<'_, S>, r: &AuthorizationRequest, pending: &str, csrf: &str) -> Outgoing {
     let issuer = &app.provider.config.issuer;
-    let token = csrf_token(req, issuer);
-    let mut hidden = request_fields(r);
-    hidden.push((CSRF_FIELD, token.clone()));
+    let hidden = carried(pending, csrf);
     let hidden = refs(&hidden);
     let resources: Vec<&str> = r.resources.iter().map(|x| x.as_str()).collect();
     let page = pages::Consent {
@@ -90,7 +89,7 @@ pub fn consent_page<S>(app: &App<'_, S>, req: &Incoming, r: &AuthorizationReques
     };
     let out = Outgoing::html(200, pages::consent(&app.branding, &page))
         .header("content-security-policy", &page_csp(&form_action(&r.redirect_uri)));
-    set_csrf_cookie(out, issuer, &token)
+    set_csrf_cookie(out, issuer, csrf)
 }
 
 /// The form fields of a pending sign-in's page: the record's id and the anti-CSRF token (the
@@ -157,7 +156,7 @@ pub fn too_many<S>(
 }
 
 /// A step of the sign-in flow as the browser gets it; a started session comes as its cookie.
-pub fn step<S>(app: &App<'_, S>, req: &Incoming, r: Option<&AuthorizationRequest>, csrf: &str, step: Step) -> Outgoing {
+pub fn step<S>(app: &App<'_, S>, r: Option<&AuthorizationRequest>, csrf: &str, step: Step) -> Outgoing {
     let with_session = |out: Outgoing, session: Option<SessionToken>| match session {
         Some(token) => {
             out.header("set-cookie", &session_cookie(&app.provider.config.issuer, token.expose(), app.provider.config.session_ttl))
@@ -169,8 +168,8 @@ pub fn step<S>(app: &App<'_, S>, req: &Incoming, r: Option<&AuthorizationRequest
         (Step::SecondFactor { pending }, r) => second_factor_page(app, 200, csrf, r, &carried(&pending, csrf), None),
         (Step::Enroll { pending, setup }, Some(r)) => enroll_page(app, 200, r, &setup, &carried(&pending, csrf), csrf, None),
         (Step::Enroll { pending, .. }, None) => second_factor_page(app, 200, csrf, None, &carried(&pending, csrf), None),
-        (Step::Consent { session }, Some(r)) => with_session(consent_page(app, req, r), session),
-        (Step::Consent { session }, None) => with_session(to_account(), session),
+        (Step::Consent { pending, session }, Some(r)) => with_session(consent_page(app, r, &pending, csrf), session),
+        (Step::Consent { session, .. }, None) => with_session(to_account(), session),
         (Step::Done { location: Some(location), session }, _) => with_session(Outgoing::redirect(&location), session),
         (Step::Done { location: None, session }, _) => with_session(to_account(), session),
     }
