@@ -267,6 +267,18 @@ pub struct ClientCredentials {
 }
 
 impl<S: Store> Provider<'_, S> {
+    /// The client `client_id` names, wherever it comes from: a stored one, or, for a client ID
+    /// metadata document URL, the document's client (`metadata_document.rs`). `Err` says why a
+    /// document could not be used.
+    pub async fn client_by_id(&self, client_id: &str) -> OAuthResult<Option<Client>> {
+        if self.names_document(client_id) {
+            return self.document_client(client_id).await;
+        }
+        Ok(self.store.client(client_id).await?)
+    }
+}
+
+impl<S: Store> Provider<'_, S> {
     /// Creates a client; returns it and, for a confidential client, its secret (shown once).
     /// RS256 ID tokens need the deployment's RS256 key.
     pub(super) fn check_id_token_alg(&self, client: &Client) -> OAuthResult<()> {

@@ -124,13 +124,11 @@ impl<S: Store> Provider<'_, S> {
         self.config.client_metadata_documents && is_document_url(client_id, self.config.metadata_document_http_loopback)
     }
 
-    /// The client `client_id` names: a stored one, or, for a metadata document URL, the
-    /// document's client (fetched when not stored or stale; each fetch counts against the
-    /// caller's address like a registration). `Err` says why a document could not be used.
-    pub async fn client_by_id(&self, client_id: &str) -> OAuthResult<Option<Client>> {
-        if !self.names_document(client_id) {
-            return Ok(self.store.client(client_id).await?);
-        }
+    /// The client a metadata document URL names (`names_document`): the stored copy while it is
+    /// fresh, else the document fetched again (each fetch counts against the caller's address
+    /// like a registration). `Err` says why a document could not be used. The general lookup is
+    /// `Provider::client_by_id` (clients.rs).
+    pub(super) async fn document_client(&self, client_id: &str) -> OAuthResult<Option<Client>> {
         let stored = self.store.client(client_id).await?;
         if let Some(c) = &stored {
             if c.metadata_expires_at.is_some_and(|t| t > self.now) || !c.is_active {
