@@ -5,10 +5,9 @@
 use super::secrets::ClientSecret;
 use super::{redirect, scope::Scope, GrantType, OAuthError, OAuthResult, Provider};
 use crate::crypto::{random_id, random_token, secret_matches_hash, sha256_b64url};
-use crate::store::{Client, ClientType, Store};
+use crate::store::{AuthMethod, Client, ClientType, Store};
 use serde::Deserialize;
 
-pub const AUTH_METHODS: [&str; 3] = ["client_secret_basic", "client_secret_post", "none"];
 /// ID token signing algorithms a client may register (RS256 needs the deployment's RS256 key).
 pub const ID_TOKEN_ALGS: [&str; 2] = ["ES256", "RS256"];
 
@@ -81,9 +80,9 @@ impl<'de> Deserialize<'de> for ScopeList {
 
 impl Client {
     /// Whether the client was registered for this grant (RFC 6749 §5.2 `unauthorized_client`
-    /// otherwise). The record keeps grant names as stored; the protocol asks by type.
+    /// otherwise).
     pub fn allows_grant(&self, grant: GrantType) -> bool {
-        self.grant_types.iter().any(|g| g == grant.as_str())
+        self.grant_types.contains(&grant)
     }
 }
 
@@ -112,18 +111,17 @@ pub fn apply_metadata(client: &mut Client, meta: ClientMetadata, creating: bool)
             "public" => ClientType::Public,
             _ => return Err(bad("client_type: 'confidential' or 'public'")),
         };
-    } else if creating && meta.token_endpoint_auth_method.as_deref() == Some("none") {
+    } else if creating && meta.token_endpoint_auth_method.as_deref() == Some(AuthMethod::None.as_str()) {
         // RFC 7591 §2: a client registered with auth method "none" is a public client.
         client.client_type = ClientType::Public;
     }
     if creating {
-        client.token_endpoint_auth_method = if client.client_type == ClientType::Public { "none" } else { "client_secret_basic" }.into();
+        client.token_endpoint_auth_method =
+            if client.client_type == ClientType::Public { AuthMethod::None } else { AuthMethod::ClientSecretBasic };
     }
     if let Some(m) = meta.token_endpoint_auth_method {
-        if !AUTH_METHODS.contains(&m.as_str()) {
-            return Err(bad("token_endpoint_auth_method: client_secret_basic, client_secret_post or none"));
-        }
-        client.token_endpoint_auth_method = m;
+        client.token_endpoint_auth_method =
+            AuthMethod::parse(&m).ok_or_else(|| bad("token_endpoint_auth_method: client_secret_basic, client_secret_post or none"))?;
     }
     let list_field = |name: &str, v: Vec<String>, max: usize| -> OAuthResult<Vec<String>> {
         if v.len() > max {
@@ -142,7 +140,14 @@ pub fn apply_metadata(client: &mut Client, meta: ClientMetadata, creating: bool)
         if let Some(x) = g.iter().find(|x| GrantType::parse(x).is_none()) {
             return Err(bad(format!("grant_types: unsupported grant type '{}'", truncate(x))));
         }
-        client.grant_types = g;
+        let mut grants: Vec<GrantType> = Vec::new();
+        for name in &g {
+            // Checked above; a name given twice is kept once.
+            if let Some(grant) = GrantType::parse(name).filter(|grant| !grants.contains(grant)) {
+                grants.push(grant);
+            }
+        }
+        client.grant_types = grants;
     }
     if let Some(r) = meta.response_types {
         let r = list_field("response_types", r, 1)?;
@@ -200,7 +205,7 @@ pub fn apply_metadata(client: &mut Client, meta: ClientMetadata, creating: bool)
     // Whole-client consistency.
     match client.client_type {
         ClientType::Public => {
-            if client.token_endpoint_auth_method != "none" {
+            if client.token_endpoint_auth_method != AuthMethod::None {
                 return Err(bad("token_endpoint_auth_method: a public client uses 'none'"));
             }
             if let Some(g) = GrantType::ALL.into_iter().find(|g| !g.allowed_for_public_clients() && client.allows_grant(*g)) {
@@ -208,7 +213,7 @@ pub fn apply_metadata(client: &mut Client, meta: ClientMetadata, creating: bool)
             }
         }
         ClientType::Confidential => {
-            if client.token_endpoint_auth_method == "none" {
+            if client.token_endpoint_auth_method == AuthMethod::None {
                 return Err(bad("token_endpoint_auth_method: a confidential client authenticates with a secret"));
             }
         }
@@ -238,8 +243,8 @@ pub fn new_client(now: u64) -> Client {
         client_secret_hash: None,
         client_name: String::new(),
         client_type: ClientType::Confidential,
-        token_endpoint_auth_method: "client_secret_basic".into(),
-        grant_types: vec!["authorization_code".into(), "refresh_token".into()],
+        token_endpoint_auth_method: AuthMethod::ClientSecretBasic,
+        grant_types: vec![GrantType::AuthorizationCode, GrantType::RefreshToken],
         redirect_uris: vec![],
         post_logout_redirect_uris: vec![],
         response_types: vec!["code".into()],
@@ -337,10 +342,10 @@ impl<S: Store> Provider<'_, S> {
                 if form_id.as_ref().is_some_and(|f| f != id) {
                     return Err(bad("client_id does not match the Authorization header"));
                 }
-                (id.as_str(), Some(secret.expose()), "client_secret_basic")
+                (id.as_str(), Some(secret.expose()), AuthMethod::ClientSecretBasic)
             }
-            (None, Some(id), Some(secret)) => (id.as_str(), Some(secret.expose()), "client_secret_post"),
-            (None, Some(id), None) => (id.as_str(), None, "none"),
+            (None, Some(id), Some(secret)) => (id.as_str(), Some(secret.expose()), AuthMethod::ClientSecretPost),
+            (None, Some(id), None) => (id.as_str(), None, AuthMethod::None),
             (None, None, _) => return Err(OAuthError::invalid_client("client authentication is required")),
         };
         let fail = || OAuthError::invalid_client("client authentication failed");
@@ -351,7 +356,7 @@ impl<S: Store> Provider<'_, S> {
             client.is_active
                 && client.token_endpoint_auth_method == method
                 && match (secret, &client.client_secret_hash) {
-                    (None, _) => method == "none",
+                    (None, _) => method == AuthMethod::None,
                     (Some(s), Some(h)) => secret_matches_hash(s, h),
                     (Some(_), None) => false,
                 }

@@ -71,7 +71,7 @@ mod tests {
             client_secret_hash: None,
             client_name: id.into(),
             client_type: crate::store::ClientType::Public,
-            token_endpoint_auth_method: "none".into(),
+            token_endpoint_auth_method: crate::store::AuthMethod::None,
             grant_types: vec![],
             redirect_uris: vec![],
             post_logout_redirect_uris: vec![],

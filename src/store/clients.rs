@@ -10,6 +10,42 @@ pub enum ClientType {
     Public,
 }
 
+/// How a client authenticates at the token endpoint (RFC 7591 §2 `token_endpoint_auth_method`;
+/// RFC 6749 §2.3.1 for the two secret methods).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AuthMethod {
+    /// HTTP Basic with the client id and secret, form-urlencoded first.
+    ClientSecretBasic,
+    /// `client_id` and `client_secret` in the form body.
+    ClientSecretPost,
+    /// A public client: its `client_id` only.
+    None,
+}
+
+impl AuthMethod {
+    pub const ALL: [AuthMethod; 3] = [Self::ClientSecretBasic, Self::ClientSecretPost, Self::None];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::ClientSecretBasic => "client_secret_basic",
+            Self::ClientSecretPost => "client_secret_post",
+            Self::None => "none",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|m| m.as_str() == s)
+    }
+}
+
+/// As its registered name (`client.token_endpoint_auth_method == "none"`).
+impl PartialEq<&str> for AuthMethod {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Client {
     pub client_id: String,
@@ -17,8 +53,8 @@ pub struct Client {
     pub client_secret_hash: Option<String>,
     pub client_name: String,
     pub client_type: ClientType,
-    pub token_endpoint_auth_method: String,
-    pub grant_types: Vec<String>,
+    pub token_endpoint_auth_method: AuthMethod,
+    pub grant_types: Vec<crate::oauth::GrantType>,
     pub redirect_uris: Vec<String>,
     pub post_logout_redirect_uris: Vec<String>,
     pub response_types: Vec<String>,

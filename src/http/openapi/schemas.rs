@@ -232,7 +232,10 @@ pub(crate) fn client_request_schema(creating: bool) -> Value {
     }
     props.insert("scopes".into(), scopes_schema(true));
     props.insert("scope".into(), scopes_schema(true));
-    props.insert("token_endpoint_auth_method".into(), json!({ "type": "string", "enum": crate::oauth::clients::AUTH_METHODS }));
+    props.insert(
+        "token_endpoint_auth_method".into(),
+        json!({ "type": "string", "enum": crate::store::AuthMethod::ALL.map(crate::store::AuthMethod::as_str) }),
+    );
     props.insert(
         "id_token_signed_response_alg".into(),
         json!({ "type": "string", "enum": crate::oauth::clients::ID_TOKEN_ALGS, "description": "ES256 (default); RS256 where the deployment has an RS256 key" }),

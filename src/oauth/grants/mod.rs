@@ -57,6 +57,20 @@ impl GrantType {
     }
 }
 
+/// As its `grant_type` value, in records (a client's `grant_types`) and their JSON.
+impl serde::Serialize for GrantType {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for GrantType {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(d)?;
+        Self::parse(&name).ok_or_else(|| serde::de::Error::custom(format!("unknown grant type {name}")))
+    }
+}
+
 /// A token request, by grant, with the parameters each one needs already present.
 #[derive(Debug, Clone)]
 pub enum TokenRequest {

@@ -495,8 +495,8 @@ fn a_public_client_can_neither_register_for_nor_use_the_password_grant() {
     // One stored before the rule existed is refused at the grant.
     let legacy = Client {
         client_type: crate::store::ClientType::Public,
-        token_endpoint_auth_method: "none".into(),
-        grant_types: vec!["password".into()],
+        token_endpoint_auth_method: crate::store::AuthMethod::None,
+        grant_types: vec![GrantType::Password],
         ..crate::oauth::clients::new_client(1000)
     };
     block_on(crate::store::ClientStore::insert_client(&w.store, &legacy)).unwrap();
