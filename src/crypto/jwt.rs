@@ -101,10 +101,10 @@ pub struct Unverified<'t, 'k> {
 }
 
 impl Unverified<'_, '_> {
-    /// The signature over the JWS signing input (RFC 7515 §5.2), checked with the key's table.
+    /// The signature over the JWS signing input (RFC 7515 §5.2), checked in the wasm.
     pub fn verify_in_wasm(&self) -> bool {
         match p256::ecdsa::Signature::from_slice(&self.signature) {
-            Ok(signature) => super::es256::verify(self.key.table(), self.signing_input.as_bytes(), &signature),
+            Ok(signature) => super::es256::verify(&self.key.key, self.signing_input.as_bytes(), &signature),
             Err(_) => false,
         }
     }

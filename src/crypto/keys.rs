@@ -9,19 +9,15 @@
 //! below is the RFC 7468 unwrapping that feeds it.
 
 use super::b64url;
-use super::es256::PointTable;
 use jwt_compact::jwk::JsonWebKey;
 use p256::ecdsa::{SigningKey, VerifyingKey};
 use serde_json::{json, Value};
 use sha2::Sha256;
-use std::sync::OnceLock;
 
-/// A public key that verifies tokens, with its thumbprint and (built on first use, then kept
-/// for the isolate's life) its fixed-base table for fast verification.
+/// A public key that verifies tokens, with its thumbprint.
 pub struct PublicKey {
     pub kid: String,
     pub key: VerifyingKey,
-    table: OnceLock<PointTable>,
 }
 
 /// The key set: one signing key and the public keys that still verify, and optionally an
@@ -58,11 +54,7 @@ fn thumbprint(key: &VerifyingKey) -> String {
 
 impl PublicKey {
     pub fn new(key: VerifyingKey) -> Self {
-        Self { kid: thumbprint(&key), key, table: OnceLock::new() }
-    }
-
-    pub fn table(&self) -> &PointTable {
-        self.table.get_or_init(|| PointTable::new((*self.key.as_affine()).into()))
+        Self { kid: thumbprint(&key), key }
     }
 
     /// The JWKS entry (RFC 7517 §4, RFC 7518 §6.2.1).
