@@ -2,6 +2,7 @@
 //! `src/entry.mjs`: workerd's request to an `Incoming`, the per-request `Provider` built from the
 //! settings and the D1/KV store, `http::handle`, the log line, and the response back.
 
+use super::platform::CloudflarePlatform;
 use super::settings::settings;
 use super::store::CloudflareStore;
 use crate::http::{self, App, Incoming, Outgoing, MAX_BODY};
@@ -137,11 +138,13 @@ pub async fn fetch(req: web_sys::Request, env: Env, ctx: Context) -> Result<web_
         return super::bench::route(&req, &settings.keys, env).await.map(Into::into);
     }
     let config = settings.config_for(&req.origin);
-    let store = CloudflareStore::new(env.clone(), settings.client_cache_ttl).with_webcrypto(settings.webcrypto_es256);
+    let store = CloudflareStore::new(env.clone(), settings.client_cache_ttl);
+    let platform = CloudflarePlatform::new(env.clone(), settings.webcrypto_es256);
     let audit_log = AuditLog::default();
     let app = App {
         provider: Provider {
             store: &store,
+            platform: &platform,
             keys: settings.keys.as_ref().map_err(|e| e.as_str()),
             config: &config,
             now: started / 1000,

@@ -99,7 +99,7 @@ pub async fn settings(env: &Env) -> Rc<Settings> {
     }
     let mut signing = text_binding(env, "JWT_SIGNING_KEY").unwrap_or_default();
     if signing.trim_start().starts_with("-----BEGIN") {
-        if let Some(jwk) = super::store::pkcs8_pem_to_jwk(&signing).await {
+        if let Some(jwk) = super::platform::pkcs8_pem_to_jwk(&signing).await {
             signing = jwk;
         }
     }

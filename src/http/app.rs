@@ -4,8 +4,8 @@
 use crate::oauth::Provider;
 
 /// What every handler gets: the core provider plus the request-independent settings.
-pub struct App<'a, S> {
-    pub provider: Provider<'a, S>,
+pub struct App<'a, S, P> {
+    pub provider: Provider<'a, S, P>,
     pub bootstrap_token: Option<&'a str>,
     pub branding: Branding,
 }

@@ -15,7 +15,7 @@ pub mod response;
 pub mod routes;
 
 use crate::oauth::OAuthError;
-use crate::store::Store;
+use crate::store::{Platform, Store};
 use api::{accounts, clients, discovery, sign_up, token};
 pub use app::{App, Branding};
 use browser::{account, authorize, consent, logout, passkeys, second_factor};
@@ -65,7 +65,7 @@ pub fn client_of(req: &Incoming) -> Option<String> {
 }
 
 /// Serves one request. Never panics on input; every failure is an `Outgoing` with a status.
-pub async fn handle<S: Store>(app: &App<'_, S>, req: &Incoming) -> Outgoing {
+pub async fn handle<S: Store, P: Platform>(app: &App<'_, S, P>, req: &Incoming) -> Outgoing {
     if req.body_too_large {
         return Outgoing::error(&OAuthError::payload_too_large("request body is over 64 KiB"));
     }
@@ -192,6 +192,7 @@ mod tests {
         let app = App {
             provider: crate::oauth::Provider {
                 store: &store,
+                platform: &store,
                 keys: Err("JWT_SIGNING_KEY is not set"),
                 config: &config,
                 now: 1,

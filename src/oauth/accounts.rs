@@ -10,7 +10,7 @@ use super::secrets::Password;
 use super::users::{validate_email, validate_password, validate_role};
 use super::{OAuthError, OAuthResult, Provider};
 use crate::crypto::password::PasswordHash;
-use crate::store::{Store, User, UserQuery};
+use crate::store::{Platform, Store, User, UserQuery};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -49,7 +49,7 @@ impl Actor {
 /// The most users or events one page holds.
 pub const MAX_PAGE: u32 = 200;
 
-impl<S: Store> Provider<'_, S> {
+impl<S: Store, P: Platform> Provider<'_, S, P> {
     /// A page of users whose username or email starts with `prefix`, in username order, and
     /// the cursor of the next page (the last username of this one) when there is one.
     pub async fn list_users(&self, prefix: Option<String>, after: Option<String>, limit: u32) -> OAuthResult<(Vec<User>, Option<String>)> {

@@ -123,7 +123,7 @@ impl Audit {
     }
 }
 
-impl<S> super::Provider<'_, S> {
+impl<S, P> super::Provider<'_, S, P> {
     /// Records an event of this request (time and client address from the request).
     pub fn audit(&self, event: Audit) {
         self.audit_log.push(AuditEvent {

@@ -6,7 +6,7 @@ use super::scope::{Scope, OPENID};
 use super::{pkce, redirect, ErrorCode, GrantType, OAuthError, OAuthResult, Provider};
 use crate::crypto::{random_token, sha256_b64url};
 use crate::form::append_query;
-use crate::store::{AuthorizationCode, Client, ClientType, Store, User};
+use crate::store::{AuthorizationCode, Client, ClientType, Platform, Store, User};
 
 /// Parameters as received (query of `/authorize`, form of `/login`).
 #[derive(Debug, Default, Clone)]
@@ -72,7 +72,7 @@ impl AuthorizeError {
 
 const MAX_PARAM: usize = 2048;
 
-impl<S: Store> Provider<'_, S> {
+impl<S: Store, P: Platform> Provider<'_, S, P> {
     /// Validates an authorization request. `/login` passes `response_type` as `code`.
     pub async fn validate_authorization(&self, p: &AuthorizationParams) -> Result<AuthorizationRequest, AuthorizeError> {
         let show = |msg: &str| AuthorizeError::Show(OAuthError::invalid_request(msg));

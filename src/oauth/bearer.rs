@@ -5,12 +5,12 @@ use super::issue::AccessClaims;
 use super::{OAuthResult, Provider};
 use crate::crypto::jwt;
 use crate::crypto::keys::KeySet;
-use crate::store::{AccessCheck, Store};
+use crate::store::{AccessCheck, Platform, Store};
 
 /// How far in the future `nbf` may be (clock skew between isolates), in seconds.
 const NBF_LEEWAY: u64 = 60;
 
-impl<S> Provider<'_, S> {
+impl<S: Store, P: Platform> Provider<'_, S, P> {
     /// Until when an ended grant must be remembered: no access token minted before now can
     /// outlive this.
     pub fn grant_end_horizon(&self) -> u64 {
@@ -18,12 +18,12 @@ impl<S> Provider<'_, S> {
     }
 }
 
-impl<S: Store> Provider<'_, S> {
+impl<S: Store, P: Platform> Provider<'_, S, P> {
     /// An ES256 JWT's claims when its header is ours and its signature good: checked by the
     /// platform where it can (WebCrypto in workerd, `store::PlatformSigner`), else in wasm.
     pub(crate) async fn verify_es256<T: serde::de::DeserializeOwned>(&self, keys: &KeySet, token: &str, typ: &str) -> Option<T> {
         let unverified = jwt::parse_es256(keys, token, Some(typ)).ok()?;
-        let good = match self.store.verify_es256(unverified.key, unverified.signing_input.as_bytes(), &unverified.signature).await {
+        let good = match self.platform.verify_es256(unverified.key, unverified.signing_input.as_bytes(), &unverified.signature).await {
             Some(verdict) => verdict,
             None => unverified.verify_in_wasm(),
         };

@@ -5,7 +5,7 @@
 use super::secrets::ClientSecret;
 use super::{redirect, scope::Scope, GrantType, OAuthError, OAuthResult, Provider};
 use crate::crypto::{random_id, random_token, secret_matches_hash, sha256_b64url};
-use crate::store::{AuthMethod, Client, ClientType, Store};
+use crate::store::{AuthMethod, Client, ClientType, Platform, Store};
 use serde::Deserialize;
 
 /// ID token signing algorithms a client may register (RS256 needs the deployment's RS256 key).
@@ -271,7 +271,7 @@ pub struct ClientCredentials {
     pub form_secret: Option<ClientSecret>,
 }
 
-impl<S: Store> Provider<'_, S> {
+impl<S: Store, P: Platform> Provider<'_, S, P> {
     /// The client `client_id` names, wherever it comes from: a stored one, or, for a client ID
     /// metadata document URL, the document's client (`metadata_document.rs`). `Err` says why a
     /// document could not be used.
@@ -283,7 +283,7 @@ impl<S: Store> Provider<'_, S> {
     }
 }
 
-impl<S: Store> Provider<'_, S> {
+impl<S: Store, P: Platform> Provider<'_, S, P> {
     /// Creates a client; returns it and, for a confidential client, its secret (shown once).
     /// RS256 ID tokens need the deployment's RS256 key.
     pub(super) fn check_id_token_alg(&self, client: &Client) -> OAuthResult<()> {

@@ -12,7 +12,7 @@ use super::audit::{Audit, AuditKind};
 use super::authorize::AuthorizationRequest;
 use super::scope::{Scope, ADMIN, EMAIL, OPENID, PROFILE};
 use super::{OAuthResult, Provider};
-use crate::store::{Allowed, Client, Store};
+use crate::store::{Allowed, Client, Platform, Store};
 
 /// Whether this client's requests need the person's consent.
 pub fn is_third_party(client: &Client) -> bool {
@@ -42,7 +42,7 @@ pub fn redirect_host(uri: &str) -> &str {
     authority.rsplit_once('@').map_or(authority, |(_, host)| host)
 }
 
-impl<S: Store> Provider<'_, S> {
+impl<S: Store, P: Platform> Provider<'_, S, P> {
     /// The resources this request's tokens are for: those it names, else the default audience.
     fn resources_of(&self, r: &AuthorizationRequest) -> Vec<String> {
         if r.resources.is_empty() {

@@ -4,7 +4,7 @@
 use super::resource::Audience;
 use super::{OAuthResult, Provider};
 use crate::crypto::sha256_b64url;
-use crate::store::{Client, ClientType, Store};
+use crate::store::{Client, ClientType, Platform, Store};
 use serde::Serialize;
 
 /// The introspection answer (RFC 7662 §2.2). Inactive: `{"active": false}` and nothing else
@@ -92,7 +92,7 @@ pub enum Introspector {
     Client(Box<Client>),
 }
 
-impl<S: Store> Provider<'_, S> {
+impl<S: Store, P: Platform> Provider<'_, S, P> {
     /// `POST /introspect` (RFC 7662 §2.1). Access tokens are JWTs, refresh tokens opaque, so
     /// the two are told apart by shape (`token_type_hint` is only a hint, §2.1).
     pub async fn introspect(&self, token: &str) -> OAuthResult<Introspection> {

@@ -9,7 +9,7 @@ use super::users::ADMIN_ROLE;
 use super::{OAuthResult, Provider};
 use crate::crypto::keys::KeySet;
 use crate::crypto::{b64url, jwt, random_id, random_token, sha256_b64url};
-use crate::store::{Client, RefreshToken, Store, User};
+use crate::store::{Client, Platform, RefreshToken, Store, User};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -164,12 +164,12 @@ pub fn at_hash(access_token: &str) -> String {
     b64url(&digest[..16])
 }
 
-impl<S: Store> Provider<'_, S> {
+impl<S: Store, P: Platform> Provider<'_, S, P> {
     /// An ES256 JWT of `claims` under the current key: signed by the platform where it can
     /// (WebCrypto in workerd, `store::PlatformSigner`), else in wasm.
     async fn sign_es256<T: Serialize>(&self, keys: &KeySet, typ: &str, claims: &T) -> String {
         let input = jwt::signing_input("ES256", &keys.current.kid, typ, claims);
-        match self.store.sign_es256(keys, input.as_bytes()).await {
+        match self.platform.sign_es256(keys, input.as_bytes()).await {
             Some(signature) => jwt::with_signature(input, &signature),
             None => jwt::sign_input(keys, input),
         }

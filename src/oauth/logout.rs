@@ -6,7 +6,7 @@
 use super::{redirect, OAuthError, Provider};
 use crate::crypto::jwt;
 use crate::form::append_query;
-use crate::store::Store;
+use crate::store::{Platform, Store};
 use serde_json::Value;
 
 /// The parameters of a logout request (§2).
@@ -42,7 +42,7 @@ pub struct LogoutTarget {
     pub client_id: Option<String>,
 }
 
-impl<S: Store> Provider<'_, S> {
+impl<S: Store, P: Platform> Provider<'_, S, P> {
     /// Where the logout leads (`LogoutTarget`), or why it cannot be followed.
     pub async fn logout_redirect(&self, req: &LogoutRequest) -> Result<LogoutTarget, LogoutError> {
         let mut hinted_client: Option<String> = None;

@@ -11,7 +11,7 @@ use super::clients::{apply_metadata, new_client};
 use super::outbound::OutboundError;
 use super::registration::{as_registration_error, metadata_error, third_party_metadata};
 use super::{OAuthError, OAuthResult, Provider};
-use crate::store::{AddressLimit, Client, ClientType, Store, ADDRESS_WINDOW};
+use crate::store::{AddressLimit, Client, ClientType, Platform, Store, ADDRESS_WINDOW};
 use serde_json::Value;
 
 const MAX_URL: usize = 512;
@@ -118,7 +118,7 @@ fn fetch_failure(e: OutboundError) -> OAuthError {
     }
 }
 
-impl<S: Store> Provider<'_, S> {
+impl<S: Store, P: Platform> Provider<'_, S, P> {
     /// Whether `client_id` names a metadata document this deployment resolves.
     pub fn names_document(&self, client_id: &str) -> bool {
         self.config.client_metadata_documents && is_document_url(client_id, self.config.metadata_document_http_loopback)
@@ -136,7 +136,7 @@ impl<S: Store> Provider<'_, S> {
                 return Ok(stored);
             }
         }
-        if !self.store.allow(AddressLimit::ClientRegistration, self.address, self.now).await? {
+        if !self.platform.allow(AddressLimit::ClientRegistration, self.address, self.now).await? {
             return Err(OAuthError::too_many("too many client metadata fetches from this address; try again later", ADDRESS_WINDOW));
         }
         let fetched = match self.fetch_outbound(client_id).await {

@@ -96,9 +96,12 @@ impl Config {
     }
 }
 
-/// Everything a protocol operation needs: storage, keys, settings and the current time.
-pub struct Provider<'a, S> {
+/// Everything a protocol operation needs: storage and the platform beside it, keys, settings
+/// and the current time.
+pub struct Provider<'a, S, P> {
     pub store: &'a S,
+    /// Outbound fetches, per-address budgets and signatures by the runtime, beside the store.
+    pub platform: &'a P,
     pub keys: Result<&'a KeySet, &'a str>,
     pub config: &'a Config,
     /// Seconds since the Unix epoch.
@@ -110,7 +113,7 @@ pub struct Provider<'a, S> {
     pub audit_log: &'a audit::AuditLog,
 }
 
-impl<S> Provider<'_, S> {
+impl<S, P> Provider<'_, S, P> {
     /// The signing keys, or a 503 that says the deployment is missing them.
     pub fn keys(&self) -> OAuthResult<&KeySet> {
         self.keys.map_err(|e| OAuthError::unavailable(format!("token signing is not configured: {e}")))

@@ -291,12 +291,12 @@ impl OutboundError {
     }
 }
 
-impl<S: crate::store::Store> crate::oauth::Provider<'_, S> {
+impl<S: crate::store::Store, P: crate::store::Platform> crate::oauth::Provider<'_, S, P> {
     /// The one way out to the network: `url` is checked by `check` (with the deployment's
     /// development loopback setting) before the store's fetcher may connect.
     pub async fn fetch_outbound(&self, url: &str) -> Result<crate::store::FetchedDocument, OutboundError> {
         check(url, self.config.metadata_document_http_loopback).map_err(OutboundError::Refused)?;
-        self.store.fetch_document(url).await.map_err(OutboundError::Failed)
+        self.platform.fetch_document(url).await.map_err(OutboundError::Failed)
     }
 }
 

@@ -14,7 +14,7 @@ use super::audit::{Audit, AuditKind};
 use super::second_factor::{ChallengeKind, CHALLENGE_TTL};
 use super::{OAuthError, OAuthResult, Provider};
 use crate::crypto::{b64url, b64url_decode};
-use crate::store::{AddressLimit, Passkey, Store, StoreError, User};
+use crate::store::{AddressLimit, Passkey, Platform, Store, StoreError, User};
 use crate::webauthn::{self, CoseAlgorithm, RelyingParty, StoredCredential};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -85,10 +85,10 @@ fn webauthn_error(e: webauthn::WebAuthnError) -> OAuthError {
     bad(&e.to_string())
 }
 
-impl<S: Store> Provider<'_, S> {
+impl<S: Store, P: Platform> Provider<'_, S, P> {
     /// Each challenge is a D1 write: an address gets `AddressLimit::Challenge` of them a minute.
     async fn challenge_budget(&self) -> OAuthResult<()> {
-        if self.store.allow(AddressLimit::Challenge, self.address, self.now).await? {
+        if self.platform.allow(AddressLimit::Challenge, self.address, self.now).await? {
             return Ok(());
         }
         Err(OAuthError::too_many("too many passkey requests from this address; try again later", crate::store::ADDRESS_WINDOW))
@@ -188,7 +188,7 @@ impl<S: Store> Provider<'_, S> {
     /// signed in. Counted in the per-address sign-in budget; a refusal is `access_denied` (a
     /// malformed answer `invalid_request`) and names no account.
     pub async fn sign_in_with_passkey(&self, credential: &CredentialJson, binding: &str) -> OAuthResult<(User, Authentication)> {
-        if !self.store.allow(AddressLimit::SignIn, self.address, self.now).await? {
+        if !self.platform.allow(AddressLimit::SignIn, self.address, self.now).await? {
             return Err(OAuthError::too_many("too many sign-in attempts from this address; try again later", crate::store::ADDRESS_WINDOW));
         }
         let refused = |why: &str| OAuthError::new(super::ErrorCode::AccessDenied, why);

@@ -5,7 +5,7 @@ use super::amr::Authentication;
 use super::authorize::AuthorizationRequest;
 use super::secrets::SessionToken;
 use super::{ErrorCode, OAuthError, OAuthResult, Provider};
-use crate::store::{Store, User};
+use crate::store::{Platform, Store, User};
 
 /// What the request's `prompt` and `max_age` ask for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -74,7 +74,7 @@ pub enum NextStep {
     Finish,
 }
 
-impl<S: Store> Provider<'_, S> {
+impl<S: Store, P: Platform> Provider<'_, S, P> {
     /// The step after `auth` (`fresh_password`: it was a password typed just now, not an
     /// existing session or a second step). A password alone is never enough for a person with
     /// an authenticator app; a request that demands two factors (`requires_strong`) gets them.

@@ -10,7 +10,7 @@ use super::scope::ADMIN;
 use super::secrets::ClientSecret;
 use super::{ErrorCode, GrantType, OAuthError, OAuthResult, Provider};
 use crate::crypto::{constant_time_eq, random_token, sha256_b64url};
-use crate::store::{AddressLimit, Client, ClientType, Store, ADDRESS_WINDOW};
+use crate::store::{AddressLimit, Client, ClientType, Platform, Store, ADDRESS_WINDOW};
 use serde_json::Value;
 
 /// How long a dynamically registered client that never redeemed a code is kept.
@@ -109,13 +109,13 @@ pub(super) fn as_registration_error(e: OAuthError) -> OAuthError {
     OAuthError::new(code, e.description)
 }
 
-impl<S: Store> Provider<'_, S> {
+impl<S: Store, P: Platform> Provider<'_, S, P> {
     /// `POST /clients` without an admin bearer (RFC 7591 §3.1).
     pub async fn register_dynamic_client(&self, body: &Value) -> OAuthResult<Registered> {
         if !self.config.dynamic_registration {
             return Err(OAuthError::invalid_token("client registration needs an admin bearer token here"));
         }
-        if !self.store.allow(AddressLimit::ClientRegistration, self.address, self.now).await? {
+        if !self.platform.allow(AddressLimit::ClientRegistration, self.address, self.now).await? {
             return Err(OAuthError::too_many("too many client registrations from this address; try again later", ADDRESS_WINDOW));
         }
         let mut meta = third_party_metadata(body, true)?;

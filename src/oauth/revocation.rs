@@ -3,9 +3,9 @@
 use super::issue::AccessClaims;
 use super::{OAuthError, OAuthResult, Provider};
 use crate::crypto::sha256_b64url;
-use crate::store::{Client, Store};
+use crate::store::{Client, Platform, Store};
 
-impl<S: Store> Provider<'_, S> {
+impl<S: Store, P: Platform> Provider<'_, S, P> {
     /// `POST /revoke` (RFC 7009 §2.1): ends a refresh token's grant, its family and the access
     /// tokens minted along it ("If the token passed to the request is a refresh token and the
     /// authorization server supports the revocation of access tokens, then the authorization

@@ -15,7 +15,7 @@ use super::{OAuthError, OAuthResult, Provider};
 use crate::crypto::seal::SealKey;
 use crate::crypto::{random_bytes, random_token, sha256_b64url, totp};
 pub use crate::store::ChallengeKind;
-use crate::store::{Challenge, Store, TotpFactor, User};
+use crate::store::{Challenge, Platform, Store, TotpFactor, User};
 use serde_json::json;
 
 /// Steps either side of now a code may be from (RFC 6238 §5.2 recommends at most one).
@@ -69,7 +69,7 @@ fn grouped(base32: &str, separator: &str) -> String {
     base32.as_bytes().chunks(4).map(|c| std::str::from_utf8(c).unwrap_or_default()).collect::<Vec<_>>().join(separator)
 }
 
-impl<S: Store> Provider<'_, S> {
+impl<S: Store, P: Platform> Provider<'_, S, P> {
     fn seal_key(&self) -> OAuthResult<&SealKey> {
         self.config
             .totp_key

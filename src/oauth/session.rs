@@ -6,9 +6,9 @@ use super::amr::Authentication;
 use super::secrets::SessionToken;
 use super::{OAuthError, OAuthResult, Provider};
 use crate::crypto::{random_token, sha256_b64url};
-use crate::store::{Session, Store, User};
+use crate::store::{Platform, Session, Store, User};
 
-impl<S: Store> Provider<'_, S> {
+impl<S: Store, P: Platform> Provider<'_, S, P> {
     /// Starts a session for a user who just authenticated as `auth` says, in a browser that
     /// calls itself `user_agent`; returns the cookie value.
     pub async fn start_session(&self, user: &User, auth: &Authentication, user_agent: &str) -> OAuthResult<SessionToken> {

@@ -3,7 +3,7 @@
 use super::issue::UserClaims;
 use super::scope::{Scope, OPENID};
 use super::{OAuthError, OAuthResult, Provider};
-use crate::store::Store;
+use crate::store::{Platform, Store};
 use serde::Serialize;
 
 /// The UserInfo answer: `sub` and the claims the token's scope releases (§5.3.2).
@@ -14,7 +14,7 @@ pub struct UserInfo {
     pub claims: UserClaims,
 }
 
-impl<S: Store> Provider<'_, S> {
+impl<S: Store, P: Platform> Provider<'_, S, P> {
     /// Needs a valid access token of an end-user with `openid` (§5.3: "The Access Token
     /// obtained from an OpenID Connect Authentication Request MUST be sent as a Bearer Token").
     pub async fn userinfo(&self, token: &str) -> OAuthResult<UserInfo> {

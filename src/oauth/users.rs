@@ -5,7 +5,7 @@ use super::secrets::Password;
 use super::{OAuthError, OAuthResult, Provider};
 use crate::crypto::password::{burn_equal_work, PasswordHash};
 use crate::crypto::{random_id, sha256_b64url};
-use crate::store::{AddressLimit, Reservation, Store, User, ADDRESS_WINDOW};
+use crate::store::{AddressLimit, Platform, Reservation, Store, User, ADDRESS_WINDOW};
 use serde_json::json;
 
 pub const DEFAULT_ROLE: &str = "user";
@@ -102,11 +102,11 @@ pub(crate) struct Attempt {
     reservation: Reservation,
 }
 
-impl<S: Store> Provider<'_, S> {
+impl<S: Store, P: Platform> Provider<'_, S, P> {
     /// Registers a user. Each registration costs a full password hash, so one address gets
     /// `AddressLimit::Registration` of them per minute (429 beyond).
     pub async fn register_user(&self, new: NewUser) -> OAuthResult<User> {
-        if !self.store.allow(AddressLimit::Registration, self.address, self.now).await? {
+        if !self.platform.allow(AddressLimit::Registration, self.address, self.now).await? {
             self.audit(Audit::new(AuditKind::AddressLimited).detail(json!({ "budget": "registration" })));
             return Err(OAuthError::too_many("too many registrations from this address; try again later", ADDRESS_WINDOW));
         }
@@ -160,7 +160,7 @@ impl<S: Store> Provider<'_, S> {
     /// has spent its budget across accounts, or while (factor, account, address) is locked;
     /// counted now.
     pub(crate) async fn reserve_sign_in_attempt(&self, factor: Factor, username: &str) -> OAuthResult<Attempt> {
-        if !self.store.allow(AddressLimit::SignIn, self.address, self.now).await? {
+        if !self.platform.allow(AddressLimit::SignIn, self.address, self.now).await? {
             self.audit(Audit::new(AuditKind::AddressLimited).detail(json!({ "budget": "sign_in" })));
             return Err(OAuthError::too_many("too many sign-in attempts from this address; try again later", ADDRESS_WINDOW));
         }

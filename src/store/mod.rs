@@ -70,10 +70,7 @@ store!(
     FactorStore,
     ChallengeStore,
     ConsentStore,
-    DocumentFetcher,
     ThrottleStore,
-    AddressLimits,
     AuditStore,
-    PlatformSigner,
     Maintenance,
 );

@@ -90,3 +90,10 @@ pub trait PlatformSigner {
         None
     }
 }
+
+/// All the platform provides beside storage (`DocumentFetcher`, `AddressLimits`,
+/// `PlatformSigner`), which a `Provider` holds beside its `Store`. Implemented for every type
+/// that implements each. On Workers it is its own object (`CloudflarePlatform`); the in-memory
+/// store for host tests is both.
+pub trait Platform: DocumentFetcher + AddressLimits + PlatformSigner {}
+impl<T: DocumentFetcher + AddressLimits + PlatformSigner> Platform for T {}

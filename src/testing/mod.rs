@@ -53,18 +53,26 @@ impl World {
     }
 
     /// The provider at `now`, for a client at `ADDRESS`.
-    pub fn at(&self, now: u64) -> Provider<'_, MemoryStore> {
+    pub fn at(&self, now: u64) -> Provider<'_, MemoryStore, MemoryStore> {
         self.at_from(now, ADDRESS)
     }
 
     /// The provider at `now`, for a client at `address`.
-    pub fn at_from<'a>(&'a self, now: u64, address: &'a str) -> Provider<'a, MemoryStore> {
-        Provider { store: &self.store, keys: Ok(&self.keys), config: &self.config, now, address, audit_log: &self.audit_log }
+    pub fn at_from<'a>(&'a self, now: u64, address: &'a str) -> Provider<'a, MemoryStore, MemoryStore> {
+        Provider {
+            store: &self.store,
+            platform: &self.store,
+            keys: Ok(&self.keys),
+            config: &self.config,
+            now,
+            address,
+            audit_log: &self.audit_log,
+        }
     }
 
     /// The whole HTTP surface at `now` for a client at `address`, with `BOOTSTRAP` as the
     /// bootstrap admin token.
-    pub fn app<'a>(&'a self, now: u64, address: &'a str) -> App<'a, MemoryStore> {
+    pub fn app<'a>(&'a self, now: u64, address: &'a str) -> App<'a, MemoryStore, MemoryStore> {
         App { provider: self.at_from(now, address), bootstrap_token: Some(BOOTSTRAP), branding: crate::http::Branding::default() }
     }
 

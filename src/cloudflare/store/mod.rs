@@ -8,14 +8,10 @@ mod audit;
 mod clients;
 mod codes;
 mod consents;
-mod documents;
 mod factors;
-mod limits;
 mod maintenance;
 mod refresh;
 mod sessions;
-mod signer;
-pub(crate) use signer::pkcs8_pem_to_jwk;
 mod throttle;
 mod users;
 
@@ -35,14 +31,12 @@ pub struct CloudflareStore {
     codes: OnceCell<KvStore>,
     /// Seconds a client record may be served from this isolate's cache (0: never).
     client_cache_ttl: u64,
-    /// ES256 through WebCrypto (`signer.rs`); off: in wasm.
-    webcrypto: bool,
 }
 
 /// A D1, KV or serialization error as a `StoreError`: a unique violation names its column;
 /// anything else keeps the whole text `worker` gives it (for D1 the JavaScript error and its
 /// cause, for KV the JavaScript value), for the logs.
-fn backend<E: std::fmt::Display>(e: E) -> StoreError {
+pub(crate) fn backend<E: std::fmt::Display>(e: E) -> StoreError {
     let msg = e.to_string();
     // D1 reports unique violations as "UNIQUE constraint failed: table.column".
     if let Some(rest) = msg.split("UNIQUE constraint failed: ").nth(1) {
@@ -64,13 +58,7 @@ fn opt(v: Option<&str>) -> JsValue {
 
 impl CloudflareStore {
     pub fn new(env: Env, client_cache_ttl: u64) -> Self {
-        Self { env, db: OnceCell::new(), replica: OnceCell::new(), codes: OnceCell::new(), client_cache_ttl, webcrypto: true }
-    }
-
-    /// Whether ES256 is signed through WebCrypto (the default) or in wasm (`ES256_SIGNER=wasm`).
-    pub fn with_webcrypto(mut self, on: bool) -> Self {
-        self.webcrypto = on;
-        self
+        Self { env, db: OnceCell::new(), replica: OnceCell::new(), codes: OnceCell::new(), client_cache_ttl }
     }
 
     fn now() -> u64 {

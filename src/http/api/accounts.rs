@@ -7,7 +7,7 @@ use crate::crypto::{b64url, b64url_decode};
 use crate::http::{iso8601, App, Incoming, Outgoing};
 use crate::oauth::accounts::{UserUpdate, MAX_PAGE};
 use crate::oauth::{OAuthError, OAuthResult};
-use crate::store::{AuditQuery, FactorSummary, Store, User};
+use crate::store::{AuditQuery, FactorSummary, Platform, Store, User};
 use serde_json::{json, Value};
 
 pub fn user_json(u: &User) -> Value {
@@ -25,7 +25,7 @@ pub fn admin_user_json(u: &User, factors: &FactorSummary) -> Value {
 }
 
 /// `admin_user_json` of each user, their factors read in one query.
-pub async fn admin_users_json<S: Store>(app: &App<'_, S>, users: &[User]) -> OAuthResult<Vec<Value>> {
+pub async fn admin_users_json<S: Store, P: Platform>(app: &App<'_, S, P>, users: &[User]) -> OAuthResult<Vec<Value>> {
     let ids: Vec<String> = users.iter().map(|u| u.id.clone()).collect();
     let factors = app.provider.store.factor_summaries(&ids).await?;
     Ok(users.iter().zip(factors.iter().chain(std::iter::repeat(&FactorSummary::default()))).map(|(u, f)| admin_user_json(u, f)).collect())
@@ -52,7 +52,7 @@ fn decode_cursor(raw: Option<String>) -> OAuthResult<Option<String>> {
 }
 
 /// `GET /users?limit=&cursor=&q=` → `{users, next_cursor}`; `q` matches a username or email prefix.
-pub async fn list_users<S: Store>(app: &App<'_, S>, req: &Incoming) -> OAuthResult<Outgoing> {
+pub async fn list_users<S: Store, P: Platform>(app: &App<'_, S, P>, req: &Incoming) -> OAuthResult<Outgoing> {
     require_admin(app, req).await?;
     let q = req.query_params()?;
     let prefix = q.opt("q")?.filter(|p| p.len() <= 254);
@@ -60,28 +60,28 @@ pub async fn list_users<S: Store>(app: &App<'_, S>, req: &Incoming) -> OAuthResu
     Ok(Outgoing::json(200, &json!({ "users": admin_users_json(app, &users).await?, "next_cursor": next.map(|n| b64url(n.as_bytes())) })))
 }
 
-pub async fn get_user<S: Store>(app: &App<'_, S>, req: &Incoming, id: &str) -> OAuthResult<Outgoing> {
+pub async fn get_user<S: Store, P: Platform>(app: &App<'_, S, P>, req: &Incoming, id: &str) -> OAuthResult<Outgoing> {
     require_admin(app, req).await?;
     let user = app.provider.user(id).await?;
     Ok(Outgoing::json(200, &admin_users_json(app, std::slice::from_ref(&user)).await?[0]))
 }
 
 /// `PATCH /users/{id}` with any of `role`, `email`, `disabled`, `password`.
-pub async fn update_user<S: Store>(app: &App<'_, S>, req: &Incoming, id: &str) -> OAuthResult<Outgoing> {
+pub async fn update_user<S: Store, P: Platform>(app: &App<'_, S, P>, req: &Incoming, id: &str) -> OAuthResult<Outgoing> {
     let actor = require_admin(app, req).await?;
     let change: UserUpdate = req.json()?;
     let user = app.provider.update_user(id, change, &actor).await?;
     Ok(Outgoing::json(200, &admin_users_json(app, std::slice::from_ref(&user)).await?[0]))
 }
 
-pub async fn delete_user<S: Store>(app: &App<'_, S>, req: &Incoming, id: &str) -> OAuthResult<Outgoing> {
+pub async fn delete_user<S: Store, P: Platform>(app: &App<'_, S, P>, req: &Incoming, id: &str) -> OAuthResult<Outgoing> {
     let actor = require_admin(app, req).await?;
     app.provider.delete_user(id, &actor).await?;
     Ok(Outgoing::empty(204))
 }
 
 /// `GET /audit?limit=&cursor=&user_id=&type=` → `{events, next_cursor}`, newest first.
-pub async fn list_audit<S: Store>(app: &App<'_, S>, req: &Incoming) -> OAuthResult<Outgoing> {
+pub async fn list_audit<S: Store, P: Platform>(app: &App<'_, S, P>, req: &Incoming) -> OAuthResult<Outgoing> {
     require_admin(app, req).await?;
     let q = req.query_params()?;
     let limit = limit(q.opt("limit")?)?;

@@ -8,7 +8,7 @@ use crate::oauth::accounts::Actor;
 use crate::oauth::scope::{Scope, ADMIN};
 use crate::oauth::users::ADMIN_ROLE;
 use crate::oauth::{OAuthError, OAuthResult};
-use crate::store::Store;
+use crate::store::{Platform, Store};
 
 pub enum AdminCheck {
     /// An admin credential, and whose (for the audit log).
@@ -23,7 +23,7 @@ pub enum AdminCheck {
 /// claims are read only from a token whose signature, issuer, expiry and grant were verified,
 /// and the role is the user's as stored now, not the `role` claim the token was signed with: a
 /// demoted or disabled administrator's tokens lose their power at once.
-pub async fn authorize_admin<S: Store>(app: &App<'_, S>, req: &Incoming) -> OAuthResult<AdminCheck> {
+pub async fn authorize_admin<S: Store, P: Platform>(app: &App<'_, S, P>, req: &Incoming) -> OAuthResult<AdminCheck> {
     let Some(token) = req.bearer()? else { return Ok(AdminCheck::Missing) };
     if let Some(bootstrap) = app.bootstrap_token.filter(|b| b.len() >= 16) {
         if constant_time_eq(token.as_bytes(), bootstrap.as_bytes()) {
@@ -47,7 +47,7 @@ pub async fn authorize_admin<S: Store>(app: &App<'_, S>, req: &Incoming) -> OAut
 }
 
 /// The admin credential of the request, or 401 without one (403 for a token that is not one).
-pub async fn require_admin<S: Store>(app: &App<'_, S>, req: &Incoming) -> OAuthResult<Actor> {
+pub async fn require_admin<S: Store, P: Platform>(app: &App<'_, S, P>, req: &Incoming) -> OAuthResult<Actor> {
     match authorize_admin(app, req).await? {
         AdminCheck::Admin(actor) => Ok(actor),
         AdminCheck::Missing => Err(OAuthError::invalid_token("an admin bearer access token is required")),

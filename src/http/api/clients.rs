@@ -10,7 +10,7 @@ use crate::oauth::audit::{Audit, AuditKind};
 use crate::oauth::clients::{ClientMetadata, ScopeList};
 use crate::oauth::secrets::ClientSecret;
 use crate::oauth::{OAuthError, OAuthResult};
-use crate::store::{Client, ClientType, Store};
+use crate::store::{Client, ClientType, Platform, Store};
 use serde_json::{json, Value};
 
 /// A client as shown to admins: never the secret or its hash.
@@ -46,20 +46,20 @@ fn with_secret(c: &Client, secret: Option<&ClientSecret>) -> Value {
     v
 }
 
-pub async fn list_clients<S: Store>(app: &App<'_, S>, req: &Incoming) -> OAuthResult<Outgoing> {
+pub async fn list_clients<S: Store, P: Platform>(app: &App<'_, S, P>, req: &Incoming) -> OAuthResult<Outgoing> {
     require_admin(app, req).await?;
     let clients = app.provider.store.clients().await?;
     Ok(Outgoing::json(200, &clients.iter().map(client_json).collect::<Vec<_>>()))
 }
 
 /// Records an admin action on a client.
-fn audit_client<S>(app: &App<'_, S>, kind: AuditKind, client_id: &str, actor: &Actor) {
+fn audit_client<S, P>(app: &App<'_, S, P>, kind: AuditKind, client_id: &str, actor: &Actor) {
     app.provider.audit(Audit::new(kind).client(client_id).detail(serde_json::json!({ "by": actor.label() })));
 }
 
 /// `POST /clients`: with an admin bearer, the administrator's registration (full control);
 /// without any bearer, open dynamic registration (RFC 7591) when it is enabled.
-pub async fn create_client<S: Store>(app: &App<'_, S>, req: &Incoming) -> OAuthResult<Outgoing> {
+pub async fn create_client<S: Store, P: Platform>(app: &App<'_, S, P>, req: &Incoming) -> OAuthResult<Outgoing> {
     let actor = match authorize_admin(app, req).await? {
         AdminCheck::Admin(actor) => actor,
         AdminCheck::Missing => return register_dynamic(app, req).await,
@@ -72,7 +72,7 @@ pub async fn create_client<S: Store>(app: &App<'_, S>, req: &Incoming) -> OAuthR
 
 /// RFC 7591 §3.2.1: the client, its secret (shown once), and the RFC 7592 registration access
 /// token and client configuration URI that manage it.
-async fn register_dynamic<S: Store>(app: &App<'_, S>, req: &Incoming) -> OAuthResult<Outgoing> {
+async fn register_dynamic<S: Store, P: Platform>(app: &App<'_, S, P>, req: &Incoming) -> OAuthResult<Outgoing> {
     let body: Value = req.json()?;
     let r = app.provider.register_dynamic_client(&body).await?;
     app.provider.audit(Audit::new(AuditKind::ClientCreated).client(&r.client.client_id).detail(json!({ "by": "dynamic registration" })));
@@ -89,7 +89,7 @@ enum Manager {
     Own(Box<Client>),
 }
 
-async fn client_manager<S: Store>(app: &App<'_, S>, req: &Incoming, client_id: &str) -> OAuthResult<Manager> {
+async fn client_manager<S: Store, P: Platform>(app: &App<'_, S, P>, req: &Incoming, client_id: &str) -> OAuthResult<Manager> {
     // Registration tokens are opaque (no dots); access tokens are JWTs.
     if let Some(token) = req.bearer()?.filter(|t| !t.contains('.')) {
         if app.bootstrap_token.is_none_or(|b| !constant_time_eq(token.as_bytes(), b.as_bytes())) {
@@ -106,7 +106,7 @@ fn no_such_client() -> OAuthError {
     OAuthError::not_found("no such client")
 }
 
-pub async fn get_client<S: Store>(app: &App<'_, S>, req: &Incoming, client_id: &str) -> OAuthResult<Outgoing> {
+pub async fn get_client<S: Store, P: Platform>(app: &App<'_, S, P>, req: &Incoming, client_id: &str) -> OAuthResult<Outgoing> {
     match client_manager(app, req, client_id).await? {
         Manager::Own(client) => Ok(Outgoing::json(200, &client_json(&client))),
         Manager::Admin(_) => {
@@ -116,7 +116,7 @@ pub async fn get_client<S: Store>(app: &App<'_, S>, req: &Incoming, client_id: &
     }
 }
 
-pub async fn update_client<S: Store>(app: &App<'_, S>, req: &Incoming, client_id: &str) -> OAuthResult<Outgoing> {
+pub async fn update_client<S: Store, P: Platform>(app: &App<'_, S, P>, req: &Incoming, client_id: &str) -> OAuthResult<Outgoing> {
     match client_manager(app, req, client_id).await? {
         Manager::Own(client) => {
             let body: Value = req.json()?;
@@ -133,7 +133,7 @@ pub async fn update_client<S: Store>(app: &App<'_, S>, req: &Incoming, client_id
     }
 }
 
-pub async fn delete_client<S: Store>(app: &App<'_, S>, req: &Incoming, client_id: &str) -> OAuthResult<Outgoing> {
+pub async fn delete_client<S: Store, P: Platform>(app: &App<'_, S, P>, req: &Incoming, client_id: &str) -> OAuthResult<Outgoing> {
     let actor = match client_manager(app, req, client_id).await? {
         Manager::Own(_) => Actor::Client(client_id.to_string()),
         Manager::Admin(actor) => actor,
@@ -146,7 +146,7 @@ pub async fn delete_client<S: Store>(app: &App<'_, S>, req: &Incoming, client_id
     }
 }
 
-pub async fn new_secret<S: Store>(app: &App<'_, S>, req: &Incoming, client_id: &str) -> OAuthResult<Outgoing> {
+pub async fn new_secret<S: Store, P: Platform>(app: &App<'_, S, P>, req: &Incoming, client_id: &str) -> OAuthResult<Outgoing> {
     let actor = require_admin(app, req).await?;
     let (client, secret) = app.provider.rotate_client_secret(client_id).await?;
     audit_client(app, AuditKind::ClientSecretRotated, client_id, &actor);

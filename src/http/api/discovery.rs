@@ -3,10 +3,10 @@
 
 use crate::http::{App, Outgoing};
 use crate::oauth::{scope, GrantType, OAuthResult};
-use crate::store::Store;
+use crate::store::{Platform, Store};
 use serde_json::json;
 
-pub fn configuration<S: Store>(app: &App<'_, S>) -> Outgoing {
+pub fn configuration<S: Store, P: Platform>(app: &App<'_, S, P>) -> Outgoing {
     let iss = &app.provider.config.issuer;
     // ES256 always; RS256 where the deployment has its key (OIDC Core §15.1 requires it of a
     // certified OP). Discovery answers even without keys configured.
@@ -48,7 +48,7 @@ pub fn configuration<S: Store>(app: &App<'_, S>) -> Outgoing {
     Outgoing::json(200, &doc).header("cache-control", "public, max-age=300")
 }
 
-pub fn jwks<S: Store>(app: &App<'_, S>) -> OAuthResult<Outgoing> {
+pub fn jwks<S: Store, P: Platform>(app: &App<'_, S, P>) -> OAuthResult<Outgoing> {
     let keys = app.provider.keys()?;
     Ok(Outgoing::json(200, &keys.jwks()).header("cache-control", "public, max-age=300").header("content-type", "application/jwk-set+json"))
 }

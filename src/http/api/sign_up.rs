@@ -6,7 +6,7 @@ use super::admin::{authorize_admin, AdminCheck};
 use crate::http::{App, Incoming, Outgoing};
 use crate::oauth::users::{validate_registration, DEFAULT_ROLE};
 use crate::oauth::{OAuthError, OAuthResult};
-use crate::store::Store;
+use crate::store::{Platform, Store};
 use serde::Deserialize;
 
 #[derive(Deserialize)]
@@ -18,7 +18,7 @@ struct Registration {
     role: Option<String>,
 }
 
-pub async fn register<S: Store>(app: &App<'_, S>, req: &Incoming) -> OAuthResult<Outgoing> {
+pub async fn register<S: Store, P: Platform>(app: &App<'_, S, P>, req: &Incoming) -> OAuthResult<Outgoing> {
     let body: Registration = req.json()?;
     let new = validate_registration(body.username.trim(), body.email.trim(), body.password.expose(), body.role.as_deref())?;
     if new.role != DEFAULT_ROLE {

@@ -6,7 +6,7 @@ use crate::http::{App, Incoming, Outgoing};
 use crate::oauth::introspection::Introspector;
 use crate::oauth::secrets::{CodeSecret, CodeVerifier, Password, RefreshTokenSecret};
 use crate::oauth::{GrantType, OAuthError, OAuthResult, TokenRequest};
-use crate::store::Store;
+use crate::store::{Platform, Store};
 use serde::Deserialize;
 
 /// The token request of a form (RFC 6749 §4.1.3, §6, §4.3.2, §4.4.2): `invalid_request` for a
@@ -35,7 +35,7 @@ pub fn token_request(form: &Params) -> OAuthResult<TokenRequest> {
     })
 }
 
-pub async fn token<S: Store>(app: &App<'_, S>, req: &Incoming) -> OAuthResult<Outgoing> {
+pub async fn token<S: Store, P: Platform>(app: &App<'_, S, P>, req: &Incoming) -> OAuthResult<Outgoing> {
     let form = req.form()?;
     let creds = req.client_credentials(&form)?;
     let tr = token_request(&form)?;
@@ -55,7 +55,7 @@ struct IntrospectJson {
 
 /// RFC 7662 §2.1: the caller is a client (Basic, post, or a public client by its `client_id`) or
 /// holds an admin bearer token; what it may learn is `Introspection::for_caller`'s rule.
-pub async fn introspect<S: Store>(app: &App<'_, S>, req: &Incoming) -> OAuthResult<Outgoing> {
+pub async fn introspect<S: Store, P: Platform>(app: &App<'_, S, P>, req: &Incoming) -> OAuthResult<Outgoing> {
     let (token, creds) = if req.is_json() {
         let body: IntrospectJson = req.json()?;
         (Some(body.token), crate::oauth::clients::ClientCredentials { basic: req.basic()?, ..Default::default() })
@@ -90,7 +90,7 @@ pub async fn introspect<S: Store>(app: &App<'_, S>, req: &Incoming) -> OAuthResu
     Ok(Outgoing::json(200, &answer?.for_caller(&caller)))
 }
 
-pub async fn revoke<S: Store>(app: &App<'_, S>, req: &Incoming) -> OAuthResult<Outgoing> {
+pub async fn revoke<S: Store, P: Platform>(app: &App<'_, S, P>, req: &Incoming) -> OAuthResult<Outgoing> {
     let form = req.form()?;
     let creds = req.client_credentials(&form)?;
     let client = app.provider.authenticate_client(&creds).await?;
@@ -103,7 +103,7 @@ pub async fn revoke<S: Store>(app: &App<'_, S>, req: &Incoming) -> OAuthResult<O
 
 /// OIDC Core §5.3: the token comes in the Authorization header or, for POST, in the form body
 /// (RFC 6750 §2.2), never both.
-pub async fn userinfo<S: Store>(app: &App<'_, S>, req: &Incoming) -> OAuthResult<Outgoing> {
+pub async fn userinfo<S: Store, P: Platform>(app: &App<'_, S, P>, req: &Incoming) -> OAuthResult<Outgoing> {
     let header = req.bearer()?;
     let body = if req.method == "POST" && req.is_form() { req.form()?.opt("access_token")? } else { None };
     let token = match (header, body) {

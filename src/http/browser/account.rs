@@ -16,10 +16,10 @@ use crate::oauth::amr::Authentication;
 use crate::oauth::error::HttpCode;
 use crate::oauth::secrets::Password;
 use crate::oauth::{ErrorCode, OAuthError};
-use crate::store::{Store, User};
+use crate::store::{Platform, Store, User};
 
 /// `GET /account`.
-pub async fn show<S: Store>(app: &App<'_, S>, req: &Incoming) -> Outgoing {
+pub async fn show<S: Store, P: Platform>(app: &App<'_, S, P>, req: &Incoming) -> Outgoing {
     match signed_in(app, req).await {
         Ok(Some((user, _))) => account_page(app, req, 200, &user, None).await,
         Ok(None) => sign_in_page(app, req, 200, "", None),
@@ -28,7 +28,7 @@ pub async fn show<S: Store>(app: &App<'_, S>, req: &Incoming) -> Outgoing {
 }
 
 /// `POST /account/login`: the same password check as everywhere (throttled), then a session.
-pub async fn sign_in<S: Store>(app: &App<'_, S>, req: &Incoming) -> Outgoing {
+pub async fn sign_in<S: Store, P: Platform>(app: &App<'_, S, P>, req: &Incoming) -> Outgoing {
     let issuer = &app.provider.config.issuer;
     let post = match prologue::post(req, issuer, Callers::Browsers) {
         Ok(post) => post,
@@ -66,7 +66,7 @@ pub async fn sign_in<S: Store>(app: &App<'_, S>, req: &Incoming) -> Outgoing {
 }
 
 /// `POST /account/password`: "Change password".
-pub async fn change_password<S: Store>(app: &App<'_, S>, req: &Incoming) -> Outgoing {
+pub async fn change_password<S: Store, P: Platform>(app: &App<'_, S, P>, req: &Incoming) -> Outgoing {
     let (user, session, form) = match signed_in_post(app, req).await {
         Ok(s) => s,
         Err(page) => return page,
@@ -91,7 +91,7 @@ pub async fn change_password<S: Store>(app: &App<'_, S>, req: &Incoming) -> Outg
 
 /// `POST /account/apps`: "Remove access" for one connected app: its consent goes and the
 /// person's grants with it end.
-pub async fn remove_app<S: Store>(app: &App<'_, S>, req: &Incoming) -> Outgoing {
+pub async fn remove_app<S: Store, P: Platform>(app: &App<'_, S, P>, req: &Incoming) -> Outgoing {
     let (user, _, form) = match signed_in_post(app, req).await {
         Ok(s) => s,
         Err(page) => return page,
@@ -105,7 +105,13 @@ pub async fn remove_app<S: Store>(app: &App<'_, S>, req: &Incoming) -> Outgoing 
 
 /// The set-up page of the account's authenticator app (its key, URI and QR code, and the field
 /// for its first code).
-async fn totp_setup_page<S: Store>(app: &App<'_, S>, req: &Incoming, user: &User, status: u16, notice: Option<Notice<'_>>) -> Outgoing {
+async fn totp_setup_page<S: Store, P: Platform>(
+    app: &App<'_, S, P>,
+    req: &Incoming,
+    user: &User,
+    status: u16,
+    notice: Option<Notice<'_>>,
+) -> Outgoing {
     let setup = match app.provider.begin_totp_setup(user, false).await {
         Ok(s) => s,
         Err(e) if e.status() < 500 => return account_page(app, req, e.status(), user, Some(Notice::Error(&e.description))).await,
@@ -121,7 +127,7 @@ async fn totp_setup_page<S: Store>(app: &App<'_, S>, req: &Incoming, user: &User
 /// up), `action=confirm` checks its first code and shows the recovery codes once,
 /// `action=recovery` replaces the recovery codes, `action=disable` turns the app off (both with a
 /// fresh code).
-pub async fn totp<S: Store>(app: &App<'_, S>, req: &Incoming) -> Outgoing {
+pub async fn totp<S: Store, P: Platform>(app: &App<'_, S, P>, req: &Incoming) -> Outgoing {
     let (user, _, form) = match signed_in_post(app, req).await {
         Ok(s) => s,
         Err(page) => return page,
@@ -152,7 +158,7 @@ pub async fn totp<S: Store>(app: &App<'_, S>, req: &Incoming) -> Outgoing {
 
 /// The account page after a refused code (a wrong or used one, or too many attempts), or the
 /// error of a failure inside.
-async fn code_refused<S: Store>(app: &App<'_, S>, req: &Incoming, user: &User, e: &OAuthError) -> Outgoing {
+async fn code_refused<S: Store, P: Platform>(app: &App<'_, S, P>, req: &Incoming, user: &User, e: &OAuthError) -> Outgoing {
     if e.code == ErrorCode::Http(HttpCode::RateLimited) {
         account_page(app, req, 429, user, Some(Notice::Error("Too many failed attempts. Try again later."))).await
     } else if e.status() < 500 {
@@ -163,7 +169,7 @@ async fn code_refused<S: Store>(app: &App<'_, S>, req: &Incoming, user: &User, e
 }
 
 /// `POST /account/sessions`: signs one of the person's browser sessions out.
-pub async fn revoke_session<S: Store>(app: &App<'_, S>, req: &Incoming) -> Outgoing {
+pub async fn revoke_session<S: Store, P: Platform>(app: &App<'_, S, P>, req: &Incoming) -> Outgoing {
     let (user, _, form) = match signed_in_post(app, req).await {
         Ok(s) => s,
         Err(page) => return page,

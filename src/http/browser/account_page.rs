@@ -12,24 +12,24 @@ use crate::crypto::sha256_b64url;
 use crate::http::request::Params;
 use crate::http::{iso8601, App, Incoming, Outgoing};
 use crate::oauth::OAuthError;
-use crate::store::{Store, User};
+use crate::store::{Platform, Store, User};
 use maud::{html, Markup};
 
 /// A page with a form: the browser's anti-CSRF token goes into `html` and its cookie.
-pub fn with_token<S>(app: &App<'_, S>, req: &Incoming, status: u16, html: impl FnOnce(&str) -> String) -> Outgoing {
+pub fn with_token<S, P>(app: &App<'_, S, P>, req: &Incoming, status: u16, html: impl FnOnce(&str) -> String) -> Outgoing {
     let issuer = &app.provider.config.issuer;
     let token = csrf_token(req, issuer);
     set_csrf_cookie(Outgoing::html(status, html(&token)), issuer, &token)
 }
 
 /// The sign-in form of the account page (no session).
-pub fn sign_in_page<S>(app: &App<'_, S>, req: &Incoming, status: u16, username: &str, notice: Option<Notice<'_>>) -> Outgoing {
+pub fn sign_in_page<S, P>(app: &App<'_, S, P>, req: &Incoming, status: u16, username: &str, notice: Option<Notice<'_>>) -> Outgoing {
     with_token(app, req, status, |token| pages::account_sign_in(&app.branding, token, username, notice.as_ref()))
 }
 
 /// The account page's sections between the password and the apps: passkeys, two-step sign-in
 /// and the browser sessions.
-async fn sections<S: Store>(app: &App<'_, S>, req: &Incoming, user: &User, csrf: &str) -> Result<Markup, OAuthError> {
+async fn sections<S: Store, P: Platform>(app: &App<'_, S, P>, req: &Incoming, user: &User, csrf: &str) -> Result<Markup, OAuthError> {
     let p = &app.provider;
     let totp = p.has_totp(&user.id).await?;
     let left = if totp { p.recovery_codes_left(&user.id).await? } else { 0 };
@@ -60,7 +60,13 @@ async fn sections<S: Store>(app: &App<'_, S>, req: &Incoming, user: &User, csrf:
 }
 
 /// The account page of `user`, with the clients they allowed.
-pub async fn account_page<S: Store>(app: &App<'_, S>, req: &Incoming, status: u16, user: &User, notice: Option<Notice<'_>>) -> Outgoing {
+pub async fn account_page<S: Store, P: Platform>(
+    app: &App<'_, S, P>,
+    req: &Incoming,
+    status: u16,
+    user: &User,
+    notice: Option<Notice<'_>>,
+) -> Outgoing {
     let apps = match app.provider.connected_apps(&user.id).await {
         Ok(a) => a,
         Err(e) => return Outgoing::error(&e),
@@ -85,7 +91,7 @@ pub async fn account_page<S: Store>(app: &App<'_, S>, req: &Incoming, status: u1
 
 /// What every form post of a signed-in account page needs: the session's user (and its id
 /// hash), and a form that passed the prologue; otherwise the page saying what is wrong.
-pub async fn signed_in_post<S: Store>(app: &App<'_, S>, req: &Incoming) -> Result<(User, String, Params), Outgoing> {
+pub async fn signed_in_post<S: Store, P: Platform>(app: &App<'_, S, P>, req: &Incoming) -> Result<(User, String, Params), Outgoing> {
     let (user, session) = match signed_in(app, req).await {
         Ok(Some(s)) => s,
         Ok(None) => return Err(sign_in_page(app, req, 401, "", Some(Notice::Error("Sign in first.")))),
@@ -102,7 +108,7 @@ pub async fn signed_in_post<S: Store>(app: &App<'_, S>, req: &Incoming) -> Resul
 }
 
 /// The signed-in user behind the request's session cookie, with the session's id hash.
-pub async fn signed_in<S: Store>(app: &App<'_, S>, req: &Incoming) -> Result<Option<(User, String)>, OAuthError> {
+pub async fn signed_in<S: Store, P: Platform>(app: &App<'_, S, P>, req: &Incoming) -> Result<Option<(User, String)>, OAuthError> {
     let Some(token) = session_token(req, &app.provider.config.issuer) else { return Ok(None) };
     Ok(app.provider.current_session(&token).await?.map(|(_, user)| (user, sha256_b64url(token.expose()))))
 }

@@ -14,12 +14,12 @@ use crate::oauth::error::HttpCode;
 use crate::oauth::prompt::{NextStep, SignIn, SignInPolicy};
 use crate::oauth::secrets::Password;
 use crate::oauth::{ErrorCode, OAuthError, OAuthResult};
-use crate::store::{Store, User};
+use crate::store::{Platform, Store, User};
 
 /// `GET|POST /authorize` (RFC 6749 §4.1.1, OIDC Core §3.1.2). A signed-in browser (session cookie)
 /// gets its code at once, unless `prompt=login` or an exceeded `max_age` asks for credentials
 /// again; `prompt=none` without a usable session answers `login_required` (OIDC Core §3.1.2.6).
-pub async fn authorize<S: Store>(app: &App<'_, S>, req: &Incoming) -> Outgoing {
+pub async fn authorize<S: Store, P: Platform>(app: &App<'_, S, P>, req: &Incoming) -> Outgoing {
     // GET carries the request in the query, POST as a form body (OIDC Core §3.1.2.1).
     let params = if req.method == "POST" { req.form() } else { req.query_params() };
     let p = match params.and_then(|q| authorization_params(&q, "redirect_uri")) {
@@ -64,7 +64,7 @@ pub async fn authorize<S: Store>(app: &App<'_, S>, req: &Incoming) -> Outgoing {
 }
 
 /// `POST /login` (docs/API.md): authenticates and issues a code.
-pub async fn login<S: Store>(app: &App<'_, S>, req: &Incoming) -> Outgoing {
+pub async fn login<S: Store, P: Platform>(app: &App<'_, S, P>, req: &Incoming) -> Outgoing {
     let json = req.wants_json();
     let issuer = &app.provider.config.issuer;
     let fail = |e: OAuthError| if json { Outgoing::error(&e) } else { sign_in_error_page(app, &e) };
@@ -147,8 +147,8 @@ pub async fn login<S: Store>(app: &App<'_, S>, req: &Incoming) -> Outgoing {
 /// browser, where each page is a parameter or an OIDC error instead. A person with an
 /// authenticator app sends its code as `otp` with the password; what needs a page (setting an
 /// app up, consent) is refused with the error that says so.
-async fn api_sign_in<S: Store>(
-    app: &App<'_, S>,
+async fn api_sign_in<S: Store, P: Platform>(
+    app: &App<'_, S, P>,
     form: &Params,
     r: &AuthorizationRequest,
     user: &User,

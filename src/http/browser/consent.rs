@@ -12,7 +12,7 @@ use crate::oauth::amr::Authentication;
 use crate::oauth::authorize::error_redirect;
 use crate::oauth::second_factor::{ChallengeKind, PendingSignIn};
 use crate::oauth::OAuthError;
-use crate::store::Store;
+use crate::store::{Platform, Store};
 
 /// `POST /consent`: the person's decision on the question `pending` names. It must come from
 /// this site's own page (same-origin, with the browser's anti-CSRF token, to which the question
@@ -20,7 +20,7 @@ use crate::store::Store;
 /// redirects with a code, "Deny" redirects with `access_denied` (RFC 6749 §4.1.2.1: "The resource
 /// owner or authorization server denied the request"). A form that carries request fields of
 /// its own is not the page's and is refused: the request is the question's.
-pub async fn consent<S: Store>(app: &App<'_, S>, req: &Incoming) -> Outgoing {
+pub async fn consent<S: Store, P: Platform>(app: &App<'_, S, P>, req: &Incoming) -> Outgoing {
     let issuer = &app.provider.config.issuer;
     let refuse = |status: u16, msg: &str| error_page(app, status, "Cannot continue", msg);
     let expired = || refuse(403, "This form has expired. Go back to the application and start again.");

@@ -15,7 +15,7 @@ use crate::oauth::prompt::NextStep;
 use crate::oauth::second_factor::{sign_in_data, ChallengeKind, TotpSetup};
 use crate::oauth::secrets::SessionToken;
 use crate::oauth::OAuthResult;
-use crate::store::{Store, User};
+use crate::store::{Platform, Store, User};
 
 /// What the browser is shown next.
 #[derive(Debug)]
@@ -43,8 +43,8 @@ pub struct Browser<'r> {
 /// After `auth` succeeded for `user` (`fresh_password`: it was the password form): the next
 /// step, computed by `next_step`, then `continue_with` it. `r` is the authorization request;
 /// `None` for the account page.
-pub async fn after_authentication<S: Store>(
-    app: &App<'_, S>,
+pub async fn after_authentication<S: Store, P: Platform>(
+    app: &App<'_, S, P>,
     browser: &Browser<'_>,
     r: Option<&AuthorizationRequest>,
     user: &User,
@@ -56,8 +56,8 @@ pub async fn after_authentication<S: Store>(
 }
 
 /// Carries the sign-in on with `next`, the step `next_step` decided.
-pub async fn continue_with<S: Store>(
-    app: &App<'_, S>,
+pub async fn continue_with<S: Store, P: Platform>(
+    app: &App<'_, S, P>,
     browser: &Browser<'_>,
     r: Option<&AuthorizationRequest>,
     user: &User,
@@ -120,8 +120,8 @@ pub fn request_fields(r: &AuthorizationRequest) -> Vec<(&'static str, String)> {
 
 /// The consent question's record: for `user`, about `r`, bound to this browser. `POST /consent`
 /// answers it once.
-pub async fn ask_consent<S: Store>(
-    app: &App<'_, S>,
+pub async fn ask_consent<S: Store, P: Platform>(
+    app: &App<'_, S, P>,
     browser: &Browser<'_>,
     r: &AuthorizationRequest,
     user: &User,
@@ -137,6 +137,11 @@ fn recorded(r: Option<&AuthorizationRequest>) -> Vec<(String, String)> {
 
 /// A session of `auth` for the browser; `None` when it could not be stored (the sign-in goes on
 /// without single sign-on).
-async fn start_session<S: Store>(app: &App<'_, S>, browser: &Browser<'_>, user: &User, auth: &Authentication) -> Option<SessionToken> {
+async fn start_session<S: Store, P: Platform>(
+    app: &App<'_, S, P>,
+    browser: &Browser<'_>,
+    user: &User,
+    auth: &Authentication,
+) -> Option<SessionToken> {
     app.provider.start_session(user, auth, browser.user_agent).await.ok()
 }

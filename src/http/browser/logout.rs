@@ -10,7 +10,7 @@ use super::pages;
 use super::views::error_page;
 use crate::http::{page_csp, App, Incoming, Outgoing};
 use crate::oauth::logout::{LogoutError, LogoutRequest};
-use crate::store::Store;
+use crate::store::{Platform, Store};
 
 /// `GET|POST /logout` (RP-Initiated Logout 1.0 §2-§3): ends the browser session and redirects
 /// only to a URI registered for the client named by `id_token_hint` or `client_id`, otherwise
@@ -18,7 +18,7 @@ use crate::store::Store;
 /// to confirm ("the OP SHOULD ask the End-User whether to log out", §2): a page whose "Sign out"
 /// button posts back with the browser's anti-CSRF token, so no cross-site link or form can end
 /// the session. A request that cannot be followed ends nothing.
-pub async fn logout<S: Store>(app: &App<'_, S>, req: &Incoming) -> Outgoing {
+pub async fn logout<S: Store, P: Platform>(app: &App<'_, S, P>, req: &Incoming) -> Outgoing {
     let issuer = &app.provider.config.issuer;
     let show_error = |msg: &str| error_page(app, 400, "Cannot sign out", msg);
     let params = if req.method == "POST" && req.is_form() { req.form() } else { req.query_params() };
@@ -71,7 +71,7 @@ pub async fn logout<S: Store>(app: &App<'_, S>, req: &Incoming) -> Outgoing {
 
 /// The page asking a signed-in person to confirm signing out; its form carries the request's
 /// parameters and the browser's anti-CSRF token back to `POST /logout`.
-fn confirm_sign_out<S>(app: &App<'_, S>, req: &Incoming, logout: &LogoutRequest) -> Outgoing {
+fn confirm_sign_out<S, P>(app: &App<'_, S, P>, req: &Incoming, logout: &LogoutRequest) -> Outgoing {
     let issuer = &app.provider.config.issuer;
     let token = csrf_token(req, issuer);
     let mut hidden: Vec<(&str, &str)> = vec![(CSRF_FIELD, token.as_str())];

@@ -14,7 +14,7 @@ use crate::http::{App, Incoming, Outgoing};
 use crate::oauth::error::HttpCode;
 use crate::oauth::passkeys::CredentialJson;
 use crate::oauth::{ErrorCode, OAuthError};
-use crate::store::Store;
+use crate::store::{Platform, Store};
 
 const SCRIPT: &str = include_str!("assets/passkeys.js");
 
@@ -30,7 +30,7 @@ pub fn script() -> Outgoing {
 
 /// `POST /passkeys/options` (form: `purpose`, `csrf`): JSON options with a fresh challenge bound
 /// to this browser. `register` needs a signed-in session.
-pub async fn options<S: Store>(app: &App<'_, S>, req: &Incoming) -> Outgoing {
+pub async fn options<S: Store, P: Platform>(app: &App<'_, S, P>, req: &Incoming) -> Outgoing {
     let post = match prologue::post(req, &app.provider.config.issuer, Callers::Browsers) {
         Ok(post) => post,
         Err(Refused::CrossSite) => return Outgoing::error(&OAuthError::access_denied("cross-site requests are refused")),
@@ -57,7 +57,7 @@ pub async fn options<S: Store>(app: &App<'_, S>, req: &Incoming) -> Outgoing {
 
 /// `POST /login/passkey`: the assertion (`credential`, JSON) with the page's anti-CSRF token and
 /// the authorization request (none: the account page's sign-in).
-pub async fn sign_in<S: Store>(app: &App<'_, S>, req: &Incoming) -> Outgoing {
+pub async fn sign_in<S: Store, P: Platform>(app: &App<'_, S, P>, req: &Incoming) -> Outgoing {
     let refuse = |status: u16, msg: &str| error_page(app, status, "Cannot sign in", msg);
     let post = match prologue::post(req, &app.provider.config.issuer, Callers::Browsers) {
         Ok(post) => post,
@@ -93,7 +93,7 @@ pub async fn sign_in<S: Store>(app: &App<'_, S>, req: &Incoming) -> Outgoing {
 
 /// `POST /account/passkeys`: `action=register` (the new credential as JSON in `credential`,
 /// its `name`) or `action=remove` (`credential_id`).
-pub async fn manage<S: Store>(app: &App<'_, S>, req: &Incoming) -> Outgoing {
+pub async fn manage<S: Store, P: Platform>(app: &App<'_, S, P>, req: &Incoming) -> Outgoing {
     let (user, _, form) = match signed_in_post(app, req).await {
         Ok(s) => s,
         Err(page) => return page,

@@ -10,7 +10,7 @@ use crate::http::request::Params;
 use crate::http::{App, Incoming};
 use crate::oauth::authorize::{AuthorizationParams, AuthorizationRequest, AuthorizeError};
 use crate::oauth::{OAuthError, OAuthResult};
-use crate::store::Store;
+use crate::store::{Platform, Store};
 
 /// Who may post without the anti-CSRF token.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -106,7 +106,10 @@ pub fn authorization_params(p: &Params, redirect_key: &str) -> OAuthResult<Autho
 
 /// The authorization request a sign-in step's form carries, checked again as if new; `None`
 /// without `client_id` (the account page's sign-in).
-pub async fn request_in_form<S: Store>(app: &App<'_, S>, form: &Params) -> Result<Option<AuthorizationRequest>, AuthorizeError> {
+pub async fn request_in_form<S: Store, P: Platform>(
+    app: &App<'_, S, P>,
+    form: &Params,
+) -> Result<Option<AuthorizationRequest>, AuthorizeError> {
     if form.get("client_id").ok().flatten().unwrap_or_default().is_empty() {
         return Ok(None);
     }

@@ -18,10 +18,10 @@ use crate::oauth::amr::Authentication;
 use crate::oauth::error::HttpCode;
 use crate::oauth::second_factor::{sign_in_data, ChallengeKind, PendingSignIn};
 use crate::oauth::ErrorCode;
-use crate::store::Store;
+use crate::store::{Platform, Store};
 
 /// `POST /login/second-factor`.
-pub async fn submit<S: Store>(app: &App<'_, S>, req: &Incoming) -> Outgoing {
+pub async fn submit<S: Store, P: Platform>(app: &App<'_, S, P>, req: &Incoming) -> Outgoing {
     let issuer = &app.provider.config.issuer;
     let expired = || error_page(app, 403, "Cannot sign in", "This sign-in has expired. Go back to the application and start again.");
     let post = match prologue::post(req, issuer, Callers::Browsers) {

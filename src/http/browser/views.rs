@@ -13,18 +13,18 @@ use crate::oauth::second_factor::TotpSetup;
 use crate::oauth::secrets::SessionToken;
 use crate::oauth::OAuthError;
 
-pub fn error_page<S>(app: &App<'_, S>, status: u16, title: &str, message: &str) -> Outgoing {
+pub fn error_page<S, P>(app: &App<'_, S, P>, status: u16, title: &str, message: &str) -> Outgoing {
     Outgoing::html(status, pages::error(&app.branding, title, message))
 }
 
 /// The error page for a failed sign-in step; an internal failure's detail goes to the log.
-pub fn sign_in_error_page<S>(app: &App<'_, S>, e: &OAuthError) -> Outgoing {
+pub fn sign_in_error_page<S, P>(app: &App<'_, S, P>, e: &OAuthError) -> Outgoing {
     error_page(app, e.status().max(400), "Cannot sign in", &e.description).with_log_detail(e.internal.clone())
 }
 
 /// An authorization request that cannot go on: shown (a bad client or redirect URI is never
 /// redirected to), or back to the client with the error (RFC 6749 §4.1.2.1).
-pub fn authorize_error<S>(app: &App<'_, S>, e: AuthorizeError) -> Outgoing {
+pub fn authorize_error<S, P>(app: &App<'_, S, P>, e: AuthorizeError) -> Outgoing {
     match e {
         AuthorizeError::Show(err) => sign_in_error_page(app, &err),
         AuthorizeError::Redirect { redirect_uri, state, error } => {
@@ -54,8 +54,8 @@ pub fn form_action(redirect_uri: &str) -> String {
 }
 
 /// The sign-in page, with the browser's anti-CSRF token in the form and its cookie.
-pub fn login_page<S>(
-    app: &App<'_, S>,
+pub fn login_page<S, P>(
+    app: &App<'_, S, P>,
     req: &Incoming,
     status: u16,
     r: &AuthorizationRequest,
@@ -74,7 +74,7 @@ pub fn login_page<S>(
 /// The page asking the signed-in person whether `r.client` may have `r.scope`; its form posts
 /// the question's record id (`pending`) back to `/consent` with the browser's anti-CSRF token
 /// `csrf`, to which the record is bound.
-pub fn consent_page<S>(app: &App<'_, S>, r: &AuthorizationRequest, pending: &str, csrf: &str) -> Outgoing {
+pub fn consent_page<S, P>(app: &App<'_, S, P>, r: &AuthorizationRequest, pending: &str, csrf: &str) -> Outgoing {
     let issuer = &app.provider.config.issuer;
     let hidden = carried(pending, csrf);
     let hidden = refs(&hidden);
@@ -101,7 +101,7 @@ pub fn carried(pending: &str, csrf: &str) -> Vec<(&'static str, String)> {
 /// A page of the sign-in flow, with the browser's anti-CSRF cookie. Its form ends in a redirect
 /// to the client (`r`'s redirect URI), which Chromium checks against CSP `form-action` as well,
 /// so the client's origin is allowed there as on the sign-in page.
-pub fn flow_page<S>(app: &App<'_, S>, status: u16, csrf: &str, r: Option<&AuthorizationRequest>, body: String) -> Outgoing {
+pub fn flow_page<S, P>(app: &App<'_, S, P>, status: u16, csrf: &str, r: Option<&AuthorizationRequest>, body: String) -> Outgoing {
     let mut page = Outgoing::html(status, body);
     if let Some(r) = r {
         page = page.header("content-security-policy", &page_csp(&form_action(&r.redirect_uri)));
@@ -110,8 +110,8 @@ pub fn flow_page<S>(app: &App<'_, S>, status: u16, csrf: &str, r: Option<&Author
 }
 
 /// The second step's page ("Authentication code").
-pub fn second_factor_page<S>(
-    app: &App<'_, S>,
+pub fn second_factor_page<S, P>(
+    app: &App<'_, S, P>,
     status: u16,
     csrf: &str,
     r: Option<&AuthorizationRequest>,
@@ -122,8 +122,8 @@ pub fn second_factor_page<S>(
 }
 
 /// The set-up page of a sign-in whose client demands two factors.
-pub fn enroll_page<S>(
-    app: &App<'_, S>,
+pub fn enroll_page<S, P>(
+    app: &App<'_, S, P>,
     status: u16,
     r: &AuthorizationRequest,
     setup: &TotpSetup,
@@ -137,14 +137,14 @@ pub fn enroll_page<S>(
 }
 
 /// The recovery codes shown once after an app was set up in a sign-in, with the form that goes on.
-pub fn recovery_codes_page<S>(app: &App<'_, S>, csrf: &str, r: &AuthorizationRequest, codes: &[String], pending: &str) -> Outgoing {
+pub fn recovery_codes_page<S, P>(app: &App<'_, S, P>, csrf: &str, r: &AuthorizationRequest, codes: &[String], pending: &str) -> Outgoing {
     let carry = carried(pending, csrf);
     flow_page(app, 200, csrf, Some(r), factors::recovery_codes(&app.branding, codes, Some(&refs(&carry))))
 }
 
 /// Too many wrong codes: the second step's page again, with how long to wait.
-pub fn too_many<S>(
-    app: &App<'_, S>,
+pub fn too_many<S, P>(
+    app: &App<'_, S, P>,
     csrf: &str,
     r: Option<&AuthorizationRequest>,
     hidden: &[(&'static str, String)],
@@ -156,7 +156,7 @@ pub fn too_many<S>(
 }
 
 /// A step of the sign-in flow as the browser gets it; a started session comes as its cookie.
-pub fn step<S>(app: &App<'_, S>, r: Option<&AuthorizationRequest>, csrf: &str, step: Step) -> Outgoing {
+pub fn step<S, P>(app: &App<'_, S, P>, r: Option<&AuthorizationRequest>, csrf: &str, step: Step) -> Outgoing {
     let with_session = |out: Outgoing, session: Option<SessionToken>| match session {
         Some(token) => {
             out.header("set-cookie", &session_cookie(&app.provider.config.issuer, token.expose(), app.provider.config.session_ttl))

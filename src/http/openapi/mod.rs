@@ -6,7 +6,7 @@
 //! the wasm; the static document costs its text, compressed in the bundle.)
 
 use super::{App, Outgoing};
-use crate::store::Store;
+use crate::store::{Platform, Store};
 
 #[cfg(test)]
 mod generate;
@@ -17,7 +17,7 @@ mod schemas;
 const PLACEHOLDER_ISSUER: &str = "https://issuer.invalid";
 const DOCUMENT: &str = include_str!("openapi.json");
 
-pub fn document<S: Store>(app: &App<'_, S>) -> Outgoing {
+pub fn document<S: Store, P: Platform>(app: &App<'_, S, P>) -> Outgoing {
     // The issuer as a JSON string's content (an issuer is a URL: only `"` and `\` need escaping).
     let issuer = app.provider.config.issuer.replace('\\', "\\\\").replace('"', "\\\"");
     let body = DOCUMENT.replacen(&format!("\"url\": \"{PLACEHOLDER_ISSUER}\""), &format!("\"url\": \"{issuer}\""), 1);

@@ -5,13 +5,13 @@ use crate::oauth::issue::{RefreshIssue, Resources, Subject, TokenResponse};
 use crate::oauth::scope::Scope;
 use crate::oauth::secrets::CodeVerifier;
 use crate::oauth::{pkce, OAuthError, OAuthResult, Provider};
-use crate::store::{AuthorizationCode, Client, ClientType, ClientUse, ConsumedCode, Redemption, Store};
+use crate::store::{AuthorizationCode, Client, ClientType, ClientUse, ConsumedCode, Platform, Redemption, Store};
 
 fn invalid_code() -> OAuthError {
     OAuthError::invalid_grant("the authorization code is invalid, expired or already used")
 }
 
-impl<S: Store> Provider<'_, S> {
+impl<S: Store, P: Platform> Provider<'_, S, P> {
     /// Single use is one conditional write: a second redemption fails and revokes what the
     /// first issued ("If an authorization code is used more than once, the authorization
     /// server MUST deny the request and SHOULD revoke (when possible) all tokens previously

@@ -5,9 +5,9 @@
 use crate::oauth::issue::{RefreshIssue, Resources, TokenResponse};
 use crate::oauth::scope::{Scope, ADMIN, OPENID};
 use crate::oauth::{OAuthError, OAuthResult, Provider};
-use crate::store::{Client, ClientType, Store};
+use crate::store::{Client, ClientType, Platform, Store};
 
-impl<S: Store> Provider<'_, S> {
+impl<S: Store, P: Platform> Provider<'_, S, P> {
     pub(super) async fn client_credentials_grant(
         &self,
         client: &Client,

@@ -19,7 +19,7 @@ use super::scope::Scope;
 use super::secrets::{CodeSecret, CodeVerifier, Password, RefreshTokenSecret};
 use super::{join2, OAuthError, OAuthResult, Provider};
 use crate::crypto::sha256_b64url;
-use crate::store::{Client, Store};
+use crate::store::{Client, Platform, Store};
 
 /// The grant types this server implements (RFC 6749 §4.1, §4.3, §4.4, §6).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -115,7 +115,7 @@ fn requested_scope(s: Option<&str>) -> OAuthResult<Option<Scope>> {
     }
 }
 
-impl<S: Store> Provider<'_, S> {
+impl<S: Store, P: Platform> Provider<'_, S, P> {
     /// `POST /token`: authenticates the client, checks it may use the grant, and runs it.
     /// Where a grant presents a code or refresh token, the client and that record are read
     /// concurrently (one storage round trip of latency); the client's result is checked first,

@@ -14,13 +14,13 @@ use crate::oauth::resource;
 use crate::oauth::scope::Scope;
 use crate::oauth::secrets::RefreshTokenSecret;
 use crate::oauth::{join2, GrantType, OAuthError, OAuthResult, Provider};
-use crate::store::{Client, NewRefresh, RefreshRecord, RefreshStatus, Rotation, Store};
+use crate::store::{Client, NewRefresh, Platform, RefreshRecord, RefreshStatus, Rotation, Store};
 
 fn invalid_refresh() -> OAuthError {
     OAuthError::invalid_grant("the refresh token is invalid, expired or revoked")
 }
 
-impl<S: Store> Provider<'_, S> {
+impl<S: Store, P: Platform> Provider<'_, S, P> {
     pub(super) async fn refresh_token_grant(
         &self,
         authenticated: impl std::future::Future<Output = OAuthResult<Client>>,

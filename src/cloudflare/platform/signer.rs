@@ -127,7 +127,7 @@ async fn signing_key(subtle: &Subtle, keys: &KeySet) -> Option<JsValue> {
     Some(key)
 }
 
-impl PlatformSigner for CloudflareStore {
+impl PlatformSigner for CloudflarePlatform {
     async fn sign_es256(&self, keys: &KeySet, message: &[u8]) -> Option<[u8; 64]> {
         if !self.webcrypto {
             return None;

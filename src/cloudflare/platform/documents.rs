@@ -36,7 +36,7 @@ async fn fetch(url: &str) -> Result<FetchedDocument, FetchError> {
     Ok(FetchedDocument { body, cache_control })
 }
 
-impl DocumentFetcher for CloudflareStore {
+impl DocumentFetcher for CloudflarePlatform {
     async fn fetch_document(&self, url: &str) -> Result<FetchedDocument, FetchError> {
         let mut work = std::pin::pin!(fetch(url));
         let mut timer = std::pin::pin!(Delay::from(std::time::Duration::from_millis(DOCUMENT_TIMEOUT_MS)));

@@ -15,7 +15,7 @@ impl AddressLimit {
     }
 }
 
-impl AddressLimits for CloudflareStore {
+impl AddressLimits for CloudflarePlatform {
     async fn allow(&self, limit: AddressLimit, address: &str, _now: u64) -> StoreResult<bool> {
         // A deployment without the binding has no per-address budget (the per-account lock
         // still holds); wrangler.toml declares them all.
