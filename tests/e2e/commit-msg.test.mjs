@@ -28,6 +28,7 @@ test('commit-msg: the messages the rules allow pass', () => {
     '# a comment git strips\nsign-in: the subject after a comment\n\n# more comments\n',
     "Merge branch 'topic'\n",
     'fixup! refresh: a reuse interval\n',
+    'README: an upper-case area is one word too\n',
   ]) {
     assert.deepEqual(check(m), { ok: true, why: '' }, m);
   }
