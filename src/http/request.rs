@@ -10,7 +10,7 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use serde::de::DeserializeOwned;
 
-#[derive(Debug, Default, Clone)]
+#[derive(Default, Clone)]
 pub struct Incoming {
     pub method: String,
     /// Path without query, as received (still percent-encoded).
@@ -28,8 +28,38 @@ pub struct Incoming {
 
 /// Decoded parameters; a parameter sent twice is an error when it is read (RFC 6749 §3.1,
 /// §3.2: "parameters MUST NOT be included more than once").
-#[derive(Debug, Default, Clone)]
+#[derive(Default, Clone)]
 pub struct Params(Vec<(String, String)>);
+
+/// A request as `{:?}` shows it: never a credential. Header values of `authorization` and
+/// `cookie` are left out, as are the body (a password, a client secret, a code) and the query's
+/// values (a code, a token hint): only their names and sizes.
+impl std::fmt::Debug for Incoming {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let headers: Vec<String> = self
+            .headers
+            .iter()
+            .map(|(k, v)| if matches!(k.as_str(), "authorization" | "cookie") { format!("{k}: [redacted]") } else { format!("{k}: {v}") })
+            .collect();
+        let query: Vec<&str> = self.query.split('&').filter(|p| !p.is_empty()).map(|p| p.split('=').next().unwrap_or("")).collect();
+        f.debug_struct("Incoming")
+            .field("method", &self.method)
+            .field("path", &self.path)
+            .field("query_names", &query)
+            .field("headers", &headers)
+            .field("body_bytes", &self.body.len())
+            .field("body_too_large", &self.body_too_large)
+            .field("origin", &self.origin)
+            .finish()
+    }
+}
+
+/// Parameters as `{:?}` shows them: their names, never their values (a password, a secret).
+impl std::fmt::Debug for Params {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.0.iter().map(|(k, _)| k)).finish()
+    }
+}
 
 impl Params {
     pub fn get(&self, name: &str) -> OAuthResult<Option<String>> {
@@ -266,6 +296,30 @@ mod tests {
         assert_eq!(with_auth("Bearer abc").bearer().unwrap().as_deref(), Some("abc"));
         assert_eq!(with_auth("Bearer ").bearer().unwrap_err().code, ErrorCode::InvalidToken);
         assert_eq!(with_auth("Basic abc").bearer().unwrap(), None);
+    }
+
+    #[test]
+    fn a_request_never_prints_its_credentials() {
+        let req = Incoming {
+            method: "POST".into(),
+            path: "/token".into(),
+            query: "code=the-code-itself&state=s".into(),
+            headers: vec![
+                ("authorization".into(), "Bearer the-bearer-token".into()),
+                ("cookie".into(), "edge_oidc_session=the-session".into()),
+                ("content-type".into(), "application/x-www-form-urlencoded".into()),
+            ],
+            body: b"password=the-password&client_secret=the-secret".to_vec(),
+            ..Default::default()
+        };
+        let shown = format!("{req:?} {:?}", req.form().unwrap());
+        for secret in ["the-code-itself", "the-bearer-token", "the-session", "the-password", "the-secret"] {
+            assert!(!shown.contains(secret), "{secret} in {shown}");
+        }
+        assert!(
+            shown.contains("\"code\"") && shown.contains("\"password\"") && shown.contains("application/x-www-form-urlencoded"),
+            "{shown}"
+        );
     }
 
     #[test]
