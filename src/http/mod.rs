@@ -92,14 +92,14 @@ pub async fn handle<S: Store, P: Platform>(app: &App<'_, S, P>, req: &Incoming) 
         Operation::GetJwks => discovery::jwks(app),
         Operation::GetOpenApi => Ok(openapi::document(app)),
         Operation::GetHealth => Ok(Outgoing::json(200, &serde_json::json!({ "status": "ok" }))),
-        Operation::Authorize | Operation::PostAuthorize => Ok(authorize::authorize(app, req).await),
-        Operation::Login => Ok(authorize::login(app, req).await),
-        Operation::PostConsent => Ok(consent::consent(app, req).await),
+        Operation::Authorize | Operation::PostAuthorize => Ok(shown(authorize::authorize(app, req).await)),
+        Operation::Login => Ok(shown(authorize::login(app, req).await)),
+        Operation::PostConsent => Ok(shown(consent::consent(app, req).await)),
         Operation::Token => token::token(app, req).await,
         Operation::Introspect => token::introspect(app, req).await,
         Operation::Revoke => token::revoke(app, req).await,
         Operation::GetUserInfo | Operation::PostUserInfo => token::userinfo(app, req).await,
-        Operation::GetLogout | Operation::PostLogout => Ok(logout::logout(app, req).await),
+        Operation::GetLogout | Operation::PostLogout => Ok(shown(logout::logout(app, req).await)),
         Operation::Register => sign_up::register(app, req).await,
         Operation::ListClients => clients::list_clients(app, req).await,
         Operation::CreateClient => clients::create_client(app, req).await,
@@ -113,16 +113,16 @@ pub async fn handle<S: Store, P: Platform>(app: &App<'_, S, P>, req: &Incoming) 
         Operation::DeleteUser => accounts::delete_user(app, req, client_id).await,
         Operation::ListAudit => accounts::list_audit(app, req).await,
         Operation::GetAccount => Ok(account::show(app, req).await),
-        Operation::AccountSignIn => Ok(account::sign_in(app, req).await),
-        Operation::SecondFactor => Ok(second_factor::submit(app, req).await),
-        Operation::AccountTotp => Ok(account::totp(app, req).await),
-        Operation::RevokeSession => Ok(account::revoke_session(app, req).await),
+        Operation::AccountSignIn => Ok(shown(account::sign_in(app, req).await)),
+        Operation::SecondFactor => Ok(shown(second_factor::submit(app, req).await)),
+        Operation::AccountTotp => Ok(shown(account::totp(app, req).await)),
+        Operation::RevokeSession => Ok(shown(account::revoke_session(app, req).await)),
         Operation::GetPasskeyScript => Ok(passkeys::script()),
-        Operation::PasskeyOptions => Ok(passkeys::options(app, req).await),
-        Operation::PasskeySignIn => Ok(passkeys::sign_in(app, req).await),
-        Operation::AccountPasskeys => Ok(passkeys::manage(app, req).await),
-        Operation::ChangePassword => Ok(account::change_password(app, req).await),
-        Operation::RemoveApp => Ok(account::remove_app(app, req).await),
+        Operation::PasskeyOptions => Ok(shown(passkeys::options(app, req).await)),
+        Operation::PasskeySignIn => Ok(shown(passkeys::sign_in(app, req).await)),
+        Operation::AccountPasskeys => Ok(shown(passkeys::manage(app, req).await)),
+        Operation::ChangePassword => Ok(shown(account::change_password(app, req).await)),
+        Operation::RemoveApp => Ok(shown(account::remove_app(app, req).await)),
     };
     let out = result.unwrap_or_else(|e| Outgoing::error(&e));
     if endpoint.cors() {
@@ -130,6 +130,11 @@ pub async fn handle<S: Store, P: Platform>(app: &App<'_, S, P>, req: &Incoming) 
     } else {
         out
     }
+}
+
+/// A browser handler's page: the one that follows, or the one that says why not.
+fn shown(answer: browser::views::Answer) -> Outgoing {
+    answer.unwrap_or_else(|page| page)
 }
 
 fn with_cors(out: Outgoing, endpoint: Endpoint) -> Outgoing {

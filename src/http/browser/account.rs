@@ -10,7 +10,7 @@ use super::flow::{self, Browser};
 use super::pages::factors;
 use super::pages::{qr, Notice};
 use super::prologue::{self, Callers, Refused};
-use super::views::{self, capitalised, sign_in_error_page};
+use super::views::{self, capitalised, sign_in_error_page, Answer};
 use crate::http::{App, Incoming, Outgoing};
 use crate::oauth::amr::Authentication;
 use crate::oauth::error::HttpCode;
@@ -28,49 +28,39 @@ pub async fn show<S: Store, P: Platform>(app: &App<'_, S, P>, req: &Incoming) ->
 }
 
 /// `POST /account/login`: the same password check as everywhere (throttled), then a session.
-pub async fn sign_in<S: Store, P: Platform>(app: &App<'_, S, P>, req: &Incoming) -> Outgoing {
+pub async fn sign_in<S: Store, P: Platform>(app: &App<'_, S, P>, req: &Incoming) -> Answer {
     let issuer = &app.provider.config.issuer;
-    let post = match prologue::post(req, issuer, Callers::Browsers) {
-        Ok(post) => post,
-        Err(Refused::CrossSite) => return sign_in_page(app, req, 403, "", Some(Notice::Error("Cross-site sign-in posts are refused."))),
-        Err(Refused::Malformed(e)) => return sign_in_page(app, req, 400, "", Some(Notice::Error(&e.description))),
-        Err(Refused::Expired) => {
+    let refused = |status: u16, username: &str, msg: &str| sign_in_page(app, req, status, username, Some(Notice::Error(msg)));
+    let post = prologue::post(req, issuer, Callers::Browsers).map_err(|r| match r {
+        Refused::CrossSite => refused(403, "", "Cross-site sign-in posts are refused."),
+        Refused::Malformed(e) => refused(400, "", &e.description),
+        Refused::Expired => {
             let username = req.form().map(|f| form_field(&f, "username")).unwrap_or_default();
-            return sign_in_page(app, req, 403, &username, Some(Notice::Error("This form has expired. Please sign in again.")));
+            refused(403, &username, "This form has expired. Please sign in again.")
         }
-    };
+    })?;
     let username = post.field("username");
-    match app.provider.authenticate_user(&username, &Password::new(post.field("password"))).await {
-        // The second step, if the account has one, then a session and back to /account.
-        Ok(Some(user)) => {
-            let browser = Browser { csrf: &post.csrf, user_agent: req.header("user-agent").unwrap_or("") };
-            match flow::after_authentication(app, &browser, None, &user, Authentication::password(app.provider.now), true).await {
-                Ok(step) => views::step(app, None, &post.csrf, step),
-                Err(e) => sign_in_error_page(app, &e),
-            }
-        }
-        Ok(None) => sign_in_page(app, req, 401, &username, Some(Notice::Error("Invalid username or password."))),
-        Err(e) if e.code == ErrorCode::Http(HttpCode::RateLimited) => {
+    let user = app.provider.authenticate_user(&username, &Password::new(post.field("password"))).await.map_err(|e| {
+        if e.code == ErrorCode::Http(HttpCode::RateLimited) {
             let wait = e.retry_after.unwrap_or(60);
-            sign_in_page(
-                app,
-                req,
-                429,
-                &username,
-                Some(Notice::Error(&format!("Too many failed sign-in attempts. Try again in {wait} seconds."))),
-            )
-            .header("retry-after", &wait.to_string())
+            refused(429, &username, &format!("Too many failed sign-in attempts. Try again in {wait} seconds."))
+                .header("retry-after", &wait.to_string())
+        } else {
+            Outgoing::error(&e)
         }
-        Err(e) => Outgoing::error(&e),
-    }
+    })?;
+    let Some(user) = user else { return Err(refused(401, &username, "Invalid username or password.")) };
+    // The second step, if the account has one, then a session and back to /account.
+    let browser = Browser { csrf: &post.csrf, user_agent: req.header("user-agent").unwrap_or("") };
+    let step = flow::after_authentication(app, &browser, None, &user, Authentication::password(app.provider.now), true)
+        .await
+        .map_err(|e| sign_in_error_page(app, &e))?;
+    Ok(views::step(app, None, &post.csrf, step))
 }
 
 /// `POST /account/password`: "Change password".
-pub async fn change_password<S: Store, P: Platform>(app: &App<'_, S, P>, req: &Incoming) -> Outgoing {
-    let (user, session, form) = match signed_in_post(app, req).await {
-        Ok(s) => s,
-        Err(page) => return page,
-    };
+pub async fn change_password<S: Store, P: Platform>(app: &App<'_, S, P>, req: &Incoming) -> Answer {
+    let (user, session, form) = signed_in_post(app, req).await?;
     let result = app
         .provider
         .change_own_password(
@@ -80,27 +70,24 @@ pub async fn change_password<S: Store, P: Platform>(app: &App<'_, S, P>, req: &I
             Some(&session),
         )
         .await;
-    match result {
+    Ok(match result {
         Ok(()) => {
             account_page(app, req, 200, &user, Some(Notice::Done("Your password was changed. Your other sessions were signed out."))).await
         }
         Err(e) if e.status() < 500 => account_page(app, req, e.status(), &user, Some(Notice::Error(&e.description))).await,
         Err(e) => Outgoing::error(&e),
-    }
+    })
 }
 
 /// `POST /account/apps`: "Remove access" for one connected app: its consent goes and the
 /// person's grants with it end.
-pub async fn remove_app<S: Store, P: Platform>(app: &App<'_, S, P>, req: &Incoming) -> Outgoing {
-    let (user, _, form) = match signed_in_post(app, req).await {
-        Ok(s) => s,
-        Err(page) => return page,
-    };
-    match app.provider.withdraw_consent(&user.id, &form_field(&form, "client_id")).await {
+pub async fn remove_app<S: Store, P: Platform>(app: &App<'_, S, P>, req: &Incoming) -> Answer {
+    let (user, _, form) = signed_in_post(app, req).await?;
+    Ok(match app.provider.withdraw_consent(&user.id, &form_field(&form, "client_id")).await {
         Ok(true) => account_page(app, req, 200, &user, Some(Notice::Done("Access removed. The application must ask again."))).await,
         Ok(false) => account_page(app, req, 404, &user, Some(Notice::Error("That application has no access."))).await,
         Err(e) => Outgoing::error(&e),
-    }
+    })
 }
 
 /// The set-up page of the account's authenticator app (its key, URI and QR code, and the field
@@ -127,14 +114,11 @@ async fn totp_setup_page<S: Store, P: Platform>(
 /// up), `action=confirm` checks its first code and shows the recovery codes once,
 /// `action=recovery` replaces the recovery codes, `action=disable` turns the app off (both with a
 /// fresh code).
-pub async fn totp<S: Store, P: Platform>(app: &App<'_, S, P>, req: &Incoming) -> Outgoing {
-    let (user, _, form) = match signed_in_post(app, req).await {
-        Ok(s) => s,
-        Err(page) => return page,
-    };
+pub async fn totp<S: Store, P: Platform>(app: &App<'_, S, P>, req: &Incoming) -> Answer {
+    let (user, _, form) = signed_in_post(app, req).await?;
     let p = &app.provider;
     let code = form_field(&form, "code");
-    match form_field(&form, "action").as_str() {
+    Ok(match form_field(&form, "action").as_str() {
         "setup" => totp_setup_page(app, req, &user, 200, None).await,
         "confirm" => match p.confirm_totp(&user, &code).await {
             Ok(codes) => Outgoing::html(200, factors::recovery_codes(&app.branding, &codes, None)),
@@ -153,7 +137,7 @@ pub async fn totp<S: Store, P: Platform>(app: &App<'_, S, P>, req: &Incoming) ->
             Err(e) => code_refused(app, req, &user, &e).await,
         },
         _ => account_page(app, req, 400, &user, Some(Notice::Error("Unknown action."))).await,
-    }
+    })
 }
 
 /// The account page after a refused code (a wrong or used one, or too many attempts), or the
@@ -169,18 +153,15 @@ async fn code_refused<S: Store, P: Platform>(app: &App<'_, S, P>, req: &Incoming
 }
 
 /// `POST /account/sessions`: signs one of the person's browser sessions out.
-pub async fn revoke_session<S: Store, P: Platform>(app: &App<'_, S, P>, req: &Incoming) -> Outgoing {
-    let (user, _, form) = match signed_in_post(app, req).await {
-        Ok(s) => s,
-        Err(page) => return page,
-    };
+pub async fn revoke_session<S: Store, P: Platform>(app: &App<'_, S, P>, req: &Incoming) -> Answer {
+    let (user, _, form) = signed_in_post(app, req).await?;
     let p = &app.provider;
-    match p.store.delete_user_session(&user.id, &form_field(&form, "session")).await {
+    Ok(match p.store.delete_user_session(&user.id, &form_field(&form, "session")).await {
         Ok(true) => {
             p.audit(crate::oauth::audit::Audit::new(crate::oauth::audit::AuditKind::SessionRevoked).user(&user.id));
             account_page(app, req, 200, &user, Some(Notice::Done("That session was signed out."))).await
         }
         Ok(false) => account_page(app, req, 404, &user, Some(Notice::Error("No such session."))).await,
         Err(e) => Outgoing::error(&OAuthError::from(e)),
-    }
+    })
 }

@@ -5,7 +5,7 @@
 use super::cookies::{csrf_token, session_token};
 use super::flow::{self, Browser};
 use super::prologue::{self, authorization_params, Callers, Refused};
-use super::views::{self, authorize_error, consent_page, error_page, login_page, sign_in_error_page};
+use super::views::{self, authorize_error, consent_page, error_page, login_page, sign_in_error_page, Answer};
 use crate::http::request::Params;
 use crate::http::{App, Incoming, Outgoing};
 use crate::oauth::amr::Authentication;
@@ -19,52 +19,40 @@ use crate::store::{Platform, Store, User};
 /// `GET|POST /authorize` (RFC 6749 §4.1.1, OIDC Core §3.1.2). A signed-in browser (session cookie)
 /// gets its code at once, unless `prompt=login` or an exceeded `max_age` asks for credentials
 /// again; `prompt=none` without a usable session answers `login_required` (OIDC Core §3.1.2.6).
-pub async fn authorize<S: Store, P: Platform>(app: &App<'_, S, P>, req: &Incoming) -> Outgoing {
+pub async fn authorize<S: Store, P: Platform>(app: &App<'_, S, P>, req: &Incoming) -> Answer {
     // GET carries the request in the query, POST as a form body (OIDC Core §3.1.2.1).
     let params = if req.method == "POST" { req.form() } else { req.query_params() };
-    let p = match params.and_then(|q| authorization_params(&q, "redirect_uri")) {
-        Ok(p) => p,
-        Err(e) => return error_page(app, 400, "Cannot sign in", &e.description),
-    };
-    let r = match app.provider.validate_authorization(&p).await {
-        Ok(r) => r,
-        Err(e) => return authorize_error(app, e),
-    };
+    let p = params
+        .and_then(|q| authorization_params(&q, "redirect_uri"))
+        .map_err(|e| error_page(app, 400, "Cannot sign in", &e.description))?;
+    let r = app.provider.validate_authorization(&p).await.map_err(|e| authorize_error(app, e))?;
     let issuer = &app.provider.config.issuer;
     let back = |err: OAuthError| {
         Outgoing::redirect(&error_redirect(&r.redirect_uri, r.state.as_deref(), &err, issuer)).with_log_detail(err.internal)
     };
-    let policy = match SignInPolicy::parse(p.prompt.as_deref(), p.max_age.as_deref()) {
-        Ok(policy) => policy,
-        Err(e) => return back(e),
-    };
-    match app.provider.sign_in(&r, policy, session_token(req, issuer).as_ref()).await {
-        Ok(SignIn::Redirect(location)) => Outgoing::redirect(&location),
+    let policy = SignInPolicy::parse(p.prompt.as_deref(), p.max_age.as_deref()).map_err(back)?;
+    let csrf = csrf_token(req, issuer);
+    let browser = Browser { csrf: &csrf, user_agent: req.header("user-agent").unwrap_or("") };
+    let failed = |e: OAuthError| sign_in_error_page(app, &e);
+    match app.provider.sign_in(&r, policy, session_token(req, issuer).as_ref()).await.map_err(back)? {
+        SignIn::Redirect(location) => Ok(Outgoing::redirect(&location)),
         // OIDC Core §3.1.2.1 `login_hint`: the username field starts with it.
-        Ok(SignIn::AskForCredentials) => login_page(app, req, 200, &r, r.login_hint.as_deref().unwrap_or(""), None),
-        Ok(SignIn::AskForConsent(user, auth)) => {
-            let csrf = csrf_token(req, issuer);
-            let browser = Browser { csrf: &csrf, user_agent: req.header("user-agent").unwrap_or("") };
-            match flow::ask_consent(app, &browser, &r, &user, &auth).await {
-                Ok(pending) => consent_page(app, &r, &pending, &csrf),
-                Err(e) => sign_in_error_page(app, &e),
-            }
+        SignIn::AskForCredentials => Ok(login_page(app, req, 200, &r, r.login_hint.as_deref().unwrap_or(""), None)),
+        SignIn::AskForConsent(user, auth) => {
+            let pending = flow::ask_consent(app, &browser, &r, &user, &auth).await.map_err(failed)?;
+            Ok(consent_page(app, &r, &pending, &csrf))
         }
         // The step `sign_in` decided (a second step, or setting one up) is the one shown.
-        Ok(SignIn::StepUp(user, auth, next)) => {
-            let csrf = csrf_token(req, issuer);
-            let browser = Browser { csrf: &csrf, user_agent: req.header("user-agent").unwrap_or("") };
-            match flow::continue_with(app, &browser, Some(&r), &user, auth, next).await {
-                Ok(step) => views::step(app, Some(&r), &csrf, step),
-                Err(e) => sign_in_error_page(app, &e),
-            }
+        SignIn::StepUp(user, auth, next) => {
+            let step = flow::continue_with(app, &browser, Some(&r), &user, auth, next).await.map_err(failed)?;
+            Ok(views::step(app, Some(&r), &csrf, step))
         }
-        Err(e) => back(e),
     }
 }
 
-/// `POST /login` (docs/API.md): authenticates and issues a code.
-pub async fn login<S: Store, P: Platform>(app: &App<'_, S, P>, req: &Incoming) -> Outgoing {
+/// `POST /login` (docs/API.md): authenticates and issues a code. A browser gets pages; an API
+/// caller (`Accept: application/json`) the JSON answers of the contract.
+pub async fn login<S: Store, P: Platform>(app: &App<'_, S, P>, req: &Incoming) -> Answer {
     let json = req.wants_json();
     let issuer = &app.provider.config.issuer;
     let fail = |e: OAuthError| if json { Outgoing::error(&e) } else { sign_in_error_page(app, &e) };
@@ -72,75 +60,60 @@ pub async fn login<S: Store, P: Platform>(app: &App<'_, S, P>, req: &Incoming) -
     // expired form is shown again for that request.
     let (form, fresh) = match prologue::post(req, issuer, Callers::BrowsersAndApiClients) {
         Ok(post) => (post.form, true),
-        Err(Refused::CrossSite) => return fail(OAuthError::access_denied("cross-site login form posts are refused")),
-        Err(Refused::Malformed(e)) => return fail(e),
-        Err(Refused::Expired) => match req.form() {
-            Ok(form) => (form, false),
-            Err(e) => return fail(e),
-        },
+        Err(Refused::CrossSite) => return Err(fail(OAuthError::access_denied("cross-site login form posts are refused"))),
+        Err(Refused::Malformed(e)) => return Err(fail(e)),
+        Err(Refused::Expired) => (req.form().map_err(fail)?, false),
     };
-    let fields = (|| -> OAuthResult<_> {
-        let need = |k: &str| -> OAuthResult<String> { form.get(k)?.ok_or_else(|| OAuthError::invalid_request(format!("{k} is required"))) };
-        Ok((need("username")?, Password::new(need("password")?), need("redirect")?, need("state")?))
-    })();
-    let (username, password, redirect_to, _state) = match fields {
-        Ok(f) => f,
-        Err(e) => return fail(e),
+    let need = |k: &str| -> Result<String, Outgoing> {
+        form.get(k).map_err(fail)?.ok_or_else(|| fail(OAuthError::invalid_request(format!("{k} is required"))))
     };
-    let mut p = match authorization_params(&form, "redirect") {
-        Ok(p) => p,
-        Err(e) => return fail(e),
-    };
+    let (username, password, redirect_to, _state) =
+        (need("username")?, Password::new(need("password")?), need("redirect")?, need("state")?);
+    let mut p = authorization_params(&form, "redirect").map_err(fail)?;
     p.response_type = Some("code".into());
     if redirect_to.is_empty() {
-        return fail(OAuthError::invalid_request("redirect is required"));
+        return Err(fail(OAuthError::invalid_request("redirect is required")));
     }
-    let r = match app.provider.validate_authorization(&p).await {
-        Ok(r) => r,
-        Err(e) if json => return Outgoing::error(e.error()),
-        Err(e) => return authorize_error(app, e),
-    };
+    let r =
+        app.provider
+            .validate_authorization(&p)
+            .await
+            .map_err(|e| if json { Outgoing::error(e.error()) } else { authorize_error(app, e) })?;
     // A browser's post must carry its own anti-CSRF token (the prologue); API clients need none.
     if !fresh {
         let e = OAuthError::access_denied("the sign-in form is missing its anti-CSRF token or has expired; load it again");
-        return if json {
+        return Err(if json {
             Outgoing::error(&e)
         } else {
             login_page(app, req, 403, &r, &username, Some("This sign-in form has expired. Please sign in again."))
-        };
+        });
     }
-    let user = match app.provider.authenticate_user(&username, &password).await {
-        Ok(u) => u,
-        Err(e) if e.code == ErrorCode::Http(HttpCode::RateLimited) && !json => {
+    let user = app.provider.authenticate_user(&username, &password).await.map_err(|e| {
+        if e.code == ErrorCode::Http(HttpCode::RateLimited) && !json {
             let wait = e.retry_after.unwrap_or(60);
             let msg = format!("Too many failed sign-in attempts. Try again in {wait} seconds.");
-            return login_page(app, req, 429, &r, &username, Some(&msg)).header("retry-after", &wait.to_string());
+            login_page(app, req, 429, &r, &username, Some(&msg)).header("retry-after", &wait.to_string())
+        } else {
+            fail(e)
         }
-        Err(e) => return fail(e),
-    };
+    })?;
     let Some(user) = user else {
-        let msg = "Invalid username or password.";
-        return if json {
+        return Err(if json {
             Outgoing::error(&OAuthError::new(ErrorCode::AccessDenied, "invalid username or password")).with_status(401)
         } else {
-            login_page(app, req, 401, &r, &username, Some(msg))
-        };
+            login_page(app, req, 401, &r, &username, Some("Invalid username or password."))
+        });
     };
     let auth = Authentication::password(app.provider.now);
-    let next = match app.provider.next_step(Some(&r), &user, &auth, true).await {
-        Ok(next) => next,
-        Err(e) => return fail(e),
-    };
-    if !json {
-        // A browser: the second step, set-up, consent or the code (flow.rs).
-        let csrf = csrf_token(req, issuer);
-        let browser = Browser { csrf: &csrf, user_agent: req.header("user-agent").unwrap_or("") };
-        return match flow::continue_with(app, &browser, Some(&r), &user, auth, next).await {
-            Ok(step) => views::step(app, Some(&r), &csrf, step),
-            Err(e) => sign_in_error_page(app, &e),
-        };
+    let next = app.provider.next_step(Some(&r), &user, &auth, true).await.map_err(fail)?;
+    if json {
+        return api_sign_in(app, &form, &r, &user, next).await.map_err(|e| Outgoing::error(&e));
     }
-    api_sign_in(app, &form, &r, &user, next).await.unwrap_or_else(|e| Outgoing::error(&e))
+    // A browser: the second step, set-up, consent or the code (flow.rs).
+    let csrf = csrf_token(req, issuer);
+    let browser = Browser { csrf: &csrf, user_agent: req.header("user-agent").unwrap_or("") };
+    let step = flow::continue_with(app, &browser, Some(&r), &user, auth, next).await.map_err(fail)?;
+    Ok(views::step(app, Some(&r), &csrf, step))
 }
 
 /// The contract's JSON `/login` after the password: the same steps `next_step` decides for a

@@ -5,7 +5,7 @@
 
 use super::cookies::session_token;
 use super::prologue::{self, request_in_form, Callers, Refused};
-use super::views::{authorize_error, error_page};
+use super::views::{authorize_error, error_page, Answer};
 use crate::http::request::Params;
 use crate::http::{App, Incoming, Outgoing};
 use crate::oauth::amr::Authentication;
@@ -20,74 +20,51 @@ use crate::store::{Platform, Store};
 /// redirects with a code, "Deny" redirects with `access_denied` (RFC 6749 §4.1.2.1: "The resource
 /// owner or authorization server denied the request"). A form that carries request fields of
 /// its own is not the page's and is refused: the request is the question's.
-pub async fn consent<S: Store, P: Platform>(app: &App<'_, S, P>, req: &Incoming) -> Outgoing {
+pub async fn consent<S: Store, P: Platform>(app: &App<'_, S, P>, req: &Incoming) -> Answer {
     let issuer = &app.provider.config.issuer;
     let refuse = |status: u16, msg: &str| error_page(app, status, "Cannot continue", msg);
     let expired = || refuse(403, "This form has expired. Go back to the application and start again.");
-    let post = match prologue::post(req, issuer, Callers::Browsers) {
-        Ok(post) => post,
-        Err(Refused::CrossSite) => return refuse(403, "Cross-site form posts are refused."),
-        Err(Refused::Malformed(e)) => return refuse(e.status().max(400), &e.description),
-        Err(Refused::Expired) => return expired(),
-    };
+    let failed = |e: OAuthError| Outgoing::error(&e);
+    let post = prologue::post(req, issuer, Callers::Browsers).map_err(|refused| match refused {
+        Refused::CrossSite => refuse(403, "Cross-site form posts are refused."),
+        Refused::Malformed(e) => refuse(e.status().max(400), &e.description),
+        Refused::Expired => expired(),
+    })?;
     let pending = post.field("pending");
     let kinds = [ChallengeKind::Consent];
-    let question = match app.provider.find_challenge(&pending, &kinds, &post.csrf, false).await {
-        Ok(Some(c)) => c,
-        Ok(None) => return expired(),
-        Err(e) => return Outgoing::error(&e),
-    };
-    let PendingSignIn { user: asked, request, .. } = match app.provider.pending_sign_in(&question).await {
-        Ok(Some(p)) => p,
-        Ok(None) => return expired(),
-        Err(e) => return Outgoing::error(&e),
-    };
+    let question = app.provider.find_challenge(&pending, &kinds, &post.csrf, false).await.map_err(failed)?.ok_or_else(expired)?;
+    let PendingSignIn { user: asked, request, .. } = app.provider.pending_sign_in(&question).await.map_err(failed)?.ok_or_else(expired)?;
     if request.iter().any(|(k, v)| post.form.get(k).ok().flatten().is_some_and(|sent| &sent != v)) {
-        return refuse(400, "This form does not belong to this question. Go back to the application and start again.");
+        return Err(refuse(400, "This form does not belong to this question. Go back to the application and start again."));
     }
     // The request is the question's, checked again as if new.
-    let r = match request_in_form(app, &Params::from(request)).await {
-        Ok(Some(r)) => r,
-        Ok(None) => return expired(),
-        Err(e) => return authorize_error(app, e),
-    };
+    let r = request_in_form(app, &Params::from(request)).await.map_err(|e| authorize_error(app, e))?.ok_or_else(expired)?;
     let session = match session_token(req, issuer) {
-        Some(t) => app.provider.current_session(&t).await,
-        None => Ok(None),
+        Some(t) => app.provider.current_session(&t).await.map_err(failed)?,
+        None => None,
     };
-    let (session, user) = match session {
-        Ok(Some(s)) if s.1.id == asked.id => s,
-        Ok(_) => return refuse(401, "You are no longer signed in. Go back to the application and start again."),
-        Err(e) => return Outgoing::error(&e),
+    let Some((session, user)) = session.filter(|(_, user)| user.id == asked.id) else {
+        return Err(refuse(401, "You are no longer signed in. Go back to the application and start again."));
     };
     let back =
         |e: OAuthError| Outgoing::redirect(&error_redirect(&r.redirect_uri, r.state.as_deref(), &e, issuer)).with_log_detail(e.internal);
     let decision = post.field("decision");
     if decision != "allow" && decision != "deny" {
-        return refuse(400, "Choose Allow or Deny.");
+        return Err(refuse(400, "Choose Allow or Deny."));
     }
     // Answered once: of two posts of the same page, one decides.
-    match app.provider.find_challenge(&pending, &kinds, &post.csrf, true).await {
-        Ok(Some(_)) => {}
-        Ok(None) => return expired(),
-        Err(e) => return Outgoing::error(&e),
-    }
+    app.provider.find_challenge(&pending, &kinds, &post.csrf, true).await.map_err(failed)?.ok_or_else(expired)?;
     if decision == "deny" {
         app.provider.deny_consent(&r, &user.id);
-        return back(OAuthError::access_denied("the user denied the request"));
+        return Ok(back(OAuthError::access_denied("the user denied the request")));
     }
     let auth = Authentication::of_session(&session);
     // The consent page follows a complete sign-in; a session too weak for this request (two
     // factors demanded) never gets a code from it.
     if r.requires_strong && !auth.is_strong() {
-        return refuse(403, "This application requires two-step sign-in. Go back to the application and start again.");
+        return Err(refuse(403, "This application requires two-step sign-in. Go back to the application and start again."));
     }
-    let issued = match app.provider.allow_consent(&r, &user.id).await {
-        Ok(()) => app.provider.issue_code(&r, &user, &auth).await,
-        Err(e) => Err(e),
-    };
-    match issued {
-        Ok(location) => Outgoing::redirect(&location),
-        Err(e) => back(e),
-    }
+    app.provider.allow_consent(&r, &user.id).await.map_err(back)?;
+    let location = app.provider.issue_code(&r, &user, &auth).await.map_err(back)?;
+    Ok(Outgoing::redirect(&location))
 }

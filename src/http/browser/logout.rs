@@ -7,7 +7,7 @@
 use super::cookies::{csrf_token, csrf_verified, session_cookie, session_token, set_csrf_cookie, CSRF_FIELD};
 use super::origin_of;
 use super::pages;
-use super::views::error_page;
+use super::views::{error_page, Answer};
 use crate::http::{page_csp, App, Incoming, Outgoing};
 use crate::oauth::logout::{LogoutError, LogoutRequest};
 use crate::store::{Platform, Store};
@@ -18,7 +18,7 @@ use crate::store::{Platform, Store};
 /// to confirm ("the OP SHOULD ask the End-User whether to log out", §2): a page whose "Sign out"
 /// button posts back with the browser's anti-CSRF token, so no cross-site link or form can end
 /// the session. A request that cannot be followed ends nothing.
-pub async fn logout<S: Store, P: Platform>(app: &App<'_, S, P>, req: &Incoming) -> Outgoing {
+pub async fn logout<S: Store, P: Platform>(app: &App<'_, S, P>, req: &Incoming) -> Answer {
     let issuer = &app.provider.config.issuer;
     let show_error = |msg: &str| error_page(app, 400, "Cannot sign out", msg);
     let params = if req.method == "POST" && req.is_form() { req.form() } else { req.query_params() };
@@ -31,42 +31,35 @@ pub async fn logout<S: Store, P: Platform>(app: &App<'_, S, P>, req: &Incoming) 
         };
         Ok((logout, p.opt(CSRF_FIELD)?))
     });
-    let (logout, token) = match parsed {
-        Ok(l) => l,
-        Err(e) => return show_error(&e.description),
-    };
-    let target = match app.provider.logout_redirect(&logout).await {
-        Ok(t) => t,
-        Err(LogoutError::Show(msg)) => return show_error(msg),
-        Err(LogoutError::Server(e)) => return Outgoing::error(&e),
-    };
+    let (logout, token) = parsed.map_err(|e| show_error(&e.description))?;
+    let target = app.provider.logout_redirect(&logout).await.map_err(|e| match e {
+        LogoutError::Show(msg) => show_error(msg),
+        LogoutError::Server(e) => Outgoing::error(&e),
+    })?;
     let session = session_token(req, issuer);
     // `logout_redirect` accepted the hint, if there was one: an ID token of this issuer. It
     // stands for the person's request only when it is for the session's own user; anyone's ID
     // token (a forced sign-out) gets the confirmation page like no hint at all.
     let hint_is_the_sessions = match (&target.hinted_subject, &session) {
-        (Some(sub), Some(t)) => match app.provider.current_session(t).await {
-            Ok(found) => found.is_some_and(|(_, user)| &user.id == sub),
-            Err(e) => return Outgoing::error(&e),
-        },
+        (Some(sub), Some(t)) => {
+            app.provider.current_session(t).await.map_err(|e| Outgoing::error(&e))?.is_some_and(|(_, user)| &user.id == sub)
+        }
         _ => false,
     };
     let confirmed = hint_is_the_sessions || (req.method == "POST" && csrf_verified(req, issuer, token.as_deref()));
     if session.is_some() && !confirmed {
         // The confirmation carries the client the hint named, so that its redirect still works.
         let logout = LogoutRequest { client_id: target.client_id.clone().or(logout.client_id), ..logout };
-        return confirm_sign_out(app, req, &logout);
+        return Ok(confirm_sign_out(app, req, &logout));
     }
     if let Some(t) = &session {
-        if let Err(e) = app.provider.end_session(t).await {
-            return Outgoing::error(&e);
-        }
+        app.provider.end_session(t).await.map_err(|e| Outgoing::error(&e))?;
     }
     let out = match target.location {
         Some(location) => Outgoing::redirect(&location),
         None => Outgoing::html(200, pages::signed_out(&app.branding)),
     };
-    out.header("set-cookie", &session_cookie(issuer, "", 0))
+    Ok(out.header("set-cookie", &session_cookie(issuer, "", 0)))
 }
 
 /// The page asking a signed-in person to confirm signing out; its form carries the request's

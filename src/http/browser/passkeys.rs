@@ -9,7 +9,7 @@ use super::cookies::CSRF_FIELD;
 use super::flow::{self, Browser};
 use super::pages::Notice;
 use super::prologue::{self, request_in_form, Callers, Refused};
-use super::views::{self, authorize_error, capitalised, error_page, sign_in_error_page};
+use super::views::{self, authorize_error, capitalised, error_page, sign_in_error_page, Answer};
 use crate::http::{App, Incoming, Outgoing};
 use crate::oauth::error::HttpCode;
 use crate::oauth::passkeys::CredentialJson;
@@ -30,76 +30,61 @@ pub fn script() -> Outgoing {
 
 /// `POST /passkeys/options` (form: `purpose`, `csrf`): JSON options with a fresh challenge bound
 /// to this browser. `register` needs a signed-in session.
-pub async fn options<S: Store, P: Platform>(app: &App<'_, S, P>, req: &Incoming) -> Outgoing {
-    let post = match prologue::post(req, &app.provider.config.issuer, Callers::Browsers) {
-        Ok(post) => post,
-        Err(Refused::CrossSite) => return Outgoing::error(&OAuthError::access_denied("cross-site requests are refused")),
-        Err(Refused::Malformed(e)) => return Outgoing::error(&e),
-        Err(Refused::Expired) => {
-            return Outgoing::error(&OAuthError::access_denied("the page's anti-CSRF token is missing or has expired; reload the page"))
-        }
-    };
+pub async fn options<S: Store, P: Platform>(app: &App<'_, S, P>, req: &Incoming) -> Answer {
+    let failed = |e: OAuthError| Outgoing::error(&e);
+    let post = prologue::post(req, &app.provider.config.issuer, Callers::Browsers).map_err(|refused| match refused {
+        Refused::CrossSite => failed(OAuthError::access_denied("cross-site requests are refused")),
+        Refused::Malformed(e) => failed(e),
+        Refused::Expired => failed(OAuthError::access_denied("the page's anti-CSRF token is missing or has expired; reload the page")),
+    })?;
     let token = &post.csrf;
-    let answer = match post.field("purpose").as_str() {
+    let options = match post.field("purpose").as_str() {
         "sign_in" => app.provider.passkey_sign_in_options(token).await,
-        "register" => match signed_in(app, req).await {
-            Ok(Some((user, _))) => app.provider.passkey_registration_options(&user, token, &app.branding.product_name).await,
-            Ok(None) => return Outgoing::error(&OAuthError::new(ErrorCode::AccessDenied, "sign in first")).with_status(401),
-            Err(e) => Err(e),
-        },
+        "register" => {
+            let Some((user, _)) = signed_in(app, req).await.map_err(failed)? else {
+                return Err(failed(OAuthError::new(ErrorCode::AccessDenied, "sign in first")).with_status(401));
+            };
+            app.provider.passkey_registration_options(&user, token, &app.branding.product_name).await
+        }
         _ => Err(OAuthError::invalid_request("purpose must be register or sign_in")),
     };
-    match answer {
-        Ok(v) => Outgoing::json(200, &v),
-        Err(e) => Outgoing::error(&e),
-    }
+    Ok(Outgoing::json(200, &options.map_err(failed)?))
 }
 
 /// `POST /login/passkey`: the assertion (`credential`, JSON) with the page's anti-CSRF token and
 /// the authorization request (none: the account page's sign-in).
-pub async fn sign_in<S: Store, P: Platform>(app: &App<'_, S, P>, req: &Incoming) -> Outgoing {
+pub async fn sign_in<S: Store, P: Platform>(app: &App<'_, S, P>, req: &Incoming) -> Answer {
     let refuse = |status: u16, msg: &str| error_page(app, status, "Cannot sign in", msg);
-    let post = match prologue::post(req, &app.provider.config.issuer, Callers::Browsers) {
-        Ok(post) => post,
-        Err(Refused::CrossSite) => return refuse(403, "Cross-site sign-in posts are refused."),
-        Err(Refused::Malformed(e)) => return refuse(400, &capitalised(&e.description)),
-        Err(Refused::Expired) => return refuse(403, "This sign-in form has expired. Go back and sign in again."),
-    };
-    let credential = match CredentialJson::parse(&post.field("credential")) {
-        Ok(c) => c,
-        Err(e) => return refuse(400, &capitalised(&e.description)),
-    };
-    let r = match request_in_form(app, &post.form).await {
-        Ok(r) => r,
-        Err(e) => return authorize_error(app, e),
-    };
-    match app.provider.sign_in_with_passkey(&credential, &post.csrf).await {
-        Ok((user, auth)) => {
-            let browser = Browser { csrf: &post.csrf, user_agent: req.header("user-agent").unwrap_or("") };
-            match flow::after_authentication(app, &browser, r.as_ref(), &user, auth, false).await {
-                Ok(step) => views::step(app, r.as_ref(), &post.csrf, step),
-                Err(e) => sign_in_error_page(app, &e),
-            }
-        }
-        Err(e) if e.code == ErrorCode::Http(HttpCode::RateLimited) => {
+    let post = prologue::post(req, &app.provider.config.issuer, Callers::Browsers).map_err(|refused| match refused {
+        Refused::CrossSite => refuse(403, "Cross-site sign-in posts are refused."),
+        Refused::Malformed(e) => refuse(400, &capitalised(&e.description)),
+        Refused::Expired => refuse(403, "This sign-in form has expired. Go back and sign in again."),
+    })?;
+    let credential = CredentialJson::parse(&post.field("credential")).map_err(|e| refuse(400, &capitalised(&e.description)))?;
+    let r = request_in_form(app, &post.form).await.map_err(|e| authorize_error(app, e))?;
+    let (user, auth) = app.provider.sign_in_with_passkey(&credential, &post.csrf).await.map_err(|e| {
+        if e.code == ErrorCode::Http(HttpCode::RateLimited) {
             let wait = e.retry_after.unwrap_or(60);
             refuse(429, &format!("Too many sign-in attempts. Try again in {wait} seconds.")).header("retry-after", &wait.to_string())
+        } else if e.code == ErrorCode::AccessDenied {
+            refuse(401, &capitalised(&e.description))
+        } else if e.status() < 500 {
+            refuse(400, &capitalised(&e.description))
+        } else {
+            sign_in_error_page(app, &e)
         }
-        Err(e) if e.code == ErrorCode::AccessDenied => refuse(401, &capitalised(&e.description)),
-        Err(e) if e.status() < 500 => refuse(400, &capitalised(&e.description)),
-        Err(e) => sign_in_error_page(app, &e),
-    }
+    })?;
+    let browser = Browser { csrf: &post.csrf, user_agent: req.header("user-agent").unwrap_or("") };
+    let step = flow::after_authentication(app, &browser, r.as_ref(), &user, auth, false).await.map_err(|e| sign_in_error_page(app, &e))?;
+    Ok(views::step(app, r.as_ref(), &post.csrf, step))
 }
 
 /// `POST /account/passkeys`: `action=register` (the new credential as JSON in `credential`,
 /// its `name`) or `action=remove` (`credential_id`).
-pub async fn manage<S: Store, P: Platform>(app: &App<'_, S, P>, req: &Incoming) -> Outgoing {
-    let (user, _, form) = match signed_in_post(app, req).await {
-        Ok(s) => s,
-        Err(page) => return page,
-    };
+pub async fn manage<S: Store, P: Platform>(app: &App<'_, S, P>, req: &Incoming) -> Answer {
+    let (user, _, form) = signed_in_post(app, req).await?;
     let p = &app.provider;
-    match form_field(&form, "action").as_str() {
+    Ok(match form_field(&form, "action").as_str() {
         "register" => {
             let added = match CredentialJson::parse(&form_field(&form, "credential")) {
                 Ok(c) => p.register_passkey(&user, &form_field(&form, "name"), &c, &form_field(&form, CSRF_FIELD)).await,
@@ -119,5 +104,5 @@ pub async fn manage<S: Store, P: Platform>(app: &App<'_, S, P>, req: &Incoming) 
             Err(e) => Outgoing::error(&e),
         },
         _ => account_page(app, req, 400, &user, Some(Notice::Error("Unknown action."))).await,
-    }
+    })
 }

@@ -13,6 +13,11 @@ use crate::oauth::second_factor::TotpSetup;
 use crate::oauth::secrets::SessionToken;
 use crate::oauth::OAuthError;
 
+/// A browser handler's answer: the page that follows, or (`Err`) the page that says why the
+/// request cannot go on. Handlers return it as the API's return `OAuthResult`, so that `?`
+/// carries a refusal out; the dispatcher shows either.
+pub type Answer = Result<Outgoing, Outgoing>;
+
 pub fn error_page<S, P>(app: &App<'_, S, P>, status: u16, title: &str, message: &str) -> Outgoing {
     Outgoing::html(status, pages::error(&app.branding, title, message))
 }
