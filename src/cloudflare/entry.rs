@@ -153,7 +153,7 @@ pub async fn fetch(req: web_sys::Request, env: Env, ctx: Context) -> Result<web_
             address: req.header("cf-connecting-ip").unwrap_or("unknown"),
             audit_log: &audit_log,
         },
-        bootstrap_token: settings.bootstrap_token.as_deref(),
+        bootstrap_token: settings.bootstrap_token.as_ref(),
         branding: settings.branding.clone(),
     };
     let request_id = req.header("cf-ray").map(str::to_string).unwrap_or_else(crate::crypto::random_id);

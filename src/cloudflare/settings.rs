@@ -16,7 +16,7 @@ pub struct Settings {
     pub config: Config,
     pub fixed_issuer: bool,
     pub fixed_audience: bool,
-    pub bootstrap_token: Option<String>,
+    pub bootstrap_token: Option<crate::oauth::secrets::BootstrapToken>,
     pub branding: crate::http::Branding,
     pub log_requests: bool,
     #[cfg(feature = "bench")]
@@ -79,7 +79,9 @@ fn load(env: &Env, signing: &str) -> Settings {
         config: c,
         fixed_issuer: issuer.is_some(),
         fixed_audience: audience.is_some(),
-        bootstrap_token: text_binding(env, "BOOTSTRAP_ADMIN_TOKEN").filter(|s| !s.is_empty()),
+        bootstrap_token: text_binding(env, "BOOTSTRAP_ADMIN_TOKEN")
+            .filter(|s| !s.is_empty())
+            .map(crate::oauth::secrets::BootstrapToken::new),
         branding: crate::http::Branding::new(text_binding(env, "PRODUCT_NAME"), text_binding(env, "BRAND_COLOR")),
         log_requests: text_binding(env, "LOG_REQUESTS").as_deref() != Some("0"),
         #[cfg(feature = "bench")]

@@ -6,7 +6,7 @@ use crate::oauth::Provider;
 /// What every handler gets: the core provider plus the request-independent settings.
 pub struct App<'a, S, P> {
     pub provider: Provider<'a, S, P>,
-    pub bootstrap_token: Option<&'a str>,
+    pub bootstrap_token: Option<&'a crate::oauth::secrets::BootstrapToken>,
     pub branding: Branding,
 }
 

@@ -66,6 +66,10 @@ secret!(
     /// A browser session's cookie value; stored only as its SHA-256.
     SessionToken
 );
+secret!(
+    /// The deployment's `BOOTSTRAP_ADMIN_TOKEN`, an admin bearer for setting up.
+    BootstrapToken
+);
 
 #[cfg(test)]
 mod tests {
@@ -80,7 +84,7 @@ mod tests {
             RefreshTokenSecret::new("hunter2-refresh"),
             CodeSecret::new("hunter2-code"),
             CodeVerifier::new("hunter2-verifier"),
-        ) + &format!("{:?}", SessionToken::new("hunter2-session"));
+        ) + &format!("{:?} {:?}", SessionToken::new("hunter2-session"), BootstrapToken::new("hunter2-bootstrap"));
         assert!(!shown.contains("hunter2"), "{shown}");
         assert_eq!(format!("{:?}", Password::new("x")), "Password([redacted])");
         assert_eq!(Password::new("x").expose(), "x");

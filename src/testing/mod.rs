@@ -37,6 +37,8 @@ pub struct World {
     /// The audit events of what this world served (flushed into `store` by `serve`, as the
     /// Worker writes them after each response).
     pub audit_log: AuditLog,
+    /// `BOOTSTRAP`, as the deployment's bootstrap admin token.
+    pub bootstrap: crate::oauth::secrets::BootstrapToken,
 }
 
 impl World {
@@ -49,7 +51,13 @@ impl World {
         let mut config = Config::for_issuer(issuer);
         config.pbkdf2_iterations = 1000;
         config.totp_key = Some(crate::crypto::seal::SealKey::from_secret(&crate::crypto::b64url(&[42u8; 32])).expect("a valid key"));
-        Self { store: MemoryStore::default(), keys: test_keys(), config, audit_log: AuditLog::default() }
+        Self {
+            store: MemoryStore::default(),
+            keys: test_keys(),
+            config,
+            audit_log: AuditLog::default(),
+            bootstrap: crate::oauth::secrets::BootstrapToken::new(BOOTSTRAP),
+        }
     }
 
     /// The provider at `now`, for a client at `ADDRESS`.
@@ -73,7 +81,7 @@ impl World {
     /// The whole HTTP surface at `now` for a client at `address`, with `BOOTSTRAP` as the
     /// bootstrap admin token.
     pub fn app<'a>(&'a self, now: u64, address: &'a str) -> App<'a, MemoryStore, MemoryStore> {
-        App { provider: self.at_from(now, address), bootstrap_token: Some(BOOTSTRAP), branding: crate::http::Branding::default() }
+        App { provider: self.at_from(now, address), bootstrap_token: Some(&self.bootstrap), branding: crate::http::Branding::default() }
     }
 
     /// Serves one request at `now`, from the address in its `cf-connecting-ip` header (as

@@ -25,7 +25,7 @@ pub enum AdminCheck {
 /// demoted or disabled administrator's tokens lose their power at once.
 pub async fn authorize_admin<S: Store, P: Platform>(app: &App<'_, S, P>, req: &Incoming) -> OAuthResult<AdminCheck> {
     let Some(token) = req.bearer()? else { return Ok(AdminCheck::Missing) };
-    if let Some(bootstrap) = app.bootstrap_token.filter(|b| b.len() >= 16) {
+    if let Some(bootstrap) = app.bootstrap_token.map(|b| b.expose()).filter(|b| b.len() >= 16) {
         if constant_time_eq(token.as_bytes(), bootstrap.as_bytes()) {
             return Ok(AdminCheck::Admin(Actor::Bootstrap));
         }
