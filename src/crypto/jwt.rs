@@ -35,7 +35,7 @@ pub fn signing_input<T: Serialize>(alg: &str, kid: &str, typ: &str, claims: &T) 
 }
 
 /// Signs `claims` with header `typ` and our `kid` (JWS compact serialisation, RFC 7515 §7.1),
-/// with the table-accelerated ES256 signer of `es256.rs` (identical signatures to p256's).
+/// with the wasm's ES256 signer (`es256.rs`: p256's).
 pub fn sign<T: Serialize>(keys: &KeySet, typ: &str, claims: &T) -> String {
     sign_input(keys, signing_input("ES256", &keys.current.kid, typ, claims))
 }
@@ -51,17 +51,6 @@ pub fn with_signature(mut signing_input: String, signature: &[u8]) -> String {
     signing_input.push('.');
     signing_input.push_str(&b64url(signature));
     signing_input
-}
-
-/// Signs `claims` with RS256 (for the ID tokens of clients that ask for it); `None` when the
-/// deployment has no RS256 key.
-pub fn sign_rs256<T: Serialize>(keys: &KeySet, typ: &str, claims: &T) -> Option<String> {
-    let key = keys.rs256.as_ref()?;
-    let mut jws = signing_input("RS256", &key.public.kid, typ, claims);
-    let signature = key.sign(jws.as_bytes());
-    jws.push('.');
-    jws.push_str(&b64url(&signature));
-    Some(jws)
 }
 
 /// Verifies an ID token this server issued (an `id_token_hint`), signed with ES256 or, when

@@ -37,6 +37,10 @@ pub struct RsaPublic {
 /// An RSA private key with its CRT members.
 pub struct RsaKey {
     pub public: RsaPublic,
+    /// The private JWK's members (`kty`, `n`, `e`, `d`, `p`, `q`, `dp`, `dq`, `qi`), for the
+    /// platform to import the key (WebCrypto signs RS256 natively). Secret: read only by
+    /// `private_jwk`, never printed (`RsaKey` has no `Debug`).
+    private_jwk: String,
     p: DynResidueParams<{ U1024::LIMBS }>,
     q: DynResidueParams<{ U1024::LIMBS }>,
     q_int: U1024,
@@ -147,7 +151,14 @@ impl RsaKey {
         let wide = |x: &U1024| -> Result<NonZero<U2048>, String> {
             Option::from(NonZero::new(x.resize::<{ U2048::LIMBS }>())).ok_or_else(|| "a zero RSA prime".to_string())
         };
+        let mut private_jwk = serde_json::Map::new();
+        for member in ["kty", "n", "e", "d", "p", "q", "dp", "dq", "qi"] {
+            if let Some(v) = jwk.get(member) {
+                private_jwk.insert(member.to_string(), v.clone());
+            }
+        }
         let key = Self {
+            private_jwk: Value::Object(private_jwk).to_string(),
             p_wide: wide(&p)?,
             q_wide: wide(&q)?,
             p: DynResidueParams::new(&p),
@@ -163,6 +174,11 @@ impl RsaKey {
             return Err("the RSA key's private members do not match its public key".into());
         }
         Ok(key)
+    }
+
+    /// The private key as a JWK, for the platform's signer to import (a secret).
+    pub fn private_jwk(&self) -> &str {
+        &self.private_jwk
     }
 
     /// The signature of `message`: 256 bytes.

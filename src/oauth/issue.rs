@@ -175,6 +175,18 @@ impl<S: Store, P: Platform> Provider<'_, S, P> {
         }
     }
 
+    /// An RS256 JWT of `claims` under the deployment's RS256 key (`None` without one): signed by
+    /// the platform where it can (WebCrypto), else in wasm.
+    async fn sign_rs256<T: Serialize>(&self, keys: &KeySet, typ: &str, claims: &T) -> Option<String> {
+        let key = keys.rs256.as_ref()?;
+        let input = jwt::signing_input("RS256", &key.public.kid, typ, claims);
+        let signature = match self.platform.sign_rs256(key, input.as_bytes()).await {
+            Some(signature) => signature,
+            None => key.sign(input.as_bytes()),
+        };
+        Some(jwt::with_signature(input, &signature))
+    }
+
     /// Signs the access token and, as the grant allows, the ID token (a user and `openid`) and
     /// a refresh token (a user and a client allowed the refresh grant; never for a client
     /// acting for itself, RFC 6749 §4.4.3).
@@ -245,7 +257,7 @@ impl<S: Store, P: Platform> Provider<'_, S, P> {
                     // The client's registered algorithm (OIDC Registration §2); RS256 clients are
                     // registered only where the deployment has an RS256 key.
                     if client.id_token_signed_response_alg == "RS256" {
-                        Some(jwt::sign_rs256(keys, "JWT", &id).ok_or_else(|| {
+                        Some(self.sign_rs256(keys, "JWT", &id).await.ok_or_else(|| {
                             super::OAuthError::unavailable("this client's ID tokens are RS256, and JWT_RS256_KEY is not set")
                         })?)
                     } else {

@@ -85,6 +85,11 @@ pub trait PlatformSigner {
     async fn sign_es256(&self, _keys: &crate::crypto::keys::KeySet, _message: &[u8]) -> Option<[u8; 64]> {
         None
     }
+    /// An RS256 (RSASSA-PKCS1-v1_5 with SHA-256, RFC 7518 §3.3) signature of `message` under
+    /// `key`; `None`: the caller signs in wasm (`crypto::rs256`).
+    async fn sign_rs256(&self, _key: &crate::crypto::rs256::RsaKey, _message: &[u8]) -> Option<Vec<u8>> {
+        None
+    }
     /// Whether `signature` (r ‖ s) is `key`'s over `message`; `None`: the caller checks in wasm.
     async fn verify_es256(&self, _key: &crate::crypto::keys::PublicKey, _message: &[u8], _signature: &[u8; 64]) -> Option<bool> {
         None

@@ -14,6 +14,8 @@ use worker::wasm_bindgen_futures::JsFuture;
 thread_local! {
     /// The imported signing key and its `kid`.
     static KEY: RefCell<Option<(String, JsValue)>> = const { RefCell::new(None) };
+    /// The imported RS256 signing key and its `kid`.
+    static RSA_KEY: RefCell<Option<(String, JsValue)>> = const { RefCell::new(None) };
     /// Imported verification keys by `kid` (the current and previous keys: a handful).
     static PUBLIC: RefCell<Vec<(String, JsValue)>> = const { RefCell::new(Vec::new()) };
     /// `crypto.subtle`, its methods and the `{ name: "ECDSA", hash: "SHA-256" }` parameters,
@@ -29,6 +31,7 @@ struct Subtle {
     sign: Function,
     verify: Function,
     ecdsa_sha256: Object,
+    rsassa_sha256: Object,
 }
 
 impl Subtle {
@@ -41,6 +44,7 @@ impl Subtle {
             sign: method(&subtle, "sign")?,
             verify: method(&subtle, "verify")?,
             ecdsa_sha256: object(&[("name", "ECDSA"), ("hash", "SHA-256")]),
+            rsassa_sha256: object(&[("name", "RSASSA-PKCS1-v1_5"), ("hash", "SHA-256")]),
             subtle,
         })
     }
@@ -127,7 +131,34 @@ async fn signing_key(subtle: &Subtle, keys: &KeySet) -> Option<JsValue> {
     Some(key)
 }
 
+/// The RS256 key as a WebCrypto `CryptoKey` (imported on first use in this isolate).
+async fn rsa_signing_key(subtle: &Subtle, key: &crate::crypto::rs256::RsaKey) -> Option<JsValue> {
+    let kid = &key.public.kid;
+    if let Some(k) = RSA_KEY.with(|k| k.borrow().as_ref().filter(|(id, _)| id == kid).map(|(_, k)| k.clone())) {
+        return Some(k);
+    }
+    let jwk = JSON::parse(key.private_jwk()).ok()?;
+    let usages = Array::of1(&JsValue::from_str("sign"));
+    let args = Array::of5(&JsValue::from_str("jwk"), &jwk, &subtle.rsassa_sha256, &JsValue::FALSE, &usages);
+    let imported = subtle.call(&subtle.import_key, &args).await?;
+    RSA_KEY.with(|k| *k.borrow_mut() = Some((kid.clone(), imported.clone())));
+    Some(imported)
+}
+
 impl PlatformSigner for CloudflarePlatform {
+    /// RS256 through WebCrypto's RSASSA-PKCS1-v1_5 (the same bytes as the wasm signer: the
+    /// scheme is deterministic).
+    async fn sign_rs256(&self, key: &crate::crypto::rs256::RsaKey, message: &[u8]) -> Option<Vec<u8>> {
+        if !self.webcrypto {
+            return None;
+        }
+        let subtle = subtle()?;
+        let imported = rsa_signing_key(subtle, key).await?;
+        let args = Array::of3(&subtle.rsassa_sha256, &imported, &Uint8Array::from(message));
+        let signature = Uint8Array::new(&subtle.call(&subtle.sign, &args).await?);
+        (signature.length() == 256).then(|| signature.to_vec())
+    }
+
     async fn sign_es256(&self, keys: &KeySet, message: &[u8]) -> Option<[u8; 64]> {
         if !self.webcrypto {
             return None;
