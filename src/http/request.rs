@@ -4,7 +4,7 @@
 use crate::crypto::b64url_decode;
 use crate::form;
 use crate::oauth::clients::ClientCredentials;
-use crate::oauth::secrets::ClientSecret;
+use crate::oauth::secrets::{BearerToken, ClientSecret};
 use crate::oauth::{ErrorCode, OAuthError, OAuthResult};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
@@ -133,7 +133,7 @@ impl Incoming {
     }
 
     /// `Authorization: Bearer <token>` (RFC 6750 §2.1); `Ok(None)` without the header.
-    pub fn bearer(&self) -> OAuthResult<Option<String>> {
+    pub fn bearer(&self) -> OAuthResult<Option<BearerToken>> {
         let Some(h) = self.header("authorization").map(str::trim) else { return Ok(None) };
         let (scheme, rest) = h.split_once(' ').unwrap_or((h, ""));
         if !scheme.eq_ignore_ascii_case("bearer") {
@@ -143,7 +143,7 @@ impl Incoming {
         if token.is_empty() || token.len() > 8192 {
             return Err(OAuthError::invalid_token("malformed bearer token"));
         }
-        Ok(Some(token.to_string()))
+        Ok(Some(BearerToken::new(token)))
     }
 
     /// `Authorization: Basic` client credentials (RFC 6749 §2.3.1: id and secret are
@@ -293,7 +293,7 @@ mod tests {
             assert_eq!(e.code, ErrorCode::InvalidClient, "{v}");
         }
         assert_eq!(with_auth("Bearer abc").basic().unwrap(), None);
-        assert_eq!(with_auth("Bearer abc").bearer().unwrap().as_deref(), Some("abc"));
+        assert_eq!(with_auth("Bearer abc").bearer().unwrap().as_ref().map(BearerToken::expose), Some("abc"));
         assert_eq!(with_auth("Bearer ").bearer().unwrap_err().code, ErrorCode::InvalidToken);
         assert_eq!(with_auth("Basic abc").bearer().unwrap(), None);
     }

@@ -70,6 +70,11 @@ secret!(
     /// The deployment's `BOOTSTRAP_ADMIN_TOKEN`, an admin bearer for setting up.
     BootstrapToken
 );
+secret!(
+    /// A token presented as `Authorization: Bearer` (RFC 6750 §2.1): an access token, an RFC
+    /// 7592 registration access token or the bootstrap token.
+    BearerToken
+);
 
 #[cfg(test)]
 mod tests {
@@ -84,7 +89,12 @@ mod tests {
             RefreshTokenSecret::new("hunter2-refresh"),
             CodeSecret::new("hunter2-code"),
             CodeVerifier::new("hunter2-verifier"),
-        ) + &format!("{:?} {:?}", SessionToken::new("hunter2-session"), BootstrapToken::new("hunter2-bootstrap"));
+        ) + &format!(
+            "{:?} {:?} {:?}",
+            SessionToken::new("hunter2-session"),
+            BootstrapToken::new("hunter2-bootstrap"),
+            BearerToken::new("hunter2-bearer")
+        );
         assert!(!shown.contains("hunter2"), "{shown}");
         assert_eq!(format!("{:?}", Password::new("x")), "Password([redacted])");
         assert_eq!(Password::new("x").expose(), "x");

@@ -26,13 +26,13 @@ pub enum AdminCheck {
 pub async fn authorize_admin<S: Store, P: Platform>(app: &App<'_, S, P>, req: &Incoming) -> OAuthResult<AdminCheck> {
     let Some(token) = req.bearer()? else { return Ok(AdminCheck::Missing) };
     if let Some(bootstrap) = app.bootstrap_token.map(|b| b.expose()).filter(|b| b.len() >= 16) {
-        if constant_time_eq(token.as_bytes(), bootstrap.as_bytes()) {
+        if constant_time_eq(token.expose().as_bytes(), bootstrap.as_bytes()) {
             return Ok(AdminCheck::Admin(Actor::Bootstrap));
         }
     }
     let claims = app
         .provider
-        .verify_access_token(&token)
+        .verify_access_token(token.expose())
         .await?
         .ok_or_else(|| OAuthError::invalid_token("the access token is invalid, expired or revoked"))?;
     let scoped = Scope::parse(&claims.scope).is_some_and(|s| s.contains(ADMIN));

@@ -91,9 +91,9 @@ enum Manager {
 
 async fn client_manager<S: Store, P: Platform>(app: &App<'_, S, P>, req: &Incoming, client_id: &str) -> OAuthResult<Manager> {
     // Registration tokens are opaque (no dots); access tokens are JWTs.
-    if let Some(token) = req.bearer()?.filter(|t| !t.contains('.')) {
-        if app.bootstrap_token.is_none_or(|b| !constant_time_eq(token.as_bytes(), b.expose().as_bytes())) {
-            return match app.provider.client_by_registration_token(client_id, &token).await? {
+    if let Some(token) = req.bearer()?.filter(|t| !t.expose().contains('.')) {
+        if app.bootstrap_token.is_none_or(|b| !constant_time_eq(token.expose().as_bytes(), b.expose().as_bytes())) {
+            return match app.provider.client_by_registration_token(client_id, token.expose()).await? {
                 Some(client) => Ok(Manager::Own(Box::new(client))),
                 None => Err(OAuthError::invalid_token("the registration access token does not manage this client")),
             };

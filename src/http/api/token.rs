@@ -104,7 +104,7 @@ pub async fn revoke<S: Store, P: Platform>(app: &App<'_, S, P>, req: &Incoming) 
 /// OIDC Core §5.3: the token comes in the Authorization header or, for POST, in the form body
 /// (RFC 6750 §2.2), never both.
 pub async fn userinfo<S: Store, P: Platform>(app: &App<'_, S, P>, req: &Incoming) -> OAuthResult<Outgoing> {
-    let header = req.bearer()?;
+    let header = req.bearer()?.map(|t| t.expose().to_string());
     let body = if req.method == "POST" && req.is_form() { req.form()?.opt("access_token")? } else { None };
     let token = match (header, body) {
         (Some(_), Some(_)) => return Err(OAuthError::invalid_request("send the token once (RFC 6750 §2)")),
