@@ -7,13 +7,13 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-const hook = new URL('../../.githooks/commit-msg', import.meta.url).pathname;
+const hook = new URL('../../.githooks/commit-msg', import.meta.url).pathname; // the shell script git runs
 const dir = mkdtempSync(join(tmpdir(), 'commit-msg-'));
 
 function check(message) {
   const file = join(dir, 'COMMIT_EDITMSG');
   writeFileSync(file, message);
-  const r = spawnSync('bash', [hook, file], { encoding: 'utf8' });
+  const r = spawnSync(hook, [file], { encoding: 'utf8' });
   return { ok: r.status === 0, why: r.stderr.split('\n')[0] };
 }
 
