@@ -59,10 +59,8 @@ impl RefreshRecord {
     /// memory store's rule for `rotate_refresh_for`; D1 states the same in SQL, as the `WHERE`
     /// of that rotation's update.
     pub fn usable_by(&self, client_id: &str, now: u64, reuse_interval: u64) -> bool {
-        (self.status == RefreshStatus::Active || self.within_reuse_interval(now, reuse_interval))
-            && self.token.expires_at > now
-            && self.token.client_id == client_id
-            && self.user.as_ref().is_some_and(|u| !u.disabled)
+        let rotated_just_now = self.within_reuse_interval(now, reuse_interval) && self.token.expires_at > now;
+        (self.is_live(now) || rotated_just_now) && self.token.client_id == client_id && self.user.as_ref().is_some_and(|u| !u.disabled)
     }
 }
 

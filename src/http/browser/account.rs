@@ -51,7 +51,7 @@ pub async fn sign_in<S: Store, P: Platform>(app: &App<'_, S, P>, req: &Incoming)
     })?;
     let Some(user) = user else { return Err(refused(401, &username, "Invalid username or password.")) };
     // The second step, if the account has one, then a session and back to /account.
-    let browser = Browser { csrf: &post.csrf, user_agent: req.header("user-agent").unwrap_or("") };
+    let browser = Browser::new(req, &post.csrf);
     let step = flow::after_authentication(app, &browser, None, &user, Authentication::password(app.provider.now), true)
         .await
         .map_err(|e| sign_in_error_page(app, &e))?;

@@ -31,20 +31,20 @@ pub async fn authorize<S: Store, P: Platform>(app: &App<'_, S, P>, req: &Incomin
         Outgoing::redirect(&error_redirect(&r.redirect_uri, r.state.as_deref(), &err, issuer)).with_log_detail(err.internal)
     };
     let policy = SignInPolicy::parse(p.prompt.as_deref(), p.max_age.as_deref()).map_err(back)?;
-    let csrf = csrf_token(req, issuer);
-    let browser = Browser { csrf: &csrf, user_agent: req.header("user-agent").unwrap_or("") };
     let failed = |e: OAuthError| sign_in_error_page(app, &e);
     match app.provider.sign_in(&r, policy, session_token(req, issuer).as_ref()).await.map_err(back)? {
         SignIn::Redirect(location) => Ok(Outgoing::redirect(&location)),
         // OIDC Core §3.1.2.1 `login_hint`: the username field starts with it.
         SignIn::AskForCredentials => Ok(login_page(app, req, 200, &r, r.login_hint.as_deref().unwrap_or(""), None)),
         SignIn::AskForConsent(user, auth) => {
-            let pending = flow::ask_consent(app, &browser, &r, &user, &auth).await.map_err(failed)?;
+            let csrf = csrf_token(req, issuer);
+            let pending = flow::ask_consent(app, &Browser::new(req, &csrf), &r, &user, &auth).await.map_err(failed)?;
             Ok(consent_page(app, &r, &pending, &csrf))
         }
         // The step `sign_in` decided (a second step, or setting one up) is the one shown.
         SignIn::StepUp(user, auth, next) => {
-            let step = flow::continue_with(app, &browser, Some(&r), &user, auth, next).await.map_err(failed)?;
+            let csrf = csrf_token(req, issuer);
+            let step = flow::continue_with(app, &Browser::new(req, &csrf), Some(&r), &user, auth, next).await.map_err(failed)?;
             Ok(views::step(app, Some(&r), &csrf, step))
         }
     }
@@ -111,7 +111,7 @@ pub async fn login<S: Store, P: Platform>(app: &App<'_, S, P>, req: &Incoming) -
     }
     // A browser: the second step, set-up, consent or the code (flow.rs).
     let csrf = csrf_token(req, issuer);
-    let browser = Browser { csrf: &csrf, user_agent: req.header("user-agent").unwrap_or("") };
+    let browser = Browser::new(req, &csrf);
     let step = flow::continue_with(app, &browser, Some(&r), &user, auth, next).await.map_err(fail)?;
     Ok(views::step(app, Some(&r), &csrf, step))
 }

@@ -8,7 +8,7 @@
 //! (`PendingSignIn`), so that the later pages of one sign-in carry only the record's id, not the
 //! request replayed in hidden fields.
 
-use crate::http::App;
+use crate::http::{App, Incoming};
 use crate::oauth::amr::Authentication;
 use crate::oauth::authorize::AuthorizationRequest;
 use crate::oauth::prompt::NextStep;
@@ -38,6 +38,13 @@ pub enum Step {
 pub struct Browser<'r> {
     pub csrf: &'r str,
     pub user_agent: &'r str,
+}
+
+impl<'r> Browser<'r> {
+    /// The browser that sent `req`, whose anti-CSRF token is `csrf`.
+    pub fn new(req: &'r Incoming, csrf: &'r str) -> Self {
+        Self { csrf, user_agent: req.header("user-agent").unwrap_or("") }
+    }
 }
 
 /// After `auth` succeeded for `user` (`fresh_password`: it was the password form): the next

@@ -74,7 +74,7 @@ pub async fn sign_in<S: Store, P: Platform>(app: &App<'_, S, P>, req: &Incoming)
             sign_in_error_page(app, &e)
         }
     })?;
-    let browser = Browser { csrf: &post.csrf, user_agent: req.header("user-agent").unwrap_or("") };
+    let browser = Browser::new(req, &post.csrf);
     let step = flow::after_authentication(app, &browser, r.as_ref(), &user, auth, false).await.map_err(|e| sign_in_error_page(app, &e))?;
     Ok(views::step(app, r.as_ref(), &post.csrf, step))
 }

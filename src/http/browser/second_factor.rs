@@ -39,7 +39,7 @@ pub async fn submit<S: Store, P: Platform>(app: &App<'_, S, P>, req: &Incoming) 
     let r = request_in_form(app, &Params::from(request.clone())).await.map_err(|e| authorize_error(app, e))?;
     let hidden = carried(&pending, &csrf_token);
     let code = post.field("code");
-    let browser = Browser { csrf: &csrf_token, user_agent: req.header("user-agent").unwrap_or("") };
+    let browser = Browser::new(req, &csrf_token);
     // Each step is taken once: of two posts of the same page, one goes on.
     let take = || async { app.provider.find_challenge(&pending, &kinds, &csrf_token, true).await.map_err(failed)?.ok_or_else(expired) };
     let strong = || Authentication::password_and_code(app.provider.now);
