@@ -9,10 +9,9 @@
 //! below is the RFC 7468 unwrapping that feeds it.
 
 use super::b64url;
-use jwt_compact::jwk::JsonWebKey;
+use super::jose::{signing_key_from_jwk, Jwk};
 use p256::ecdsa::{SigningKey, VerifyingKey};
 use serde_json::{json, Value};
-use sha2::Sha256;
 
 /// A public key that verifies tokens, with its thumbprint.
 pub struct PublicKey {
@@ -47,14 +46,9 @@ impl std::fmt::Display for KeyError {
     }
 }
 
-fn thumbprint(key: &VerifyingKey) -> String {
-    let jwk = JsonWebKey::from(key);
-    b64url(&jwk.thumbprint::<Sha256>())
-}
-
 impl PublicKey {
     pub fn new(key: VerifyingKey) -> Self {
-        Self { kid: thumbprint(&key), key }
+        Self { kid: Jwk::Ec(key).thumbprint(), key }
     }
 
     /// The JWKS entry (RFC 7517 §4, RFC 7518 §6.2.1).
@@ -79,10 +73,10 @@ impl KeySet {
         if let Some(p) = previous.map(str::trim).filter(|p| !p.is_empty()) {
             let list: Vec<Value> = serde_json::from_str(p).map_err(|_| KeyError("JWT_PREVIOUS_KEYS is not a JSON array of JWKs".into()))?;
             for v in list {
-                let jwk: JsonWebKey<'_> =
-                    serde_json::from_value(v).map_err(|_| KeyError("JWT_PREVIOUS_KEYS holds an entry that is not a JWK".into()))?;
-                let key = VerifyingKey::try_from(&jwk)
-                    .map_err(|_| KeyError("JWT_PREVIOUS_KEYS holds a key that is not a P-256 public key".into()))?;
+                let key = match Jwk::from_value(&v) {
+                    Ok(Jwk::Ec(key)) => key,
+                    _ => return Err(KeyError("JWT_PREVIOUS_KEYS holds an entry that is not a P-256 public JWK".into())),
+                };
                 let pk = PublicKey::new(key);
                 if pk.kid != set.current.kid {
                     set.previous.push(pk);
@@ -136,8 +130,8 @@ fn parse_signing_key(secret: &str) -> Result<SigningKey, KeyError> {
         return Err(KeyError("JWT_SIGNING_KEY is not set".into()));
     }
     if s.starts_with('{') {
-        let jwk: JsonWebKey<'_> = serde_json::from_str(s).map_err(|_| KeyError("JWT_SIGNING_KEY is not a valid JWK".into()))?;
-        return SigningKey::try_from(&jwk).map_err(|e| KeyError(format!("JWT_SIGNING_KEY is not a P-256 private JWK: {e}")));
+        let jwk: Value = serde_json::from_str(s).map_err(|_| KeyError("JWT_SIGNING_KEY is not a valid JWK".into()))?;
+        return signing_key_from_jwk(&jwk).map_err(|e| KeyError(format!("JWT_SIGNING_KEY is not a P-256 private JWK: {e}")));
     }
     if s.starts_with("-----BEGIN PRIVATE KEY-----") {
         // A PEM reaches this point only when the platform could not read it (see the module doc).
@@ -166,7 +160,7 @@ mod tests {
         let ks = KeySet::load(TEST_JWK, None).unwrap();
         // Thumbprint computed independently over {"crv","kty","x","y"} in lexicographic order.
         let canonical = r#"{"crv":"P-256","kty":"EC","x":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU","y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"}"#;
-        use sha2::Digest;
+        use sha2::{Digest, Sha256};
         assert_eq!(ks.current.kid, b64url(&Sha256::digest(canonical.as_bytes())));
         let jwks = ks.jwks();
         assert_eq!(jwks["keys"][0]["x"], "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU");

@@ -2,6 +2,7 @@
 //! tokens, SHA-256 digests, constant-time comparison, and ES256 keys and JWTs.
 
 pub mod es256;
+pub mod jose;
 pub mod jwt;
 pub mod keys;
 pub mod password;
