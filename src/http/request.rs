@@ -173,7 +173,12 @@ impl Incoming {
     /// Client credentials from the Authorization header and the form.
     pub fn client_credentials(&self, form: &Params) -> OAuthResult<ClientCredentials> {
         let form_secret = form.opt("client_secret")?.map(ClientSecret::new);
-        Ok(ClientCredentials { basic: self.basic()?, form_id: form.opt("client_id")?, form_secret })
+        let assertion = match (form.opt("client_assertion_type")?, form.opt("client_assertion")?) {
+            (None, None) => None,
+            (Some(kind), Some(jwt)) => Some(crate::oauth::client_auth::ClientAssertion { kind, jwt }),
+            _ => return Err(OAuthError::invalid_request("client_assertion and client_assertion_type go together (RFC 7521 §4.2)")),
+        };
+        Ok(ClientCredentials { basic: self.basic()?, form_id: form.opt("client_id")?, form_secret, assertion, endpoint: self.path.clone() })
     }
 
     /// A cookie's value from the `Cookie` header (RFC 6265 §5.4).

@@ -35,6 +35,18 @@ pub struct ClientMetadata {
     pub client_uri: Option<String>,
     /// Every sign-in for this client needs two factors or a passkey.
     pub require_mfa: Option<bool>,
+    /// Its public keys as a JWK Set (RFC 7591 §2), for `private_key_jwt`.
+    pub jwks: Option<serde_json::Value>,
+    /// Where it publishes its JWK Set (RFC 7591 §2); `""` removes it.
+    pub jwks_uri: Option<String>,
+    /// OIDC Registration §2: the one algorithm its assertions use.
+    pub token_endpoint_auth_signing_alg: Option<String>,
+    /// RFC 9449 §5.2: DPoP is required for its tokens.
+    pub dpop_bound_access_tokens: Option<bool>,
+    /// RFC 9126 §6: `/authorize` takes its requests only through `/par`.
+    pub require_pushed_authorization_requests: Option<bool>,
+    /// `"2.0"`: the FAPI 2.0 Security Profile applies; `""` removes it.
+    pub fapi: Option<String>,
     pub is_active: Option<bool>,
 }
 
@@ -120,9 +132,19 @@ pub fn apply_metadata(client: &mut Client, meta: ClientMetadata, creating: bool)
             if client.client_type == ClientType::Public { AuthMethod::None } else { AuthMethod::ClientSecretBasic };
     }
     if let Some(m) = meta.token_endpoint_auth_method {
-        client.token_endpoint_auth_method =
-            AuthMethod::parse(&m).ok_or_else(|| bad("token_endpoint_auth_method: client_secret_basic, client_secret_post or none"))?;
+        client.token_endpoint_auth_method = AuthMethod::parse(&m).ok_or_else(|| {
+            bad("token_endpoint_auth_method: client_secret_basic, client_secret_post, private_key_jwt, client_secret_jwt or none")
+        })?;
     }
+    let key_meta = KeyMetadata {
+        jwks: meta.jwks,
+        jwks_uri: meta.jwks_uri,
+        alg: meta.token_endpoint_auth_signing_alg,
+        dpop: meta.dpop_bound_access_tokens,
+        par: meta.require_pushed_authorization_requests,
+        fapi: meta.fapi,
+    };
+    apply_key_binding(&mut client.key_binding, key_meta)?;
     let list_field = |name: &str, v: Vec<String>, max: usize| -> OAuthResult<Vec<String>> {
         if v.len() > max {
             return Err(bad(format!("{name}: at most {max} entries")));
@@ -203,6 +225,21 @@ pub fn apply_metadata(client: &mut Client, meta: ClientMetadata, creating: bool)
     }
 
     // Whole-client consistency.
+    let method = client.token_endpoint_auth_method;
+    let keys = &client.key_binding;
+    if method == AuthMethod::PrivateKeyJwt && !keys.has_keys() {
+        return Err(bad("private_key_jwt needs the client's public keys: jwks or jwks_uri"));
+    }
+    if let Some(alg) = &keys.token_endpoint_auth_signing_alg {
+        let fits = match method {
+            AuthMethod::PrivateKeyJwt => alg == "ES256" || alg == "RS256",
+            AuthMethod::ClientSecretJwt => alg == "HS256",
+            _ => false,
+        };
+        if !fits {
+            return Err(bad("token_endpoint_auth_signing_alg: ES256 or RS256 for private_key_jwt, HS256 for client_secret_jwt"));
+        }
+    }
     match client.client_type {
         ClientType::Public => {
             if client.token_endpoint_auth_method != AuthMethod::None {
@@ -214,7 +251,7 @@ pub fn apply_metadata(client: &mut Client, meta: ClientMetadata, creating: bool)
         }
         ClientType::Confidential => {
             if client.token_endpoint_auth_method == AuthMethod::None {
-                return Err(bad("token_endpoint_auth_method: a confidential client authenticates with a secret"));
+                return Err(bad("token_endpoint_auth_method: a confidential client authenticates with a secret or a key"));
             }
         }
     }
@@ -227,6 +264,66 @@ pub fn apply_metadata(client: &mut Client, meta: ClientMetadata, creating: bool)
         }
         if client.response_types.is_empty() {
             client.response_types = vec!["code".into()];
+        }
+    }
+    Ok(())
+}
+
+/// The key-binding members of client metadata, as sent.
+struct KeyMetadata {
+    jwks: Option<serde_json::Value>,
+    jwks_uri: Option<String>,
+    alg: Option<String>,
+    dpop: Option<bool>,
+    par: Option<bool>,
+    fapi: Option<String>,
+}
+
+/// The largest `jwks` by value (a few RSA keys are well under).
+const MAX_JWKS_BY_VALUE: usize = 8 * 1024;
+
+/// Applies the key-binding members (each checked alone; `apply_metadata` checks the whole).
+fn apply_key_binding(binding: &mut crate::store::KeyBinding, meta: KeyMetadata) -> OAuthResult<()> {
+    let jwks_sent = meta.jwks.is_some();
+    if let Some(set) = meta.jwks {
+        if set.to_string().len() > MAX_JWKS_BY_VALUE {
+            return Err(bad("jwks: at most 8 KiB"));
+        }
+        super::client_auth::signing_keys(&set).map_err(|e| bad(format!("jwks: {e}")))?;
+        binding.jwks = Some(set);
+        binding.jwks_uri = None;
+    }
+    if let Some(uri) = meta.jwks_uri {
+        if uri.is_empty() {
+            binding.jwks_uri = None;
+        } else {
+            if uri.len() > 512
+                || !(uri.starts_with("https://") || uri.starts_with("http://"))
+                || super::outbound::check(&uri, true).is_err_and(|e| e != super::outbound::Refusal::SpecialUseHost)
+            {
+                return Err(bad("jwks_uri: an absolute https URL (http only for loopback) of at most 512 characters"));
+            }
+            if jwks_sent {
+                return Err(bad("jwks and jwks_uri: send one of them (RFC 7591 §2)"));
+            }
+            binding.jwks = None;
+            binding.jwks_uri = Some(uri);
+        }
+    }
+    if let Some(alg) = meta.alg {
+        binding.token_endpoint_auth_signing_alg = (!alg.is_empty()).then_some(alg);
+    }
+    if let Some(dpop) = meta.dpop {
+        binding.dpop_bound_access_tokens = dpop;
+    }
+    if let Some(par) = meta.par {
+        binding.require_pushed_authorization_requests = par;
+    }
+    if let Some(fapi) = meta.fapi {
+        match fapi.as_str() {
+            "" => binding.fapi = None,
+            "2.0" => binding.fapi = Some(fapi),
+            _ => return Err(bad("fapi: \"2.0\" (the FAPI 2.0 Security Profile) or \"\"")),
         }
     }
     Ok(())
@@ -254,6 +351,8 @@ pub fn new_client(now: u64) -> Client {
         registration_token_hash: None,
         client_uri: None,
         require_mfa: false,
+        key_binding: Default::default(),
+        client_secret_sealed: None,
         metadata_expires_at: None,
         is_active: true,
         created_at: now,
@@ -269,6 +368,11 @@ pub struct ClientCredentials {
     /// `client_id` and `client_secret` form parameters.
     pub form_id: Option<String>,
     pub form_secret: Option<ClientSecret>,
+    /// `client_assertion_type` and `client_assertion` (RFC 7521 §4.2).
+    pub assertion: Option<super::client_auth::ClientAssertion>,
+    /// The path of the endpoint presented to (`/token`, `/par`, ...): an assertion's `aud` may
+    /// name its URL.
+    pub endpoint: String,
 }
 
 impl<S: Store, P: Platform> Provider<'_, S, P> {
@@ -294,12 +398,32 @@ impl<S: Store, P: Platform> Provider<'_, S, P> {
         Ok(())
     }
 
+    /// The sealed copy of a new secret that a `client_secret_jwt` client needs (an HS256 check
+    /// needs the secret itself); `None` for every other client, whose secret is kept as a hash
+    /// only.
+    pub(super) fn sealed_secret(&self, client: &Client, secret: &ClientSecret) -> OAuthResult<Option<String>> {
+        if client.token_endpoint_auth_method != AuthMethod::ClientSecretJwt {
+            return Ok(None);
+        }
+        let key = self
+            .config
+            .totp_key
+            .as_ref()
+            .ok_or_else(|| bad("client_secret_jwt needs the TOTP_ENCRYPTION_KEY secret (the sealing key) on this deployment"))?;
+        Ok(super::client_auth::seal_secret(key, &client.client_id, secret.expose()))
+    }
+
     pub async fn create_client(&self, meta: ClientMetadata) -> OAuthResult<(Client, Option<ClientSecret>)> {
         let mut client = new_client(self.now);
         apply_metadata(&mut client, meta, true)?;
         self.check_id_token_alg(&client)?;
-        let secret = (client.client_type == ClientType::Confidential).then(|| ClientSecret::new(random_token()));
+        // A client that proves itself with its own keys gets no secret.
+        let has_secret = client.client_type == ClientType::Confidential && client.token_endpoint_auth_method != AuthMethod::PrivateKeyJwt;
+        let secret = has_secret.then(|| ClientSecret::new(random_token()));
         client.client_secret_hash = secret.as_ref().map(|s| sha256_b64url(s.expose()));
+        if let Some(s) = &secret {
+            client.client_secret_sealed = self.sealed_secret(&client, s)?;
+        }
         self.store.insert_client(&client).await?;
         Ok((client, secret))
     }
@@ -326,16 +450,25 @@ impl<S: Store, P: Platform> Provider<'_, S, P> {
         if client.client_type == ClientType::Public {
             return Err(bad("a public client has no secret"));
         }
+        if client.token_endpoint_auth_method == AuthMethod::PrivateKeyJwt {
+            return Err(bad("a private_key_jwt client proves itself with its keys, not a secret"));
+        }
         let secret = ClientSecret::new(random_token());
-        self.store.set_client_secret_hash(client_id, &sha256_b64url(secret.expose()), self.now).await?;
+        let sealed = self.sealed_secret(&client, &secret)?;
+        self.store.set_client_secret_hash(client_id, &sha256_b64url(secret.expose()), sealed.as_deref(), self.now).await?;
         Ok((client, secret))
     }
 
     /// Authenticates the client as registered (RFC 6749 §2.3). Every failure is
     /// `invalid_client` (401); using two methods at once is `invalid_request`.
     pub async fn authenticate_client(&self, creds: &ClientCredentials) -> OAuthResult<Client> {
-        if creds.basic.is_some() && (creds.form_secret.is_some()) {
+        if creds.basic.is_some() && (creds.form_secret.is_some())
+            || creds.assertion.is_some() && (creds.basic.is_some() || creds.form_secret.is_some())
+        {
             return Err(bad("use one client authentication method, not several (RFC 6749 §2.3)"));
+        }
+        if let Some(assertion) = &creds.assertion {
+            return self.authenticate_assertion(assertion, creds.form_id.as_deref(), &creds.endpoint).await;
         }
         let (id, secret, method) = match (&creds.basic, &creds.form_id, &creds.form_secret) {
             (Some((id, secret)), form_id, _) => {

@@ -90,7 +90,13 @@ pub fn client_from_document(url: &str, body: &[u8], now: u64) -> OAuthResult<Cli
             obj.insert("token_endpoint_auth_method".into(), Value::String("none".into()));
         }
         Some(Value::String(m)) if m == "none" => {}
-        Some(_) => return Err(metadata_error("token_endpoint_auth_method: only 'none' for a metadata document client")),
+        // Keys published by the document's owner: the client proves itself with them (RFC 7523).
+        Some(Value::String(m)) if m == "private_key_jwt" && (obj.contains_key("jwks_uri") || obj.contains_key("jwks")) => {}
+        Some(_) => {
+            return Err(metadata_error(
+                "token_endpoint_auth_method: 'none', or 'private_key_jwt' with jwks_uri, for a metadata document client",
+            ))
+        }
     }
     let mut meta = third_party_metadata(&doc, true)?;
     if meta.client_name.is_none() {
@@ -99,7 +105,11 @@ pub fn client_from_document(url: &str, body: &[u8], now: u64) -> OAuthResult<Cli
     let mut client = new_client(now);
     apply_metadata(&mut client, meta, true).map_err(as_registration_error)?;
     client.client_id = url.to_string();
-    client.client_type = ClientType::Public;
+    client.client_type = if client.token_endpoint_auth_method == crate::store::AuthMethod::PrivateKeyJwt {
+        ClientType::Confidential
+    } else {
+        ClientType::Public
+    };
     client.client_secret_hash = None;
     client.dynamic = true;
     Ok(client)

@@ -7,6 +7,7 @@ pub mod amr;
 pub mod audit;
 pub mod authorize;
 pub mod bearer;
+pub mod client_auth;
 pub mod clients;
 pub mod consent;
 pub mod error;

@@ -284,7 +284,7 @@ impl OutboundError {
         match self {
             Self::Refused(r) => format!("outbound fetch refused: {}", r.as_str()),
             Self::Failed(FetchError::Status(s)) => format!("outbound fetch answered HTTP {s}"),
-            Self::Failed(FetchError::TooLarge) => format!("outbound fetch larger than {} bytes", crate::store::MAX_DOCUMENT_BYTES),
+            Self::Failed(FetchError::TooLarge) => "outbound fetch larger than its cap".to_string(),
             Self::Failed(FetchError::Timeout) => format!("outbound fetch took over {} ms", crate::store::DOCUMENT_TIMEOUT_MS),
             Self::Failed(FetchError::Network(e)) => format!("outbound fetch failed: {e}"),
         }
@@ -295,8 +295,20 @@ impl<S: crate::store::Store, P: crate::store::Platform> crate::oauth::Provider<'
     /// The one way out to the network: `url` is checked by `check` (with the deployment's
     /// development loopback setting) before the store's fetcher may connect.
     pub async fn fetch_outbound(&self, url: &str) -> Result<crate::store::FetchedDocument, OutboundError> {
+        self.fetch_outbound_limited(url, crate::store::MAX_DOCUMENT_BYTES).await
+    }
+
+    /// `fetch_outbound` with a size cap of `max_bytes`.
+    pub async fn fetch_outbound_limited(&self, url: &str, max_bytes: usize) -> Result<crate::store::FetchedDocument, OutboundError> {
         check(url, self.config.metadata_document_http_loopback).map_err(OutboundError::Refused)?;
-        self.platform.fetch_document(url).await.map_err(OutboundError::Failed)
+        self.platform.fetch_document(url, max_bytes).await.map_err(OutboundError::Failed)
+    }
+
+    /// A fetch of a URL an administrator chose (an admin-made client's `jwks_uri`): any http or
+    /// https URL, loopback included for development, with the same timeout, cap and no redirects.
+    pub async fn fetch_trusted(&self, url: &str, max_bytes: usize) -> Result<crate::store::FetchedDocument, OutboundError> {
+        check(url, true).or_else(|e| if e == Refusal::SpecialUseHost { Ok(()) } else { Err(e) }).map_err(OutboundError::Refused)?;
+        self.platform.fetch_document(url, max_bytes).await.map_err(OutboundError::Failed)
     }
 }
 

@@ -10,7 +10,7 @@ use super::scope::ADMIN;
 use super::secrets::ClientSecret;
 use super::{ErrorCode, GrantType, OAuthError, OAuthResult, Provider};
 use crate::crypto::{constant_time_eq, random_token, sha256_b64url};
-use crate::store::{AddressLimit, Client, ClientType, Platform, Store, ADDRESS_WINDOW};
+use crate::store::{AddressLimit, AuthMethod, Client, ClientType, Platform, Store, ADDRESS_WINDOW};
 use serde_json::Value;
 
 /// How long a dynamically registered client that never redeemed a code is kept.
@@ -79,6 +79,26 @@ pub(super) fn third_party_metadata(body: &Value, creating: bool) -> OAuthResult<
     if creating && redirect_uris.as_ref().is_none_or(Vec::is_empty) {
         return Err(OAuthError::new(ErrorCode::InvalidRedirectUri, "redirect_uris: at least one is required"));
     }
+    // RFC 7591 §2: keys by value or by URL (fetched later through the one outbound path, under
+    // this deployment's rules for outbound URLs).
+    let jwks = match obj.get("jwks") {
+        None | Some(Value::Null) => None,
+        Some(v @ Value::Object(_)) => Some(v.clone()),
+        Some(_) => return Err(metadata_error("jwks: a JWK Set object")),
+    };
+    let jwks_uri = string("jwks_uri")?;
+    if let Some(u) = &jwks_uri {
+        if super::outbound::check(u, true).is_err() {
+            return Err(metadata_error("jwks_uri: an https URL of a public host"));
+        }
+    }
+    let flag = |name: &str| -> OAuthResult<Option<bool>> {
+        match obj.get(name) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Bool(b)) => Ok(Some(*b)),
+            Some(_) => Err(metadata_error(format!("{name}: true or false"))),
+        }
+    };
     let client_uri = string("client_uri")?;
     if let Some(u) = &client_uri {
         if !u.starts_with("https://") || u.len() > 512 || u.chars().any(|c| c.is_whitespace() || c.is_control()) {
@@ -95,6 +115,11 @@ pub(super) fn third_party_metadata(body: &Value, creating: bool) -> OAuthResult<
         token_endpoint_auth_method: string("token_endpoint_auth_method")?,
         id_token_signed_response_alg: string("id_token_signed_response_alg")?,
         client_uri,
+        jwks,
+        jwks_uri,
+        token_endpoint_auth_signing_alg: string("token_endpoint_auth_signing_alg")?,
+        dpop_bound_access_tokens: flag("dpop_bound_access_tokens")?,
+        require_pushed_authorization_requests: flag("require_pushed_authorization_requests")?,
         ..Default::default()
     })
 }
@@ -128,8 +153,12 @@ impl<S: Store, P: Platform> Provider<'_, S, P> {
         apply_metadata(&mut client, meta, true).map_err(as_registration_error)?;
         client.dynamic = true;
         self.check_id_token_alg(&client).map_err(as_registration_error)?;
-        let secret = (client.client_type == ClientType::Confidential).then(|| ClientSecret::new(random_token()));
+        let has_secret = client.client_type == ClientType::Confidential && client.token_endpoint_auth_method != AuthMethod::PrivateKeyJwt;
+        let secret = has_secret.then(|| ClientSecret::new(random_token()));
         client.client_secret_hash = secret.as_ref().map(|s| sha256_b64url(s.expose()));
+        if let Some(s) = &secret {
+            client.client_secret_sealed = self.sealed_secret(&client, s).map_err(as_registration_error)?;
+        }
         let token = ClientSecret::new(random_token());
         client.registration_token_hash = Some(sha256_b64url(token.expose()));
         self.store.insert_client(&client).await?;

@@ -83,6 +83,8 @@ mod tests {
             client_uri: None,
             metadata_expires_at: None,
             require_mfa: false,
+            key_binding: Default::default(),
+            client_secret_sealed: None,
             is_active: true,
             created_at: 0,
             updated_at: 0,

@@ -19,19 +19,31 @@ pub enum AuthMethod {
     ClientSecretBasic,
     /// `client_id` and `client_secret` in the form body.
     ClientSecretPost,
+    /// A JWT signed with one of the client's registered keys (RFC 7523 §2.2, OIDC Core §9).
+    PrivateKeyJwt,
+    /// A JWT MACed with HS256 under the client secret (OIDC Core §9).
+    ClientSecretJwt,
     /// A public client: its `client_id` only.
     None,
 }
 
 impl AuthMethod {
-    pub const ALL: [AuthMethod; 3] = [Self::ClientSecretBasic, Self::ClientSecretPost, Self::None];
+    pub const ALL: [AuthMethod; 5] =
+        [Self::ClientSecretBasic, Self::ClientSecretPost, Self::PrivateKeyJwt, Self::ClientSecretJwt, Self::None];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Self::ClientSecretBasic => "client_secret_basic",
             Self::ClientSecretPost => "client_secret_post",
+            Self::PrivateKeyJwt => "private_key_jwt",
+            Self::ClientSecretJwt => "client_secret_jwt",
             Self::None => "none",
         }
+    }
+
+    /// Whether the client proves itself with a signed JWT (a client assertion, RFC 7521 §4.2).
+    pub fn uses_assertion(self) -> bool {
+        matches!(self, Self::PrivateKeyJwt | Self::ClientSecretJwt)
     }
 
     pub fn parse(s: &str) -> Option<Self> {
@@ -43,6 +55,38 @@ impl AuthMethod {
 impl PartialEq<&str> for AuthMethod {
     fn eq(&self, other: &&str) -> bool {
         self.as_str() == *other
+    }
+}
+
+/// A client's keys and how its tokens are bound to keys (RFC 7591 §2 `jwks`, `jwks_uri`; RFC
+/// 9449 §5.2 `dpop_bound_access_tokens`; RFC 9126 §6 `require_pushed_authorization_requests`;
+/// FAPI 2.0). Stored as one JSON object; every member is optional.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyBinding {
+    /// The client's public keys by value: a JWK Set (`{"keys": [...]}`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jwks: Option<serde_json::Value>,
+    /// Where the client publishes its JWK Set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jwks_uri: Option<String>,
+    /// The one algorithm its assertions may use (OIDC Registration §2); any supported one when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_endpoint_auth_signing_alg: Option<String>,
+    /// Every token request of this client must carry a DPoP proof.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub dpop_bound_access_tokens: bool,
+    /// `/authorize` takes this client's requests only through `/par`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub require_pushed_authorization_requests: bool,
+    /// `"2.0"`: the FAPI 2.0 Security Profile applies to this client.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fapi: Option<String>,
+}
+
+impl KeyBinding {
+    /// Whether the client registered public keys (by value or by URL).
+    pub fn has_keys(&self) -> bool {
+        self.jwks.is_some() || self.jwks_uri.is_some()
     }
 }
 
@@ -78,6 +122,13 @@ pub struct Client {
     /// Every sign-in for this client needs two factors or a passkey (docs/API.md).
     #[serde(default)]
     pub require_mfa: bool,
+    /// Its keys and key-binding settings.
+    #[serde(default)]
+    pub key_binding: KeyBinding,
+    /// For `client_secret_jwt` only: the secret itself, sealed (`crypto::seal`), since an HS256
+    /// check needs it; never in the clear.
+    #[serde(default)]
+    pub client_secret_sealed: Option<String>,
     pub is_active: bool,
     pub created_at: u64,
     pub updated_at: u64,
@@ -107,7 +158,8 @@ pub trait ClientStore {
     /// issued at or before `at` are no longer accepted (`AccessCheck`), even if it is
     /// re-activated later. One transaction.
     async fn end_client_grants(&self, client_id: &str, at: u64) -> StoreResult<()>;
-    async fn set_client_secret_hash(&self, client_id: &str, hash: &str, now: u64) -> StoreResult<bool>;
+    /// A new secret: its hash and, for `client_secret_jwt`, its sealed form (else none is kept).
+    async fn set_client_secret_hash(&self, client_id: &str, hash: &str, sealed: Option<&str>, now: u64) -> StoreResult<bool>;
     /// Deletes dynamically registered clients that were never used (no code ever redeemed) and
     /// were registered at or before `before`; how many went.
     async fn purge_unused_dynamic_clients(&self, before: u64) -> StoreResult<u64>;

@@ -20,6 +20,7 @@ mod error;
 mod factors;
 mod platform;
 mod refresh;
+mod replay;
 mod sessions;
 mod throttle;
 mod users;
@@ -33,6 +34,7 @@ pub use error::*;
 pub use factors::*;
 pub use platform::*;
 pub use refresh::*;
+pub use replay::*;
 pub use sessions::*;
 pub use throttle::*;
 pub use users::*;
@@ -72,5 +74,6 @@ store!(
     ConsentStore,
     ThrottleStore,
     AuditStore,
+    ReplayStore,
     Maintenance,
 );

@@ -15,7 +15,7 @@ pub struct FetchedDocument {
 pub enum FetchError {
     /// Not 200 (redirects are not followed).
     Status(u16),
-    /// Larger than `MAX_DOCUMENT_BYTES`.
+    /// Larger than the caller's cap (`MAX_DOCUMENT_BYTES` for a metadata document).
     TooLarge,
     /// No complete answer within `DOCUMENT_TIMEOUT_MS`.
     Timeout,
@@ -27,12 +27,12 @@ pub const MAX_DOCUMENT_BYTES: usize = 5 * 1024;
 /// How long a fetch of a metadata document may take, answer and body.
 pub const DOCUMENT_TIMEOUT_MS: u64 = 3000;
 
-/// Fetching client ID metadata documents (the only outbound request this server makes).
+/// Fetching JSON documents: client ID metadata documents and clients' JWK Sets (the only
+/// outbound requests this server makes, all through `Provider::fetch_outbound`).
 #[allow(async_fn_in_trait)]
 pub trait DocumentFetcher {
-    /// GETs `url` without following redirects, within `DOCUMENT_TIMEOUT_MS` and
-    /// `MAX_DOCUMENT_BYTES`.
-    async fn fetch_document(&self, url: &str) -> Result<FetchedDocument, FetchError>;
+    /// GETs `url` without following redirects, within `DOCUMENT_TIMEOUT_MS` and `max_bytes`.
+    async fn fetch_document(&self, url: &str, max_bytes: usize) -> Result<FetchedDocument, FetchError>;
 }
 
 /// Per-address budgets across accounts (docs/API.md "Sign-in throttling"): password spraying
@@ -92,6 +92,12 @@ pub trait PlatformSigner {
     }
     /// Whether `signature` (r ‖ s) is `key`'s over `message`; `None`: the caller checks in wasm.
     async fn verify_es256(&self, _key: &crate::crypto::keys::PublicKey, _message: &[u8], _signature: &[u8; 64]) -> Option<bool> {
+        None
+    }
+    /// Whether `signature` is a JWS signature of `message` under someone else's key (a client's
+    /// or a DPoP proof's): ES256 for a P-256 key, RS256 for an RSA key of any size. `None`: the
+    /// caller checks in wasm.
+    async fn verify_jwk(&self, _key: &crate::crypto::jose::Jwk, _message: &[u8], _signature: &[u8]) -> Option<bool> {
         None
     }
 }

@@ -30,7 +30,14 @@ test('discovery document names this issuer and its endpoints', async () => {
   );
   assert.deepEqual(d.code_challenge_methods_supported, ['S256']);
   assert.deepEqual(d.response_modes_supported, ['query']);
-  assert.deepEqual(d.token_endpoint_auth_methods_supported.sort(), ['client_secret_basic', 'client_secret_post', 'none']);
+  assert.deepEqual(d.token_endpoint_auth_methods_supported.sort(), [
+    'client_secret_basic',
+    'client_secret_jwt',
+    'client_secret_post',
+    'none',
+    'private_key_jwt',
+  ]);
+  assert.deepEqual(d.token_endpoint_auth_signing_alg_values_supported, ['ES256', 'RS256', 'HS256']);
   assert.ok(d.scopes_supported.includes('openid'));
   assert.ok(d.grant_types_supported.includes('authorization_code'));
   assert.ok(d.claims_supported.includes('sub'));

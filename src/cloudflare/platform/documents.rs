@@ -1,13 +1,13 @@
-//! `DocumentFetcher` on Workers: `fetch()` of a client ID metadata document, redirects not
+//! `DocumentFetcher` on Workers: `fetch()` of a client ID metadata document or a JWK Set, redirects not
 //! followed, the answer and its body within `DOCUMENT_TIMEOUT_MS` (raced against a timer), the
-//! body read chunk by chunk and abandoned past `MAX_DOCUMENT_BYTES`.
+//! body read chunk by chunk and abandoned past the caller's cap.
 
 use super::*;
 use std::future::Future;
 use std::task::Poll;
 use worker::{Delay, Fetch, Method, Request, RequestInit, RequestRedirect};
 
-async fn fetch(url: &str) -> Result<FetchedDocument, FetchError> {
+async fn fetch(url: &str, max_bytes: usize) -> Result<FetchedDocument, FetchError> {
     use futures_core::Stream;
     let network = |e: worker::Error| FetchError::Network(e.to_string());
     let mut init = RequestInit::new();
@@ -19,7 +19,7 @@ async fn fetch(url: &str) -> Result<FetchedDocument, FetchError> {
         return Err(FetchError::Status(response.status_code()));
     }
     let declared = response.headers().get("content-length").ok().flatten().and_then(|v| v.trim().parse::<usize>().ok());
-    if declared.is_some_and(|len| len > MAX_DOCUMENT_BYTES) {
+    if declared.is_some_and(|len| len > max_bytes) {
         return Err(FetchError::TooLarge);
     }
     let cache_control = response.headers().get("cache-control").ok().flatten();
@@ -28,7 +28,7 @@ async fn fetch(url: &str) -> Result<FetchedDocument, FetchError> {
     let mut body = Vec::new();
     while let Some(chunk) = std::future::poll_fn(|cx| stream.as_mut().poll_next(cx)).await {
         let chunk = chunk.map_err(network)?;
-        if body.len() + chunk.len() > MAX_DOCUMENT_BYTES {
+        if body.len() + chunk.len() > max_bytes {
             return Err(FetchError::TooLarge);
         }
         body.extend_from_slice(&chunk);
@@ -37,8 +37,8 @@ async fn fetch(url: &str) -> Result<FetchedDocument, FetchError> {
 }
 
 impl DocumentFetcher for CloudflarePlatform {
-    async fn fetch_document(&self, url: &str) -> Result<FetchedDocument, FetchError> {
-        let mut work = std::pin::pin!(fetch(url));
+    async fn fetch_document(&self, url: &str, max_bytes: usize) -> Result<FetchedDocument, FetchError> {
+        let mut work = std::pin::pin!(fetch(url, max_bytes));
         let mut timer = std::pin::pin!(Delay::from(std::time::Duration::from_millis(DOCUMENT_TIMEOUT_MS)));
         std::future::poll_fn(|cx| {
             if let Poll::Ready(r) = work.as_mut().poll(cx) {

@@ -18,6 +18,8 @@ thread_local! {
     static RSA_KEY: RefCell<Option<(String, JsValue)>> = const { RefCell::new(None) };
     /// Imported verification keys by `kid` (the current and previous keys: a handful).
     static PUBLIC: RefCell<Vec<(String, JsValue)>> = const { RefCell::new(Vec::new()) };
+    /// Imported keys of clients and DPoP proofs by RFC 7638 thumbprint (the latest few).
+    static FOREIGN: RefCell<Vec<(String, JsValue)>> = const { RefCell::new(Vec::new()) };
     /// `crypto.subtle`, its methods and the `{ name: "ECDSA", hash: "SHA-256" }` parameters,
     /// looked up once per isolate rather than with several string crossings per signature
     /// (kept for the isolate's life, hence leaked: one small allocation).
@@ -145,7 +147,47 @@ async fn rsa_signing_key(subtle: &Subtle, key: &crate::crypto::rs256::RsaKey) ->
     Some(imported)
 }
 
+/// A client's or a DPoP proof's public key as a WebCrypto `CryptoKey` (ECDSA P-256 or
+/// RSASSA-PKCS1-v1_5 with SHA-256), imported on first use in this isolate.
+async fn foreign_key(subtle: &Subtle, jwk: &crate::crypto::jose::Jwk) -> Option<JsValue> {
+    let thumbprint = jwk.thumbprint();
+    if let Some(k) = FOREIGN.with(|f| f.borrow().iter().find(|(t, _)| *t == thumbprint).map(|(_, k)| k.clone())) {
+        return Some(k);
+    }
+    let data = JSON::parse(&jwk.to_value().to_string()).ok()?;
+    let imported = match jwk {
+        crate::crypto::jose::Jwk::Ec(_) => subtle.import_p256("jwk", &data, "verify", false).await?,
+        crate::crypto::jose::Jwk::Rsa { .. } => {
+            let usages = Array::of1(&JsValue::from_str("verify"));
+            let args = Array::of5(&JsValue::from_str("jwk"), &data, &subtle.rsassa_sha256, &JsValue::FALSE, &usages);
+            subtle.call(&subtle.import_key, &args).await?
+        }
+    };
+    FOREIGN.with(|f| {
+        let mut f = f.borrow_mut();
+        if f.len() >= 32 {
+            f.remove(0);
+        }
+        f.push((thumbprint, imported.clone()));
+    });
+    Some(imported)
+}
+
 impl PlatformSigner for CloudflarePlatform {
+    async fn verify_jwk(&self, key: &crate::crypto::jose::Jwk, message: &[u8], signature: &[u8]) -> Option<bool> {
+        if !self.webcrypto {
+            return None;
+        }
+        let subtle = subtle()?;
+        let public = foreign_key(subtle, key).await?;
+        let params = match key {
+            crate::crypto::jose::Jwk::Ec(_) => &subtle.ecdsa_sha256,
+            crate::crypto::jose::Jwk::Rsa { .. } => &subtle.rsassa_sha256,
+        };
+        let args = Array::of4(params, &public, &Uint8Array::from(signature), &Uint8Array::from(message));
+        subtle.call(&subtle.verify, &args).await?.as_bool()
+    }
+
     /// RS256 through WebCrypto's RSASSA-PKCS1-v1_5 (the same bytes as the wasm signer: the
     /// scheme is deterministic).
     async fn sign_rs256(&self, key: &crate::crypto::rs256::RsaKey, message: &[u8]) -> Option<Vec<u8>> {

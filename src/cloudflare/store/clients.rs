@@ -40,6 +40,10 @@ struct ClientRow {
     metadata_expires_at: Option<f64>,
     #[serde(default)]
     require_mfa: i64,
+    #[serde(default)]
+    key_binding: Option<String>,
+    #[serde(default)]
+    client_secret_sealed: Option<String>,
     is_active: i64,
     created_at: f64,
     updated_at: f64,
@@ -73,6 +77,10 @@ impl From<ClientRow> for Client {
             client_uri: r.client_uri,
             metadata_expires_at: r.metadata_expires_at.map(|t| t as u64),
             require_mfa: r.require_mfa != 0,
+            // A member this version does not know (a newer one's) is ignored; a row that does not
+            // parse loses its key settings, which refuses the key-bound ways in (never widens).
+            key_binding: r.key_binding.and_then(|k| serde_json::from_str(&k).ok()).unwrap_or_default(),
+            client_secret_sealed: r.client_secret_sealed,
             is_active: r.is_active != 0,
             created_at: r.created_at as u64,
             updated_at: r.updated_at as u64,
@@ -82,11 +90,11 @@ impl From<ClientRow> for Client {
 
 const CLIENT_COLUMNS: &str = "client_id, client_secret_hash, client_name, client_type, token_endpoint_auth_method, \
      grant_types, redirect_uris, post_logout_redirect_uris, response_types, scopes, id_token_signed_response_alg, is_active, \
-     created_at, updated_at, dynamic, registration_token_hash, client_uri, metadata_expires_at, require_mfa";
+     created_at, updated_at, dynamic, registration_token_hash, client_uri, metadata_expires_at, require_mfa, key_binding, client_secret_sealed";
 
 /// The columns an update may change (client type, secret and creation time are not among them).
 const MUTABLE_CLIENT_COLUMNS: &str = "client_name, token_endpoint_auth_method, grant_types, redirect_uris, \
-     post_logout_redirect_uris, response_types, scopes, id_token_signed_response_alg, is_active, updated_at, client_uri, metadata_expires_at, require_mfa";
+     post_logout_redirect_uris, response_types, scopes, id_token_signed_response_alg, is_active, updated_at, client_uri, metadata_expires_at, require_mfa, key_binding";
 
 /// `?, ?, …`: one placeholder per column of `columns` (a comma-separated list) plus `extra`, so
 /// a column added to the list cannot leave a statement a value short.
@@ -109,6 +117,7 @@ fn mutable_client_values(c: &Client) -> Vec<JsValue> {
         opt(c.client_uri.as_deref()),
         c.metadata_expires_at.map_or(JsValue::NULL, n),
         n(c.require_mfa.into()),
+        s(&serde_json::to_string(&c.key_binding).unwrap_or_else(|_| "{}".into())),
     ]
 }
 
@@ -116,8 +125,8 @@ impl ClientStore for CloudflareStore {
     async fn insert_client(&self, c: &Client) -> StoreResult<()> {
         let sql = format!(
             "INSERT INTO clients (client_id, client_secret_hash, client_type, created_at, dynamic, registration_token_hash, \
-             {MUTABLE_CLIENT_COLUMNS}) VALUES ({})",
-            placeholders(MUTABLE_CLIENT_COLUMNS, 6)
+             client_secret_sealed, {MUTABLE_CLIENT_COLUMNS}) VALUES ({})",
+            placeholders(MUTABLE_CLIENT_COLUMNS, 7)
         );
         let ty = if c.client_type == ClientType::Public { "public" } else { "confidential" };
         let mut args = vec![
@@ -127,6 +136,7 @@ impl ClientStore for CloudflareStore {
             n(c.created_at),
             n(c.dynamic.into()),
             opt(c.registration_token_hash.as_deref()),
+            opt(c.client_secret_sealed.as_deref()),
         ];
         args.extend(mutable_client_values(c));
         self.run(&sql, &args).await.map(|_| ())
@@ -220,11 +230,12 @@ impl ClientStore for CloudflareStore {
         forget_client(client_id);
         Ok(())
     }
-    async fn set_client_secret_hash(&self, client_id: &str, hash: &str, now: u64) -> StoreResult<bool> {
+    async fn set_client_secret_hash(&self, client_id: &str, hash: &str, sealed: Option<&str>, now: u64) -> StoreResult<bool> {
         let result = self
             .run(
-                "UPDATE clients SET client_secret_hash = ?, updated_at = ? WHERE client_id = ? AND client_type = 'confidential'",
-                &[s(hash), n(now), s(client_id)],
+                "UPDATE clients SET client_secret_hash = ?, client_secret_sealed = ?, updated_at = ? \
+                 WHERE client_id = ? AND client_type = 'confidential'",
+                &[s(hash), opt(sealed), n(now), s(client_id)],
             )
             .await;
         forget_client(client_id);
@@ -239,6 +250,6 @@ mod tests {
     #[test]
     fn one_placeholder_per_column() {
         assert_eq!(placeholders("a, b,c", 0), "?, ?, ?");
-        assert_eq!(placeholders(MUTABLE_CLIENT_COLUMNS, 6).matches('?').count(), 6 + MUTABLE_CLIENT_COLUMNS.split(',').count());
+        assert_eq!(placeholders(MUTABLE_CLIENT_COLUMNS, 7).matches('?').count(), 7 + MUTABLE_CLIENT_COLUMNS.split(',').count());
     }
 }

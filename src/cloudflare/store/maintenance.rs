@@ -18,6 +18,7 @@ impl Maintenance for CloudflareStore {
                 self.stmt("DELETE FROM ended_grants WHERE expires_at <= ?", &[n(now)])?,
                 self.stmt("DELETE FROM pending_codes WHERE expires_at <= ?", &[n(now)])?,
                 self.stmt("DELETE FROM challenges WHERE expires_at <= ?", &[n(now)])?,
+                self.stmt("DELETE FROM used_jtis WHERE expires_at <= ?", &[n(now)])?,
             ])
             .await
             .map_err(backend)?;

@@ -11,6 +11,7 @@ mod consents;
 mod factors;
 mod maintenance;
 mod refresh;
+mod replay;
 mod sessions;
 mod throttle;
 mod users;

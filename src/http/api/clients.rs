@@ -15,25 +15,30 @@ use serde_json::{json, Value};
 
 /// A client as shown to admins: never the secret or its hash.
 pub fn client_json(c: &Client) -> Value {
-    json!({
-        "client_id": c.client_id,
-        "client_name": c.client_name,
-        "client_type": if c.client_type == ClientType::Public { "public" } else { "confidential" },
-        "grant_types": c.grant_types,
-        "redirect_uris": c.redirect_uris,
-        "post_logout_redirect_uris": c.post_logout_redirect_uris,
-        "response_types": c.response_types,
-        // The contract's type: one space-separated string; `scope` is RFC 7591's name for it.
-        "scopes": ScopeList::text(&c.scopes),
-        "scope": ScopeList::text(&c.scopes),
-        "token_endpoint_auth_method": c.token_endpoint_auth_method,
-        "id_token_signed_response_alg": c.id_token_signed_response_alg,
-        "require_mfa": c.require_mfa,
-        "is_active": c.is_active,
-        "client_id_issued_at": c.created_at,
-        "created_at": iso8601(c.created_at),
-        "updated_at": iso8601(c.updated_at),
-    })
+    with_keys(
+        c,
+        json!({
+            "client_id": c.client_id,
+            "client_name": c.client_name,
+            "client_type": if c.client_type == ClientType::Public { "public" } else { "confidential" },
+            "grant_types": c.grant_types,
+            "redirect_uris": c.redirect_uris,
+            "post_logout_redirect_uris": c.post_logout_redirect_uris,
+            "response_types": c.response_types,
+            // The contract's type: one space-separated string; `scope` is RFC 7591's name for it.
+            "scopes": ScopeList::text(&c.scopes),
+            "scope": ScopeList::text(&c.scopes),
+            "token_endpoint_auth_method": c.token_endpoint_auth_method,
+            "id_token_signed_response_alg": c.id_token_signed_response_alg,
+            "require_mfa": c.require_mfa,
+            "is_active": c.is_active,
+            "dpop_bound_access_tokens": c.key_binding.dpop_bound_access_tokens,
+            "require_pushed_authorization_requests": c.key_binding.require_pushed_authorization_requests,
+            "client_id_issued_at": c.created_at,
+            "created_at": iso8601(c.created_at),
+            "updated_at": iso8601(c.updated_at),
+        }),
+    )
 }
 
 fn with_secret(c: &Client, secret: Option<&ClientSecret>) -> Value {
@@ -42,6 +47,22 @@ fn with_secret(c: &Client, secret: Option<&ClientSecret>) -> Value {
         v["client_secret"] = json!(s.expose());
         // RFC 7591 §3.2.1: 0 means the secret does not expire.
         v["client_secret_expires_at"] = json!(0);
+    }
+    v
+}
+
+/// The key members a client registered (RFC 7591 §2), where set.
+fn with_keys(c: &Client, mut v: Value) -> Value {
+    let keys = &c.key_binding;
+    for (name, value) in [
+        ("jwks", keys.jwks.clone()),
+        ("jwks_uri", keys.jwks_uri.clone().map(Value::String)),
+        ("token_endpoint_auth_signing_alg", keys.token_endpoint_auth_signing_alg.clone().map(Value::String)),
+        ("fapi", keys.fapi.clone().map(Value::String)),
+    ] {
+        if let Some(value) = value {
+            v[name] = value;
+        }
     }
     v
 }

@@ -11,6 +11,20 @@ pub fn configuration<S: Store, P: Platform>(app: &App<'_, S, P>) -> Outgoing {
     // ES256 always; RS256 where the deployment has its key (OIDC Core §15.1 requires it of a
     // certified OP). Discovery answers even without keys configured.
     let id_token_algs = app.provider.keys.map(|k| k.id_token_algs()).unwrap_or_else(|_| vec!["ES256"]);
+    // RFC 7523 §2.2 and OIDC Core §9: the assertion methods; client_secret_jwt needs the sealing
+    // key (the secret must be read back for an HS256 check).
+    let sealing = app.provider.config.totp_key.is_some();
+    let secret_methods = |none: bool| {
+        let mut m = vec!["client_secret_basic", "client_secret_post", "private_key_jwt"];
+        if sealing {
+            m.push("client_secret_jwt");
+        }
+        if none {
+            m.push("none");
+        }
+        m
+    };
+    let assertion_algs: Vec<&str> = crate::oauth::client_auth::ASSERTION_ALGS.into_iter().filter(|a| sealing || *a != "HS256").collect();
     let doc = json!({
         "issuer": iss,
         "authorization_endpoint": format!("{iss}/authorize"),
@@ -29,9 +43,12 @@ pub fn configuration<S: Store, P: Platform>(app: &App<'_, S, P>) -> Outgoing {
         "grant_types_supported": GrantType::ALL.map(GrantType::as_str),
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": id_token_algs,
-        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
-        "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
-        "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+        "token_endpoint_auth_methods_supported": secret_methods(true),
+        "token_endpoint_auth_signing_alg_values_supported": assertion_algs,
+        "introspection_endpoint_auth_methods_supported": secret_methods(false),
+        "introspection_endpoint_auth_signing_alg_values_supported": assertion_algs,
+        "revocation_endpoint_auth_methods_supported": secret_methods(true),
+        "revocation_endpoint_auth_signing_alg_values_supported": assertion_algs,
         "code_challenge_methods_supported": ["S256"],
         "claims_supported": ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "azp", "amr", "acr",
                              "preferred_username", "email", "email_verified", "role"],

@@ -63,11 +63,12 @@ impl ClientStore for MemoryStore {
         state.client_grants_ended.insert(client_id.to_string(), at);
         Ok(())
     }
-    async fn set_client_secret_hash(&self, client_id: &str, hash: &str, now: u64) -> StoreResult<bool> {
+    async fn set_client_secret_hash(&self, client_id: &str, hash: &str, sealed: Option<&str>, now: u64) -> StoreResult<bool> {
         self.enter("set_client_secret_hash")?;
         match self.state.borrow_mut().clients.iter_mut().find(|c| c.client_id == client_id) {
             Some(c) => {
                 c.client_secret_hash = Some(hash.to_string());
+                c.client_secret_sealed = sealed.map(str::to_string);
                 c.updated_at = now;
                 Ok(true)
             }

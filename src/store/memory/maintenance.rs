@@ -13,6 +13,7 @@ impl Maintenance for MemoryStore {
             + retain_counting(&mut state.ended_grants, |until| *until > now)
             + retain_counting(&mut state.pending_codes, |c| c.expires_at > now)
             + retain_counting(&mut state.challenges, |c| c.expires_at > now)
+            + retain_counting(&mut state.used_jtis, |until| *until > now)
             + retain_counting(&mut state.throttles, |(th, updated)| th.locked_until > now || *updated + THROTTLE_MEMORY > now))
     }
 }

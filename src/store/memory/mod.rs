@@ -12,6 +12,7 @@ mod factors;
 mod maintenance;
 mod platform;
 mod refresh;
+mod replay;
 mod sessions;
 #[cfg(test)]
 mod tests;
@@ -75,6 +76,8 @@ struct State {
     /// `grants_ended_at` of clients and users (absent: never).
     client_grants_ended: HashMap<String, u64>,
     user_grants_ended: HashMap<String, u64>,
+    /// Single-use identifiers (`ReplayStore`), until when each is kept.
+    used_jtis: HashMap<String, u64>,
 }
 
 impl State {

@@ -14,11 +14,12 @@ impl MemoryStore {
 }
 
 impl DocumentFetcher for MemoryStore {
-    async fn fetch_document(&self, url: &str) -> Result<FetchedDocument, FetchError> {
+    async fn fetch_document(&self, url: &str, max_bytes: usize) -> Result<FetchedDocument, FetchError> {
         self.enter("fetch_document").map_err(|e| FetchError::Network(format!("{e:?}")))?;
         let mut state = self.state.borrow_mut();
         state.fetches += 1;
-        state.documents.get(url).cloned().unwrap_or(Err(FetchError::Status(404)))
+        let answer = state.documents.get(url).cloned().unwrap_or(Err(FetchError::Status(404)));
+        answer.and_then(|d| if d.body.len() > max_bytes { Err(FetchError::TooLarge) } else { Ok(d) })
     }
 }
 

@@ -38,6 +38,8 @@ fn client(id: &str) -> Client {
         client_uri: None,
         metadata_expires_at: None,
         require_mfa: false,
+        key_binding: Default::default(),
+        client_secret_sealed: None,
         is_active: true,
         created_at: 1,
         updated_at: 1,
@@ -141,7 +143,7 @@ fn client_calls(s: &MemoryStore) -> Calls {
             ("clients_with_redirect", s.clients_with_redirect("https://c1.example/cb").await.map(drop)),
             ("update_client", s.update_client(&changed).await.map(drop)),
             ("delete_client", s.delete_client("c2").await.map(drop)),
-            ("set_client_secret_hash", s.set_client_secret_hash("c1", "secret-hash", NOW).await.map(drop)),
+            ("set_client_secret_hash", s.set_client_secret_hash("c1", "secret-hash", None, NOW).await.map(drop)),
             ("end_client_grants", s.end_client_grants("c1", NOW).await),
         ]
     })
