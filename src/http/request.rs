@@ -97,6 +97,21 @@ impl Incoming {
         self.headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
     }
 
+    /// The `DPoP` header (RFC 9449 §4.1): at most one proof. Headers sent twice arrive joined
+    /// by a comma, which no JWT holds.
+    pub fn dpop(&self) -> OAuthResult<Option<&str>> {
+        match self.header("dpop").map(str::trim) {
+            Some(p) if p.contains(',') => Err(OAuthError::invalid_dpop_proof("send one DPoP proof (RFC 9449 §4.3)")),
+            Some("") | None => Ok(None),
+            Some(p) => Ok(Some(p)),
+        }
+    }
+
+    /// The URL the request reached, without its query (a DPoP proof's `htu`).
+    pub fn url(&self) -> String {
+        format!("{}{}", self.origin, self.path)
+    }
+
     fn content_type(&self) -> String {
         self.header("content-type").unwrap_or("").split(';').next().unwrap_or("").trim().to_ascii_lowercase()
     }
@@ -142,6 +157,20 @@ impl Incoming {
         let token = rest.trim();
         if token.is_empty() || token.len() > 8192 {
             return Err(OAuthError::invalid_token("malformed bearer token"));
+        }
+        Ok(Some(BearerToken::new(token)))
+    }
+
+    /// An access token sent with the `DPoP` scheme (RFC 9449 §7.1: `Authorization: DPoP <token>`).
+    pub fn dpop_bound_token(&self) -> OAuthResult<Option<BearerToken>> {
+        let Some(h) = self.header("authorization").map(str::trim) else { return Ok(None) };
+        let (scheme, rest) = h.split_once(' ').unwrap_or((h, ""));
+        if !scheme.eq_ignore_ascii_case("dpop") {
+            return Ok(None);
+        }
+        let token = rest.trim();
+        if token.is_empty() || token.len() > 8192 {
+            return Err(OAuthError::invalid_token("malformed DPoP access token"));
         }
         Ok(Some(BearerToken::new(token)))
     }

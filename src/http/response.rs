@@ -79,6 +79,20 @@ impl Outgoing {
     /// The JSON error answer, with the headers its code requires.
     pub fn error(e: &OAuthError) -> Self {
         let body = serde_json::json!({ "error": e.code.as_str(), "error_description": e.description });
+        if e.dpop_challenge {
+            // RFC 9449 §7.1: 401 and a DPoP challenge naming the error and the algorithms.
+            let mut out = Self::json(401, &body).header(
+                "www-authenticate",
+                &format!(
+                    "DPoP realm=\"edge-oidc\", error=\"{}\", error_description=\"{}\", algs=\"{}\"",
+                    e.code.as_str(),
+                    header_safe(&e.description),
+                    crate::oauth::dpop::DPOP_ALGS.join(" ")
+                ),
+            );
+            out.log_detail = e.internal.clone();
+            return out;
+        }
         let mut out = Self::json(e.status(), &body);
         out.log_detail = e.internal.clone();
         match e.code {

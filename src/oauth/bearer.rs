@@ -30,10 +30,24 @@ impl<S: Store, P: Platform> Provider<'_, S, P> {
         good.then(|| unverified.claims().ok()).flatten()
     }
 
+    /// Checks an access token presented as a Bearer token (RFC 6750): `verify_any_access_token`,
+    /// and not DPoP-bound ("a DPoP-bound access token ... MUST NOT be accepted as a bearer
+    /// token", RFC 9449 §7.1).
+    pub async fn verify_access_token(&self, token: &str) -> OAuthResult<Option<AccessClaims>> {
+        self.verify_presented_access_token(token, None).await
+    }
+
+    /// Checks an access token presented with `jkt`, the key of a checked DPoP proof (RFC 9449
+    /// §7.1), or as a Bearer token (`None`): the token's binding must be exactly that key.
+    pub async fn verify_presented_access_token(&self, token: &str, jkt: Option<&str>) -> OAuthResult<Option<AccessClaims>> {
+        let claims = self.verify_any_access_token(token).await?;
+        Ok(claims.filter(|c| c.cnf.as_ref().map(|c| c.jkt.as_str()) == jkt))
+    }
+
     /// Checks an access token fully: signature and `kid`, `typ: at+jwt` (RFC 9068 §4), issuer,
     /// time window, revocation by `jti`, and that its client is still active. `None` when any
-    /// check fails.
-    pub async fn verify_access_token(&self, token: &str) -> OAuthResult<Option<AccessClaims>> {
+    /// check fails. Whatever its binding (introspection reports it, RFC 9449 §6.2).
+    pub async fn verify_any_access_token(&self, token: &str) -> OAuthResult<Option<AccessClaims>> {
         let keys = self.keys()?;
         let Some(claims) = self.verify_es256::<AccessClaims>(keys, token, "at+jwt").await else {
             return Ok(None);

@@ -376,6 +376,11 @@ pub struct ClientCredentials {
 }
 
 impl<S: Store, P: Platform> Provider<'_, S, P> {
+    /// Whether the FAPI 2.0 Security Profile applies to `client` (its `fapi` metadata).
+    pub fn fapi_applies(&self, client: &Client) -> bool {
+        client.key_binding.fapi.as_deref() == Some("2.0")
+    }
+
     /// The client `client_id` names, wherever it comes from: a stored one, or, for a client ID
     /// metadata document URL, the document's client (`metadata_document.rs`). `Err` says why a
     /// document could not be used.

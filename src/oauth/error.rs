@@ -58,6 +58,11 @@ pub enum ErrorCode {
     /// "The authorization server is currently unable to handle the request due to a temporary
     /// overloading or maintenance" (RFC 6749 §4.1.2.1), here also a missing signing key: 503.
     TemporarilyUnavailable,
+    /// "The DPoP proof JWT is invalid" (RFC 9449 §5, §7.1): 400 at the token endpoint; at a
+    /// resource (UserInfo) 401 with a `DPoP` challenge.
+    InvalidDpopProof,
+    /// "The authorization server requires nonce in DPoP proof" (RFC 9449 §8).
+    UseDpopNonce,
     /// An error of the contract's own, not of an RFC.
     Http(HttpCode),
 }
@@ -121,6 +126,8 @@ impl ErrorCode {
             Self::InsufficientScope => "insufficient_scope",
             Self::ServerError => "server_error",
             Self::TemporarilyUnavailable => "temporarily_unavailable",
+            Self::InvalidDpopProof => "invalid_dpop_proof",
+            Self::UseDpopNonce => "use_dpop_nonce",
             Self::Http(h) => h.as_str(),
         }
     }
@@ -140,7 +147,9 @@ impl ErrorCode {
             | Self::RequestUriNotSupported
             | Self::InvalidTarget
             | Self::InvalidRedirectUri
-            | Self::InvalidClientMetadata => 400,
+            | Self::InvalidClientMetadata
+            | Self::InvalidDpopProof
+            | Self::UseDpopNonce => 400,
             Self::InvalidClient | Self::InvalidToken => 401,
             Self::InsufficientScope | Self::AccessDenied => 403,
             Self::ServerError => 500,
@@ -159,11 +168,13 @@ pub struct OAuthError {
     /// What went wrong inside (a storage backend's own message): written to the log where the
     /// error becomes a response, never sent to the caller.
     pub internal: Option<String>,
+    /// Answered at a resource to a DPoP request (RFC 9449 §7.1): 401 with a `DPoP` challenge.
+    pub dpop_challenge: bool,
 }
 
 impl OAuthError {
     pub fn new(code: ErrorCode, description: impl Into<String>) -> Self {
-        Self { code, description: description.into(), retry_after: None, internal: None }
+        Self { code, description: description.into(), retry_after: None, internal: None, dpop_challenge: false }
     }
     pub fn rate_limited(retry_after: u64) -> Self {
         Self::too_many("too many failed sign-in attempts; try again later", retry_after)
@@ -198,6 +209,7 @@ constructors! {
     insufficient_scope => ErrorCode::InsufficientScope,
     server_error => ErrorCode::ServerError,
     unavailable => ErrorCode::TemporarilyUnavailable,
+    invalid_dpop_proof => ErrorCode::InvalidDpopProof,
     not_found => ErrorCode::Http(HttpCode::NotFound),
     conflict => ErrorCode::Http(HttpCode::Conflict),
     method_not_allowed => ErrorCode::Http(HttpCode::MethodNotAllowed),

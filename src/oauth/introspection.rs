@@ -38,6 +38,9 @@ pub struct Introspection {
     pub token_type: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub role: Option<String>,
+    /// The key a DPoP-bound token is bound to (RFC 9449 §6.2).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cnf: Option<super::issue::Confirmation>,
 }
 
 impl Introspection {
@@ -100,7 +103,7 @@ impl<S: Store, P: Platform> Provider<'_, S, P> {
             return Ok(Introspection::inactive());
         }
         if token.contains('.') {
-            let Some(c) = self.verify_access_token(token).await? else { return Ok(Introspection::inactive()) };
+            let Some(c) = self.verify_any_access_token(token).await? else { return Ok(Introspection::inactive()) };
             return Ok(Introspection {
                 active: true,
                 sub: Some(c.sub),
@@ -113,8 +116,10 @@ impl<S: Store, P: Platform> Provider<'_, S, P> {
                 iat: Some(c.iat),
                 nbf: Some(c.nbf),
                 jti: Some(c.jti),
-                token_type: Some("Bearer"),
+                // RFC 9449 §6.2: a bound token's type and its confirmation.
+                token_type: Some(if c.cnf.is_some() { "DPoP" } else { "Bearer" }),
                 role: c.role,
+                cnf: c.cnf,
             });
         }
         let Some(r) = self.store.refresh(&sha256_b64url(token)).await? else { return Ok(Introspection::inactive()) };
@@ -139,6 +144,7 @@ impl<S: Store, P: Platform> Provider<'_, S, P> {
             jti: None,
             token_type: Some(REFRESH_TOKEN),
             role: None,
+            cnf: None,
         })
     }
 }

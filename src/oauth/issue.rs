@@ -36,6 +36,15 @@ pub struct AccessClaims {
     pub username: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub role: Option<String>,
+    /// RFC 9449 §6.1: the key the token is bound to (DPoP).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cnf: Option<Confirmation>,
+}
+
+/// The confirmation claim (RFC 7800 §3.1) of a DPoP-bound token: its key's RFC 7638 thumbprint.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Confirmation {
+    pub jkt: String,
 }
 
 /// The End-User claims a scope releases (OpenID Connect Core §5.4): `profile` gives
@@ -190,6 +199,9 @@ impl<S: Store, P: Platform> Provider<'_, S, P> {
     /// Signs the access token and, as the grant allows, the ID token (a user and `openid`) and
     /// a refresh token (a user and a client allowed the refresh grant; never for a client
     /// acting for itself, RFC 6749 §4.4.3).
+    // One call per grant; each argument is a separate input of the issuance (who, what, for
+    // which request, which resources, which refresh, which key), none derivable from another.
+    #[allow(clippy::too_many_arguments)]
     pub async fn issue(
         &self,
         client: &Client,
@@ -198,6 +210,7 @@ impl<S: Store, P: Platform> Provider<'_, S, P> {
         nonce: Option<&str>,
         resources: &Resources,
         refresh: RefreshIssue,
+        jkt: Option<&str>,
     ) -> OAuthResult<Issued> {
         let keys = self.keys()?;
         let now = self.now;
@@ -234,6 +247,7 @@ impl<S: Store, P: Platform> Provider<'_, S, P> {
             auth_time: subject.map(|s| s.auth_time),
             username: subject.map(|s| s.username.to_string()),
             role: subject.map(|s| s.role.to_string()),
+            cnf: jkt.map(|jkt| Confirmation { jkt: jkt.to_string() }),
         };
         let access_token = self.sign_es256(keys, "at+jwt", &claims).await;
         let id_token =
@@ -282,6 +296,9 @@ impl<S: Store, P: Platform> Provider<'_, S, P> {
                     issued_at: now,
                     expires_at: (now + self.config.refresh_token_ttl).min(family_expires_at),
                     family_expires_at,
+                    // RFC 9449 §5: a public client's refresh tokens are bound to its DPoP key
+                    // (a confidential client's are bound to its authentication already).
+                    jkt: jkt.filter(|_| client.client_type == crate::store::ClientType::Public).map(str::to_string),
                 };
                 (Some(token), Some(record))
             }
@@ -293,7 +310,8 @@ impl<S: Store, P: Platform> Provider<'_, S, P> {
             refresh: record,
             response: TokenResponse {
                 access_token,
-                token_type: "Bearer",
+                // RFC 9449 §5: "DPoP" for a bound token.
+                token_type: if jkt.is_some() { "DPoP" } else { "Bearer" },
                 expires_in: self.config.access_token_ttl,
                 refresh_token,
                 scope: scope.to_string(),

@@ -10,6 +10,7 @@ pub mod bearer;
 pub mod client_auth;
 pub mod clients;
 pub mod consent;
+pub mod dpop;
 pub mod error;
 pub mod grants;
 pub mod introspection;

@@ -17,9 +17,12 @@ pub struct UserInfo {
 impl<S: Store, P: Platform> Provider<'_, S, P> {
     /// Needs a valid access token of an end-user with `openid` (§5.3: "The Access Token
     /// obtained from an OpenID Connect Authentication Request MUST be sent as a Bearer Token").
-    pub async fn userinfo(&self, token: &str) -> OAuthResult<UserInfo> {
+    ///
+    /// `jkt` is the key of the request's checked DPoP proof when the token came with the `DPoP`
+    /// scheme (RFC 9449 §7.1); a bound token needs it, an unbound one must not have it.
+    pub async fn userinfo(&self, token: &str, jkt: Option<&str>) -> OAuthResult<UserInfo> {
         let claims = self
-            .verify_access_token(token)
+            .verify_presented_access_token(token, jkt)
             .await?
             .ok_or_else(|| OAuthError::invalid_token("the access token is invalid, expired or revoked"))?;
         // The UserInfo Endpoint is a protected resource of this server: a token whose `aud`

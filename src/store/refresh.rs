@@ -20,6 +20,10 @@ pub struct RefreshToken {
     /// The absolute end of the family (grant), copied into every rotation: however often it
     /// rotates, no token of the family outlives it.
     pub family_expires_at: u64,
+    /// The DPoP key (RFC 7638 thumbprint) every token of the family is bound to (RFC 9449 §5):
+    /// a refresh needs a proof with that key. Public clients' families only.
+    #[serde(default)]
+    pub jkt: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -71,6 +75,9 @@ pub struct NewRefresh {
     pub token_hash: String,
     pub issued_at: u64,
     pub expires_at: u64,
+    /// The DPoP key the refresh request proved (RFC 9449 §5): a family bound to a key rotates
+    /// only for that key.
+    pub jkt: Option<String>,
 }
 
 /// The outcome of `RefreshStore::rotate_refresh_for`.

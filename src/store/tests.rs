@@ -35,6 +35,7 @@ fn a_refresh_token_is_usable_while_active_unexpired_by_its_client_with_its_user(
         issued_at: 1,
         expires_at: 100,
         family_expires_at: 1000,
+        jkt: None,
     };
     let record = RefreshRecord { token, status: RefreshStatus::Active, rotated_at: None, user: Some(user) };
     assert!(record.is_live(99) && record.usable_by("c1", 99, 0));

@@ -18,6 +18,8 @@ struct RefreshRow {
     family_expires_at: f64,
     status: RefreshStatus,
     rotated_at: Option<f64>,
+    #[serde(default)]
+    jkt: Option<String>,
     username: Option<String>,
     email: Option<String>,
     password_hash: Option<String>,
@@ -31,7 +33,7 @@ struct RefreshRow {
 const SELECT_REFRESH: &str = "SELECT json_object('token_hash', r.token_hash, 'family_id', r.family_id, 'client_id', r.client_id, \
      'user_id', r.user_id, 'scope', r.scope, 'resources', r.resources, 'auth_time', r.auth_time, 'issued_at', r.issued_at, \
      'expires_at', r.expires_at, 'family_expires_at', r.family_expires_at, 'status', r.status, 'rotated_at', r.rotated_at, \
-     'username', u.username, \
+     'jkt', r.jkt, 'username', u.username, \
      'email', u.email, 'password_hash', u.password_hash, 'role', u.role, 'user_created_at', u.created_at, \
      'user_disabled', u.disabled) AS row \
      FROM refresh_tokens r LEFT JOIN users u ON u.id = r.user_id WHERE r.token_hash = ?";
@@ -67,6 +69,7 @@ impl From<RefreshRow> for RefreshRecord {
                 issued_at: r.issued_at as u64,
                 expires_at: r.expires_at as u64,
                 family_expires_at: r.family_expires_at as u64,
+                jkt: r.jkt,
             },
             status: r.status,
             rotated_at: r.rotated_at.map(|t| t as u64),
@@ -76,14 +79,14 @@ impl From<RefreshRow> for RefreshRecord {
 }
 
 const INSERT_REFRESH: &str = "INSERT INTO refresh_tokens \
-     (token_hash, family_id, client_id, user_id, scope, resources, auth_time, issued_at, expires_at, family_expires_at, status) \
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'active')";
+     (token_hash, family_id, client_id, user_id, scope, resources, auth_time, issued_at, expires_at, family_expires_at, jkt, status) \
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'active')";
 
 /// The same insert, made conditional on the batch's previous statement having changed exactly
 /// one row: inside one D1 batch (a transaction) this makes "consume, then issue" atomic.
 pub(super) const INSERT_REFRESH_IF_PREVIOUS_CHANGED: &str = "INSERT INTO refresh_tokens \
-     (token_hash, family_id, client_id, user_id, scope, resources, auth_time, issued_at, expires_at, family_expires_at, status) \
-     SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'active' WHERE changes() = 1";
+     (token_hash, family_id, client_id, user_id, scope, resources, auth_time, issued_at, expires_at, family_expires_at, jkt, status) \
+     SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'active' WHERE changes() = 1";
 
 pub(super) fn refresh_args(t: &RefreshToken) -> Vec<JsValue> {
     vec![
@@ -97,6 +100,7 @@ pub(super) fn refresh_args(t: &RefreshToken) -> Vec<JsValue> {
         n(t.issued_at),
         n(t.expires_at),
         n(t.family_expires_at),
+        opt(t.jkt.as_deref()),
     ]
 }
 
@@ -128,14 +132,14 @@ impl RefreshStore for CloudflareStore {
                 self.stmt(
                     "UPDATE refresh_tokens SET status = 'rotated', rotated_at = coalesce(rotated_at, ?2) WHERE token_hash = ?1 \
                      AND (status = 'active' OR (status = 'rotated' AND ?4 > 0 AND rotated_at > ?2 - ?4)) \
-                     AND expires_at > ?2 AND client_id = ?3 \
+                     AND expires_at > ?2 AND client_id = ?3 AND (jkt IS NULL OR jkt = ?5) \
                      AND EXISTS (SELECT 1 FROM users WHERE users.id = refresh_tokens.user_id AND users.disabled = 0)",
-                    &[s(old_hash), n(now), s(client_id), n(reuse_interval)],
+                    &[s(old_hash), n(now), s(client_id), n(reuse_interval), opt(new.jkt.as_deref())],
                 )?,
                 self.stmt(
                     "INSERT INTO refresh_tokens \
-                     (token_hash, family_id, client_id, user_id, scope, resources, auth_time, issued_at, expires_at, family_expires_at, status) \
-                     SELECT ?, family_id, client_id, user_id, scope, resources, auth_time, ?, min(?, family_expires_at), family_expires_at, 'active' \
+                     (token_hash, family_id, client_id, user_id, scope, resources, auth_time, issued_at, expires_at, family_expires_at, jkt, status) \
+                     SELECT ?, family_id, client_id, user_id, scope, resources, auth_time, ?, min(?, family_expires_at), family_expires_at, jkt, 'active' \
                      FROM refresh_tokens WHERE token_hash = ? AND changes() = 1",
                     &[s(&new.token_hash), n(new.issued_at), n(new.expires_at), s(old_hash)],
                 )?,

@@ -50,6 +50,8 @@ pub fn configuration<S: Store, P: Platform>(app: &App<'_, S, P>) -> Outgoing {
         "revocation_endpoint_auth_methods_supported": secret_methods(true),
         "revocation_endpoint_auth_signing_alg_values_supported": assertion_algs,
         "code_challenge_methods_supported": ["S256"],
+        // RFC 9449 §5.1.
+        "dpop_signing_alg_values_supported": crate::oauth::dpop::DPOP_ALGS,
         "claims_supported": ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "azp", "amr", "acr",
                              "preferred_username", "email", "email_verified", "role"],
         "prompt_values_supported": ["none", "login", "consent"],

@@ -5,7 +5,7 @@ use crate::http::request::Params;
 use crate::http::{App, Incoming, Outgoing};
 use crate::oauth::introspection::Introspector;
 use crate::oauth::secrets::{CodeSecret, CodeVerifier, Password, RefreshTokenSecret};
-use crate::oauth::{GrantType, OAuthError, OAuthResult, TokenRequest};
+use crate::oauth::{ErrorCode, GrantType, OAuthError, OAuthResult, TokenRequest};
 use crate::store::{Platform, Store};
 use serde::Deserialize;
 
@@ -41,7 +41,13 @@ pub async fn token<S: Store, P: Platform>(app: &App<'_, S, P>, req: &Incoming) -
     let tr = token_request(&form)?;
     // RFC 8707 §2: repeatable; each an absolute URI (`invalid_target` otherwise).
     let resources = crate::oauth::resource::parse(&form.all("resource"))?;
-    let response = app.provider.token_for(&creds, &tr, &resources).await?;
+    // RFC 9449 §4.3: a DPoP proof, when sent, is checked before anything else is done.
+    let proof = match req.dpop()? {
+        Some(proof) => Some(app.provider.check_dpop(proof, &req.method, &req.url(), None).await?),
+        None => None,
+    };
+    let jkt = proof.as_ref().map(|p| p.jkt.as_str());
+    let response = app.provider.token_for(&creds, &tr, &resources, jkt).await?;
     // RFC 6749 §5.1: no-store (set by Outgoing::json) and Pragma: no-cache.
     Ok(Outgoing::json(200, &response).header("pragma", "no-cache"))
 }
@@ -104,6 +110,17 @@ pub async fn revoke<S: Store, P: Platform>(app: &App<'_, S, P>, req: &Incoming) 
 /// OIDC Core §5.3: the token comes in the Authorization header or, for POST, in the form body
 /// (RFC 6750 §2.2), never both.
 pub async fn userinfo<S: Store, P: Platform>(app: &App<'_, S, P>, req: &Incoming) -> OAuthResult<Outgoing> {
+    // RFC 9449 §7.1: a DPoP-bound token comes with the DPoP scheme and a proof whose `ath` is
+    // its hash; failures are 401 with a DPoP challenge naming the error (§7.1).
+    if let Some(token) = req.dpop_bound_token().map_err(dpop_challenge)? {
+        let proof = req
+            .dpop()
+            .map_err(dpop_challenge)?
+            .ok_or_else(|| dpop_challenge(OAuthError::invalid_dpop_proof("a DPoP proof is required with the DPoP scheme")))?;
+        let proof = app.provider.check_dpop(proof, &req.method, &req.url(), Some(token.expose())).await.map_err(dpop_challenge)?;
+        let info = app.provider.userinfo(token.expose(), Some(&proof.jkt)).await.map_err(dpop_challenge)?;
+        return Ok(Outgoing::json(200, &info));
+    }
     let header = req.bearer()?.map(|t| t.expose().to_string());
     let body = if req.method == "POST" && req.is_form() { req.form()?.opt("access_token")? } else { None };
     let token = match (header, body) {
@@ -115,5 +132,14 @@ pub async fn userinfo<S: Store, P: Platform>(app: &App<'_, S, P>, req: &Incoming
                 .header("www-authenticate", "Bearer realm=\"edge-oidc\""));
         }
     };
-    Ok(Outgoing::json(200, &app.provider.userinfo(&token).await?))
+    Ok(Outgoing::json(200, &app.provider.userinfo(&token, None).await?))
+}
+
+/// An error at a DPoP-protected request as RFC 9449 §7.1 answers it: 401 with
+/// `WWW-Authenticate: DPoP error="..."` for a bad proof or token (403 stays for too little scope).
+fn dpop_challenge(e: OAuthError) -> OAuthError {
+    match e.code {
+        ErrorCode::InvalidDpopProof | ErrorCode::InvalidToken => OAuthError { dpop_challenge: true, ..e },
+        _ => e,
+    }
 }

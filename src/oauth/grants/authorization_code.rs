@@ -21,11 +21,12 @@ impl<S: Store, P: Platform> Provider<'_, S, P> {
         client: &Client,
         redirect_uri: &str,
         code_verifier: Option<&CodeVerifier>,
-        code_hash: Option<String>,
-        record: Option<AuthorizationCode>,
+        found: (Option<String>, Option<AuthorizationCode>),
         resources: &[String],
+        jkt: Option<&str>,
     ) -> OAuthResult<TokenResponse> {
-        let (Some(code_hash), Some(record)) = (code_hash, record) else { return Err(invalid_code()) };
+        // The presented code's hash, and its record if one was found.
+        let (Some(code_hash), Some(record)) = found else { return Err(invalid_code()) };
         // "ensure that the authorization code was issued to the authenticated confidential
         // client, or ... to the client identified by client_id" and "is valid" (§4.1.3).
         if record.client_id != client.client_id || record.expires_at <= self.now {
@@ -61,7 +62,7 @@ impl<S: Store, P: Platform> Provider<'_, S, P> {
             auth_time: record.auth_time,
             amr: &record.amr,
         };
-        let issued = self.issue(client, Some(&subject), &scope, record.nonce.as_deref(), &resources, RefreshIssue::NewFamily).await?;
+        let issued = self.issue(client, Some(&subject), &scope, record.nonce.as_deref(), &resources, RefreshIssue::NewFamily, jkt).await?;
         let consumed = ConsumedCode {
             code_hash,
             // The grant (also the refresh family, when there is one), ended whole on replay.

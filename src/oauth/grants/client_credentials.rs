@@ -13,6 +13,7 @@ impl<S: Store, P: Platform> Provider<'_, S, P> {
         client: &Client,
         requested: Option<Scope>,
         resources: &[String],
+        jkt: Option<&str>,
     ) -> OAuthResult<TokenResponse> {
         // "The client credentials grant type MUST only be used by confidential clients" (§4.4).
         if client.client_type != ClientType::Confidential {
@@ -26,6 +27,6 @@ impl<S: Store, P: Platform> Provider<'_, S, P> {
         let allowed = Scope::from_list(client.scopes.iter().filter(|s| !matches!(s.as_str(), OPENID | "offline_access" | ADMIN)).cloned());
         let scope = Scope::narrow(requested.as_ref(), &allowed)
             .ok_or_else(|| OAuthError::invalid_scope("scope exceeds what the client may request"))?;
-        Ok(self.issue(client, None, &scope, None, &Resources::new_grant(resources.to_vec()), RefreshIssue::NewFamily).await?.response)
+        Ok(self.issue(client, None, &scope, None, &Resources::new_grant(resources.to_vec()), RefreshIssue::NewFamily, jkt).await?.response)
     }
 }

@@ -102,6 +102,6 @@ fn storage_failures_elsewhere_are_500s_not_refusals() {
     // Revocation and userinfo report the failure too.
     w.store.set_mode(StorageMode::Break);
     assert_backend_failure(block_on(p.revoke(&client, t.refresh_token.as_ref().unwrap().expose())).unwrap_err(), "refresh");
-    assert_backend_failure(block_on(p.userinfo(&t.access_token)).unwrap_err(), "access_token_usable");
+    assert_backend_failure(block_on(p.userinfo(&t.access_token, None)).unwrap_err(), "access_token_usable");
     w.store.set_mode(StorageMode::Normal);
 }

@@ -11,7 +11,7 @@ mod refresh_token;
 #[cfg(test)]
 mod resource_tests;
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 use super::clients::ClientCredentials;
 use super::issue::TokenResponse;
@@ -121,15 +121,32 @@ impl<S: Store, P: Platform> Provider<'_, S, P> {
     /// concurrently (one storage round trip of latency); the client's result is checked first,
     /// so a bad client is `invalid_client` whatever the grant.
     pub async fn token(&self, creds: &ClientCredentials, req: &TokenRequest) -> OAuthResult<TokenResponse> {
-        self.token_for(creds, req, &[]).await
+        self.token_for(creds, req, &[], None).await
     }
 
     /// `POST /token` with the request's `resource` values (RFC 8707 §2, already checked by
     /// `resource::parse`): a new grant holds them, a code or refresh token's grant may be
     /// narrowed to them.
-    pub async fn token_for(&self, creds: &ClientCredentials, req: &TokenRequest, resources: &[String]) -> OAuthResult<TokenResponse> {
+    ///
+    /// `jkt` is the thumbprint of the key of the request's checked DPoP proof (RFC 9449 §5):
+    /// the access token is bound to it, and so are a public client's refresh tokens.
+    pub async fn token_for(
+        &self,
+        creds: &ClientCredentials,
+        req: &TokenRequest,
+        resources: &[String],
+        jkt: Option<&str>,
+    ) -> OAuthResult<TokenResponse> {
         let grant = req.grant_type();
-        let authenticated = self.authenticate_client(creds);
+        let authenticated = async {
+            let client = self.authenticate_client(creds).await?;
+            // RFC 9449 §5.2: a client registered with dpop_bound_access_tokens (or under FAPI
+            // 2.0) gets no token without a proof.
+            if jkt.is_none() && (client.key_binding.dpop_bound_access_tokens || self.fapi_applies(&client)) {
+                return Err(OAuthError::invalid_dpop_proof("this client's tokens are DPoP-bound: send a DPoP proof (RFC 9449)"));
+            }
+            Ok(client)
+        };
         match req {
             TokenRequest::AuthorizationCode { code, redirect_uri, code_verifier } => {
                 let hash = lookup_hash(code.expose());
@@ -141,20 +158,20 @@ impl<S: Store, P: Platform> Provider<'_, S, P> {
                 };
                 let (client, record) = join2(authenticated, lookup).await;
                 let client = self.ready_client(client?, grant)?;
-                self.authorization_code_grant(&client, redirect_uri, code_verifier.as_ref(), hash, record?, resources).await
+                self.authorization_code_grant(&client, redirect_uri, code_verifier.as_ref(), (hash, record?), resources, jkt).await
             }
             TokenRequest::RefreshToken { refresh_token, scope } => {
                 let requested = requested_scope(scope.as_deref())?;
                 let hash = lookup_hash(refresh_token.expose());
-                self.refresh_token_grant(authenticated, hash, requested, resources).await
+                self.refresh_token_grant(authenticated, hash, requested, resources, jkt).await
             }
             TokenRequest::Password { username, password, scope } => {
                 let client = self.ready_client(authenticated.await?, grant)?;
-                self.password_grant(&client, username, password, requested_scope(scope.as_deref())?, resources).await
+                self.password_grant(&client, username, password, requested_scope(scope.as_deref())?, resources, jkt).await
             }
             TokenRequest::ClientCredentials { scope } => {
                 let client = self.ready_client(authenticated.await?, grant)?;
-                self.client_credentials_grant(&client, requested_scope(scope.as_deref())?, resources).await
+                self.client_credentials_grant(&client, requested_scope(scope.as_deref())?, resources, jkt).await
             }
         }
     }

@@ -15,6 +15,7 @@ impl<S: Store, P: Platform> Provider<'_, S, P> {
         password: &Password,
         requested: Option<Scope>,
         resources: &[String],
+        jkt: Option<&str>,
     ) -> OAuthResult<TokenResponse> {
         // A public client can neither register for this grant nor use it (a registration that
         // predates that rule included): it cannot keep the user's password from its own users'
@@ -44,8 +45,9 @@ impl<S: Store, P: Platform> Provider<'_, S, P> {
         }
         let amr = [crate::oauth::amr::PWD.to_string()];
         let subject = Subject::of(&user, self.now, &amr);
-        let issued =
-            self.issue(client, Some(&subject), &scope, None, &Resources::new_grant(resources.to_vec()), RefreshIssue::NewFamily).await?;
+        let issued = self
+            .issue(client, Some(&subject), &scope, None, &Resources::new_grant(resources.to_vec()), RefreshIssue::NewFamily, jkt)
+            .await?;
         if let Some(r) = &issued.refresh {
             self.store.insert_refresh(r).await?;
         }

@@ -27,6 +27,7 @@ impl<S: Store, P: Platform> Provider<'_, S, P> {
         hash: Option<String>,
         requested: Option<Scope>,
         resources: &[String],
+        jkt: Option<&str>,
     ) -> OAuthResult<TokenResponse> {
         let client = match &hash {
             // A narrowed scope or resource set is checked against the family's grant before
@@ -53,6 +54,7 @@ impl<S: Store, P: Platform> Provider<'_, S, P> {
             token_hash: sha256_b64url(token.expose()),
             issued_at: self.now,
             expires_at: self.now + self.config.refresh_token_ttl,
+            jkt: jkt.map(str::to_string),
         };
         let interval = self.config.refresh_reuse_interval;
         let Rotation { rotated, record } = self.store.rotate_refresh_for(&hash, &client.client_id, &new, self.now, interval).await?;
@@ -72,7 +74,7 @@ impl<S: Store, P: Platform> Provider<'_, S, P> {
         let audience = resource::narrow(resources, &record.token.resources)?;
         let resources = Resources { granted: record.token.resources.clone(), audience };
         let rotated = RefreshIssue::Rotated { token, grant_id: record.token.family_id.clone() };
-        Ok(self.issue(&client, Some(&subject), &scope, None, &resources, rotated).await?.response)
+        Ok(self.issue(&client, Some(&subject), &scope, None, &resources, rotated, jkt).await?.response)
     }
 
     /// The answer to a refresh token that cannot be used. Presenting one that was already

@@ -47,15 +47,16 @@ fn the_authorized_resources_become_the_audience_and_a_refresh_narrows_them() {
     assert_eq!(id["aud"], client.client_id.as_str());
 
     // A refresh narrowed to one resource: a token for it alone, as a string.
-    let narrowed = block_on(p.token_for(&basic(&client, &secret), &refresh_request(&t.refresh_token, None), &res(&[MCP]))).unwrap();
+    let narrowed = block_on(p.token_for(&basic(&client, &secret), &refresh_request(&t.refresh_token, None), &res(&[MCP]), None)).unwrap();
     let claims = block_on(p.verify_access_token(&narrowed.access_token)).unwrap().unwrap();
     assert_eq!(serde_json::to_value(&claims.aud).unwrap(), MCP);
     // The grant still holds both: the next refresh may ask for the other one.
-    let other = block_on(p.token_for(&basic(&client, &secret), &refresh_request(&narrowed.refresh_token, None), &res(&[API]))).unwrap();
+    let other =
+        block_on(p.token_for(&basic(&client, &secret), &refresh_request(&narrowed.refresh_token, None), &res(&[API]), None)).unwrap();
     assert!(block_on(p.verify_access_token(&other.access_token)).unwrap().unwrap().aud.is_only(API));
     // Never widened: a resource the grant does not hold, and the refresh token is not spent.
     let wider = &res(&["https://elsewhere.example/"]);
-    let e = block_on(p.token_for(&basic(&client, &secret), &refresh_request(&other.refresh_token, None), wider)).unwrap_err();
+    let e = block_on(p.token_for(&basic(&client, &secret), &refresh_request(&other.refresh_token, None), wider, None)).unwrap_err();
     assert_eq!(e.code, ErrorCode::InvalidTarget);
     let again = block_on(p.token(&basic(&client, &secret), &refresh_request(&other.refresh_token, None))).unwrap();
     assert_eq!(block_on(p.verify_access_token(&again.access_token)).unwrap().unwrap().aud, Audience::Many(res(&[MCP, API])));
@@ -67,15 +68,16 @@ fn the_code_exchange_may_narrow_but_not_name_another_resource() {
     let (client, secret, user) = setup(&w);
     let p = w.at(1010);
     let c = code_for(&w, &client, &user, &[MCP, API]);
-    let e = block_on(p.token_for(&basic(&client, &secret), &code_request(c.clone(), None), &res(&["https://other.example/"]))).unwrap_err();
+    let e = block_on(p.token_for(&basic(&client, &secret), &code_request(c.clone(), None), &res(&["https://other.example/"]), None))
+        .unwrap_err();
     assert_eq!((e.code, e.status()), (ErrorCode::InvalidTarget, 400));
     // Refused before the code was spent: it still works, narrowed.
-    let t = block_on(p.token_for(&basic(&client, &secret), &code_request(c, None), &res(&[API]))).unwrap();
+    let t = block_on(p.token_for(&basic(&client, &secret), &code_request(c, None), &res(&[API]), None)).unwrap();
     assert!(block_on(p.verify_access_token(&t.access_token)).unwrap().unwrap().aud.is_only(API));
 
     // A grant without resources holds none: naming one at the token endpoint is invalid_target.
     let plain = code_for(&w, &client, &user, &[]);
-    let e = block_on(p.token_for(&basic(&client, &secret), &code_request(plain.clone(), None), &res(&[MCP]))).unwrap_err();
+    let e = block_on(p.token_for(&basic(&client, &secret), &code_request(plain.clone(), None), &res(&[MCP]), None)).unwrap_err();
     assert_eq!(e.code, ErrorCode::InvalidTarget);
     let t = block_on(p.token(&basic(&client, &secret), &code_request(plain, None))).unwrap();
     assert!(block_on(p.verify_access_token(&t.access_token)).unwrap().unwrap().aud.is_only("https://issuer.example"));
@@ -98,7 +100,7 @@ fn a_new_grant_at_the_token_endpoint_holds_what_it_names() {
     let w = World::new();
     let (client, secret, _) = setup(&w);
     let p = w.at(1010);
-    let t = block_on(p.token_for(&basic(&client, &secret), &password_request(None), &res(&[MCP]))).unwrap();
+    let t = block_on(p.token_for(&basic(&client, &secret), &password_request(None), &res(&[MCP]), None)).unwrap();
     assert!(block_on(p.verify_access_token(&t.access_token)).unwrap().unwrap().aud.is_only(MCP));
     let r = block_on(p.token(&basic(&client, &secret), &refresh_request(&t.refresh_token, None))).unwrap();
     assert!(block_on(p.verify_access_token(&r.access_token)).unwrap().unwrap().aud.is_only(MCP));
@@ -112,14 +114,14 @@ fn userinfo_reads_claims_only_with_a_token_for_this_server() {
     let p = w.at(1010);
     // A token for the MCP server alone: not for the UserInfo Endpoint.
     let t = block_on(p.token(&basic(&client, &secret), &code_request(code_for(&w, &client, &user, &[MCP]), None))).unwrap();
-    let e = block_on(p.userinfo(&t.access_token)).unwrap_err();
+    let e = block_on(p.userinfo(&t.access_token, None)).unwrap_err();
     assert_eq!(e.code, ErrorCode::InvalidToken);
     // Without a resource the token has the default audience, which userinfo accepts; so does a
     // token also for this issuer.
     let plain = block_on(p.token(&basic(&client, &secret), &code_request(code_for(&w, &client, &user, &[]), None))).unwrap();
-    assert_eq!(block_on(p.userinfo(&plain.access_token)).unwrap().sub, user.id);
+    assert_eq!(block_on(p.userinfo(&plain.access_token, None)).unwrap().sub, user.id);
     let both =
         block_on(p.token(&basic(&client, &secret), &code_request(code_for(&w, &client, &user, &[MCP, "https://issuer.example"]), None)))
             .unwrap();
-    assert_eq!(block_on(p.userinfo(&both.access_token)).unwrap().sub, user.id);
+    assert_eq!(block_on(p.userinfo(&both.access_token, None)).unwrap().sub, user.id);
 }

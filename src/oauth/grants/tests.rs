@@ -44,7 +44,7 @@ pub(super) fn basic(client: &Client, secret: &ClientSecret) -> ClientCredentials
     ClientCredentials { basic: Some((client.client_id.clone(), secret.clone())), ..Default::default() }
 }
 
-pub(super) fn code(w: &World, client: &Client, user: &crate::store::User, challenge: Option<&str>) -> String {
+pub(crate) fn code(w: &World, client: &Client, user: &crate::store::User, challenge: Option<&str>) -> String {
     let p = w.at(1000);
     let params = AuthorizationParams {
         client_id: Some(client.client_id.clone()),
@@ -381,7 +381,7 @@ fn revoking_a_refresh_token_ends_its_access_tokens() {
     let t = block_on(p.token(&basic(&client, &secret), &password_request(None))).unwrap();
     block_on(p.revoke(&client, t.refresh_token.as_ref().unwrap().expose())).unwrap();
     assert!(block_on(p.verify_access_token(&t.access_token)).unwrap().is_none());
-    assert!(block_on(p.userinfo(&t.access_token)).is_err());
+    assert!(block_on(p.userinfo(&t.access_token, None)).is_err());
 }
 
 #[test]

@@ -25,7 +25,10 @@ impl RefreshStore for MemoryStore {
         self.enter("rotate_refresh_for")?;
         let mut state = self.state.borrow_mut();
         let rotated = match state.refresh_record(old_hash) {
-            Some(old) if old.usable_by(client_id, now, reuse_interval) => {
+            Some(old)
+                if old.usable_by(client_id, now, reuse_interval)
+                    && old.token.jkt.as_deref().is_none_or(|bound| new.jkt.as_deref() == Some(bound)) =>
+            {
                 let next = RefreshToken {
                     token_hash: new.token_hash.clone(),
                     issued_at: new.issued_at,

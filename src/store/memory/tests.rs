@@ -58,6 +58,7 @@ fn token(hash: &str, family: &str, client_id: &str, user_id: &str, expires_at: u
         issued_at: 20,
         expires_at,
         family_expires_at: expires_at + 1000,
+        jkt: None,
     }
 }
 
@@ -163,7 +164,7 @@ fn code_calls(s: &MemoryStore) -> Calls {
 }
 
 fn refresh_calls(s: &MemoryStore) -> Calls {
-    let new = NewRefresh { token_hash: "r1-next".into(), issued_at: NOW, expires_at: NOW + 100 };
+    let new = NewRefresh { token_hash: "r1-next".into(), issued_at: NOW, expires_at: NOW + 100, jkt: None };
     block_on(async {
         vec![
             ("insert_refresh", s.insert_refresh(&token("r4", "f4", "c1", "u1", NOW + 100)).await),
@@ -280,7 +281,7 @@ fn a_code_is_redeemed_once_and_a_replay_gets_what_the_first_issued() {
 #[test]
 fn rotate_refresh_for_rotates_only_a_usable_token_and_reads_it_back() {
     let store = seeded();
-    let new = |hash: &str| NewRefresh { token_hash: hash.into(), issued_at: NOW, expires_at: NOW + 500 };
+    let new = |hash: &str| NewRefresh { token_hash: hash.into(), issued_at: NOW, expires_at: NOW + 500, jkt: None };
     // Strict (no reuse interval): see `a_rotated_token_is_usable_again_only_within_the_reuse_interval`.
     let rotate = |old: &str, client_id: &str, next: &str| block_on(store.rotate_refresh_for(old, client_id, &new(next), NOW, 0)).unwrap();
 
@@ -304,6 +305,7 @@ fn rotate_refresh_for_rotates_only_a_usable_token_and_reads_it_back() {
             issued_at: NOW,
             expires_at: NOW + 500,
             family_expires_at: old.token.family_expires_at,
+            jkt: None,
             ..token("", "f1", "c1", "u1", 0)
         }
     );
@@ -329,7 +331,7 @@ fn rotate_refresh_for_rotates_only_a_usable_token_and_reads_it_back() {
 #[test]
 fn a_rotated_token_is_usable_again_only_within_the_reuse_interval() {
     let store = seeded();
-    let new = |hash: &str| NewRefresh { token_hash: hash.into(), issued_at: NOW, expires_at: NOW + 500 };
+    let new = |hash: &str| NewRefresh { token_hash: hash.into(), issued_at: NOW, expires_at: NOW + 500, jkt: None };
     let rotate =
         |old: &str, client_id: &str, next: &str, at: u64| block_on(store.rotate_refresh_for(old, client_id, &new(next), at, 30)).unwrap();
     assert!(rotate("r1", "c1", "a", NOW).rotated);
@@ -356,7 +358,7 @@ fn a_rotated_token_is_usable_again_only_within_the_reuse_interval() {
 #[test]
 fn ending_a_grant_revokes_all_its_tokens_and_only_them() {
     let store = seeded();
-    let new = NewRefresh { token_hash: "r1-next".into(), issued_at: NOW, expires_at: NOW + 500 };
+    let new = NewRefresh { token_hash: "r1-next".into(), issued_at: NOW, expires_at: NOW + 500, jkt: None };
     assert!(block_on(store.rotate_refresh_for("r1", "c1", &new, NOW, 0)).unwrap().rotated);
     block_on(store.end_grant("f1", NOW + 300)).unwrap();
     for hash in ["r1", "r1-next"] {
