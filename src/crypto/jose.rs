@@ -90,6 +90,11 @@ impl<'t> Compact<'t> {
     }
 }
 
+/// Whether a JWK carries private key members (RFC 7518 §6.2.2, §6.3.2, §6.4.1).
+pub fn has_private_members(jwk: &Value) -> bool {
+    ["d", "p", "q", "dp", "dq", "qi", "oth", "k"].iter().any(|m| jwk.get(m).is_some())
+}
+
 /// A public key as a JWK names it: P-256 for ES256, RSA for RS256.
 #[derive(Clone)]
 pub enum Jwk {
@@ -125,7 +130,7 @@ impl Jwk {
         if !jwk.is_object() {
             return Err("a JWK is a JSON object".into());
         }
-        if ["d", "p", "q", "dp", "dq", "qi", "k"].iter().any(|m| jwk.get(m).is_some()) {
+        if has_private_members(jwk) {
             return Err("the JWK holds private key members".into());
         }
         match jwk["kty"].as_str() {

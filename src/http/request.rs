@@ -149,28 +149,26 @@ impl Incoming {
 
     /// `Authorization: Bearer <token>` (RFC 6750 §2.1); `Ok(None)` without the header.
     pub fn bearer(&self) -> OAuthResult<Option<BearerToken>> {
-        let Some(h) = self.header("authorization").map(str::trim) else { return Ok(None) };
-        let (scheme, rest) = h.split_once(' ').unwrap_or((h, ""));
-        if !scheme.eq_ignore_ascii_case("bearer") {
-            return Ok(None);
-        }
-        let token = rest.trim();
-        if token.is_empty() || token.len() > 8192 {
-            return Err(OAuthError::invalid_token("malformed bearer token"));
-        }
-        Ok(Some(BearerToken::new(token)))
+        self.authorization_token("bearer", "malformed bearer token")
     }
 
     /// An access token sent with the `DPoP` scheme (RFC 9449 §7.1: `Authorization: DPoP <token>`).
     pub fn dpop_bound_token(&self) -> OAuthResult<Option<BearerToken>> {
+        self.authorization_token("dpop", "malformed DPoP access token")
+    }
+
+    /// The token of an `Authorization: <scheme> <token>` header (the scheme in any case);
+    /// `Ok(None)` without the header or with another scheme; `invalid_token` (`malformed`) for
+    /// an empty or oversized token.
+    fn authorization_token(&self, scheme: &str, malformed: &str) -> OAuthResult<Option<BearerToken>> {
         let Some(h) = self.header("authorization").map(str::trim) else { return Ok(None) };
-        let (scheme, rest) = h.split_once(' ').unwrap_or((h, ""));
-        if !scheme.eq_ignore_ascii_case("dpop") {
+        let (sent, rest) = h.split_once(' ').unwrap_or((h, ""));
+        if !sent.eq_ignore_ascii_case(scheme) {
             return Ok(None);
         }
         let token = rest.trim();
         if token.is_empty() || token.len() > 8192 {
-            return Err(OAuthError::invalid_token("malformed DPoP access token"));
+            return Err(OAuthError::invalid_token(malformed));
         }
         Ok(Some(BearerToken::new(token)))
     }

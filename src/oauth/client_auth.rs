@@ -78,7 +78,7 @@ pub fn signing_keys(set: &Value) -> Result<Vec<ClientKey>, String> {
         if key.get("use").is_some_and(|u| u != "sig") {
             continue;
         }
-        if ["d", "p", "q", "k"].iter().any(|m| key.get(m).is_some()) {
+        if crate::crypto::jose::has_private_members(key) {
             return Err("the JWK Set holds a private key: publish public keys only".into());
         }
         if let Ok(jwk) = Jwk::from_value(key) {

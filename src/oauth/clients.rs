@@ -297,10 +297,7 @@ fn apply_key_binding(binding: &mut crate::store::KeyBinding, meta: KeyMetadata) 
         if uri.is_empty() {
             binding.jwks_uri = None;
         } else {
-            if uri.len() > 512
-                || !(uri.starts_with("https://") || uri.starts_with("http://"))
-                || super::outbound::check(&uri, true).is_err_and(|e| e != super::outbound::Refusal::SpecialUseHost)
-            {
+            if uri.len() > 512 || super::outbound::check_admin_chosen(&uri).is_err() {
                 return Err(bad("jwks_uri: an absolute https URL (http only for loopback) of at most 512 characters"));
             }
             if jwks_sent {
@@ -406,7 +403,7 @@ impl<S: Store, P: Platform> Provider<'_, S, P> {
     /// The sealed copy of a new secret that a `client_secret_jwt` client needs (an HS256 check
     /// needs the secret itself); `None` for every other client, whose secret is kept as a hash
     /// only.
-    pub(super) fn sealed_secret(&self, client: &Client, secret: &ClientSecret) -> OAuthResult<Option<String>> {
+    fn sealed_secret(&self, client: &Client, secret: &ClientSecret) -> OAuthResult<Option<String>> {
         if client.token_endpoint_auth_method != AuthMethod::ClientSecretJwt {
             return Ok(None);
         }
@@ -418,17 +415,24 @@ impl<S: Store, P: Platform> Provider<'_, S, P> {
         Ok(super::client_auth::seal_secret(key, &client.client_id, secret.expose()))
     }
 
+    /// A new client's secret (shown once), its hash and, for `client_secret_jwt`, its sealed
+    /// copy set on `client`: for a confidential client, unless it proves itself with its own
+    /// keys (`private_key_jwt`).
+    pub(super) fn new_client_secret(&self, client: &mut Client) -> OAuthResult<Option<ClientSecret>> {
+        if client.client_type != ClientType::Confidential || client.token_endpoint_auth_method == AuthMethod::PrivateKeyJwt {
+            return Ok(None);
+        }
+        let secret = ClientSecret::new(random_token());
+        client.client_secret_hash = Some(sha256_b64url(secret.expose()));
+        client.client_secret_sealed = self.sealed_secret(client, &secret)?;
+        Ok(Some(secret))
+    }
+
     pub async fn create_client(&self, meta: ClientMetadata) -> OAuthResult<(Client, Option<ClientSecret>)> {
         let mut client = new_client(self.now);
         apply_metadata(&mut client, meta, true)?;
         self.check_id_token_alg(&client)?;
-        // A client that proves itself with its own keys gets no secret.
-        let has_secret = client.client_type == ClientType::Confidential && client.token_endpoint_auth_method != AuthMethod::PrivateKeyJwt;
-        let secret = has_secret.then(|| ClientSecret::new(random_token()));
-        client.client_secret_hash = secret.as_ref().map(|s| sha256_b64url(s.expose()));
-        if let Some(s) = &secret {
-            client.client_secret_sealed = self.sealed_secret(&client, s)?;
-        }
+        let secret = self.new_client_secret(&mut client)?;
         self.store.insert_client(&client).await?;
         Ok((client, secret))
     }
@@ -467,9 +471,8 @@ impl<S: Store, P: Platform> Provider<'_, S, P> {
     /// Authenticates the client as registered (RFC 6749 §2.3). Every failure is
     /// `invalid_client` (401); using two methods at once is `invalid_request`.
     pub async fn authenticate_client(&self, creds: &ClientCredentials) -> OAuthResult<Client> {
-        if creds.basic.is_some() && (creds.form_secret.is_some())
-            || creds.assertion.is_some() && (creds.basic.is_some() || creds.form_secret.is_some())
-        {
+        let methods = [creds.basic.is_some(), creds.form_secret.is_some(), creds.assertion.is_some()];
+        if methods.into_iter().filter(|sent| *sent).count() > 1 {
             return Err(bad("use one client authentication method, not several (RFC 6749 §2.3)"));
         }
         if let Some(assertion) = &creds.assertion {

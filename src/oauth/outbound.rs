@@ -270,6 +270,16 @@ fn in_zone(name: &str, zone: &str) -> bool {
     name.strip_suffix(zone).is_some_and(|rest| rest.is_empty() || rest.ends_with('.'))
 }
 
+/// `Ok` for a URL an administrator may have the server fetch (an admin-made client's
+/// `jwks_uri`): `check`'s rules without the special-use host refusal, so any https host and
+/// http to loopback (development).
+pub fn check_admin_chosen(url: &str) -> Result<(), Refusal> {
+    match check(url, true) {
+        Err(Refusal::SpecialUseHost) => Ok(()),
+        other => other,
+    }
+}
+
 /// Why an outbound fetch gave nothing usable: refused before any connection, or failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum OutboundError {
@@ -307,7 +317,7 @@ impl<S: crate::store::Store, P: crate::store::Platform> crate::oauth::Provider<'
     /// A fetch of a URL an administrator chose (an admin-made client's `jwks_uri`): any http or
     /// https URL, loopback included for development, with the same timeout, cap and no redirects.
     pub async fn fetch_trusted(&self, url: &str, max_bytes: usize) -> Result<crate::store::FetchedDocument, OutboundError> {
-        check(url, true).or_else(|e| if e == Refusal::SpecialUseHost { Ok(()) } else { Err(e) }).map_err(OutboundError::Refused)?;
+        check_admin_chosen(url).map_err(OutboundError::Refused)?;
         self.platform.fetch_document(url, max_bytes).await.map_err(OutboundError::Failed)
     }
 }

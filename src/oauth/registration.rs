@@ -10,7 +10,7 @@ use super::scope::ADMIN;
 use super::secrets::ClientSecret;
 use super::{ErrorCode, GrantType, OAuthError, OAuthResult, Provider};
 use crate::crypto::{constant_time_eq, random_token, sha256_b64url};
-use crate::store::{AddressLimit, AuthMethod, Client, ClientType, Platform, Store, ADDRESS_WINDOW};
+use crate::store::{AddressLimit, Client, Platform, Store, ADDRESS_WINDOW};
 use serde_json::Value;
 
 /// How long a dynamically registered client that never redeemed a code is kept.
@@ -153,12 +153,7 @@ impl<S: Store, P: Platform> Provider<'_, S, P> {
         apply_metadata(&mut client, meta, true).map_err(as_registration_error)?;
         client.dynamic = true;
         self.check_id_token_alg(&client).map_err(as_registration_error)?;
-        let has_secret = client.client_type == ClientType::Confidential && client.token_endpoint_auth_method != AuthMethod::PrivateKeyJwt;
-        let secret = has_secret.then(|| ClientSecret::new(random_token()));
-        client.client_secret_hash = secret.as_ref().map(|s| sha256_b64url(s.expose()));
-        if let Some(s) = &secret {
-            client.client_secret_sealed = self.sealed_secret(&client, s).map_err(as_registration_error)?;
-        }
+        let secret = self.new_client_secret(&mut client).map_err(as_registration_error)?;
         let token = ClientSecret::new(random_token());
         client.registration_token_hash = Some(sha256_b64url(token.expose()));
         self.store.insert_client(&client).await?;
