@@ -5,8 +5,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { createServer } from 'node:http';
-import { chromium } from 'playwright-core';
-import { BASE, registerUser, createClient, pkce, token, uniq } from './helpers.mjs';
+import { BASE, registerUser, createClient, pkce, token, uniq, launchChromium } from './helpers.mjs';
 
 const OUT = process.env.E2E_OUTPUT;
 let CALLBACK;
@@ -24,18 +23,7 @@ before(async () => {
   });
   await new Promise((r) => clientSite.listen(0, '127.0.0.1', r));
   CALLBACK = `http://127.0.0.1:${clientSite.address().port}/callback`;
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchChromium();
 });
 after(async () => {
   await browser?.close();

@@ -4,6 +4,7 @@ import { createHash, randomBytes, createPublicKey, verify } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { chromium } from 'playwright-core';
 import { startWranglerDev } from '../wrangler-dev.mjs';
 
 // wrangler 4.86's dev proxy may answer 503 on a keep-alive connection idle for ~5 s; closing
@@ -280,4 +281,21 @@ export function hiddenFields(html) {
         .replace(/&gt;/g, '>'),
     ]),
   );
+}
+
+/** Debian's Chromium (or CHROMIUM_PATH) as the browser tests drive it: headless, no sandbox
+ *  (containers), and none of its background network traffic. */
+export function launchChromium() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
 }

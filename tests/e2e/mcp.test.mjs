@@ -7,24 +7,12 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { createServer } from 'node:http';
-import { chromium } from 'playwright-core';
 import { auth } from '@modelcontextprotocol/sdk/client/auth.js';
-import { http, BASE, registerUser, createClient, decodeJwt, verifyWithJwks, basic } from './helpers.mjs';
+import { http, BASE, registerUser, createClient, decodeJwt, verifyWithJwks, basic, launchChromium } from './helpers.mjs';
 
 let browser;
 before(async () => {
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchChromium();
 });
 after(async () => {
   await browser?.close();

@@ -9,9 +9,8 @@ import assert from 'node:assert/strict';
 import { createHash, createPrivateKey, sign } from 'node:crypto';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
 import * as OTPAuth from 'otpauth';
-import { BASE, registerUser, createClient, pkce, token, decodeJwt, uniq } from './helpers.mjs';
+import { BASE, registerUser, createClient, pkce, token, decodeJwt, uniq, launchChromium } from './helpers.mjs';
 
 const OUT = process.env.E2E_OUTPUT;
 const LOCAL = BASE.replace('127.0.0.1', 'localhost');
@@ -26,18 +25,7 @@ before(async () => {
   });
   await new Promise((r) => site.listen(0, '127.0.0.1', r));
   CALLBACK = `http://127.0.0.1:${site.address().port}/callback`;
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchChromium();
 });
 after(async () => {
   await browser?.close();
